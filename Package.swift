@@ -1,0 +1,100 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Lifeboat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lifeboat", targets: ["lifeboat"]),
+        .library(name: "LifeboatCore", targets: ["LifeboatCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // Documents, validation, DAG analysis, the pure run state machine, the scheduler,
+        // measurement, and the protocols for the store and actions. No I/O to real systems.
+        .target(
+            name: "LifeboatCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // SQLite store (GRDB): migrations, event log with hash chain, projections, lease.
+        .target(
+            name: "LifeboatStore",
+            dependencies: [
+                "LifeboatCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Real actions: command, http.check, wait, approval.
+        .target(
+            name: "LifeboatActions",
+            dependencies: [
+                "LifeboatCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The CLI: argument parsing, wiring, output and exit codes only.
+        .executableTarget(
+            name: "lifeboat",
+            dependencies: [
+                "LifeboatCore",
+                "LifeboatStore",
+                "LifeboatActions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test doubles shared by the test targets: in-memory store, scripted actions, manual clock.
+        .target(
+            name: "LifeboatTestSupport",
+            dependencies: ["LifeboatCore"],
+            path: "Tests/LifeboatTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LifeboatCoreTests",
+            dependencies: ["LifeboatCore", "LifeboatTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LifeboatStoreTests",
+            dependencies: ["LifeboatCore", "LifeboatStore", "LifeboatTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LifeboatActionsTests",
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LifeboatCLITests",
+            dependencies: ["LifeboatCore", "LifeboatTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,46 @@
+/// What an action accepts and promises, known without running it: used by validation, `schema`,
+/// `plan`, tabletop and the engine's recovery rules.
+public struct ActionSpec: Sendable {
+    public var name: String
+    public var summary: String
+    public var parameters: [ActionParameter]
+    /// Whether running the action twice has the same effect as running it once. A step may
+    /// override this with `idempotent:`.
+    public var idempotent: Bool
+    /// Whether the action can tell, after a crash, whether its effect already happened.
+    public var hasVerify: Bool
+    /// Whether unknown keys in `with:` are errors (true for every built-in action).
+    public var strictParameters: Bool
+
+    public init(
+        name: String, summary: String, parameters: [ActionParameter], idempotent: Bool, hasVerify: Bool,
+        strictParameters: Bool = true
+    ) {
+        self.name = name
+        self.summary = summary
+        self.parameters = parameters
+        self.idempotent = idempotent
+        self.hasVerify = hasVerify
+        self.strictParameters = strictParameters
+    }
+
+    public func parameter(_ name: String) -> ActionParameter? { parameters.first { $0.name == name } }
+}
+
+public struct ActionParameter: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case string, int, number, bool, duration, size, stringList, intList, map, any
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    public var summary: String
+
+    public init(_ name: String, _ kind: Kind, required: Bool = false, _ summary: String) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.summary = summary
+    }
+}

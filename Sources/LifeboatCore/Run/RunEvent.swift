@@ -1,0 +1,201 @@
+/// One entry of a run's append-only event log: the source of truth from which every projection
+/// (run status, step rows) and every report is derived. Replaying a run's events through
+/// `RunStateMachine` rebuilds its exact state.
+public struct RunEvent: Sendable, Hashable, Codable {
+    public var runID: String
+    /// Wall clock, UTC, milliseconds since 1970.
+    public var atMs: Int64
+    /// Monotonic clock reading of the recording process, in milliseconds, and that process's
+    /// session id: differences are exact within one session.
+    public var monoMs: Int64
+    public var session: String
+    public var kind: Kind
+
+    public init(runID: String, atMs: Int64, monoMs: Int64, session: String, kind: Kind) {
+        self.runID = runID
+        self.atMs = atMs
+        self.monoMs = monoMs
+        self.session = session
+        self.kind = kind
+    }
+
+    public enum Kind: Sendable, Hashable, Codable {
+        /// The run is created: the first event of every run.
+        case runCreated(RunHeader)
+        /// A process starts (or, after a stop, resumes) executing the run.
+        case executorStarted(pid: Int32, host: String, resumed: Bool)
+        /// The step will not run in this mode (`when:`), or an operator skipped it (tabletop).
+        case stepSkipped(step: String, reason: String)
+        /// Intent: the step's side effect is about to start (attempt is 1-based).
+        case stepStarted(step: String, attempt: Int)
+        case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
+        case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError)
+        case stepRetryScheduled(step: String, nextAttempt: Int, delayMs: Int64)
+        /// An approval step waits for a person.
+        case approvalRequested(step: String, prompt: String)
+        case approvalGranted(step: String, by: String, via: String, waitMs: Int64)
+        case approvalDenied(step: String, by: String, via: String, reason: String)
+        /// Found `running` when the run resumed after a crash or kill.
+        case stepInterrupted(step: String, attempt: Int, recovery: Recovery)
+        /// The action's verify answered for an interrupted step.
+        case stepVerified(step: String, outcome: VerifyResult)
+        /// Nobody can tell whether the step's effect happened: waits for `lifeboat resolve`.
+        case stepUnknown(step: String, reason: String)
+        case stepResolved(step: String, resolution: Resolution, by: String)
+        /// A failed step is re-run by `resume` (redrive).
+        case stepRedriven(step: String, by: String)
+        /// A tabletop note or operator remark.
+        case stepNoted(step: String, note: String, by: String)
+        case circuitChanged(endpoint: String, state: CircuitState)
+        /// The executor stopped with the run resumable.
+        case runPaused(reason: PauseReason)
+        case runFinished(outcome: RunOutcome)
+        case rollbackStarted(by: String, strategy: RollbackStrategy)
+        case compensationStarted(step: String)
+        case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
+        case compensationFailed(step: String, durationMs: Int64, error: StepError)
+        case rollbackFinished(outcome: RollbackOutcome)
+    }
+
+    public enum Recovery: String, Sendable, Hashable, Codable {
+        /// The action is idempotent: run it again.
+        case rerun
+        /// Ask the action's verify.
+        case verify
+        /// Neither: the step becomes unknown.
+        case unknown
+    }
+
+    public enum VerifyResult: Sendable, Hashable, Codable {
+        case done(ActionResult)
+        case notDone(String)
+        case undecidable(String)
+    }
+
+    public enum Resolution: String, Sendable, Hashable, Codable, CaseIterable {
+        case succeeded, failed, retry
+    }
+
+    public enum CircuitState: String, Sendable, Hashable, Codable { case open, halfOpen = "half-open", closed }
+
+    public enum PauseReason: String, Sendable, Hashable, Codable {
+        case interrupted
+        case awaitingApproval = "awaiting-approval"
+        case unknownStep = "unknown-step"
+        /// Tabletop: the team stopped and will continue later.
+        case quit
+    }
+
+    public enum RunOutcome: String, Sendable, Hashable, Codable {
+        case succeeded, failed, aborted
+    }
+
+    public enum RollbackStrategy: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Stop at the first compensation that fails.
+        case stopOnFailure = "stop-on-failure"
+        /// Run every compensation, report all failures.
+        case continueOnFailure = "continue"
+    }
+
+    public enum RollbackOutcome: String, Sendable, Hashable, Codable {
+        case succeeded, failed
+    }
+}
+
+/// A run's identity and what it ran, recorded in `runCreated` and pinned in the store.
+public struct RunHeader: Sendable, Hashable, Codable {
+    public var planID: String
+    public var scenario: String
+    public var runbookID: String
+    public var mode: RunMode
+    /// Parameters after merging, secrets never included (they are not parameters).
+    public var params: [String: Value]
+    public var objectives: Objectives
+    public var rtoWindow: RTOWindow?
+    /// Who started the run (`--operator`, `LIFEBOAT_OPERATOR`, or the OS user).
+    public var startedBy: String
+    /// Hash of the pinned plan and runbook text (hex SHA-256), filled by the store.
+    public var documentsHash: String
+    /// Steps in topological order.
+    public var steps: [StepHeader]
+    public var concurrency: Int
+    public var approvedByFlag: Bool
+
+    public init(
+        planID: String, scenario: String, runbookID: String, mode: RunMode, params: [String: Value],
+        objectives: Objectives, rtoWindow: RTOWindow?, startedBy: String, documentsHash: String,
+        steps: [StepHeader], concurrency: Int, approvedByFlag: Bool
+    ) {
+        self.planID = planID
+        self.scenario = scenario
+        self.runbookID = runbookID
+        self.mode = mode
+        self.params = params
+        self.objectives = objectives
+        self.rtoWindow = rtoWindow
+        self.startedBy = startedBy
+        self.documentsHash = documentsHash
+        self.steps = steps
+        self.concurrency = concurrency
+        self.approvedByFlag = approvedByFlag
+    }
+}
+
+/// The facts about a step that the state machine needs, frozen when the run is created.
+public struct StepHeader: Sendable, Hashable, Codable {
+    public var id: String
+    public var title: String
+    public var action: String
+    public var needs: [String]
+    public var idempotent: Bool
+    public var hasVerify: Bool
+    public var retry: RetryPolicy
+    public var timeoutMs: Int64?
+    public var expectMs: Int64?
+    /// False when `when:` excludes this run's mode: the step is skipped.
+    public var applies: Bool
+    public var hasCompensation: Bool
+
+    public init(
+        id: String, title: String, action: String, needs: [String], idempotent: Bool, hasVerify: Bool,
+        retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool
+    ) {
+        self.id = id
+        self.title = title
+        self.action = action
+        self.needs = needs
+        self.idempotent = idempotent
+        self.hasVerify = hasVerify
+        self.retry = retry
+        self.timeoutMs = timeoutMs
+        self.expectMs = expectMs
+        self.applies = applies
+        self.hasCompensation = hasCompensation
+    }
+
+    public var isApproval: Bool { action == BuiltinActions.approval }
+}
+
+/// A failure as recorded: code, one-line message (secrets masked), whether a retry may help.
+public struct StepError: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var code: LifeboatError.Code
+    public var message: String
+    public var retryable: Bool
+
+    public init(code: LifeboatError.Code, message: String, retryable: Bool) {
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+    }
+
+    public init(_ error: LifeboatError, masker: SecretMasker) {
+        self.init(code: error.code, message: masker.mask(error.description), retryable: error.retryable)
+    }
+
+    public var description: String { message }
+}
+
+/// Names of actions the engine itself implements.
+public enum BuiltinActions {
+    public static let approval = "approval"
+}
