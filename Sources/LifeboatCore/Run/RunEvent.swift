@@ -31,6 +31,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
         case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError)
         case stepRetryScheduled(step: String, nextAttempt: Int, delayMs: Int64)
+        /// A started step was stopped before it finished and goes back to pending (tabletop quit;
+        /// an idempotent step cancelled by an interrupt). It runs again on resume.
+        case stepReleased(step: String, reason: String)
         /// An approval step waits for a person.
         case approvalRequested(step: String, prompt: String)
         case approvalGranted(step: String, by: String, via: String, waitMs: Int64)
@@ -47,6 +50,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// A tabletop note or operator remark.
         case stepNoted(step: String, note: String, by: String)
         case circuitChanged(endpoint: String, state: CircuitState)
+        /// An operator asked to abort: no new step starts; the run ends as aborted.
+        case abortRequested(by: String, reason: String)
         /// The executor stopped with the run resumable.
         case runPaused(reason: PauseReason)
         case runFinished(outcome: RunOutcome)

@@ -34,13 +34,14 @@ public enum RunProjection {
     public static func stepID(of kind: RunEvent.Kind) -> String? {
         switch kind {
         case .stepSkipped(let s, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
-            .stepFailed(let s, _, _, _), .stepRetryScheduled(let s, _, _), .approvalRequested(let s, _),
+            .stepFailed(let s, _, _, _), .stepRetryScheduled(let s, _, _), .stepReleased(let s, _),
+            .approvalRequested(let s, _),
             .approvalGranted(let s, _, _, _), .approvalDenied(let s, _, _, _), .stepInterrupted(let s, _, _),
             .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _), .stepRedriven(let s, _),
             .stepNoted(let s, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):
             return s
-        case .runCreated, .executorStarted, .circuitChanged, .runPaused, .runFinished, .rollbackStarted,
+        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .runPaused, .runFinished, .rollbackStarted,
             .rollbackFinished:
             return nil
         }
@@ -74,6 +75,9 @@ public enum RunProjection {
             step.error = error.message
         case .stepRetryScheduled:
             step.status = .retryWait
+        case .stepReleased(_, let reason):
+            step.status = .pending
+            step.summary = reason
         case .approvalRequested(_, let prompt):
             step.status = .awaitingApproval
             step.summary = prompt
@@ -132,7 +136,7 @@ public enum RunProjection {
         case .compensationFailed(_, _, let error):
             step.status = .compensationFailed
             step.error = error.message
-        case .runCreated, .executorStarted, .circuitChanged, .runPaused, .runFinished, .rollbackStarted,
+        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .runPaused, .runFinished, .rollbackStarted,
             .rollbackFinished:
             break
         }

@@ -1,0 +1,46 @@
+/// A person deciding on an approval at this terminal.
+public protocol ApprovalSource: Sendable {
+    /// Asks for a decision. Returns nil when this source cannot ask (no terminal). Must return
+    /// promptly when the task is cancelled (another terminal approved first).
+    func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision?
+}
+
+public struct ApprovalDecision: Sendable, Hashable {
+    public var approved: Bool
+    public var by: String
+    /// How the decision arrived: `terminal`, `--yes`, `lifeboat approve`.
+    public var via: String
+    public var reason: String
+
+    public init(approved: Bool, by: String, via: String, reason: String = "") {
+        self.approved = approved
+        self.by = by
+        self.via = via
+        self.reason = reason
+    }
+}
+
+/// Tabletop: the team walks through one step and says what happened.
+public protocol TabletopConsole: Sendable {
+    func walk(_ walkthrough: TabletopStep) async throws -> TabletopOutcome
+}
+
+public struct TabletopStep: Sendable {
+    public var step: StepHeader
+    public var position: Int
+    public var total: Int
+    /// Parameters with every reference substituted and secrets shown as placeholders.
+    public var params: [String: Value]
+}
+
+public enum TabletopOutcome: Sendable, Hashable {
+    case done(notes: [String])
+    case skipped(notes: [String])
+    /// Stop here; the run pauses and `lifeboat resume` continues from this step.
+    case quit(notes: [String])
+}
+
+/// Sees every event as it is committed (progress output).
+public protocol RunObserver: Sendable {
+    func recorded(_ events: [RunEvent], machine: RunStateMachine)
+}
