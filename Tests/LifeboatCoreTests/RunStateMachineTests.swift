@@ -1,0 +1,311 @@
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+private typealias Kind = RunEvent.Kind
+private let ok = ActionResult(outputs: ["k": "v"], summary: "ok")
+private func failure(_ retryable: Bool) -> StepError {
+    StepError(code: .actionFailed, message: "boom", retryable: retryable)
+}
+
+@Suite("Run state machine: input → events")
+struct RunStateMachineTests {
+    private func machine(_ steps: [StepHeader], mode: RunMode = .execute, concurrency: Int = 4) -> RunStateMachine {
+        RunStateMachine(header: TestHeaders.header(steps, mode: mode, concurrency: concurrency))
+    }
+
+    @Test func startRunsRootsInParallelUpToTheLimit() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b"), TestHeaders.step("c"), TestHeaders.step("d<a")], concurrency: 2)
+        let events = try m.handle(.start(pid: 1, host: "h"))
+        #expect(events == [
+            .executorStarted(pid: 1, host: "h", resumed: false),
+            .stepStarted(step: "a", attempt: 1),
+            .stepStarted(step: "b", attempt: 1),
+        ])
+    }
+
+    @Test func successStartsDependentsAndFinishes() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 5, result: ok)) == [
+            .stepSucceeded(step: "a", attempt: 1, durationMs: 5, result: ok),
+            .stepStarted(step: "b", attempt: 1),
+        ])
+        #expect(try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 5, result: ok)) == [
+            .stepSucceeded(step: "b", attempt: 1, durationMs: 5, result: ok),
+            .runFinished(outcome: .succeeded),
+        ])
+        #expect(m.outputs["a"] == ["k": "v"])
+        #expect(m.completionOrder == ["a", "b"])
+    }
+
+    @Test func stepsThatDoNotApplyAreSkippedAndSatisfyDependents() throws {
+        var m = machine([TestHeaders.step("cleanup", applies: false), TestHeaders.step("b<cleanup")])
+        #expect(try m.handle(.start(pid: 1, host: "h")) == [
+            .executorStarted(pid: 1, host: "h", resumed: false),
+            .stepSkipped(step: "cleanup", reason: "when: not in execute mode"),
+            .stepStarted(step: "b", attempt: 1),
+        ])
+    }
+
+    @Test(arguments: [
+        // (sample, expected delay) for attempt 1 with base 1000 ms, full jitter.
+        (0.0, Int64(0)), (0.5, Int64(500)), (0.999, Int64(999)),
+    ])
+    func retryableFailureSchedulesABackoffWithFullJitter(sample: Double, delay: Int64) throws {
+        let policy = RetryPolicy(attempts: 3, delayMs: 1_000, maxDelayMs: 10_000, jitter: .full)
+        var m = machine([TestHeaders.step("a", retry: policy)])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: sample)) == [
+            .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true)),
+            .stepRetryScheduled(step: "a", nextAttempt: 2, delayMs: delay),
+        ])
+        #expect(try m.handle(.retryDue(step: "a")) == [.stepStarted(step: "a", attempt: 2)])
+    }
+
+    @Test func backoffGrowsExponentiallyAndIsCapped() {
+        let policy = RetryPolicy(attempts: 10, delayMs: 500, maxDelayMs: 3_000, jitter: .none)
+        #expect((1...5).map { policy.delay(afterAttempt: $0, sample: 0.3) } == [500, 1_000, 2_000, 3_000, 3_000])
+    }
+
+    @Test func exhaustedRetriesFailTheRun() throws {
+        var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 2, delayMs: 10)), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0))
+        _ = try m.handle(.retryDue(step: "a"))
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 2, durationMs: 1, error: failure(true), jitterSample: 0)) == [
+            .stepFailed(step: "a", attempt: 2, durationMs: 1, error: failure(true)),
+            .runFinished(outcome: .failed),
+        ])
+    }
+
+    @Test func nonRetryableFailureIsNotRetried() throws {
+        var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 5, delayMs: 10))])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
+            .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false)),
+            .runFinished(outcome: .failed),
+        ])
+    }
+
+    @Test func independentBranchKeepsRunningAfterAFailure() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b"), TestHeaders.step("c<b")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
+            .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false)),
+        ])
+        #expect(try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok)) == [
+            .stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok),
+            .stepStarted(step: "c", attempt: 1),
+        ])
+    }
+
+    @Test func approvalStepWaitsForAPersonAndDoesNotCountAgainstTheLimit() throws {
+        var m = machine([TestHeaders.step("ok", action: "approval"), TestHeaders.step("b"), TestHeaders.step("c<ok")], concurrency: 1)
+        #expect(try m.handle(.start(pid: 1, host: "h")) == [
+            .executorStarted(pid: 1, host: "h", resumed: false),
+            .approvalRequested(step: "ok", prompt: "Step ok"),
+            .stepStarted(step: "b", attempt: 1),
+        ])
+        _ = try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok))
+        #expect(m.phase == .executing)  // still waiting for the approval: not at rest
+        #expect(try m.handle(.approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42)) == [
+            .approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42),
+            .stepStarted(step: "c", attempt: 1),
+        ])
+        #expect(m.outputs["ok"]?["approved_by"] == "ic")
+    }
+
+    @Test func deniedApprovalFailsTheRun() throws {
+        var m = machine([TestHeaders.step("ok", action: "approval"), TestHeaders.step("c<ok")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no")) == [
+            .approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no"),
+            .runFinished(outcome: .failed),
+        ])
+    }
+
+    @Test func interruptPausesOnceRunningStepsFinish() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.interrupt(.interrupted)) == [])
+        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
+            .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok),
+            .runPaused(reason: .interrupted),
+        ])
+    }
+
+    @Test func abortLetsRunningStepsFinishThenEndsTheRun() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        #expect(try m.handle(.abort(by: "ic", reason: "wrong region")) == [.abortRequested(by: "ic", reason: "wrong region")])
+        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
+            .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok),
+            .runFinished(outcome: .aborted),
+        ])
+    }
+
+    @Test func abortOfAStoppedRunEndsItAtOnce() throws {
+        var m = machine([TestHeaders.step("a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.interrupt(.interrupted))
+        _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
+        #expect(try m.handle(.abort(by: "ic", reason: "r")) == [.abortRequested(by: "ic", reason: "r"), .runFinished(outcome: .aborted)])
+        #expect(throws: RunStateMachine.TransitionError.self) { try m.handle(.resume(pid: 2, host: "h", by: "x")) }
+    }
+
+    // MARK: resume of each step state
+
+    private func crashed(_ step: StepHeader) throws -> RunStateMachine {
+        var m = machine([step, TestHeaders.step("after<\(step.id)")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        return m  // "crash": the step is recorded as running, nothing else
+    }
+
+    @Test func resumeRerunsAnInterruptedIdempotentStep() throws {
+        var m = try crashed(TestHeaders.step("a", idempotent: true))
+        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+            .executorStarted(pid: 2, host: "h", resumed: true),
+            .stepInterrupted(step: "a", attempt: 1, recovery: .rerun),
+            .stepStarted(step: "a", attempt: 2),
+        ])
+    }
+
+    @Test func resumeVerifiesAnInterruptedNonIdempotentStepWithVerify() throws {
+        var m = try crashed(TestHeaders.step("a", hasVerify: true))
+        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+            .executorStarted(pid: 2, host: "h", resumed: true),
+            .stepInterrupted(step: "a", attempt: 1, recovery: .verify),
+        ])
+        #expect(try m.handle(.verified(step: "a", result: .done(ok))) == [
+            .stepVerified(step: "a", outcome: .done(ok)),
+            .stepStarted(step: "after", attempt: 1),
+        ])
+    }
+
+    @Test func verifyNotDoneRunsTheStepAgain() throws {
+        var m = try crashed(TestHeaders.step("a", hasVerify: true))
+        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        #expect(try m.handle(.verified(step: "a", result: .notDone("absent"))) == [
+            .stepVerified(step: "a", outcome: .notDone("absent")),
+            .stepStarted(step: "a", attempt: 2),
+        ])
+    }
+
+    @Test func interruptedStepWithoutVerifyBecomesUnknownAndPauses() throws {
+        var m = try crashed(TestHeaders.step("a"))
+        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+            .executorStarted(pid: 2, host: "h", resumed: true),
+            .stepInterrupted(step: "a", attempt: 1, recovery: .unknown),
+            .runPaused(reason: .unknownStep),
+        ])
+        #expect(try m.handle(.resolve(step: "a", resolution: .succeeded, by: "op")) == [
+            .stepResolved(step: "a", resolution: .succeeded, by: "op"),
+        ])
+        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")) == [
+            .executorStarted(pid: 3, host: "h", resumed: true),
+            .stepStarted(step: "after", attempt: 1),
+        ])
+    }
+
+    @Test func resolveRetryRunsTheStepAgain() throws {
+        var m = try crashed(TestHeaders.step("a"))
+        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        _ = try m.handle(.resolve(step: "a", resolution: .retry, by: "op"))
+        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")).contains(.stepStarted(step: "a", attempt: 2)))
+    }
+
+    @Test func resumeRedrivesAFailedRun() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0))
+        #expect(m.phase == .finished(.failed))
+        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+            .executorStarted(pid: 2, host: "h", resumed: true),
+            .stepRedriven(step: "a", by: "op"),
+            .stepStarted(step: "a", attempt: 2),
+        ])
+    }
+
+    @Test func resumeNeverRerunsCompletedSteps() throws {
+        var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
+        let events = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        #expect(!events.contains(.stepStarted(step: "a", attempt: 2)))
+        #expect(events.contains(.stepInterrupted(step: "b", attempt: 1, recovery: .unknown)))
+    }
+
+    @Test func resumeMakesWaitingRetriesDueAndReRequestsApprovals() throws {
+        var m = machine([
+            TestHeaders.step("a", retry: RetryPolicy(attempts: 3, delayMs: 60_000)),
+            TestHeaders.step("ok", action: "approval"),
+        ])
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0.5))
+        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+            .executorStarted(pid: 2, host: "h", resumed: true),
+            .approvalRequested(step: "ok", prompt: "(re-requested on resume)"),
+            .stepStarted(step: "a", attempt: 2),
+        ])
+    }
+
+    @Test func replayRebuildsTheSameState() throws {
+        var live = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 2, delayMs: 5)), TestHeaders.step("b<a")])
+        var recorded: [RunEvent] = [RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: .runCreated(live.header))]
+        func record(_ kinds: [Kind]) { recorded += kinds.map { RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: $0) } }
+        record(try live.handle(.start(pid: 1, host: "h")))
+        record(try live.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0)))
+        record(try live.handle(.retryDue(step: "a")))
+        record(try live.handle(.stepSucceeded(step: "a", attempt: 2, durationMs: 1, result: ok)))
+        let replayed = try RunStateMachine.replay(recorded)
+        #expect(replayed.states == live.states)
+        #expect(replayed.phase == live.phase)
+        #expect(replayed.outputs == live.outputs)
+        #expect(replayed.attempts == live.attempts)
+    }
+
+    @Test(arguments: [
+        Kind.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok),
+        Kind.approvalGranted(step: "a", by: "x", via: "y", waitMs: 1),
+        Kind.stepVerified(step: "a", outcome: .done(ok)),
+        Kind.runPaused(reason: .interrupted),
+        Kind.stepStarted(step: "nope", attempt: 1),
+    ])
+    func impossibleTransitionsFailLoudly(event: RunEvent.Kind) {
+        var m = machine([TestHeaders.step("a")])
+        #expect(throws: RunStateMachine.TransitionError.self) { try m.apply(event) }
+    }
+
+    @Test func tabletopTreatsApprovalsAsOrdinarySteps() throws {
+        var m = machine([TestHeaders.step("ok", action: "approval", idempotent: true)], mode: .tabletop, concurrency: 1)
+        #expect(try m.handle(.start(pid: 1, host: "h")).contains(.stepStarted(step: "ok", attempt: 1)))
+        #expect(try m.handle(.interrupt(.quit)) == [])
+        #expect(try m.handle(.release(step: "ok", reason: "quit")) == [
+            .stepReleased(step: "ok", reason: "quit"), .runPaused(reason: .quit),
+        ])
+    }
+}
+
+@Suite("Circuit breaker")
+struct CircuitBreakerTests {
+    @Test func opensAfterThresholdHalfOpensAfterCooldownAndClosesOnSuccess() {
+        var b = CircuitBreaker(policy: .init(failureThreshold: 2, cooldownMs: 1_000))
+        #expect(b.request(nowMs: 0) == .allow)
+        #expect(b.record(success: false, nowMs: 0) == nil)
+        #expect(b.record(success: false, nowMs: 10) == .open)
+        #expect(b.request(nowMs: 500) == .reject(retryAfterMs: 510))
+        #expect(b.request(nowMs: 1_010) == .allowTrial)
+        #expect(b.request(nowMs: 1_011) == .reject(retryAfterMs: 1_000))  // one trial at a time
+        #expect(b.record(success: true, nowMs: 1_020) == .closed)
+        #expect(b.request(nowMs: 1_030) == .allow)
+    }
+
+    @Test func failedTrialReopens() {
+        var b = CircuitBreaker(policy: .init(failureThreshold: 1, cooldownMs: 100))
+        _ = b.record(success: false, nowMs: 0)
+        #expect(b.request(nowMs: 100) == .allowTrial)
+        #expect(b.record(success: false, nowMs: 150) == .open)
+        #expect(b.request(nowMs: 200) == .reject(retryAfterMs: 50))
+    }
+}
