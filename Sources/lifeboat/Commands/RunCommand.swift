@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+import LifeboatStore
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Execute a scenario: a real failover, a drill (--drill), or a dry run (--dry-run).",
+        discussion: """
+            Every step is recorded in the state store before it starts and after it ends, so Ctrl-C,
+            a crash or a reboot loses nothing: `lifeboat resume RUN` continues where it stopped.
+            Approvals are asked at this terminal (when it is one) and can be given from another with
+            `lifeboat approve RUN STEP --by NAME`.
+
+            Examples:
+              lifeboat run plans/payment-platform.yaml -s region-failure --drill
+              lifeboat run plans/payment-platform.yaml -s region-failure -p to_region=us-west-2
+              lifeboat run plans/payment-platform.yaml -s region-failure --dry-run
+              lifeboat run plans/sandbox.yaml -s region-failure --drill --yes   # unattended drill
+            """)
+
+    @Argument(help: "The plan file.") var plan: String
+    @Option(name: .shortAndLong, help: "The scenario to run.") var scenario: String
+    @Flag(help: "Run as a drill: `when: drill` steps run, `when: real` steps are skipped.") var drill = false
+    @Flag(help: "Resolve everything, run preflights, print the predicted timeline; change nothing.") var dryRun = false
+    @Flag(help: "Approve every approval step as the operator (recorded as approved via --yes).") var yes = false
+    @Flag(help: "Do not wait for approvals nobody can give here: pause the run (exit 3) instead.") var noWait = false
+    @Option(help: "Steps run in parallel at most.") var concurrency = 4
+    @OptionGroup var params: ParamOptions
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var by: OperatorOption
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        let loader = Runtime.loader
+        let resolved = try loader.resolve(plan: loader.loadPlan(at: plan), scenario: scenario, overrides: params.overrides())
+        let mode: RunMode = drill ? .drill : .execute
+        if dryRun {
+            throw try await DryRun.perform(resolved, as: mode, operatorName: by.resolved).exitCode
+        }
+        let status = try await RunStarter.start(
+            resolved, mode: mode, concurrency: concurrency, autoApprove: yes, waitForApprovals: !noWait,
+            store: store, operatorName: by.resolved)
+        throw status.exitCode
+    }
+}
+
+/// Creates a run in the store and drives it (shared by `run` and `tabletop`).
+enum RunStarter {
+    static func start(
+        _ resolved: ResolvedScenario, mode: RunMode, concurrency: Int, autoApprove: Bool, waitForApprovals: Bool,
+        store options: StoreOptions, operatorName: String
+    ) async throws -> ExitStatus {
+        let runID = Runtime.newRunID()
+        let prepared = try RunSetup.prepare(
+            resolved, runID: runID, mode: mode, startedBy: operatorName, concurrency: concurrency,
+            approvedByFlag: autoApprove)
+        let store = try Runtime.openStore(options)
+        let configuration = Runtime.configuration(
+            operatorName: operatorName, autoApprove: autoApprove, waitForApprovals: waitForApprovals)
+        let created = RunEvent(
+            runID: runID, atMs: Runtime.clock.wallMs(), monoMs: Runtime.clock.monoMs(), session: configuration.session,
+            kind: .runCreated(prepared.header))
+        try await store.createRun(id: runID, created: created, documents: prepared.documents)
+        let ms = DurationText.format(milliseconds:)
+        Console.out("run \(runID): \(resolved.plan.id) / \(resolved.scenario.name) — \(mode.rawValue), \(prepared.header.steps.count) steps"
+                    + (resolved.objectives.rtoMs.map { ", RTO objective \(ms($0))" } ?? "")
+                    + (resolved.objectives.rpoMs.map { ", RPO objective \(ms($0))" } ?? ""))
+        Console.out("store \(options.path) · Ctrl-C pauses safely; continue with `lifeboat resume \(runID)`")
+        return try await RunDriver.drive(
+            runID: runID, header: prepared.header, inputs: prepared.inputs, store: store, storePath: options.path,
+            configuration: configuration, start: .fresh)
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show one run: facts, each step with its timing, RTO/RPO verdicts, and (with --events) the log.",
+        discussion: """
+            Examples:
+              lifeboat show 20261129-031502-7f3a
+              lifeboat show 20261129-031502-7f3a --events
+              lifeboat show 20261129-031502-7f3a --json
+            """)
+
+    @Argument(help: "The run id.") var runID: String
+    @Flag(help: "Also print every recorded event.") var events = false
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONFlag
+
+    struct Detail: Encodable {
+        var run: RunRecord
+        var header: RunHeader
+        var steps: [StepRecord]
+        var measurement: RunMeasurement?
+        var documents: [Document]
+        var events: [RunEvent]?
+
+        struct Document: Encodable {
+            var kind: String
+            var path: String
+            var sha256: String
+        }
+    }
+
+    func run() async throws {
+        let db = try Runtime.openExistingStore(store)
+        guard let run = try await db.run(runID) else {
+            throw LifeboatError(.notFound, "no run '\(runID)' in \(store.path)", hint: "list runs with `lifeboat history`")
+        }
+        let log = try await db.events(of: runID)
+        guard case .runCreated(let header)? = log.first?.kind else {
+            throw LifeboatError(.storeFailure, "run \(runID) has no runCreated event", hint: "check the store with `lifeboat audit verify`")
+        }
+        let detail = Detail(
+            run: run, header: header, steps: try await db.steps(of: runID), measurement: RunMeasurement.compute(log),
+            documents: try await db.documents(of: runID).map { .init(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
+            events: events ? log : nil)
+        if output.json {
+            try JSONOutput.print(detail)
+            return
+        }
+        print(detail, log: log)
+    }
+
+    private func print(_ d: Detail, log: [RunEvent]) {
+        let ms = DurationText.format(milliseconds:)
+        let pad = PredictionText.pad
+        let r = d.run
+        Console.out("run \(r.id)")
+        Console.out("  plan \(r.planID) · scenario \(r.scenario) · runbook \(r.runbookID) · mode \(r.mode.rawValue)")
+        Console.out("  status \(r.status.rawValue)" + (r.pauseReason.map { " (\($0.rawValue))" } ?? "") + " · started by \(r.startedBy) at \(EventText.timestamp(r.createdAtMs))"
+                    + (r.endedAtMs.map { " · ended \(EventText.timestamp($0))" } ?? ""))
+        Console.out("  documents sha256 \(r.documentsHash)")
+        for doc in d.documents { Console.out("    \(doc.kind) \(doc.path) (\(doc.sha256.prefix(12)))") }
+        if !d.header.params.isEmpty {
+            Console.out("  params " + d.header.params.keys.sorted().map { "\($0)=\(d.header.params[$0]!.renderedText)" }.joined(separator: " "))
+        }
+        let approvals = log.compactMap { e -> String? in
+            if case .approvalGranted(let s, let by, let via, let wait) = e.kind { return "\(s) by \(by) via \(via) after \(ms(wait))" }
+            return nil
+        }
+        if !approvals.isEmpty { Console.out("  approvals: " + approvals.joined(separator: "; ")) }
+        Console.out("")
+        Console.out("  " + pad("STEP", 22) + pad("STATUS", 19) + pad("TRIES", 6) + pad("STARTED (UTC)", 14) + pad("TOOK", 9) + "RESULT")
+        for s in d.steps {
+            let started = s.startedAtMs.map { String(EventText.timestamp($0).dropFirst(11).prefix(12)) } ?? "—"
+            let result = s.error ?? s.summary ?? ""
+            Console.out("  " + pad(s.stepID, 22) + pad(s.status.rawValue, 19) + pad(String(s.attempts), 6) + pad(started, 14)
+                        + pad(s.durationMs.map(ms) ?? "—", 9) + result)
+        }
+        if let m = d.measurement {
+            Console.out("")
+            Console.out("  " + MeasurementText.rto(m.rto))
+            Console.out("  " + MeasurementText.rpo(m.rpo))
+        }
+        if let events = d.events {
+            Console.out("")
+            for e in events { Console.out("  " + EventText.timestamp(e.atMs) + "  " + EventText.describe(e.kind)) }
+        }
+    }
+}

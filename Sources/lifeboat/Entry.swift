@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+
+@main
+struct Lifeboat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lifeboat",
+        abstract: "Disaster-recovery orchestration: validate DR plans, run failovers and drills, audit the history.",
+        discussion: """
+            Typical use:
+              lifeboat validate plans/ runbooks/
+              lifeboat plan plans/payment-platform.yaml -s region-failure
+              lifeboat run plans/payment-platform.yaml -s region-failure --drill
+              lifeboat resume RUN            # after Ctrl-C, a crash or a reboot
+              lifeboat history · lifeboat show RUN
+
+            Exit codes: 0 success · 1 run failed or aborted · 2 invalid input · 3 stopped but resumable
+            (interrupted, awaiting approval, unknown step) · 4 refused (lease held, preflight failed,
+            wrong state) · 5 not found · 6 state store failure · 70 internal error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
+            ApproveCommand.self, AbortCommand.self, ResolveCommand.self, RollbackCommand.self,
+            HistoryCommand.self, ShowCommand.self, AuditCommand.self, SchemaCommand.self,
+        ])
+
+    /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as LifeboatError {
+            Console.err("error: \(error.description)")
+            Foundation.exit(ExitStatus(for: error.code).rawValue)
+        } catch let failure as ValidationFailure {
+            Console.err(failure.description)
+            Console.err("error: \(failure.diagnostics.count) problem(s) found; fix them and run again")
+            Foundation.exit(ExitStatus.invalidInput.rawValue)
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)  // --help, --version
+            }
+            Console.err(fullMessage(for: error))
+            Foundation.exit(code == .validationFailure ? ExitStatus.invalidInput.rawValue : ExitStatus.internalError.rawValue)
+        }
+    }
+}
+
+extension ExitStatus {
+    var exitCode: ExitCode { ExitCode(rawValue) }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import LifeboatCore
+
+/// One human line per event, shared by the progress view and `lifeboat show --events`.
+enum EventText {
+    static func describe(_ kind: RunEvent.Kind) -> String {
+        switch kind {
+        case .runCreated(let h):
+            return "run created: \(h.planID) / \(h.scenario) (\(h.mode.rawValue)) by \(h.startedBy)"
+        case .executorStarted(let pid, let host, let resumed):
+            return resumed ? "resumed by pid \(pid) on \(host)" : "started by pid \(pid) on \(host)"
+        case .stepSkipped(let s, let reason): return "\(s): skipped (\(reason))"
+        case .stepStarted(let s, let attempt): return "\(s): started" + (attempt > 1 ? " (attempt \(attempt))" : "")
+        case .stepSucceeded(let s, _, let d, let r):
+            return "\(s): succeeded in \(DurationText.format(milliseconds: d)) — \(r.summary)"
+        case .stepFailed(let s, let attempt, let d, let e):
+            return "\(s): FAILED attempt \(attempt) after \(DurationText.format(milliseconds: d)) — \(e.message)"
+        case .stepRetryScheduled(let s, let next, let delay):
+            return "\(s): retry (attempt \(next)) in \(DurationText.format(milliseconds: delay))"
+        case .stepReleased(let s, let reason): return "\(s): released (\(reason))"
+        case .approvalRequested(let s, let prompt): return "\(s): awaiting approval — \(prompt)"
+        case .approvalGranted(let s, let by, let via, let wait):
+            return "\(s): approved by \(by) via \(via) after \(DurationText.format(milliseconds: wait))"
+        case .approvalDenied(let s, let by, let via, let reason): return "\(s): DENIED by \(by) via \(via): \(reason)"
+        case .stepInterrupted(let s, let attempt, let recovery):
+            let what: String
+            switch recovery {
+            case .rerun: what = "idempotent, will run again"
+            case .verify: what = "checking whether it took effect"
+            case .unknown: what = "not idempotent and no verify: UNKNOWN, needs `lifeboat resolve`"
+            }
+            return "\(s): was interrupted during attempt \(attempt) — \(what)"
+        case .stepVerified(let s, let outcome):
+            switch outcome {
+            case .done(let r): return "\(s): verified as done — \(r.summary)"
+            case .notDone(let why): return "\(s): verified as not done (\(why)), will run again"
+            case .undecidable(let why): return "\(s): verify could not decide (\(why)): UNKNOWN"
+            }
+        case .stepUnknown(let s, let reason): return "\(s): UNKNOWN — \(reason)"
+        case .stepResolved(let s, let resolution, let by): return "\(s): resolved as \(resolution.rawValue) by \(by)"
+        case .stepRedriven(let s, let by): return "\(s): failed step redriven by \(by)"
+        case .stepNoted(let s, let note, let by): return "\(s): note by \(by): \(note)"
+        case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
+        case .abortRequested(let by, let reason): return "abort requested by \(by): \(reason)"
+        case .runPaused(let reason): return "run paused (\(reason.rawValue))"
+        case .runFinished(let outcome): return "run \(outcome.rawValue)"
+        case .rollbackStarted(let by, let strategy): return "rollback started by \(by) (\(strategy.rawValue))"
+        case .compensationStarted(let s): return "\(s): compensation started"
+        case .compensationSucceeded(let s, let d, let r):
+            return "\(s): compensated in \(DurationText.format(milliseconds: d)) — \(r.summary)"
+        case .compensationFailed(let s, _, let e): return "\(s): compensation FAILED — \(e.message)"
+        case .rollbackFinished(let outcome): return "rollback \(outcome.rawValue)"
+        }
+    }
+
+    static func timestamp(_ ms: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+        return timestampFormatter.string(from: date)
+    }
+
+    nonisolated(unsafe) private static let timestampFormatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f
+    }()
+}

@@ -1,0 +1,92 @@
+import Foundation
+import LifeboatCore
+import Synchronization
+
+/// Shows a run as it executes. On a terminal: event lines plus a status line redrawn in place
+/// (step counts, what is running, elapsed time against the RTO budget). Otherwise: plain
+/// timestamped lines, one per event, for logs and CI.
+final class ProgressView: RunObserver, Sendable {
+    private struct State {
+        var startedMono: Int64?
+        var summary = ""
+        var statusShown = false
+    }
+
+    private let live: Bool
+    private let clock: any EngineClock
+    private let state = Mutex(State())
+
+    init(live: Bool = Console.stdoutIsTerminal, clock: any EngineClock) {
+        self.live = live
+        self.clock = clock
+    }
+
+    func recorded(_ events: [RunEvent], machine: RunStateMachine) {
+        let summary = Self.summary(machine)
+        state.withLock { s in
+            if s.startedMono == nil { s.startedMono = clock.monoMs() }
+            s.summary = summary
+        }
+        for event in events {
+            let text = EventText.describe(event.kind)
+            if live {
+                Console.raw("\r\u{1B}[2K" + color(for: event.kind) + text + "\u{1B}[0m\n")
+            } else {
+                Console.out(EventText.timestamp(event.atMs) + "  " + text)
+            }
+        }
+        if live { redrawStatus(machine.header.objectives.rtoMs) }
+    }
+
+    /// Redraws the status line (called on a one-second tick while a run executes).
+    func tick(rtoMs: Int64?) {
+        if live { redrawStatus(rtoMs) }
+    }
+
+    /// Removes the status line before the final summary is printed.
+    func finish() {
+        if live { Console.raw("\r\u{1B}[2K") }
+    }
+
+    private func redrawStatus(_ rtoMs: Int64?) {
+        let (started, summary) = state.withLock { ($0.startedMono, $0.summary) }
+        let elapsed = started.map { clock.monoMs() - $0 } ?? 0
+        var line = "  ▸ \(summary) · elapsed \(DurationText.format(milliseconds: elapsed))"
+        if let rtoMs, rtoMs > 0 {
+            line += " of RTO \(DurationText.format(milliseconds: rtoMs)) (\(elapsed * 100 / rtoMs)%)"
+        }
+        Console.raw("\r\u{1B}[2K\u{1B}[2m" + line + "\u{1B}[0m")
+    }
+
+    static func summary(_ machine: RunStateMachine) -> String {
+        var done = 0
+        var running: [String] = []
+        var waiting: [String] = []
+        var failed: [String] = []
+        for step in machine.header.steps {
+            switch machine.state(of: step.id) {
+            case .succeeded?, .skipped?: done += 1
+            case .running?, .verifying?: running.append(step.id)
+            case .awaitingApproval?, .retryWait?: waiting.append(step.id)
+            case .failed?, .unknown?: failed.append(step.id)
+            default: break
+            }
+        }
+        var parts = ["\(done)/\(machine.header.steps.count) done"]
+        if !running.isEmpty { parts.append("running: " + running.joined(separator: ", ")) }
+        if !waiting.isEmpty { parts.append("waiting: " + waiting.joined(separator: ", ")) }
+        if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }
+        return parts.joined(separator: " · ")
+    }
+
+    private func color(for kind: RunEvent.Kind) -> String {
+        switch kind {
+        case .stepSucceeded, .approvalGranted, .runFinished(.succeeded), .compensationSucceeded: return "\u{1B}[32m"
+        case .stepFailed, .approvalDenied, .runFinished(.failed), .runFinished(.aborted), .compensationFailed,
+            .stepUnknown, .stepInterrupted(_, _, .unknown):
+            return "\u{1B}[31m"
+        case .approvalRequested, .stepRetryScheduled, .runPaused, .circuitChanged: return "\u{1B}[33m"
+        default: return ""
+        }
+    }
+}

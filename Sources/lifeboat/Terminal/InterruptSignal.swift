@@ -1,0 +1,38 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGTERM as an async wait: the engine pauses at the first and stops at the second.
+final class InterruptSignal: Sendable {
+    private let pending = Mutex(0)
+    private let waiters = CancellableWaiters<Void>()
+    private let sources: Mutex<[any DispatchSourceSignal]> = Mutex([])
+
+    init() {
+        var installed: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.fire() }
+            source.resume()
+            installed.append(source)
+        }
+        sources.withLock { $0 = installed }
+    }
+
+    private func fire() {
+        Console.err("\ninterrupt received: finishing running steps, then pausing (interrupt again to stop at once)")
+        if waiters.resumeAll(with: ()) == 0 { pending.withLock { $0 += 1 } }
+    }
+
+    /// Returns at the next interrupt (or one that arrived while nobody waited), or on cancellation.
+    func wait() async {
+        await waiters.wait(cancelledValue: ()) { [pending] in
+            pending.withLock { count -> Void? in
+                guard count > 0 else { return nil }
+                count -= 1
+                return ()
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+/// Options every command that touches the state store takes.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "State store (SQLite file). Default: $LIFEBOAT_DB, else .lifeboat/state.db in the current folder.",
+        valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["LIFEBOAT_DB"], !env.isEmpty { return env }
+        return FileManager.default.currentDirectoryPath + "/.lifeboat/state.db"
+    }
+}
+
+/// Who is acting: recorded with runs, approvals, resolutions and aborts.
+struct OperatorOption: ParsableArguments {
+    @Option(name: [.customLong("operator"), .customLong("by")], help: ArgumentHelp(
+        "Who is acting (recorded in the audit log). Default: $LIFEBOAT_OPERATOR, else $USER.", valueName: "name"))
+    var name: String?
+
+    var resolved: String {
+        if let name, !name.isEmpty { return name }
+        let env = ProcessInfo.processInfo.environment
+        return env["LIFEBOAT_OPERATOR"].flatMap { $0.isEmpty ? nil : $0 } ?? env["USER"] ?? "unknown"
+    }
+}
+
+struct JSONFlag: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+}
+
+/// `-p key=value` parameter overrides.
+struct ParamOptions: ParsableArguments {
+    @Option(name: [.customShort("p"), .customLong("param")], help: ArgumentHelp(
+        "Override a runbook parameter (repeatable), e.g. -p to_region=us-east-1.", valueName: "key=value"))
+    var params: [String] = []
+
+    func overrides() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for p in params {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                throw ValidationError("-p \(p): write parameters as key=value")
+            }
+            out[String(p[..<eq])] = String(p[p.index(after: eq)...])
+        }
+        return out
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import LifeboatCore
+import LifeboatStore
+
+/// Runs the engine for one command (run, tabletop, resume): holds the executor lock, shows
+/// progress, prints the outcome with the next action, and picks the exit status.
+enum RunDriver {
+    enum Start {
+        case fresh
+        case resume
+    }
+
+    static func drive(
+        runID: String, header: RunHeader, inputs: RunInputs, store: SQLiteStore, storePath: String,
+        configuration: EngineConfiguration, start: Start
+    ) async throws -> ExitStatus {
+        let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
+        defer { lock.release() }
+        let progress = ProgressView(clock: Runtime.clock)
+        let interactive = Console.stdinIsTerminal && header.mode != .tabletop
+        let engine = Runtime.engine(
+            store: store, configuration: configuration, observer: progress, interactive: interactive,
+            tabletop: header.mode == .tabletop, interrupts: InterruptSignal())
+        let machine = try await withThrowingTaskGroup(of: RunStateMachine?.self) { group in
+            group.addTask {
+                switch start {
+                case .fresh: return try await engine.start(runID: runID, inputs: inputs)
+                case .resume: return try await engine.resume(runID: runID, inputs: inputs)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    progress.tick(rtoMs: header.objectives.rtoMs)
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let machine = result { return machine }
+            }
+            throw LifeboatError(.internalError, "run \(runID): the engine ended without a result")
+        }
+        progress.finish()
+        let events = try await store.events(of: runID)
+        RunSummary.print(runID: runID, machine: machine, events: events, steps: try await store.steps(of: runID))
+        return exitStatus(machine.phase)
+    }
+
+    static func exitStatus(_ phase: RunStateMachine.Phase) -> ExitStatus {
+        switch phase {
+        case .finished(.succeeded), .rolledBack(.succeeded): return .success
+        case .finished, .rolledBack: return .runFailed
+        case .paused, .executing, .created, .rollingBack: return .resumable
+        }
+    }
+}
+
+/// The outcome block printed when an executor stops: verdicts and the next action.
+enum RunSummary {
+    static func print(runID: String, machine: RunStateMachine, events: [RunEvent], steps: [StepRecord]) {
+        let ms = DurationText.format(milliseconds:)
+        Console.out("")
+        Console.out("run \(runID): \(machine.phaseName.uppercased())")
+        for step in steps {
+            var line = "  " + PredictionText.pad(step.stepID, 22) + PredictionText.pad(step.status.rawValue, 19)
+            if let d = step.durationMs { line += PredictionText.pad(ms(d), 9) }
+            if step.attempts > 1 { line += "(\(step.attempts) attempts) " }
+            if let e = step.error, step.status == .failed || step.status == .unknown { line += e }
+            Console.out(line)
+        }
+        if let m = RunMeasurement.compute(events) {
+            if machine.header.mode == .tabletop {
+                let expected = RunMeasurement.longestPath(machine.header.steps, durations: Dictionary(
+                    uniqueKeysWithValues: machine.header.steps.map { ($0.id, $0.expectMs ?? 0) }))
+                Console.out("tabletop: expected critical path \(ms(expected)); walk-through implies \(ms(m.criticalPathMs))"
+                            + (m.rto.objectiveMs.map { " against an RTO objective of \(ms($0))" } ?? ""))
+            } else {
+                Console.out(MeasurementText.rto(m.rto))
+                Console.out(MeasurementText.rpo(m.rpo))
+            }
+        }
+        if let next = nextAction(runID: runID, machine: machine) { Console.out("next: " + next) }
+    }
+
+    static func nextAction(runID: String, machine: RunStateMachine) -> String? {
+        switch machine.phase {
+        case .paused(.unknownStep):
+            let unknown = machine.header.steps.filter { machine.state(of: $0.id) == .unknown }.map(\.id)
+            return "check \(unknown.joined(separator: ", ")) by hand, then `lifeboat resolve \(runID) STEP --as succeeded|failed|retry` and `lifeboat resume \(runID)`"
+        case .paused(.awaitingApproval):
+            let waiting = machine.header.steps.filter { machine.state(of: $0.id) == .awaitingApproval }.map(\.id)
+            return "approve with `lifeboat approve \(runID) \(waiting.first ?? "STEP") --by NAME`, then `lifeboat resume \(runID)`"
+        case .paused:
+            return "continue with `lifeboat resume \(runID)`"
+        case .finished(.failed):
+            return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps; or `lifeboat rollback \(runID)` / `lifeboat abort \(runID)`"
+        case .finished(.succeeded):
+            return "details: `lifeboat show \(runID)`"
+        default:
+            return nil
+        }
+    }
+}
+
+enum MeasurementText {
+    static func rto(_ r: RunMeasurement.RTO) -> String {
+        let ms = DurationText.format(milliseconds:)
+        var s = "RTO: " + (r.achievedMs.map(ms) ?? "not reached")
+        if let o = r.objectiveMs { s += " against objective \(ms(o))" }
+        s += " → \(r.verdict.rawValue.uppercased())"
+        if r.achievedMs != nil { s += " (\(r.method)" + (r.humanWaitMs > 0 ? "; waiting for people: \(ms(r.humanWaitMs)))" : ")") }
+        return s
+    }
+
+    static func rpo(_ r: RunMeasurement.RPO) -> String {
+        let ms = DurationText.format(milliseconds:)
+        guard let achieved = r.achievedMs else {
+            return "RPO: not measured (no step reported a data-loss window)" + (r.objectiveMs.map { "; objective \(ms($0))" } ?? "")
+        }
+        var s = "RPO: \(ms(achieved))" + ((r.exact ?? false) ? "" : " (upper bound)")
+        if let o = r.objectiveMs { s += " against objective \(ms(o))" }
+        s += " → \(r.verdict.rawValue.uppercased())"
+        if let m = r.method { s += " (\(m))" }
+        return s
+    }
+}

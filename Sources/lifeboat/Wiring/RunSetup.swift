@@ -1,0 +1,84 @@
+import Foundation
+import LifeboatActions
+import LifeboatCore
+import LifeboatStore
+
+/// Turns documents into what the engine runs: the run header (frozen facts about each step), the
+/// documents to pin, and the run inputs (steps, parameters, secrets).
+enum RunSetup {
+    struct Prepared {
+        var header: RunHeader
+        var documents: [DocumentSource]
+        var inputs: RunInputs
+    }
+
+    static func prepare(
+        _ resolved: ResolvedScenario, runID: String, mode: RunMode, startedBy: String, concurrency: Int,
+        approvedByFlag: Bool
+    ) throws -> Prepared {
+        let documents = [resolved.plan.source, resolved.runbook.source]
+        let header = self.header(
+            resolved, mode: mode, startedBy: startedBy, concurrency: concurrency, approvedByFlag: approvedByFlag,
+            documentsHash: SQLiteStore.documentsHash(documents))
+        let inputs = try self.inputs(
+            runID: runID, plan: resolved.plan, runbook: resolved.runbook, header: header)
+        return Prepared(header: header, documents: documents, inputs: inputs)
+    }
+
+    static func header(
+        _ resolved: ResolvedScenario, mode: RunMode, startedBy: String, concurrency: Int, approvedByFlag: Bool,
+        documentsHash: String
+    ) -> RunHeader {
+        let runbook = resolved.runbook
+        let order = StepGraph(steps: runbook.steps).topologicalOrder
+        let steps = order.compactMap { runbook.step($0) }.map { step -> StepHeader in
+            let spec = Runtime.actions.spec(step.action)
+            return StepHeader(
+                id: step.id, title: step.displayTitle, action: step.action, needs: step.needs,
+                idempotent: mode == .tabletop ? true : (step.idempotent ?? spec?.idempotent ?? false),
+                hasVerify: mode == .tabletop ? false : (spec?.hasVerify ?? false),
+                retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
+                applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil)
+        }
+        return RunHeader(
+            planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,
+            params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
+            startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
+            approvedByFlag: approvedByFlag)
+    }
+
+    /// Run inputs. Secrets are read now (never stored); a tabletop shows placeholders instead.
+    static func inputs(runID: String, plan: Plan, runbook: Runbook, header: RunHeader) throws -> RunInputs {
+        let baseDirectory = (plan.source.path as NSString).deletingLastPathComponent
+        let secrets: [String: String]
+        if header.mode == .tabletop {
+            secrets = Dictionary(uniqueKeysWithValues: plan.secrets.keys.map { ($0, "<secret:\($0)>") })
+        } else {
+            secrets = try SecretResolver(baseDirectory: baseDirectory).resolve(plan.secrets)
+        }
+        let run: [String: Value] = [
+            "id": .string(runID), "mode": .string(header.mode.rawValue), "plan": .string(plan.id),
+            "scenario": .string(header.scenario),
+        ]
+        let steps = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return RunInputs(
+            steps: steps,
+            render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
+            masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
+            baseDirectory: baseDirectory)
+    }
+
+    /// Inputs for resuming or rolling back a run, from the documents it pinned (not today's files).
+    static func inputs(resuming runID: String, header: RunHeader, store: any StateStore) async throws -> RunInputs {
+        let pinned = try await store.documents(of: runID)
+        guard let planDoc = pinned.first(where: { $0.source.kind == .plan })?.source,
+              let runbookDoc = pinned.first(where: { $0.source.kind == .runbook })?.source
+        else {
+            throw LifeboatError(.storeFailure, "run \(runID) has no pinned plan or runbook in the store")
+        }
+        let loader = Runtime.loader
+        let plan = try loader.parsePlan(text: planDoc.text, path: planDoc.path)
+        let runbook = try loader.parseRunbook(text: runbookDoc.text, path: runbookDoc.path)
+        return try inputs(runID: runID, plan: plan, runbook: runbook, header: header)
+    }
+}

@@ -1,0 +1,326 @@
+import Foundation
+import Testing
+
+/// Writes a plan and runbook into the CLI's temp folder.
+func writeScenario(_ cli: CLI, steps: String, params: String = "", secrets: String = "", rto: String = "10m") throws {
+    try cli.write("plans/p.yaml", """
+        plan: test-plan
+        owner: sre
+        tier: 2
+        objectives: {rto: \(rto), rpo: 1m}
+        \(secrets)
+        scenarios:
+          failover:
+            runbook: ../runbooks/r.yaml
+
+        """)
+    try cli.write("runbooks/r.yaml", """
+        runbook: test-runbook
+        \(params)
+        steps:
+        \(steps)
+        """)
+}
+
+@Suite("CLI: the built binary", .serialized)
+struct CLITests {
+    @Test func validateAcceptsTheExamples() throws {
+        let cli = try CLI()
+        let root = CLI.repoRoot.path
+        let result = try cli.run("validate", root + "/plans", root + "/runbooks")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("payment-platform"))
+        #expect(result.stdout.contains("document(s) valid"))
+    }
+
+    @Test func validateRejectsABadRunbookWithFileLineColumn() throws {
+        let cli = try CLI()
+        try cli.write("bad.yaml", """
+            runbook: bad
+            steps:
+              - id: a
+                action: comand
+                with: {argv: [true]}
+            """)
+        let result = try cli.run("validate", cli.path("bad.yaml"))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("bad.yaml:4:"))
+        #expect(result.stderr.contains("comand"))
+        #expect(result.stderr.contains("command"))  // did-you-mean
+    }
+
+    @Test func unknownFlagIsInvalidInput() throws {
+        let cli = try CLI()
+        let result = try cli.run("history", "--frobnicate")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("frobnicate"))
+    }
+
+    @Test func runSucceedsAndIsInTheHistory() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: one
+                action: command
+                with: {argv: [sh, -c, "echo hello; echo 'lifeboat-output: word=world'"]}
+              - id: two
+                action: command
+                needs: [one]
+                with: {argv: [echo, "${steps.one.outputs.word}"]}
+            """)
+        let result = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("SUCCEEDED"))
+        #expect(result.stdout.contains("RTO:"))
+        let id = try #require(try cli.newestRunID())
+        let show = try cli.run("show", id, "--json")
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("\"stepID\" : \"two\""))
+        #expect(show.stdout.contains("world"))
+        let text = try cli.run("show", id, "--events")
+        #expect(text.stdout.contains("two: succeeded"))
+        let mode = try FileManager.default.attributesOfItem(atPath: cli.dbPath)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try cli.integrityCheck() == "ok")
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
+    @Test func failedRunExitsOneNamesTheNextActionAndHoldsTheLease() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: needs-file
+                action: command
+                with: {argv: [test, -f, marker]}
+            """)
+        let failed = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("next: fix the cause"))
+        let second = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(second.status == 4)
+        #expect(second.stderr.contains("already has an active run"))
+        // Fix the cause, then redrive.
+        FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("plans/marker").path, contents: nil)
+        let id = try #require(try cli.newestRunID())
+        let resumed = try cli.run("resume", id)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)  // lease released
+        #expect(try cli.integrityCheck() == "ok")
+    }
+
+    @Test func approvalPausesWithNoWaitAndIsGivenFromAnotherProcess() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: declare
+                action: approval
+                with: {prompt: "Fail over?"}
+              - id: after
+                action: command
+                needs: [declare]
+                with: {argv: ["true"]}
+            """)
+        let paused = try cli.run("run", "plans/p.yaml", "-s", "failover", "--no-wait")
+        #expect(paused.status == 3)
+        #expect(paused.stdout.contains("lifeboat approve"))
+        let id = try #require(try cli.newestRunID())
+        let approve = try cli.run("approve", id, "declare", "--by", "alice")
+        #expect(approve.status == 0)
+        #expect(approve.stdout.contains("lifeboat resume"))
+        let resumed = try cli.run("resume", id)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try cli.run("show", id).stdout.contains("declare by alice via lifeboat approve"))
+    }
+
+    @Test func aRunningExecutorPicksUpAnApprovalFromAnotherTerminal() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: declare
+                action: approval
+              - id: after
+                action: command
+                needs: [declare]
+                with: {argv: ["true"]}
+            """)
+        let (process, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        var id: String?
+        for _ in 0..<100 where id == nil {
+            Thread.sleep(forTimeInterval: 0.1)
+            if let candidate = try cli.newestRunID(),
+               try cli.run("show", candidate).stdout.contains("awaiting-approval") { id = candidate }
+        }
+        let runID = try #require(id)
+        #expect(try cli.run("approve", runID, "declare", "--by", "bob").stdout.contains("sent to the process"))
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOf: out, encoding: .utf8)) ?? "")")
+    }
+
+    @Test func dryRunChangesNothingAndReportsRefusedPreflights() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: touch
+                action: command
+                with: {argv: [touch, "created-by-run"]}
+                expect: 5s
+            """)
+        let ok = try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run")
+        #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
+        #expect(ok.stdout.contains("preflight ok"))
+        #expect(ok.stdout.contains("predicted RTO"))
+        #expect(!FileManager.default.fileExists(atPath: cli.directory.appendingPathComponent("plans/created-by-run").path))
+        #expect(!FileManager.default.fileExists(atPath: cli.dbPath))
+
+        try writeScenario(cli, steps: """
+              - id: missing
+                action: command
+                with: {argv: [/nonexistent/tool]}
+            """)
+        let refused = try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run")
+        #expect(refused.status == 4)
+        #expect(refused.stdout.contains("PREFLIGHT REFUSED"))
+    }
+
+    @Test func tabletopIsScriptableQuitsAndResumes() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: declare
+                title: Declare disaster
+                action: approval
+                expect: 5m
+              - id: promote
+                action: command
+                needs: [declare]
+                with: {argv: [touch, "must-not-exist"]}
+                expect: 1m
+              - id: dns
+                action: command
+                needs: [promote]
+                with: {argv: ["true"]}
+            """)
+        let first = try cli.run("tabletop", "plans/p.yaml", "-s", "failover", stdin: "n IC joined late\nd\ns\nq\n")
+        #expect(first.status == 3, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("[1/3] Declare disaster"))
+        #expect(first.stdout.contains("expected: 5m"))
+        let id = try #require(try cli.newestRunID())
+        let second = try cli.run("resume", id, stdin: "d\n")
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("walk-through implies"))
+        #expect(!FileManager.default.fileExists(atPath: cli.directory.appendingPathComponent("plans/must-not-exist").path))
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("note by tester: IC joined late"))
+        #expect(events.contains("promote: skipped"))
+    }
+
+    @Test func interruptPausesAndResumeFinishes() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: slow
+                action: command
+                with: {argv: [sleep, "1"]}
+              - id: after
+                action: command
+                needs: [slow]
+                with: {argv: ["true"]}
+            """)
+        let (process, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 3, "\(output)")
+        #expect(output.contains("continue with `lifeboat resume"))
+        let id = try #require(try cli.newestRunID())
+        #expect(try cli.run("resume", id).status == 0)
+        #expect(try cli.integrityCheck() == "ok")
+    }
+
+    @Test func abortReleasesTheLease() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: fails
+                action: command
+                with: {argv: ["false"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
+        let id = try #require(try cli.newestRunID())
+        let abort = try cli.run("abort", id, "--reason", "drill over")
+        #expect(abort.status == 0)
+        #expect(abort.stdout.contains("aborted"))
+        #expect(try cli.run("show", id, "--events").stdout.contains("abort requested by tester: drill over"))
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)  // not refused: lease free
+        #expect(try cli.run("resume", id).status == 4)  // aborted runs cannot resume
+    }
+
+    @Test func secretsNeverReachTheStoreOrOutput() throws {
+        let cli = try CLI()
+        let secret = "hunter2-\(UUID().uuidString.prefix(8))"
+        try cli.write("secret.txt", secret + "\n")
+        try writeScenario(cli, steps: """
+              - id: leak
+                action: command
+                with: {argv: [sh, -c, "echo token=$1; exit 1", sh, "${secrets.token}"]}
+            """, secrets: "secrets:\n  token: {file: ../secret.txt}")
+        let result = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(result.status == 1)
+        #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+        let id = try #require(try cli.newestRunID())
+        let show = try cli.run("show", id, "--json", "--events")
+        #expect(show.stdout.contains("token=***"))
+        #expect(!show.stdout.contains(secret))
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: cli.dbPath + suffix) {
+                #expect(data.range(of: Data(secret.utf8)) == nil, "secret found in store\(suffix)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (["run", "plans/p.yaml", "-s", "nope"], Int32(2), "nope"),
+        (["run", "plans/missing.yaml", "-s", "failover"], Int32(2), "missing.yaml"),
+        (["run", "plans/p.yaml", "-s", "failover", "-p", "undeclared=1"], Int32(2), "undeclared"),
+        (["show", "no-such-run"], Int32(5), "no-such-run"),
+        (["resume", "no-such-run"], Int32(5), "no-such-run"),
+        (["run", "plans/p.yaml", "-s", "failover", "--concurrency", "0"], Int32(2), "concurrency"),
+    ])
+    func badInputGetsAOneLineErrorAndADistinctExitCode(arguments: [String], status: Int32, mention: String) throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: one
+                action: command
+                with: {argv: ["true"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)  // a store with a run in it
+        let result = try cli.run(arguments)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(mention))
+        #expect(try cli.integrityCheck() == "ok")
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
+    @Test func planPrintsTheCriticalPathAndVerdict() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: a
+                action: command
+                with: {argv: ["true"]}
+                expect: 4m
+                timeout: 5m
+              - id: b
+                action: command
+                needs: [a]
+                with: {argv: ["true"]}
+                expect: 3m
+                timeout: 20m
+            """)
+        let text = try cli.run("plan", "plans/p.yaml", "-s", "failover")
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("critical path (*): a → b"))
+        #expect(text.stdout.contains("AT-RISK"))
+        let json = try cli.run("plan", "plans/p.yaml", "-s", "failover", "--json")
+        #expect(json.stdout.contains("\"verdict\" : \"at-risk\""))
+    }
+
+    @Test func schemaIsJSON() throws {
+        let result = try CLI().run("schema")
+        #expect(result.status == 0)
+        #expect((try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) != nil)
+        #expect(result.stdout.contains("http.check"))
+    }
+}

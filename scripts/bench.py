@@ -1,0 +1,98 @@
+"""Lifeboat benchmarks. Usage: bench.py LIFEBOAT_BINARY [--steps 500]
+
+Every figure is measured in this run, and every goal is checked as a ratio against a baseline
+measured in the same run on the same machine:
+  1. per-step overhead: a run of N no-op `command` steps (argv `true`) against a minimal durable
+     loop in Python that spawns the same process and commits one SQLite transaction per step
+     (WAL, synchronous=FULL, like Lifeboat's store). Goal: <= 1.2x.
+  2. cold start of `lifeboat validate` on the example plan (median of 30). Goal: <= 30 ms. The
+     cost of spawning `true` is printed beside it as the floor.
+  3. validation of a generated 2,000-step runbook (median of 10). Goal: <= 100 ms.
+"""
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+binary = os.path.abspath(sys.argv[1])
+steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 500
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+work = tempfile.mkdtemp(prefix="lifeboat-bench-")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def chain_runbook(n, action_lines):
+    out = ["runbook: bench", "steps:"]
+    for i in range(n):
+        out.append(f"  - id: s{i}")
+        out += ["    " + line for line in action_lines]
+        if i:
+            out.append(f"    needs: [s{i-1}]")
+    return "\n".join(out) + "\n"
+
+
+def timed(cmd, **kw):
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    return time.perf_counter() - start
+
+
+# 1. per-step overhead -------------------------------------------------------------------------
+write(f"{work}/plans/p.yaml", "plan: bench\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+write(f"{work}/runbooks/r.yaml", chain_runbook(steps, ["action: command", "with: {argv: [\"true\"]}"]))
+env = dict(os.environ, LIFEBOAT_DB=f"{work}/state.db", LIFEBOAT_OPERATOR="bench")
+lifeboat_total = timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], env=env)
+empty_start = timed([binary, "validate", f"{work}/plans/p.yaml"], env=env)
+
+
+def durable_loop(n):
+    path = f"{work}/loop.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, step INTEGER, status TEXT, code INTEGER)")
+    start = time.perf_counter()
+    for i in range(n):
+        code = subprocess.run(["true"]).returncode
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO events (step, status, code) VALUES (?, ?, ?)", (i, "succeeded", code))
+        db.execute("COMMIT")
+    return time.perf_counter() - start
+
+
+loop_total = durable_loop(steps)
+lifeboat_per_step = lifeboat_total / steps
+loop_per_step = loop_total / steps
+
+# 2. cold start --------------------------------------------------------------------------------
+plan = f"{repo}/plans/payment-platform.yaml"
+cold = statistics.median(timed([binary, "validate", plan]) for _ in range(30))
+spawn_floor = statistics.median(timed(["true"]) for _ in range(30))
+
+# 3. 2,000-step validation ---------------------------------------------------------------------
+big = f"{work}/big/runbook.yaml"
+write(big, chain_runbook(2000, ["action: command", "with: {argv: [echo, \"${run.id}\"]}", "expect: 1s", "timeout: 10s"]))
+big_validate = statistics.median(timed([binary, "validate", big]) for _ in range(10))
+
+ms = lambda s: f"{s * 1000:.2f} ms"
+rows = [
+    ("per-step: lifeboat run, %d no-op steps" % steps, ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
+    ("per-step: durable loop (spawn true + 1 commit)", ms(loop_per_step), ms(loop_total) + " total"),
+    ("per-step ratio lifeboat / loop (goal <= 1.2)", f"{lifeboat_per_step / loop_per_step:.2f}x", ""),
+    ("cold start: validate example plan (median/30)", ms(cold), "goal <= 30 ms"),
+    ("spawn floor: `true` (median/30)", ms(spawn_floor), f"cold start = {cold / spawn_floor:.1f}x floor"),
+    ("validate 2,000-step runbook (median/10)", ms(big_validate), "goal <= 100 ms; %.1fx cold start" % (big_validate / cold)),
+]
+width = max(len(r[0]) for r in rows)
+print(f"{'benchmark':<{width}}  {'figure':>12}  note")
+for name, figure, note in rows:
+    print(f"{name:<{width}}  {figure:>12}  {note}")
+print(f"(work folder: {work}; process start of lifeboat on a 1-step plan: {ms(empty_start)})")
