@@ -165,6 +165,27 @@ struct CommandActionTests {
         #expect(stoppedAfter < .seconds(1), "took \(stoppedAfter)")
     }
 
+    @Test func aLeaderThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
+        let action = action
+        let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await action.run(request(["argv": ["/bin/sh", "-c", "trap '' TERM; sleep 100"]])) }
+            try? await Task.sleep(for: .milliseconds(200))
+            let cancelledAt = ContinuousClock.now
+            group.cancelAll()
+            await group.waitForAll()
+            return ContinuousClock.now - cancelledAt
+        }
+        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(2), "took \(stoppedAfter)")
+    }
+
+    @Test func outputTailIsBoundedInBytes() async throws {
+        let result = try await action.run(
+            request(["shell": "i=0; while [ $i -lt 200 ]; do head -c 3000 /dev/zero | tr '\\0' x; echo; i=$((i+1)); done", "output_tail": 1000]))
+        let output = try #require(result.outputs["output"]?.stringValue)
+        #expect(output.utf8.count <= 64 * 1024)
+        #expect(output.utf8.count > 60 * 1024)
+    }
+
     @Test func verifyMapsExitCodesToOutcomes() async throws {
         let base: [String: Value] = ["argv": ["/bin/false"]]
         var params = base

@@ -139,6 +139,46 @@ struct HTTPCheckActionTests {
         }
     }
 
+    @Test func clientCertificateIsPresentedWhenConfigured() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.directory.remove() }
+        try await TestHTTPServer.withServer(certificate: certificates, requireClientCertificate: true) { port in
+            let action = HTTPCheckAction()
+            let url = Value.string("https://127.0.0.1:\(port)/health")
+            let withCert = try await action.run(
+                request([
+                    "url": url,
+                    "tls": ["ca_file": "ca.pem", "client_cert": "client.pem", "client_key": "client.key"],
+                ], base: certificates.directory.path))
+            #expect(withCert.outputs["status"] == 200)
+
+            let withoutCert = await lifeboatError { _ = try await action.run(request(["url": url, "tls": ["ca_file": .string(certificates.caCert)]])) }
+            #expect(withoutCert?.code == .actionFailed)
+        }
+    }
+
+    @Test func cancellationStopsASlowRequestPromptly() async throws {
+        try await TestHTTPServer.withServer { port in
+            let (error, elapsed): (LifeboatError?, Duration) = await withTaskGroup(of: LifeboatError?.self) { group in
+                group.addTask {
+                    do {
+                        _ = try await HTTPCheckAction().run(request(["url": .string("http://127.0.0.1:\(port)/slow?s=5")]))
+                        return nil
+                    } catch {
+                        return error as? LifeboatError
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+                let cancelledAt = ContinuousClock.now
+                group.cancelAll()
+                let e = await group.next() ?? nil
+                return (e, ContinuousClock.now - cancelledAt)
+            }
+            #expect(error?.code == .cancelled)
+            #expect(elapsed < .milliseconds(500))
+        }
+    }
+
     @Test func localhostNameIsCheckedAgainstTheCertificate() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.directory.remove() }

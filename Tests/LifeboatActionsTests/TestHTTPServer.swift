@@ -58,6 +58,9 @@ enum TestHTTPServer {
         if len(sys.argv) > 2:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(sys.argv[1], sys.argv[2])
+            if len(sys.argv) > 3:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(sys.argv[3])
             server.socket = context.wrap_socket(server.socket, server_side=True)
         print(server.server_address[1], flush=True)
         server.serve_forever()
@@ -65,10 +68,11 @@ enum TestHTTPServer {
 
     /// Starts the server (TLS when `certificate` is given), runs `body` with its port, stops it.
     static func withServer<T: Sendable>(
-        certificate: TestCertificates? = nil, _ body: @Sendable (Int) async throws -> T
+        certificate: TestCertificates? = nil, requireClientCertificate: Bool = false, _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         var arguments = ["-c", script]
         if let certificate { arguments += [certificate.serverCert, certificate.serverKey] }
+        if let certificate, requireClientCertificate { arguments.append(certificate.caCert) }
         let result = try await Subprocess.run(
             .path("/usr/bin/python3"), arguments: Arguments(arguments), input: .none, output: .sequence,
             error: .discarded
@@ -88,12 +92,15 @@ enum TestHTTPServer {
     enum TestServerError: Error { case noPort, openssl(String) }
 }
 
-/// A throwaway CA and a server certificate for 127.0.0.1 / localhost signed by it, made with openssl.
+/// A throwaway CA, a server certificate for 127.0.0.1 / localhost and a client certificate, both
+/// signed by it, made with openssl.
 struct TestCertificates: Sendable {
     let directory: TempDir
     var caCert: String { directory.file("ca.pem") }
     var serverCert: String { directory.file("server.pem") }
     var serverKey: String { directory.file("server.key") }
+    var clientCert: String { directory.file("client.pem") }
+    var clientKey: String { directory.file("client.key") }
 
     static func make() async throws -> TestCertificates {
         let directory = try TempDir()
@@ -108,6 +115,11 @@ struct TestCertificates: Sendable {
             printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
               -extfile ext.cnf 2>/dev/null
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout client.key -out client.csr \
+              -subj "/CN=lifeboat-client" 2>/dev/null
+            printf 'basicConstraints=CA:FALSE\\nextendedKeyUsage=clientAuth\\n' > client.cnf
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 \
+              -extfile client.cnf 2>/dev/null
             """
         let result = try await Subprocess.run(
             .path("/bin/sh"), arguments: ["-c", script, "sh", directory.path], output: .string(limit: 64 * 1024),

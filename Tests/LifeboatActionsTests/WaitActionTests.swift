@@ -56,14 +56,14 @@ struct WaitActionTests {
         let started = ContinuousClock.now
         let error = await lifeboatError {
             _ = try await wait.run(
-                request(["until": ["action": "command", "with": ["argv": ["/bin/false"]]], "interval": "100ms", "timeout": "500ms"], step: "ready"))
+                request(["until": ["action": "command", "with": ["argv": ["/bin/false"]]], "interval": "100ms", "timeout": "1500ms"], step: "ready"))
         }
         let elapsed = ContinuousClock.now - started
         #expect(error?.code == .actionFailed)
         #expect(error?.retryable == true)
-        #expect(error?.message.hasPrefix("step 'ready': command did not pass within 500ms") == true)
-        #expect(error?.message.contains("last failure: step 'ready': command `/bin/false` exited with 1") == true)
-        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(3))
+        #expect(error?.message.hasPrefix("step 'ready': command did not pass within 1.5s") == true)
+        #expect(error?.message.contains("; last failure: command `/bin/false` exited with 1 (expected 0)") == true, "\(String(describing: error))")
+        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(4))
     }
 
     @Test func aHangingCheckCannotOutliveTheTimeout() async throws {
@@ -72,6 +72,7 @@ struct WaitActionTests {
             _ = try await wait.run(request(["until": ["action": "command", "with": ["argv": ["sleep", "30"]]], "timeout": "300ms"]))
         }
         #expect(error?.code == .actionFailed)
+        #expect(error?.message.contains("the last check was still running when time ran out") == true)
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 

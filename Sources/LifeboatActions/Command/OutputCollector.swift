@@ -3,6 +3,8 @@
 struct OutputCollector: Sendable {
     /// Longest line kept; the rest of a longer line is dropped and marked with `…`.
     static let maxLineBytes = 4_096
+    /// Most bytes of tail reported, newest lines first: the tail ends up in the state store.
+    static let maxTailBytes = 64 * 1_024
     /// Most `lifeboat-output:` keys kept (the first ones win).
     static let maxOutputs = 100
     static let outputPrefix = "lifeboat-output: "
@@ -39,10 +41,17 @@ struct OutputCollector: Sendable {
         if !partial.isEmpty || partialTruncated { endLine() }
     }
 
-    /// The kept lines, oldest first.
+    /// The kept lines, oldest first, at most `maxTailBytes` of them.
     var lines: [String] {
-        guard ring.count == maxLines, ringStart > 0 else { return ring }
-        return Array(ring[ringStart...] + ring[..<ringStart])
+        let ordered = ring.count == maxLines && ringStart > 0 ? Array(ring[ringStart...] + ring[..<ringStart]) : ring
+        var bytes = 0
+        var first = ordered.count
+        while first > 0 {
+            bytes += ordered[first - 1].utf8.count + 1
+            if bytes > Self.maxTailBytes { break }
+            first -= 1
+        }
+        return Array(ordered[first...])
     }
 
     private mutating func endLine() {

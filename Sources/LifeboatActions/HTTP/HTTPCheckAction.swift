@@ -137,7 +137,8 @@ public struct HTTPCheckAction: ActionHandler {
                 hint: "the service is slow; check its load", retryable: true, detail: sample)
         }
         return ActionResult(
-            outputs: outputs, summary: "\(p.method) \(p.displayURL) → \(status) in \(DurationText.format(milliseconds: latencyMs))")
+            outputs: outputs,
+            summary: request.masker.mask("\(p.method) \(p.displayURL) → \(status) in \(DurationText.format(milliseconds: latencyMs))"))
     }
 
     /// The error with every secret value masked (URLs, expected text and bodies may carry one).

@@ -20,7 +20,8 @@ enum HTTPFailure {
         case refused, dns, unreachable, timeout, closed
         /// The server's answer is not valid HTTP.
         case malformed
-        case tls(String)
+        /// What went wrong in the handshake, and what to do about it.
+        case tls(reason: String, hint: String)
         case cancelled
         case other
     }
@@ -57,11 +58,10 @@ enum HTTPFailure {
             return LifeboatError(
                 .actionFailed, "step '\(stepID)': \(target): the server sent an invalid HTTP response",
                 hint: "is something other than an HTTP server listening there?", retryable: true, detail: detail)
-        case .tls(let reason):
+        case .tls(let reason, let hint):
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): TLS failed: \(reason)",
-                hint: "set tls.ca_file to the CA that signed the server's certificate, or fix the certificate",
-                retryable: false, detail: detail)
+                .actionFailed, "step '\(stepID)': \(target): TLS failed: \(reason)", hint: hint, retryable: false,
+                detail: detail)
         case .cancelled:
             return LifeboatError(.cancelled, "step '\(stepID)': \(target) was stopped (timeout or abort)")
         case .other:
@@ -105,26 +105,37 @@ enum HTTPFailure {
         if error is SocketAddressError || error is SocketAddressError.UnknownHost { return .dns }
         if let e = error as? NIOSSLExtraError {
             if e == .failedToValidateHostname || e == .serverHostnameImpossibleToMatch {
-                return .tls("the server's certificate does not name this host")
+                return .tls(
+                    reason: "the server's certificate does not name this host",
+                    hint: "use a host name the certificate was issued for, or fix the certificate")
             }
-            return .tls(String(describing: e))
+            return tlsKind(String(describing: e))
         }
         if error is NIOSSLError || error is BoringSSLError {
-            return .tls(tlsReason(String(describing: error)))
+            return tlsKind(String(describing: error))
         }
         let text = String(describing: error)
         if text.contains("Connection refused") { return .refused }
         return .other
     }
 
-    /// BoringSSL's reason, in words: `CERTIFICATE_VERIFY_FAILED` → "the server's certificate is not trusted".
-    private static func tlsReason(_ text: String) -> String {
-        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the server's certificate is not trusted" }
-        if text.contains("WRONG_VERSION_NUMBER") { return "the server did not answer with TLS (is it plain http?)" }
-        if text.contains("CERTIFICATE_REQUIRED") || text.contains("HANDSHAKE_FAILURE") {
-            return "the handshake was rejected (does the server require a client certificate?)"
+    /// BoringSSL's reason in words (`CERTIFICATE_VERIFY_FAILED` → "the server's certificate is not
+    /// trusted"), with what to check.
+    private static func tlsKind(_ text: String) -> Kind {
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return .tls(
+                reason: "the server's certificate is not trusted",
+                hint: "set tls.ca_file to the CA that signed the server's certificate, or fix the certificate")
         }
-        return "handshake failed"
+        if text.contains("WRONG_VERSION_NUMBER") {
+            return .tls(reason: "the server did not answer with TLS", hint: "is it plain http? check the scheme and port")
+        }
+        if text.contains("CERTIFICATE_REQUIRED") || text.contains("HANDSHAKE_FAILURE") {
+            return .tls(
+                reason: "the server rejected the handshake",
+                hint: "does it require a client certificate? set tls.client_cert and tls.client_key")
+        }
+        return .tls(reason: "handshake failed", hint: "check the server's TLS setup; the detail is in --verbose")
     }
 
     private static func shortDescription(_ error: any Error) -> String {

@@ -23,9 +23,9 @@ struct Poller: Sendable {
             case .failed(let error):
                 if Task.isCancelled || error.code == .cancelled { throw cancelled() }
                 if error.code == .invalidInput || error.code == .internalError { throw error }
-                lastFailure = error.message
+                lastFailure = Self.withoutStepPrefix(error.message, stepID: request.stepID)
             case .outOfTime:
-                break
+                lastFailure = "the last check was still running when time ran out"
             }
             let now = clock.now
             if now >= deadline { break }
@@ -66,6 +66,13 @@ struct Poller: Sendable {
             group.cancelAll()
             return first
         }
+    }
+
+    /// `step 'ready': command … exited with 1` → `command … exited with 1`: the wait's own message
+    /// already names the step.
+    static func withoutStepPrefix(_ message: String, stepID: String) -> String {
+        let prefix = "step '\(stepID)': "
+        return message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
     }
 
     private func cancelled() -> LifeboatError {
