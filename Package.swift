@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already resolved through async-http-client; named so LifeboatActions can import NIO types.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Documents, validation, DAG analysis, the pure run state machine, the scheduler,
@@ -50,6 +53,10 @@ let package = Package(
                 "LifeboatCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -87,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LifeboatActionsTests",
-            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport"],
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
+                           .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,152 @@
+import AsyncHTTPClient
+import LifeboatCore
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// `http.check`: one HTTP request, checked for status, body and latency.
+///
+/// Outputs: `status`, `latency_ms` (request start to last body byte) and `body_tail` (the first and
+/// last ~512 bytes of the body, secrets masked). Redirects are not followed (expect a 3xx status to
+/// check one), TLS is verified unless `tls.insecure_skip_verify: true`, and a refused connection
+/// fails at once instead of being retried inside the client: retries belong to the step's policy or
+/// to a `wait` that polls this check.
+///
+/// The action is declared idempotent because checks are read-only GET/HEAD requests; a step that
+/// checks with a method that changes something should say `idempotent: false`.
+public struct HTTPCheckAction: ActionHandler {
+    /// The client every `HTTPCheckAction()` shares: created on first use, on the NIO singleton event
+    /// loop group, and — like `HTTPClient.shared` — alive for the whole process, so nobody shuts it
+    /// down.
+    public static let processClient: HTTPClient = makeClient()
+
+    /// A client configured the way checks need it (no redirects, no connection retries, no
+    /// decompression). Whoever creates one with this must `shutdown()` it when done.
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.idleTimeout = .seconds(30)
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    private let client: HTTPClient
+
+    /// - Parameter client: the client to send checks with. The default, `processClient`, needs no
+    ///   shutdown; a caller passing its own client owns its shutdown and must not shut it down
+    ///   while a check may still run.
+    public init(client: HTTPClient = HTTPCheckAction.processClient) {
+        self.client = client
+    }
+
+    public var spec: ActionSpec {
+        ActionSpec(
+            name: "http.check",
+            summary: "Send one HTTP request and check its status, body and latency",
+            parameters: [
+                ActionParameter("url", .string, required: true, "http:// or https:// URL to request"),
+                ActionParameter("method", .string, "HTTP method (default GET)"),
+                ActionParameter("headers", .map, "request headers, NAME: value"),
+                ActionParameter("body", .string, "request body"),
+                ActionParameter("expect_status", .any, "status or list of statuses that pass (default 200)"),
+                ActionParameter("body_contains", .string, "text the response body must contain"),
+                ActionParameter("body_matches", .string, "regular expression the response body must match"),
+                ActionParameter("max_latency", .duration, "fail when the full response takes longer than this"),
+                ActionParameter("timeout", .duration, "give up on the request after this long (default 10s)"),
+                ActionParameter("tls", .map, "{ca_file, insecure_skip_verify (default false), client_cert, client_key}"),
+            ],
+            idempotent: true,
+            hasVerify: false)
+    }
+
+    public func endpoint(for request: ActionRequest) -> String? {
+        try? HTTPCheckParameters(request).endpoint
+    }
+
+    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
+        let parameters = try HTTPCheckParameters(request)
+        if let tls = parameters.tls {
+            for path in [tls.caFile, tls.clientCert, tls.clientKey].compactMap({ $0 }) where !FilePaths.isRegularFile(path) {
+                return .refused("step '\(request.stepID)': TLS file \(path) does not exist")
+            }
+        }
+        return .ok("\(parameters.method) \(request.masker.mask(parameters.displayURL))")
+    }
+
+    public func run(_ request: ActionRequest) async throws -> ActionResult {
+        let parameters = try HTTPCheckParameters(request)
+        let masker = request.masker
+        do {
+            return try await check(parameters, request)
+        } catch {
+            throw Self.masked(error, masker)
+        }
+    }
+
+    private func check(_ p: HTTPCheckParameters, _ request: ActionRequest) async throws(LifeboatError) -> ActionResult {
+        var httpRequest = HTTPClientRequest(url: p.url)
+        httpRequest.method = HTTPMethod(rawValue: p.method)
+        for header in p.headers { httpRequest.headers.add(name: header.name, value: header.value) }
+        if let body = p.body { httpRequest.body = .bytes(ByteBuffer(string: body)) }
+        if let tls = p.tls { httpRequest.tlsConfiguration = try TLSSettings.configuration(tls, stepID: request.stepID) }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let status: Int
+        var body = ResponseBody()
+        do {
+            let response = try await client.execute(httpRequest, deadline: .now() + .milliseconds(p.timeoutMs))
+            status = Int(response.status.code)
+            for try await chunk in response.body { body.append(chunk.readableBytesView) }
+        } catch {
+            if Task.isCancelled {
+                throw LifeboatError(.cancelled, "step '\(request.stepID)': \(p.method) \(p.displayURL) was stopped (timeout or abort)")
+            }
+            throw HTTPFailure.error(error, stepID: request.stepID, method: p.method, displayURL: p.displayURL, timeoutMs: p.timeoutMs)
+        }
+        let latencyMs = (clock.now - start).milliseconds
+        let sample = request.masker.mask(body.sample)
+        let outputs: [String: Value] = ["status": .int(status), "latency_ms": .int(Int(latencyMs)), "body_tail": .string(sample)]
+        let target = "step '\(request.stepID)': \(p.method) \(p.displayURL)"
+
+        guard p.expectedStatuses.contains(status) else {
+            let expected = p.expectedStatuses.map(String.init).joined(separator: ", ")
+            let retryable = status >= 500 || status == 408 || status == 429
+            throw LifeboatError(
+                .actionFailed, "\(target) returned \(status) (expected \(expected))",
+                hint: status >= 500
+                    ? "the service answered but is failing; see body_tail in `lifeboat show \(request.runID)`"
+                    : "check the URL, method and headers", retryable: retryable, detail: sample)
+        }
+        if let needle = p.bodyContains, !body.text.contains(needle) {
+            throw LifeboatError(
+                .actionFailed, "\(target) returned \(status) but the body does not contain \"\(needle)\"",
+                hint: body.truncated ? "only the first 1 MiB of the body is searched" : "see body_tail in `lifeboat show \(request.runID)`",
+                retryable: true, detail: sample)
+        }
+        if let pattern = p.bodyPattern, let regex = try? Regex(pattern), !body.text.contains(regex) {
+            throw LifeboatError(
+                .actionFailed, "\(target) returned \(status) but the body does not match /\(pattern)/",
+                hint: "see body_tail in `lifeboat show \(request.runID)`", retryable: true, detail: sample)
+        }
+        if let maxLatency = p.maxLatencyMs, latencyMs > maxLatency {
+            throw LifeboatError(
+                .actionFailed,
+                "\(target) took \(DurationText.format(milliseconds: latencyMs)), over max_latency \(DurationText.format(milliseconds: maxLatency))",
+                hint: "the service is slow; check its load", retryable: true, detail: sample)
+        }
+        return ActionResult(
+            outputs: outputs,
+            summary: request.masker.mask("\(p.method) \(p.displayURL) → \(status) in \(DurationText.format(milliseconds: latencyMs))"))
+    }
+
+    /// The error with every secret value masked (URLs, expected text and bodies may carry one).
+    private static func masked(_ error: any Error, _ masker: SecretMasker) -> any Error {
+        guard var e = error as? LifeboatError else { return error }
+        e.message = masker.mask(e.message)
+        e.hint = e.hint.map(masker.mask)
+        e.detail = e.detail.map(masker.mask)
+        return e
+    }
+}

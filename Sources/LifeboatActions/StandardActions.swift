@@ -1,0 +1,18 @@
+import AsyncHTTPClient
+import LifeboatCore
+
+/// The actions every build of Lifeboat ships: `command`, `http.check`, `wait` and `approval`.
+public enum StandardActions {
+    /// A registry with the standard actions.
+    ///
+    /// - Parameter httpClient: the client `http.check` sends with. The default is the
+    ///   process-wide `HTTPCheckAction.processClient`, which needs no shutdown; a caller passing
+    ///   its own client shuts it down after the last run that uses this registry.
+    public static func registry(httpClient: HTTPClient = HTTPCheckAction.processClient) -> ActionRegistry {
+        let checks = ActionRegistry([CommandAction(), HTTPCheckAction(client: httpClient)])
+        var registry = checks
+        registry.register(WaitAction(lookup: { checks.handler($0) }))
+        registry.register(ApprovalAction())
+        return registry
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import LifeboatActions
+import LifeboatCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("command action")
+struct CommandActionTests {
+    let action = CommandAction()
+
+    @Test func succeedsAndReportsExitCodeOutputTailAndDeclaredOutputs() async throws {
+        let script = "echo first; echo 'lifeboat-output: lsn=0/3000060'; echo oops >&2; echo 'lifeboat-output: timeline=2'"
+        let result = try await action.run(request(["argv": ["/bin/sh", "-c", .string(script)]]))
+        #expect(result.outputs["exit_code"] == 0)
+        #expect(result.outputs["lsn"] == "0/3000060")
+        #expect(result.outputs["timeline"] == "2")
+        let output = try #require(result.outputs["output"]?.stringValue)
+        #expect(output.contains("first"))
+        #expect(output.contains("oops"), "stderr is part of the tail")
+        #expect(result.summary.contains("exited 0"))
+    }
+
+    @Test func keepsOnlyTheLastLinesOfLongOutput() async throws {
+        let result = try await action.run(
+            request(["argv": ["/bin/sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done"], "output_tail": 3]))
+        #expect(result.outputs["output"] == "line 4997\nline 4998\nline 4999")
+    }
+
+    @Test func wrongExitCodeIsARetryableFailureNamingTheCommandAndLastLine() async throws {
+        let error = await lifeboatError {
+            _ = try await action.run(request(["argv": ["/bin/sh", "-c", "echo starting; echo 'disk full' >&2; exit 3"]], step: "promote"))
+        }
+        #expect(error?.code == .actionFailed)
+        #expect(error?.retryable == true)
+        #expect(error?.message == "step 'promote': command `/bin/sh` exited with 3 (expected 0): disk full")
+        #expect(error?.hint == "see the output tail in `lifeboat show r1`")
+    }
+
+    @Test func expectedExitCodesCanBeListed() async throws {
+        let result = try await action.run(request(["argv": ["/bin/sh", "-c", "exit 3"], "expect_exit": [0, 3]]))
+        #expect(result.outputs["exit_code"] == 3)
+    }
+
+    @Test func missingExecutableIsANonRetryableFailureNamingIt() async throws {
+        let onPath = await lifeboatError { _ = try await action.run(request(["argv": ["no-such-program-lifeboat"]])) }
+        #expect(onPath?.code == .actionFailed)
+        #expect(onPath?.retryable == false)
+        #expect(onPath?.message.contains("`no-such-program-lifeboat` was not found on PATH") == true)
+
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let relative = await lifeboatError { _ = try await action.run(request(["argv": ["./scripts/missing.sh"]], base: dir.path)) }
+        #expect(relative?.message.contains("`./scripts/missing.sh` was not found at \(dir.path)/scripts/missing.sh") == true)
+
+        try dir.write("plain.txt", "not a program")
+        let notExecutable = await lifeboatError { _ = try await action.run(request(["argv": ["./plain.txt"]], base: dir.path)) }
+        #expect(notExecutable?.message.contains("is not an executable file") == true)
+        #expect(notExecutable?.retryable == false)
+    }
+
+    @Test func relativeArgv0ResolvesAgainstThePlanFolderAndCwdAgainstItToo() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("scripts"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir.file("work"), withIntermediateDirectories: true)
+        try dir.write("scripts/where.sh", "#!/bin/sh\npwd\necho \"region=$REGION\"\n", executable: true)
+        let result = try await action.run(
+            request(["argv": ["./scripts/where.sh"], "cwd": "work", "env": ["REGION": "us-east-1"]], base: dir.path))
+        let output = try #require(result.outputs["output"]?.stringValue)
+        let realWork = URL(fileURLWithPath: dir.file("work")).resolvingSymlinksInPath().path
+        #expect(output.split(separator: "\n").first.map(String.init).map { $0 == dir.file("work") || $0 == realWork } == true)
+        #expect(output.contains("region=us-east-1"))
+    }
+
+    @Test func environmentIsInheritedAndMergedOver() async throws {
+        let result = try await action.run(
+            request(["argv": ["/bin/sh", "-c", "echo \"home=$HOME extra=$LIFEBOAT_EXTRA\""], "env": ["LIFEBOAT_EXTRA": "1"]]))
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        #expect(result.outputs["output"] == .string("home=\(home) extra=1"))
+    }
+
+    @Test func missingWorkingDirectoryIsReported() async throws {
+        let error = await lifeboatError { _ = try await action.run(request(["argv": ["/bin/true"], "cwd": "/nonexistent/lifeboat"])) }
+        #expect(error?.code == .actionFailed)
+        #expect(error?.message.contains("/nonexistent/lifeboat") == true)
+    }
+
+    @Test func shellIsUsedOnlyWhenWrittenExplicitly() async throws {
+        let viaShell = try await action.run(request(["shell": "echo $((6 * 7)) | tr 4 X"]))
+        #expect(viaShell.outputs["output"] == "X2")
+        let viaArgv = try await action.run(request(["argv": ["/bin/echo", "$((6 * 7)) | tr 4 X"]]))
+        #expect(viaArgv.outputs["output"] == "$((6 * 7)) | tr 4 X")
+
+        let both = await lifeboatError { _ = try await action.run(request(["argv": ["/bin/true"], "shell": "true"])) }
+        #expect(both?.code == .invalidInput)
+        let neither = await lifeboatError { _ = try await action.run(request([:])) }
+        #expect(neither?.code == .invalidInput)
+    }
+
+    @Test(arguments: [
+        "$(touch MARKER)", "`touch MARKER`", "; touch MARKER", "&& touch MARKER", "| touch MARKER",
+        "'; touch MARKER; echo '", "\"; touch MARKER; echo \"", "x\ntouch MARKER", "$(IFS=_;cmd=touch_MARKER;$cmd)",
+    ])
+    func argumentValuesWithShellMetacharactersArePassedVerbatim(_ template: String) async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let marker = dir.file("marker")
+        let value = template.replacingOccurrences(of: "MARKER", with: marker)
+        let result = try await action.run(
+            request(["argv": ["/usr/bin/printf", "%s", .string(value)], "env": ["VALUE": .string(value)]], base: dir.path))
+        #expect(result.outputs["output"] == .string(value))
+        // The same value through the environment of an explicit shell script is data, not code.
+        let viaEnv = try await action.run(request(["shell": "printf '%s' \"$VALUE\"", "env": ["VALUE": .string(value)]], base: dir.path))
+        #expect(viaEnv.outputs["output"] == .string(value))
+        #expect(!FileManager.default.fileExists(atPath: marker), "a value was executed by a shell")
+    }
+
+    @Test func cancellationKillsTheWholeProcessGroupPromptly() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let pidFile = dir.file("grandchild.pid")
+        // The grandchild ignores SIGTERM, so only the group-wide SIGKILL sweep can stop it.
+        let script = "sh -c 'trap \"\" TERM; sleep 100' & echo $! > \(pidFile); sleep 100 & wait"
+        let action = action
+        let started = ContinuousClock.now
+        var stoppedAfter: Duration = .zero
+        let error: LifeboatError? = await withTaskGroup(of: LifeboatError?.self) { group in
+            group.addTask {
+                do {
+                    _ = try await action.run(request(["argv": ["/bin/sh", "-c", .string(script)]]))
+                    return nil
+                } catch {
+                    return error as? LifeboatError
+                }
+            }
+            _ = await eventually { FileManager.default.fileExists(atPath: pidFile) }
+            try? await Task.sleep(for: .milliseconds(100))
+            let cancelledAt = ContinuousClock.now
+            group.cancelAll()
+            let result = await group.next() ?? nil
+            stoppedAfter = ContinuousClock.now - cancelledAt
+            return result
+        }
+        #expect(error?.code == .cancelled)
+        #expect(stoppedAfter < .seconds(2), "took \(stoppedAfter) to stop")
+        let pidText = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let grandchild = try #require(pid_t(pidText))
+        #expect(await eventually(seconds: 2) { !isAlive(grandchild) }, "grandchild \(grandchild) survived")
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func cancellationStopsAPlainSleepWithinASecond() async throws {
+        let action = action
+        let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await action.run(request(["argv": ["sleep", "100"]])) }
+            try? await Task.sleep(for: .milliseconds(200))
+            let cancelledAt = ContinuousClock.now
+            group.cancelAll()
+            await group.waitForAll()
+            return ContinuousClock.now - cancelledAt
+        }
+        #expect(stoppedAfter < .seconds(1), "took \(stoppedAfter)")
+    }
+
+    @Test func aLeaderThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
+        let action = action
+        let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await action.run(request(["argv": ["/bin/sh", "-c", "trap '' TERM; sleep 100"]])) }
+            try? await Task.sleep(for: .milliseconds(200))
+            let cancelledAt = ContinuousClock.now
+            group.cancelAll()
+            await group.waitForAll()
+            return ContinuousClock.now - cancelledAt
+        }
+        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(2), "took \(stoppedAfter)")
+    }
+
+    @Test func outputTailIsBoundedInBytes() async throws {
+        let result = try await action.run(
+            request(["shell": "i=0; while [ $i -lt 200 ]; do head -c 3000 /dev/zero | tr '\\0' x; echo; i=$((i+1)); done", "output_tail": 1000]))
+        let output = try #require(result.outputs["output"]?.stringValue)
+        #expect(output.utf8.count <= 64 * 1024)
+        #expect(output.utf8.count > 60 * 1024)
+    }
+
+    @Test func verifyMapsExitCodesToOutcomes() async throws {
+        let base: [String: Value] = ["argv": ["/bin/false"]]
+        var params = base
+        params["verify"] = ["argv": ["/bin/sh", "-c", "echo 'lifeboat-output: state=promoted'; exit 0"]]
+        guard case .done(let result) = try await action.verify(request(params)) else {
+            Issue.record("exit 0 should mean done")
+            return
+        }
+        #expect(result.outputs["state"] == "promoted")
+
+        params["verify"] = ["shell": "exit 1"]
+        guard case .notDone = try await action.verify(request(params)) else {
+            Issue.record("exit 1 should mean not done")
+            return
+        }
+        params["verify"] = ["argv": ["/bin/sh", "-c", "exit 2"]]
+        guard case .undecidable = try await action.verify(request(params)) else {
+            Issue.record("exit 2 should be undecidable")
+            return
+        }
+        #expect(try await action.verify(request(base)) == .undecidable("no verify command"))
+    }
+
+    @Test func secretsAreMaskedInOutputsAndErrors() async throws {
+        let masker = SecretMasker(secrets: ["s3cr3t-token"])
+        let result = try await action.run(
+            request(["argv": ["/bin/sh", "-c", "echo token is s3cr3t-token; echo 'lifeboat-output: tok=s3cr3t-token'"]], masker: masker))
+        #expect(result.outputs["output"] == "token is ***\nlifeboat-output: tok=***")
+        #expect(result.outputs["tok"] == "***")
+        let error = await lifeboatError {
+            _ = try await action.run(request(["argv": ["/bin/sh", "-c", "echo bad s3cr3t-token; exit 1"]], masker: masker))
+        }
+        #expect(error?.message.contains("s3cr3t-token") == false)
+        #expect(error?.message.hasSuffix("bad ***") == true)
+        #expect(error?.detail?.contains("s3cr3t-token") == false)
+    }
+
+    @Test func preflightChecksTheProgramAndWorkingDirectory() async throws {
+        #expect(try await action.preflight(request(["argv": ["true"]])).isOK)
+        #expect(try await action.preflight(request(["shell": "true"])).isOK)
+        #expect(try await !action.preflight(request(["argv": ["no-such-program-lifeboat"]])).isOK)
+        #expect(try await !action.preflight(request(["argv": ["true"], "cwd": "/nonexistent/lifeboat"])).isOK)
+        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(request(["argv": "not a list"])) }
+    }
+
+    @Test func spawningTrueIsCheap() async throws {
+        let action = action
+        let params: [String: Value] = ["argv": ["true"]]
+        for _ in 0..<5 { _ = try await action.run(request(params)) }
+        let count = 200
+        let start = ContinuousClock.now
+        for _ in 0..<count { _ = try await action.run(request(params)) }
+        let perSpawn = (ContinuousClock.now - start) / count
+        print("command: one `true` costs \(perSpawn) (mean of \(count))")
+        #expect(perSpawn < .milliseconds(20))
+    }
+}
+
+extension PreflightReport {
+    var isOK: Bool {
+        if case .ok = self { return true }
+        return false
+    }
+}
