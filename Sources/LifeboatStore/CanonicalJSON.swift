@@ -1,0 +1,24 @@
+import Foundation
+import LifeboatCore
+
+/// The one JSON form of stored values: sorted keys, no escaped slashes. Event hashes cover the
+/// stored text, so the chain never depends on re-encoding.
+enum CanonicalJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw StoreDataError(detail: "JSON encoding produced invalid UTF-8")
+        }
+        return text
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String, what: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreDataError(detail: "\(what) does not decode: \(error)")
+        }
+    }
+}

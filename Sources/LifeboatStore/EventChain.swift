@@ -1,0 +1,145 @@
+import Crypto
+import GRDB
+import LifeboatCore
+
+/// The global hash chain over the `events` table.
+///
+/// Each row's `hash` is the hex SHA-256 of the UTF-8 bytes of
+/// `prev_hash + "\n" + seq + "\n" + run_id + "\n" + payload`, where `payload` is the row's stored
+/// canonical JSON and `prev_hash` is the previous row's `hash` (64 zeros for the first row). One
+/// chain runs through all runs; rows are appended inside the IMMEDIATE write transaction, so
+/// processes sharing the file extend the chain one after another.
+enum EventChain {
+    static let genesis = String(repeating: "0", count: 64)
+
+    /// The hash of one event row.
+    static func hash(prev: String, seq: Int64, runID: String, payload: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array("\(prev)\n\(seq)\n\(runID)\n".utf8))
+        hasher.update(data: Array(payload.utf8))
+        return Digests.hex(hasher.finalize())
+    }
+
+    /// The enum case name of an event kind, stored in `events.kind` for SQL filtering.
+    static func kindName(_ kind: RunEvent.Kind) -> String {
+        if let label = Mirror(reflecting: kind).children.first?.label { return label }
+        let text = String(describing: kind)
+        return String(text.prefix { $0 != "(" })
+    }
+
+    /// Appends one event row, extending the chain. Call inside a write transaction.
+    @discardableResult
+    static func append(_ event: RunEvent, payload: String, in db: Database) throws -> Int64 {
+        let last = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        let prev = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1") ?? genesis
+        let seq = last + 1
+        try db.execute(
+            sql: """
+                INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
+                RunProjection.stepID(of: event.kind), payload, prev,
+                hash(prev: prev, seq: seq, runID: event.runID, payload: payload),
+            ])
+        return seq
+    }
+
+    /// Walks the whole chain in one read transaction and reports the first row that breaks it.
+    static func verify(_ db: Database) throws -> ChainVerification {
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT seq, run_id, at_ms, kind, step_id, payload, prev_hash, hash FROM events ORDER BY seq")
+        var expected: Int64 = 1
+        var prev = genesis
+        var checked = 0
+        func broken(_ seq: Int64, _ reason: ChainVerification.Reason, _ detail: String) -> ChainVerification {
+            ChainVerification(eventsChecked: checked, head: prev, firstBreak: .init(seq: seq, reason: reason, detail: detail))
+        }
+        while let row = try rows.next() {
+            let seq: Int64 = row["seq"]
+            let runID: String = row["run_id"]
+            let payload: String = row["payload"]
+            let prevHash: String = row["prev_hash"]
+            let storedHash: String = row["hash"]
+            if seq != expected {
+                return broken(expected, .gap, "events \(expected)…\(seq - 1) are missing")
+            }
+            if prevHash != prev {
+                return broken(
+                    seq, .brokenLink,
+                    "event \(seq) does not link to event \(seq - 1) (its prev_hash differs from that event's hash)")
+            }
+            if hash(prev: prevHash, seq: seq, runID: runID, payload: payload) != storedHash {
+                return broken(seq, .hashMismatch, "event \(seq) was altered (its hash does not match its content)")
+            }
+            guard let event = try? CanonicalJSON.decode(RunEvent.self, from: payload, what: "event \(seq)") else {
+                return broken(seq, .columnMismatch, "event \(seq)'s payload is not a readable event")
+            }
+            let kind: String = row["kind"]
+            let stepID: String? = row["step_id"]
+            let atMs: Int64 = row["at_ms"]
+            if event.runID != runID || event.atMs != atMs || kindName(event.kind) != kind
+                || RunProjection.stepID(of: event.kind) != stepID
+            {
+                return broken(seq, .columnMismatch, "event \(seq)'s columns disagree with its payload")
+            }
+            prev = storedHash
+            checked += 1
+            expected += 1
+        }
+        let recorded = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        if recorded >= expected {
+            return broken(expected, .gap, "events \(expected)…\(recorded) are missing (the log was truncated)")
+        }
+        return ChainVerification(eventsChecked: checked, head: prev, firstBreak: nil)
+    }
+}
+
+/// The outcome of `SQLiteStore.verifyChain()`: every event row checked, or the first that breaks
+/// the chain and why.
+public struct ChainVerification: Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: String, Sendable, Hashable {
+        /// The row's content no longer matches its hash: it was edited.
+        case hashMismatch = "hash-mismatch"
+        /// The row's `prev_hash` is not the previous row's hash: a row before it was replaced.
+        case brokenLink = "broken-link"
+        /// Sequence numbers are missing: rows were deleted.
+        case gap
+        /// The queryable columns (run, time, kind, step) disagree with the hashed payload.
+        case columnMismatch = "column-mismatch"
+    }
+
+    public struct Break: Sendable, Hashable {
+        /// The first sequence number at which the chain is broken (for a gap, the first missing one).
+        public var seq: Int64
+        public var reason: Reason
+        /// One line for a person.
+        public var detail: String
+
+        public init(seq: Int64, reason: Reason, detail: String) {
+            self.seq = seq
+            self.reason = reason
+            self.detail = detail
+        }
+    }
+
+    /// Rows verified before the first break (all rows when the chain is intact).
+    public var eventsChecked: Int
+    /// Hash of the last verified row (64 zeros for an empty log).
+    public var head: String
+    public var firstBreak: Break?
+
+    public init(eventsChecked: Int, head: String, firstBreak: Break?) {
+        self.eventsChecked = eventsChecked
+        self.head = head
+        self.firstBreak = firstBreak
+    }
+
+    public var isOK: Bool { firstBreak == nil }
+
+    public var description: String {
+        if let firstBreak { return "chain broken at event \(firstBreak.seq): \(firstBreak.detail)" }
+        return "chain ok: \(eventsChecked) events, head \(head.prefix(16))…"
+    }
+}

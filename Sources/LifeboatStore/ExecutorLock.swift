@@ -1,0 +1,84 @@
+import Foundation
+import LifeboatCore
+import Synchronization
+
+/// An exclusive lock on one run, held by the process executing or modifying it, so two
+/// `lifeboat` processes never drive the same run at once.
+///
+/// It is a non-blocking `flock(2)` on `<store path>.locks/<run id>.lock` (mode 0600), which the
+/// kernel releases when the process exits, even on `kill -9`. The holder writes its pid into the
+/// file so a refused process can name it. The file itself is never deleted (deleting a lock file
+/// races with processes that have it open).
+public final class ExecutorLock: Sendable {
+    /// The lock file.
+    public let path: String
+    public let runID: String
+    private let descriptor: Mutex<Int32?>
+
+    private init(path: String, runID: String, descriptor: Int32) {
+        self.path = path
+        self.runID = runID
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// The lock file of `runID` for the store at `storePath`.
+    public static func lockPath(storePath: String, runID: String) -> String {
+        "\(storePath).locks/\(runID).lock"
+    }
+
+    /// Takes the lock without waiting. Throws `.leaseHeld` naming the holder's pid when another
+    /// process (or another `ExecutorLock` in this one) holds it.
+    public static func acquire(storePath: String, runID: String) throws(LifeboatError) -> ExecutorLock {
+        guard !runID.isEmpty, !runID.contains("/"), runID != ".", runID != ".." else {
+            throw LifeboatError(.invalidInput, "'\(runID)' is not a run id")
+        }
+        let folder = "\(storePath).locks"
+        if mkdir(folder, 0o700) != 0, errno != EEXIST {
+            throw StoreErrors.posix(errno, "create the lock folder", path: folder)
+        }
+        let path = lockPath(storePath: storePath, runID: runID)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw StoreErrors.posix(errno, "open the lock file", path: path) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            let holder = readPID(fd)
+            close(fd)
+            guard code == EWOULDBLOCK || code == EAGAIN else {
+                throw StoreErrors.posix(code, "lock", path: path)
+            }
+            let who = holder.map { "pid \($0)" } ?? "pid unknown"
+            throw LifeboatError(
+                .leaseHeld, "run \(runID) is being executed by another lifeboat process (\(who))",
+                hint: "wait for it or stop it; the lock is released as soon as that process exits")
+        }
+        _ = fchmod(fd, 0o600)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return ExecutorLock(path: path, runID: runID, descriptor: fd)
+    }
+
+    /// Releases the lock; later calls do nothing.
+    public func release() {
+        descriptor.withLock { fd in
+            guard let open = fd else { return }
+            _ = ftruncate(open, 0)
+            _ = flock(open, LOCK_UN)
+            close(open)
+            fd = nil
+        }
+    }
+
+    /// Whether this object still holds the lock.
+    public var isHeld: Bool { descriptor.withLock { $0 != nil } }
+
+    deinit { release() }
+
+    private static func readPID(_ fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Int32(text)
+    }
+}

@@ -1,0 +1,139 @@
+import GRDB
+import LifeboatCore
+
+/// The store's schema as named, append-only migrations. Never edit or reorder a registered
+/// migration: add a new one.
+enum Migrations {
+    /// `PRAGMA application_id` of a Lifeboat store ("LBOT"), so another SQLite file is refused.
+    static let applicationID: Int32 = 0x4C42_4F54
+
+    /// Migration names, in order.
+    static let names = ["v1-runs-events-steps", "v2-documents", "v3-leases-controls"]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(names[0]) { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        plan_id TEXT NOT NULL,
+                        scenario TEXT NOT NULL,
+                        runbook_id TEXT NOT NULL,
+                        mode TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        pause_reason TEXT,
+                        started_by TEXT NOT NULL,
+                        documents_hash TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        updated_at_ms INTEGER NOT NULL,
+                        ended_at_ms INTEGER,
+                        objectives TEXT NOT NULL
+                    );
+                    CREATE INDEX runs_by_plan ON runs(plan_id, scenario, created_at_ms);
+                    CREATE INDEX runs_by_created ON runs(created_at_ms);
+                    CREATE INDEX runs_by_status ON runs(status);
+
+                    CREATE TABLE steps (
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        step_id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        title TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        started_at_ms INTEGER,
+                        ended_at_ms INTEGER,
+                        duration_ms INTEGER,
+                        summary TEXT,
+                        error TEXT,
+                        outputs TEXT NOT NULL DEFAULT '{}',
+                        PRIMARY KEY (run_id, step_id)
+                    );
+                    CREATE INDEX steps_by_position ON steps(run_id, position);
+
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        at_ms INTEGER NOT NULL,
+                        mono_ms INTEGER NOT NULL,
+                        session TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        step_id TEXT,
+                        payload TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX events_by_run ON events(run_id, seq);
+                    CREATE INDEX events_by_kind ON events(kind);
+                    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                    """)
+        }
+        migrator.registerMigration(names[1]) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE documents (
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        position INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        PRIMARY KEY (run_id, position)
+                    );
+                    CREATE TRIGGER documents_no_update BEFORE UPDATE ON documents
+                        BEGIN SELECT RAISE(ABORT, 'pinned documents are immutable'); END;
+                    CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents
+                        BEGIN SELECT RAISE(ABORT, 'pinned documents are immutable'); END;
+                    """)
+        }
+        migrator.registerMigration(names[2]) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE leases (
+                        plan_id TEXT NOT NULL,
+                        scenario TEXT NOT NULL,
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        taken_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY (plan_id, scenario)
+                    );
+                    CREATE UNIQUE INDEX leases_by_run ON leases(run_id);
+
+                    CREATE TABLE controls (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        run_id TEXT NOT NULL REFERENCES runs(id),
+                        payload TEXT NOT NULL,
+                        "by" TEXT NOT NULL,
+                        at_ms INTEGER NOT NULL,
+                        consumed_at_ms INTEGER
+                    );
+                    CREATE INDEX controls_pending ON controls(run_id, consumed_at_ms, id);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Refuses files that are not Lifeboat stores or were written by a newer Lifeboat, then applies
+    /// the migrations this build knows and the store lacks.
+    static func migrate(_ writer: some DatabaseWriter, path: String) throws {
+        let migrator = self.migrator
+        try writer.read { db in
+            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            if appID != applicationID, tables > 0 || appID != 0 {
+                throw StoreErrors.damaged(path, detail: "application_id \(appID), \(tables) schema objects")
+            }
+            if try migrator.hasBeenSuperseded(db) {
+                throw LifeboatError(
+                    .storeFailure, "store \(path) was written by a newer lifeboat",
+                    hint: "upgrade lifeboat to read it")
+            }
+        }
+        let complete = try writer.read { db in try migrator.hasCompletedMigrations(db) }
+        if !complete { try migrator.migrate(writer) }
+    }
+}

@@ -1,0 +1,261 @@
+import Dispatch
+import Foundation
+import GRDB
+import LifeboatCore
+
+/// The state store on a SQLite file: the hash-chained event log, the `runs`/`steps` projections
+/// written in the same transaction, pinned documents, the plan+scenario lease and the control
+/// queue.
+///
+/// The file is opened in WAL mode with `synchronous=FULL`, foreign keys on and a 5 s busy
+/// timeout, so an executor and `lifeboat history`/`approve` in another terminal share it. Writes
+/// are IMMEDIATE transactions. Blocking SQLite calls run on GRDB's and this store's serial
+/// dispatch queues, never on the cooperative pool. Writes are not abandoned when the calling task
+/// is cancelled: a checkpoint recorded while shutting down still commits.
+public final class SQLiteStore: StateStore {
+    /// The database file, as given.
+    public let path: String
+    let database: DatabaseQueue
+    private let writeQueue: DispatchQueue
+
+    /// Opens the store at `path`, creating its folders and the file (mode 0600) if needed and
+    /// applying pending migrations.
+    public init(path: String) throws(LifeboatError) {
+        self.path = path
+        self.writeQueue = DispatchQueue(label: "lifeboat.store.write")
+        try StoreFile.prepare(path)
+        var configuration = Configuration()
+        configuration.label = "lifeboat.store"
+        configuration.busyMode = .timeout(5)
+        configuration.foreignKeysEnabled = true
+        // WAL is set here rather than with `journalMode = .wal`, which would also lower
+        // `synchronous` to NORMAL: every committed transition must survive a power loss.
+        configuration.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else {
+                throw LifeboatError(.storeFailure, "cannot switch store \(path) to WAL mode (it is in \(mode ?? "?") mode)")
+            }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try Migrations.migrate(database, path: path)
+        } catch {
+            throw StoreErrors.map(error, path: path)
+        }
+        StoreFile.tightenSidecars(of: path)
+    }
+
+    /// The hash of a run's documents: hex SHA-256 over the documents sorted by kind, then path,
+    /// each contributing `kind \n path \n byte-count \n text \n`. The CLI puts it in
+    /// `RunHeader.documentsHash` before building the `runCreated` event.
+    public static func documentsHash(_ documents: [DocumentSource]) -> String {
+        Digests.documentsHash(documents)
+    }
+
+    // MARK: StateStore
+
+    public func createRun(id: String, created: RunEvent, documents: [DocumentSource]) async throws {
+        guard case .runCreated(var header) = created.kind, created.runID == id else {
+            throw LifeboatError(.internalError, "createRun(\(id)) needs the runCreated event of run \(id)")
+        }
+        let hash = Self.documentsHash(documents)
+        if header.documentsHash.isEmpty {
+            header.documentsHash = hash
+        } else if header.documentsHash != hash {
+            throw LifeboatError(
+                .internalError, "run \(id): documentsHash \(header.documentsHash) does not match its documents (\(hash))")
+        }
+        var pinned = created
+        pinned.kind = .runCreated(header)
+        let event = pinned
+        let (run, steps) = RunProjection.newRun(event, header: header)
+        let payload = try encode(event)
+        try await write { db in
+            if try Rows.run(id, in: db) != nil {
+                throw LifeboatError(.invalidState, "run \(id) already exists in \(self.path)")
+            }
+            try Rows.save(run, in: db)
+            try Leases.take(for: run, atMs: event.atMs, in: db)
+            for step in steps { try Rows.save(step, in: db) }
+            try Rows.pin(documents, runID: id, in: db)
+            try EventChain.append(event, payload: payload, in: db)
+        }
+    }
+
+    public func append(_ events: [RunEvent], consumingControls controls: [Int64]) async throws {
+        if events.isEmpty && controls.isEmpty { return }
+        let payloads = try events.map(encode)
+        let path = self.path
+        try await write(run: events.first?.runID) { db in
+            var runs: [String: RunRecord] = [:]
+            var runOrder: [String] = []
+            var steps: [String: StepRecord] = [:]
+            var stepOrder: [String] = []
+            for (event, payload) in zip(events, payloads) {
+                if case .runCreated = event.kind {
+                    throw LifeboatError(.internalError, "run \(event.runID): runCreated is recorded by createRun only")
+                }
+                var run: RunRecord
+                if let cached = runs[event.runID] {
+                    run = cached
+                } else if let stored = try Rows.run(event.runID, in: db) {
+                    run = stored
+                    runOrder.append(event.runID)
+                } else {
+                    throw LifeboatError(.notFound, "run \(event.runID) not found in \(path)")
+                }
+                RunProjection.apply(event, to: &run)
+                runs[event.runID] = run
+                if let stepID = RunProjection.stepID(of: event.kind) {
+                    let key = event.runID + "\u{0}" + stepID
+                    var step: StepRecord
+                    if let cached = steps[key] {
+                        step = cached
+                    } else if let stored = try Rows.step(event.runID, stepID, in: db) {
+                        step = stored
+                        stepOrder.append(key)
+                    } else {
+                        throw LifeboatError(.internalError, "run \(event.runID) has no step \(stepID)")
+                    }
+                    RunProjection.apply(event, to: &step)
+                    steps[key] = step
+                }
+                try EventChain.append(event, payload: payload, in: db)
+            }
+            for key in stepOrder { try Rows.save(steps[key]!, in: db) }
+            for id in runOrder {
+                let run = runs[id]!
+                try Rows.save(run, in: db)
+                try Leases.sync(run, atMs: run.updatedAtMs, in: db)
+            }
+            try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
+        }
+    }
+
+    public func events(of runID: String) async throws -> [RunEvent] {
+        try await read { db in try Rows.events(of: runID, in: db) }
+    }
+
+    public func run(_ runID: String) async throws -> RunRecord? {
+        try await read { db in try Rows.run(runID, in: db) }
+    }
+
+    public func runs(matching filter: RunFilter) async throws -> [RunRecord] {
+        var conditions: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        if let planID = filter.planID {
+            conditions.append("plan_id = ?")
+            values.append(planID)
+        }
+        if let scenario = filter.scenario {
+            conditions.append("scenario = ?")
+            values.append(scenario)
+        }
+        if let mode = filter.mode {
+            conditions.append("mode = ?")
+            values.append(mode.rawValue)
+        }
+        if let status = filter.status {
+            conditions.append("status = ?")
+            values.append(status.rawValue)
+        }
+        values.append(max(filter.limit, 0))
+        let arguments = StatementArguments(values)
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM runs \(whereClause) ORDER BY created_at_ms DESC, rowid DESC LIMIT ?"
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Rows.runRecord) }
+    }
+
+    public func steps(of runID: String) async throws -> [StepRecord] {
+        try await read { db in try Rows.steps(of: runID, in: db) }
+    }
+
+    public func documents(of runID: String) async throws -> [PinnedDocument] {
+        try await read { db in try Rows.documents(of: runID, in: db) }
+    }
+
+    public func postControl(_ message: ControlMessage) async throws {
+        _ = try await post(message)
+    }
+
+    public func pendingControls(of runID: String) async throws -> [ControlMessage] {
+        try await read { db in try Rows.pendingControls(of: runID, in: db) }
+    }
+
+    // MARK: Beyond the protocol
+
+    /// Queues an operator's message and returns the id the store assigned to it.
+    @discardableResult
+    public func post(_ message: ControlMessage) async throws -> Int64 {
+        let path = self.path
+        return try await write { db in
+            guard try Rows.run(message.runID, in: db) != nil else {
+                throw LifeboatError(.notFound, "run \(message.runID) not found in \(path)")
+            }
+            return try Rows.post(message, in: db)
+        }
+    }
+
+    /// Closes the connection now (checkpointing the WAL into the database file) instead of when
+    /// the store is deallocated. Any later use of the store fails.
+    public func close() throws(LifeboatError) {
+        let database = self.database
+        let result: Result<Void, any Error> = writeQueue.sync { Result { try database.close() } }
+        if case .failure(let error) = result { throw StoreErrors.map(error, path: path) }
+    }
+
+    /// Checks the whole event hash chain; reports the first broken row.
+    public func verifyChain() async throws -> ChainVerification {
+        try await read { db in try EventChain.verify(db) }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a sound file, otherwise SQLite's findings.
+    public func integrityCheck() async throws -> String {
+        try await read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
+        }
+    }
+
+    /// The names of the migrations applied to the file, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+
+    // MARK: Access
+
+    /// A read transaction on GRDB's queue.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.read(body)
+        } catch {
+            throw StoreErrors.map(error, path: path)
+        }
+    }
+
+    /// An IMMEDIATE write transaction, run to completion even if the calling task is cancelled.
+    func write<T: Sendable>(run: String? = nil, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let database = self.database
+        let path = self.path
+        return try await withCheckedThrowingContinuation { continuation in
+            writeQueue.async {
+                do {
+                    let value = try database.write(body)
+                    continuation.resume(returning: value)
+                } catch {
+                    continuation.resume(throwing: StoreErrors.map(error, path: path, run: run))
+                }
+            }
+        }
+    }
+
+    private func encode(_ event: RunEvent) throws -> String {
+        do {
+            return try CanonicalJSON.encode(event)
+        } catch {
+            throw LifeboatError(.internalError, "run \(event.runID): event does not encode: \(error)")
+        }
+    }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

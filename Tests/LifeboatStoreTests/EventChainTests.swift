@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import LifeboatCore
+import Testing
+
+@testable import LifeboatStore
+
+@Suite struct EventChainTests {
+    /// A store with two runs' worth of events (15 rows), and its path.
+    func populatedStore() async throws -> (SQLiteStore, String) {
+        let path = try temporaryFolder() + "/state.db"
+        let store = try SQLiteStore(path: path)
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+        try await store.append(Array(Fixtures.successfulRun("r1").prefix(6)), consumingControls: [])
+        try await store.createRun(
+            id: "r2", created: Fixtures.created("r2", scenario: "db-corruption"), documents: Fixtures.documents)
+        try await store.append(Array(Fixtures.successfulRun("r2").prefix(7)), consumingControls: [])
+        return (store, path)
+    }
+
+    /// Tampers with the file through a separate connection, as an attacker with file access would.
+    func tamper(_ path: String, _ sql: String, _ arguments: StatementArguments = []) async throws {
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete")
+            try db.execute(sql: sql, arguments: arguments)
+        }
+        try raw.close()
+    }
+
+    @Test func anUntouchedChainVerifies() async throws {
+        let (store, _) = try await populatedStore()
+        let result = try await store.verifyChain()
+        #expect(result.isOK)
+        #expect(result.eventsChecked == 15)
+        #expect(result.head.count == 64)
+        let first = try await store.read { db in
+            try Row.fetchOne(db, sql: "SELECT prev_hash, hash, payload FROM events ORDER BY seq LIMIT 1")
+                .map { row in [row["prev_hash"], row["hash"], row["payload"]] as [String] }
+        }
+        let row = try #require(first)
+        #expect(row[0] == EventChain.genesis)
+        #expect(row[1] == EventChain.hash(prev: EventChain.genesis, seq: 1, runID: "r1", payload: row[2]))
+    }
+
+    @Test func theTriggersRefuseUpdatesAndDeletes() async throws {
+        let (store, _) = try await populatedStore()
+        await #expect(throws: (any Error).self) {
+            try await store.database.write { db in try db.execute(sql: "DELETE FROM events WHERE seq = 3") }
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.database.write { db in try db.execute(sql: "UPDATE events SET at_ms = 0 WHERE seq = 3") }
+        }
+        #expect(try await store.verifyChain().isOK)
+    }
+
+    @Test func anEditedPayloadIsNamed() async throws {
+        let (store, path) = try await populatedStore()
+        try await tamper(path, "UPDATE events SET payload = replace(payload, 'bob', 'mallory') WHERE seq = 4")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 4)
+        #expect(result.firstBreak?.reason == .hashMismatch)
+        #expect(result.eventsChecked == 3)
+    }
+
+    @Test func aRewrittenRowWithARecomputedHashBreaksTheNextLink() async throws {
+        let (store, path) = try await populatedStore()
+        let stored = try await store.read { db in
+            try Row.fetchOne(db, sql: "SELECT prev_hash, run_id, payload FROM events WHERE seq = 5")
+                .map { row in [row["prev_hash"], row["run_id"], row["payload"]] as [String] }
+        }
+        let row = try #require(stored)
+        let forged = row[2].replacingOccurrences(of: "\"attempt\":1", with: "\"attempt\":9")
+        #expect(forged != row[2])
+        let forgedHash = EventChain.hash(prev: row[0], seq: 5, runID: row[1], payload: forged)
+        try await tamper(path, "UPDATE events SET payload = ?, hash = ? WHERE seq = 5", [forged, forgedHash])
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 6)
+        #expect(result.firstBreak?.reason == .brokenLink)
+    }
+
+    @Test func aDeletedRowIsAGap() async throws {
+        let (store, path) = try await populatedStore()
+        try await tamper(path, "DELETE FROM events WHERE seq = 9")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 9)
+        #expect(result.firstBreak?.reason == .gap)
+    }
+
+    @Test func aTruncatedLogIsAGap() async throws {
+        let (store, path) = try await populatedStore()
+        try await tamper(path, "DELETE FROM events WHERE seq >= 14")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 14)
+        #expect(result.firstBreak?.reason == .gap)
+    }
+
+    @Test func anEditedColumnIsNamed() async throws {
+        let (store, path) = try await populatedStore()
+        try await tamper(path, "UPDATE events SET at_ms = at_ms + 60000 WHERE seq = 11")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 11)
+        #expect(result.firstBreak?.reason == .columnMismatch)
+    }
+
+    @Test func anEditedProjectionIsFound() async throws {
+        let (store, path) = try await populatedStore()
+        #expect(try await store.verifyProjections().isEmpty)
+        try await tamper(path, "UPDATE steps SET status = 'succeeded' WHERE run_id = 'r2' AND step_id = 'smoke'")
+        let mismatches = try await store.verifyProjections()
+        #expect(mismatches.map(\.description) == ["run r2 step smoke: steps row differs from its events"])
+    }
+
+    @Test func concurrentWritersFromTwoConnectionsKeepOneValidChain() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let stores = [try SQLiteStore(path: path), try SQLiteStore(path: path)]
+        let perWriter = 60
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask {
+                    let id = "run-\(index)"
+                    try await store.createRun(
+                        id: id, created: Fixtures.created(id, plan: "plan-\(index)"), documents: Fixtures.documents)
+                    for n in 0..<perWriter {
+                        try await store.append(
+                            [Fixtures.event(id, 1_700_000_000_000 + Int64(n), .stepNoted(step: "smoke", note: "n\(n)", by: "t"))],
+                            consumingControls: [])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let result = try await stores[0].verifyChain()
+        #expect(result.isOK, "\(result)")
+        #expect(result.eventsChecked == 2 * (perWriter + 1))
+        #expect(try await stores[1].events(of: "run-0").count == perWriter + 1)
+        #expect(try await stores[1].integrityCheck() == "ok")
+        #expect(try await stores[1].verifyProjections().isEmpty)
+    }
+}

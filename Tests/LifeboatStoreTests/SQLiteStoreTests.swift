@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+import LifeboatCore
+import Testing
+
+@testable import LifeboatStore
+
+@Suite struct SQLiteStoreTests {
+    @Test func createsRunAndReadsEverythingBack() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/nested/dir/state.db")
+        let created = Fixtures.created("r1")
+        try await store.createRun(id: "r1", created: created, documents: Fixtures.documents)
+        let life = Fixtures.successfulRun("r1")
+        try await store.append(Array(life.prefix(3)), consumingControls: [])
+        try await store.append(Array(life.dropFirst(3)), consumingControls: [])
+
+        let events = try await store.events(of: "r1")
+        #expect(events.count == life.count + 1)
+        #expect(Array(events.dropFirst()) == life)
+        // The store fills the documents hash into the recorded runCreated event.
+        guard case .runCreated(let header) = events[0].kind else {
+            Issue.record("first event is \(events[0].kind)")
+            return
+        }
+        #expect(header.documentsHash == SQLiteStore.documentsHash(Fixtures.documents))
+        #expect(header.documentsHash.count == 64)
+
+        let run = try #require(try await store.run("r1"))
+        #expect(run.status == .succeeded)
+        #expect(run.documentsHash == header.documentsHash)
+        #expect(run.objectives == Objectives(rtoMs: 2_700_000, rpoMs: 300_000))
+        #expect(try await store.steps(of: "r1").map(\.stepID) == Fixtures.stepIDs)
+
+        let documents = try await store.documents(of: "r1")
+        #expect(documents.map(\.source) == Fixtures.documents)
+        #expect(documents[0].sha256 == "\(Digests.sha256(Fixtures.documents[0].text))")
+        #expect(try await store.run("nope") == nil)
+        #expect(try await store.events(of: "nope").isEmpty)
+    }
+
+    @Test func projectionsMatchTheFoldOfTheEvents() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        let hash = SQLiteStore.documentsHash(Fixtures.documents)
+        let created = Fixtures.event("r1", 1_700_000_000_000, .runCreated(Fixtures.header(documentsHash: hash)))
+        try await store.createRun(id: "r1", created: created, documents: Fixtures.documents)
+        let life = Fixtures.successfulRun("r1")
+        for event in life { try await store.append([event], consumingControls: []) }
+
+        let (run, steps) = Fixtures.fold([created] + life)
+        #expect(try await store.run("r1") == run)
+        #expect(try await store.steps(of: "r1") == steps)
+        #expect(try await store.verifyProjections().isEmpty)
+        let promote = try #require(steps.first { $0.stepID == "promote" })
+        #expect(promote.attempts == 2 && promote.status == .succeeded && promote.outputs["timeline"] == 2)
+    }
+
+    @Test func refusesADocumentsHashThatDoesNotMatch() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        let created = Fixtures.event("r1", 1, .runCreated(Fixtures.header(documentsHash: "bogus")))
+        await #expect(throws: LifeboatError.self) {
+            try await store.createRun(id: "r1", created: created, documents: Fixtures.documents)
+        }
+        #expect(try await store.run("r1") == nil)
+    }
+
+    @Test func leaseRefusesASecondActiveRunUntilTheFirstEnds() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+
+        let error = await #expect(throws: LifeboatError.self) {
+            try await store.createRun(id: "r2", created: Fixtures.created("r2", at: 1_700_000_100_000), documents: [])
+        }
+        #expect(error?.code == .leaseHeld)
+        #expect(error?.message == "plan payment-platform scenario region-failure already has an active run r1 (created)")
+        #expect(error?.hint == "resume it with `lifeboat resume r1` or end it with `lifeboat abort r1`")
+        #expect(try await store.run("r2") == nil)
+
+        // Another scenario of the same plan is free.
+        try await store.createRun(
+            id: "other", created: Fixtures.created("other", scenario: "db-corruption"), documents: [])
+
+        // A failed run keeps the lease; aborting it releases it.
+        try await store.append(
+            [Fixtures.event("r1", 1_700_000_001_000, .executorStarted(pid: 1, host: "h", resumed: false)),
+             Fixtures.event("r1", 1_700_000_002_000, .runFinished(outcome: .failed))],
+            consumingControls: [])
+        let stillHeld = await #expect(throws: LifeboatError.self) {
+            try await store.createRun(id: "r2", created: Fixtures.created("r2"), documents: [])
+        }
+        #expect(stillHeld?.message.contains("r1 (failed)") == true)
+        try await store.append([Fixtures.event("r1", 1_700_000_003_000, .runFinished(outcome: .aborted))], consumingControls: [])
+        try await store.createRun(id: "r2", created: Fixtures.created("r2", at: 1_700_000_004_000), documents: [])
+
+        // A succeeded run releases it too.
+        try await store.append(Fixtures.successfulRun("r2", start: 1_700_000_004_000), consumingControls: [])
+        try await store.createRun(id: "r3", created: Fixtures.created("r3", at: 1_700_000_100_000), documents: [])
+
+        // A finished run that starts rolling back needs the lease again, and cannot take it from r3.
+        let rollback = await #expect(throws: LifeboatError.self) {
+            try await store.append(
+                [Fixtures.event("r2", 1_700_000_200_000, .rollbackStarted(by: "alice", strategy: .stopOnFailure))],
+                consumingControls: [])
+        }
+        #expect(rollback?.code == .leaseHeld)
+        #expect(try await store.run("r2")?.status == .succeeded)
+    }
+
+    @Test func runsAreListedNewestFirstWithFilters() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        for (i, plan) in ["a", "b", "a", "a"].enumerated() {
+            let id = "run-\(i)"
+            try await store.createRun(
+                id: id, created: Fixtures.created(id, at: 1_000 + Int64(i), plan: plan, scenario: "s\(i)"), documents: [])
+        }
+        try await store.append([Fixtures.event("run-2", 5_000, .runFinished(outcome: .aborted))], consumingControls: [])
+
+        #expect(try await store.runs(matching: RunFilter()).map(\.id) == ["run-3", "run-2", "run-1", "run-0"])
+        #expect(try await store.runs(matching: RunFilter(planID: "a")).map(\.id) == ["run-3", "run-2", "run-0"])
+        #expect(try await store.runs(matching: RunFilter(planID: "a", scenario: "s0")).map(\.id) == ["run-0"])
+        #expect(try await store.runs(matching: RunFilter(status: .aborted)).map(\.id) == ["run-2"])
+        #expect(try await store.runs(matching: RunFilter(mode: .execute)).isEmpty)
+        #expect(try await store.runs(matching: RunFilter(limit: 2)).map(\.id) == ["run-3", "run-2"])
+    }
+
+    @Test func controlsAreQueuedAndConsumedWithTheEvents() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        let approve = try await store.post(ControlMessage(runID: "r1", kind: .approve(step: "declare"), by: "bob", atMs: 10))
+        try await store.postControl(ControlMessage(runID: "r1", kind: .abort(reason: "wrong region"), by: "carol", atMs: 11))
+        let pending = try await store.pendingControls(of: "r1")
+        #expect(pending.map(\.kind) == [.approve(step: "declare"), .abort(reason: "wrong region")])
+        #expect(pending[0].id == approve && pending[0].by == "bob")
+
+        try await store.append(
+            [Fixtures.event("r1", 20, .approvalGranted(step: "declare", by: "bob", via: "lifeboat approve", waitMs: 5))],
+            consumingControls: [approve])
+        #expect(try await store.pendingControls(of: "r1").map(\.by) == ["carol"])
+
+        let missing = await #expect(throws: LifeboatError.self) {
+            try await store.postControl(ControlMessage(runID: "nope", kind: .abort(reason: "x"), by: "x", atMs: 1))
+        }
+        #expect(missing?.code == .notFound)
+    }
+
+    @Test func aFailedAppendLeavesNothingBehind() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        let before = try await store.run("r1")
+        // The second event names a step the run does not have: the whole append is refused.
+        await #expect(throws: LifeboatError.self) {
+            try await store.append(
+                [Fixtures.event("r1", 2, .executorStarted(pid: 1, host: "h", resumed: false)),
+                 Fixtures.event("r1", 3, .stepStarted(step: "ghost", attempt: 1))],
+                consumingControls: [])
+        }
+        #expect(try await store.events(of: "r1").count == 1)
+        #expect(try await store.run("r1") == before)
+        #expect(try await store.verifyChain().isOK)
+    }
+
+    @Test func appendFromACancelledTaskStillCommits() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                withUnsafeCurrentTask { $0?.cancel() }
+                #expect(Task.isCancelled)
+                try await store.append([Fixtures.event("r1", 2, .runPaused(reason: .interrupted))], consumingControls: [])
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.run("r1")?.status == .paused)
+        #expect(try await store.run("r1")?.pauseReason == .interrupted)
+    }
+
+    @Test func eventKindsAreStoredByCaseName() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        try await store.append(Fixtures.successfulRun("r1"), consumingControls: [])
+        let kinds = try await store.read { db in
+            try String.fetchAll(db, sql: "SELECT kind || ':' || ifnull(step_id, '') FROM events ORDER BY seq")
+        }
+        #expect(kinds.prefix(4) == ["runCreated:", "executorStarted:", "approvalRequested:declare", "approvalGranted:declare"])
+        #expect(kinds.last == "runFinished:")
+    }
+}
