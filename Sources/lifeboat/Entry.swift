@@ -28,6 +28,8 @@ struct Lifeboat: AsyncParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
     static func main() async {
+        // A closed stdout (`lifeboat run … | head`) must not kill a run halfway: writes just fail.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

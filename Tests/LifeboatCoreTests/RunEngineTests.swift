@@ -341,7 +341,8 @@ struct RunEngineTests {
         _ = try await h.engine([action]).start(runID: h.runID, inputs: h.inputs)
         var inputs = h.inputs
         for id in ["first", "second"] {
-            inputs.steps[id]?.rollback = Compensation(action: "scripted", with: ["undo": true], location: inputs.steps[id]!.location)
+            let location = inputs.steps[id]!.location
+            inputs.steps[id]?.rollback = Compensation(action: "scripted", with: ["undo": true], location: location)
         }
         let machine = try await RollbackRunner(engine: h.engine([action])).rollback(
             runID: h.runID, inputs: inputs, strategy: .stopOnFailure)

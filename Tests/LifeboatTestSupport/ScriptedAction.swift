@@ -21,7 +21,7 @@ public final class ScriptedAction: ActionHandler, Sendable {
 
     public init(
         name: String = "scripted", idempotent: Bool = false, endpoint: String? = nil,
-        verify: VerifyBehaviour? = nil, behaviour: @escaping Behaviour = { ActionResult(summary: "ok \($0.stepID)") }
+        behaviour: @escaping Behaviour = { ActionResult(summary: "ok \($0.stepID)") }, verify: VerifyBehaviour? = nil
     ) {
         self.spec = ActionSpec(
             name: name, summary: "scripted test action",

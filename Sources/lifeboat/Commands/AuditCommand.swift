@@ -1,33 +1,55 @@
 import ArgumentParser
 import LifeboatCore
+import LifeboatStore
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Check the store's tamper-evident event chain.",
+        abstract: "Check the store's tamper-evident event log.",
         subcommands: [Verify.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Verify the hash chain of every event and SQLite's integrity; names the first bad event.",
-            discussion: "Example:\n  lifeboat audit verify --db .lifeboat/state.db")
+            abstract: "Verify the hash chain of every event, the projections against the events, and SQLite's integrity.",
+            discussion: """
+                Names the first bad event (edited, deleted, inserted or reordered rows break the chain there)
+                and every run or step row that no longer matches its events. Exit 0 when all is well, 6 when not.
+
+                Example:
+                  lifeboat audit verify --db .lifeboat/state.db
+                """)
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
+        struct Report: Encodable {
+            var ok: Bool
+            var eventsChecked: Int
+            var chain: String
+            var projectionMismatches: [String]
+            var integrity: String
+        }
+
         func run() async throws {
             let db = try Runtime.openExistingStore(store)
             let chain = try await db.verifyChain()
+            let mismatches = try await db.verifyProjections().map { m in
+                "run \(m.runID)" + (m.stepID.map { " step \($0)" } ?? "") + ": \(m.detail)"
+            }
             let integrity = try await db.integrityCheck()
+            let report = Report(
+                ok: chain.isOK && mismatches.isEmpty && integrity == "ok", eventsChecked: chain.eventsChecked,
+                chain: chain.description, projectionMismatches: mismatches, integrity: integrity)
             if output.json {
-                struct Result: Encodable { var chain: String; var ok: Bool; var integrity: String }
-                try JSONOutput.print(Result(chain: String(describing: chain), ok: chain.isOK && integrity == "ok", integrity: integrity))
+                try JSONOutput.print(report)
             } else {
-                Console.out("event chain: \(chain)")
+                Console.out("event chain: \(chain.description)")
+                Console.out("projections: " + (mismatches.isEmpty ? "match the events" : "\(mismatches.count) mismatch(es)"))
+                for m in mismatches { Console.out("  " + m) }
                 Console.out("sqlite integrity: \(integrity)")
             }
-            if !chain.isOK || integrity != "ok" { throw ExitStatus.storeFailure.exitCode }
+            if !report.ok { throw ExitStatus.storeFailure.exitCode }
         }
     }
 }

@@ -8,25 +8,24 @@ enum Console {
     static let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
     static let stdinIsTerminal = isatty(STDIN_FILENO) == 1
 
-    static func out(_ text: String, terminator: String = "\n") {
-        lock.withLock { _ in
-            fputs(text + terminator, stdout)
-            fflush(stdout)
-        }
-    }
+    static func out(_ text: String, terminator: String = "\n") { write(STDOUT_FILENO, text + terminator) }
 
-    static func err(_ text: String) {
-        lock.withLock { _ in
-            fputs(text + "\n", stderr)
-            fflush(stderr)
-        }
-    }
+    static func err(_ text: String) { write(STDERR_FILENO, text + "\n") }
 
-    /// Writes raw text (terminal control sequences included) without a newline.
-    static func raw(_ text: String) {
+    /// Writes text (terminal control sequences included) without adding a newline.
+    static func raw(_ text: String) { write(STDOUT_FILENO, text) }
+
+    private static func write(_ fd: Int32, _ text: String) {
         lock.withLock { _ in
-            fputs(text, stdout)
-            fflush(stdout)
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return  // stdout closed (a pipe whose reader went away): nothing more to say
+                }
+                bytes = bytes.dropFirst(written)
+            }
         }
     }
 }
