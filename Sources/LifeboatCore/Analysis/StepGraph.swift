@@ -10,6 +10,12 @@ public struct StepGraph: Sendable {
         public var need: String
         /// Position of the entry in the step's `needs`.
         public var index: Int
+
+        public init(step: String, need: String, index: Int) {
+            self.step = step
+            self.need = need
+            self.index = index
+        }
     }
 
     /// Step ids in document order.

@@ -91,7 +91,9 @@ enum YAMLDocument {
                 let value = convert(valueNode, file: file)
                 let key: String
                 if case .scalar(let s) = keyNode {
-                    if s.string == "<<", s.style == .plain, s.tag.rawValue.isEmpty {
+                    // Keys' tags were already resolved (as str) by Yams' duplicate-key check: the
+                    // style tells a merge key from a quoted '<<'.
+                    if s.string == "<<", s.style == .plain {
                         merged += mergeEntries(value)
                         continue
                     }

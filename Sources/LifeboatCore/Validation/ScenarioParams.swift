@@ -50,7 +50,7 @@ enum ScenarioParams {
             case .failure(let failure):
                 out.append(Diagnostic(
                     scenario.location, "-p \(name)=\(text): \(failure.message)",
-                    hint: "param '\(name)' is a \(spec.type.rawValue)"))
+                    hint: "param '\(name)' is declared as \(spec.type.rawValue)"))
             }
         }
 
