@@ -124,7 +124,7 @@ public enum When: String, Sendable, Hashable, Codable, CaseIterable {
 /// Retry with exponential backoff: attempt n (0-based) waits `random(0, min(maxDelay, delay·2ⁿ))`
 /// with full jitter, or exactly `min(maxDelay, delay·2ⁿ)` without.
 public struct RetryPolicy: Sendable, Hashable, Codable {
-    public enum Jitter: String, Sendable, Hashable, Codable { case full, none }
+    public enum Jitter: String, Sendable, Hashable, Codable, CaseIterable { case full, none }
 
     /// Total attempts, including the first.
     public var attempts: Int

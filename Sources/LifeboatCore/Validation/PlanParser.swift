@@ -1,0 +1,161 @@
+/// A plan as read from its file: the model (best effort when there are errors), the problems
+/// found while reading it, and where its parts were written.
+struct ParsedPlan: Sendable {
+    var plan: Plan
+    var diagnostics: [Diagnostic]
+    /// References in scenarios' `with:`.
+    var references: [ReferenceSite]
+    /// Locations by dotted path: `plan`, `scenarios`, `scenarios.NAME`, `scenarios.NAME.runbook`,
+    /// `vars.NAME`, `secrets.NAME`.
+    var locations: [String: SourceLocation]
+    /// Every secret name the plan declares, valid or not (so a broken entry is reported once).
+    var declaredSecrets: Set<String>
+    /// Each scenario's `with:` entries with their locations, by scenario name.
+    var scenarioWith: [String: [YAMLEntry]]
+    /// Where each scenario's runbook is shown in messages (relative, like the plan's path).
+    var runbookDisplayPaths: [String: String]
+}
+
+/// Reads a plan's located YAML into a `Plan`, reporting every structural problem.
+struct PlanParser: DocumentReading {
+    static let topKeys = [
+        "plan", "description", "owner", "tier", "objectives", "schedule", "vars", "secrets", "scenarios",
+    ]
+    static let scenarioKeys = ["description", "runbook", "with", "objectives"]
+
+    var diagnostics: [Diagnostic] = []
+    private var scanner = TemplateScanner()
+    private var locations: [String: SourceLocation] = [:]
+    private var scenarioWith: [String: [YAMLEntry]] = [:]
+    private var displayPaths: [String: String] = [:]
+
+    mutating func parse(_ root: YAMLNode, source: DocumentSource) -> ParsedPlan {
+        let top = fields(of: root, "the plan", allowed: Self.topKeys) ?? Fields(node: root, entries: [])
+        locations["plan"] = top.location(of: "plan")
+        let id = string(top, "plan", "the plan", required: true) ?? ""
+        let description = string(top, "description", "the plan")
+        let owner = string(top, "owner", "the plan")
+        var tier: Int?
+        if let entry = top["tier"], let t = int(top, "tier", "the plan") {
+            if (1...3).contains(t) {
+                tier = t
+            } else {
+                error(entry.value.location, "tier \(t) does not exist",
+                    hint: "tier is 1 (RTO 1h, RPO 5m), 2 (4h, 1h) or 3 (24h, 24h)")
+            }
+        }
+        var objectives = tier.flatMap(Objectives.tierDefault) ?? Objectives()
+        if let entry = top["objectives"] {
+            objectives = objectives.overridden(by: self.objectives(entry.value, "the plan's objectives"))
+        }
+        var schedule: [Cadence: Frequency] = [:]
+        if let entry = top["schedule"] { schedule = readSchedule(entry) }
+        var vars: [String: Value] = [:]
+        if let entry = top["vars"],
+            let entries = entries(of: entry.value, "'vars'", hint: "write each var as NAME: value")
+        {
+            for e in entries {
+                vars[e.key] = e.value.value
+                locations["vars.\(e.key)"] = e.keyLocation
+            }
+        }
+        var secrets: [String: SecretSource] = [:]
+        if let entry = top["secrets"] { secrets = readSecrets(entry) }
+        var scenarios: [Scenario] = []
+        if let entry = top["scenarios"] {
+            locations["scenarios"] = entry.keyLocation
+            if let entries = entries(of: entry.value, "'scenarios'", hint: "write each scenario as NAME: {runbook: …}") {
+                if entries.isEmpty {
+                    error(entry.keyLocation, "plan '\(id)' has no scenarios", hint: "add at least one scenario")
+                }
+                for e in entries {
+                    if let s = readScenario(e, planPath: source.path) { scenarios.append(s) }
+                }
+            }
+        } else {
+            error(root.location, "plan '\(id)' has no 'scenarios'", hint: "add 'scenarios:' with at least one scenario")
+        }
+        let plan = Plan(
+            id: id, description: description, owner: owner, tier: tier, objectives: objectives, schedule: schedule,
+            vars: vars, secrets: secrets, scenarios: scenarios, source: source)
+        return ParsedPlan(
+            plan: plan, diagnostics: diagnostics + scanner.diagnostics, references: scanner.references,
+            locations: locations,
+            declaredSecrets: Set(locations.keys.filter { $0.hasPrefix("secrets.") }.map { String($0.dropFirst(8)) }),
+            scenarioWith: scenarioWith, runbookDisplayPaths: displayPaths)
+    }
+
+    private mutating func readSchedule(_ entry: YAMLEntry) -> [Cadence: Frequency] {
+        let cadences = Cadence.allCases.map(\.rawValue)
+        guard let entries = entries(of: entry.value, "'schedule'", hint: "write e.g. schedule: {tabletop: quarterly}")
+        else { return [:] }
+        var out: [Cadence: Frequency] = [:]
+        for e in entries {
+            guard let cadence = Cadence(rawValue: e.key) else {
+                error(e.keyLocation, "unknown key '\(e.key)' in schedule", hint: Suggestion.hint(for: e.key, in: cadences))
+                continue
+            }
+            if let f = oneOf(e.value, Frequency.self, "frequency for \(e.key)") { out[cadence] = f }
+        }
+        return out
+    }
+
+    private mutating func readSecrets(_ entry: YAMLEntry) -> [String: SecretSource] {
+        guard let entries = entries(of: entry.value, "'secrets'", hint: "write each secret as NAME: {env: VAR} or NAME: {file: PATH}")
+        else { return [:] }
+        var out: [String: SecretSource] = [:]
+        for e in entries {
+            locations["secrets.\(e.key)"] = e.keyLocation
+            let what = "secret '\(e.key)'"
+            guard let f = fields(of: e.value, what, allowed: ["env", "file"]) else { continue }
+            let env = string(f, "env", what)
+            let file = string(f, "file", what)
+            switch (env, file) {
+            case (let name?, nil) where !name.isEmpty: out[e.key] = .env(name)
+            case (nil, let path?) where !path.isEmpty: out[e.key] = .file(path)
+            case (.some, .some):
+                error(e.keyLocation, "\(what) has both 'env' and 'file'", hint: "keep one source")
+            default:
+                if f["env"] == nil, f["file"] == nil {
+                    error(e.value.location, "\(what) must be {env: NAME} or {file: PATH}",
+                        hint: "name an environment variable or a file holding the secret")
+                } else if env?.isEmpty == true || file?.isEmpty == true {
+                    error(e.value.location, "\(what) names an empty source", hint: "write the variable name or file path")
+                }
+            }
+        }
+        return out
+    }
+
+    private mutating func readScenario(_ entry: YAMLEntry, planPath: String) -> Scenario? {
+        let name = entry.key
+        let what = "scenario '\(name)'"
+        locations["scenarios.\(name)"] = entry.keyLocation
+        guard let f = fields(of: entry.value, what, allowed: Self.scenarioKeys) else { return nil }
+        let description = string(f, "description", what)
+        let runbookPath = string(f, "runbook", what) ?? ""
+        if f["runbook"] == nil {
+            error(entry.keyLocation, "\(what) has no 'runbook'", hint: "add runbook: ../runbooks/NAME.yaml (relative to the plan)")
+        } else {
+            locations["scenarios.\(name).runbook"] = f["runbook"]!.value.location
+        }
+        var with: [String: Value] = [:]
+        if let w = f["with"],
+            let entries = entries(of: w.value, "'with' of \(what)", hint: "write the runbook's params as key: value pairs")
+        {
+            scenarioWith[name] = entries
+            for e in entries {
+                with[e.key] = e.value.value
+                scanner.scan(e.value, path: "with.\(e.key)", keyLocation: e.keyLocation, context: .scenario(name))
+            }
+            scanner.fieldLocations.removeAll(keepingCapacity: true)
+        }
+        let objectives = f["objectives"].flatMap { self.objectives($0.value, "the objectives of \(what)") }
+        let display = runbookPath.isEmpty ? "" : PathText.join(PathText.directory(of: planPath), runbookPath)
+        displayPaths[name] = display
+        return Scenario(
+            name: name, description: description, runbookPath: runbookPath,
+            resolvedRunbookPath: runbookPath.isEmpty ? "" : PathText.absolute(display), with: with,
+            objectives: objectives, location: entry.keyLocation)
+    }
+}
