@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatCore
+import LifeboatStore
 
 /// `run --dry-run`: resolves every parameter and secret, runs every step's read-only preflight,
 /// and prints the predicted timeline. Nothing is changed and no run is recorded.

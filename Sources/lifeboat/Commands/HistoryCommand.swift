@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatStore
 
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

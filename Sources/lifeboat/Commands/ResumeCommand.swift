@@ -1,5 +1,6 @@
 import ArgumentParser
 import LifeboatCore
+import LifeboatStore
 
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

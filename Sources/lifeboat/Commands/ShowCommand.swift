@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatStore
 
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

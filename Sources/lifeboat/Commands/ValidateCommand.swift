@@ -1,5 +1,6 @@
 import ArgumentParser
 import LifeboatCore
+import LifeboatStore
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,7 +6,8 @@ import Synchronization
 final class InterruptSignal: Sendable {
     private let pending = Mutex(0)
     private let waiters = CancellableWaiters<Void>()
-    private let sources: Mutex<[any DispatchSourceSignal]> = Mutex([])
+    /// Kept alive for the life of the process; set once, right after init.
+    private nonisolated(unsafe) var sources: [any DispatchSourceSignal] = []
 
     init() {
         var installed: [any DispatchSourceSignal] = []
@@ -17,7 +18,7 @@ final class InterruptSignal: Sendable {
             source.resume()
             installed.append(source)
         }
-        sources.withLock { $0 = installed }
+        sources = installed
     }
 
     private func fire() {
@@ -27,8 +28,8 @@ final class InterruptSignal: Sendable {
 
     /// Returns at the next interrupt (or one that arrived while nobody waited), or on cancellation.
     func wait() async {
-        await waiters.wait(cancelledValue: ()) { [pending] in
-            pending.withLock { count -> Void? in
+        await waiters.wait(cancelledValue: ()) { [self] in
+            self.pending.withLock { count -> Void? in
                 guard count > 0 else { return nil }
                 count -= 1
                 return ()

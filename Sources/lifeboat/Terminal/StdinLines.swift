@@ -18,8 +18,8 @@ final class StdinLines: Sendable {
     /// The next line (without its newline), or nil at end of input or when cancelled.
     func next() async -> String? {
         startReaderIfNeeded()
-        return await waiters.wait(cancelledValue: nil) { [buffer] in
-            buffer.withLock { b -> String?? in
+        return await waiters.wait(cancelledValue: nil) { [self] in
+            self.buffer.withLock { b -> String?? in
                 if !b.lines.isEmpty { return .some(b.lines.removeFirst()) }
                 if b.ended { return .some(nil) }
                 return nil
@@ -39,8 +39,8 @@ final class StdinLines: Sendable {
                 buffer.withLock { b in
                     if let line { b.lines.append(line) } else { b.ended = true }
                 }
-                waiters.resumeOne { [buffer] in
-                    buffer.withLock { b -> String?? in
+                waiters.resumeOne {
+                    self.buffer.withLock { b -> String?? in
                         if !b.lines.isEmpty { return .some(b.lines.removeFirst()) }
                         return b.ended ? .some(nil) : nil
                     }

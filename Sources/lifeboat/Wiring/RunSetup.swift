@@ -77,8 +77,8 @@ enum RunSetup {
             throw LifeboatError(.storeFailure, "run \(runID) has no pinned plan or runbook in the store")
         }
         let loader = Runtime.loader
-        let plan = try loader.parsePlan(text: planDoc.text, path: planDoc.path)
-        let runbook = try loader.parseRunbook(text: runbookDoc.text, path: runbookDoc.path)
+        let plan = try loader.loadPinnedPlan(planDoc)
+        let runbook = try loader.loadPinnedRunbook(runbookDoc)
         return try inputs(runID: runID, plan: plan, runbook: runbook, header: header)
     }
 }

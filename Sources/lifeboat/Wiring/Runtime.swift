@@ -35,11 +35,14 @@ enum Runtime {
         store: any StateStore, configuration: EngineConfiguration, observer: (any RunObserver)?,
         interactive: Bool, tabletop: Bool = false, interrupts: InterruptSignal?
     ) -> RunEngine {
-        RunEngine(
-            store: store, actions: actions, clock: clock, configuration: configuration,
-            approvals: interactive ? TerminalApprovals(operatorName: configuration.operatorName) : nil,
-            tabletop: tabletop ? TerminalTabletop() : nil, observer: observer,
-            waitForInterrupt: interrupts.map { signal in { await signal.wait() } })
+        let approvals: (any ApprovalSource)? =
+            interactive ? TerminalApprovals(operatorName: configuration.operatorName) : nil
+        let console: (any TabletopConsole)? = tabletop ? TerminalTabletop() : nil
+        var waitForInterrupt: (@Sendable () async -> Void)?
+        if let interrupts { waitForInterrupt = { await interrupts.wait() } }
+        return RunEngine(
+            store: store, actions: actions, clock: clock, configuration: configuration, approvals: approvals,
+            tabletop: console, observer: observer, waitForInterrupt: waitForInterrupt)
     }
 
     static let clock = SystemClock()
