@@ -8,6 +8,9 @@ struct DocumentsYAMLTests {
         ("0b101", .int(5)), ("1_000", .int(1000)), ("1:30", .int(90)), ("3.5", .double(3.5)), ("1e3", .double(1000)),
         (".5", .double(0.5)), ("true", .bool(true)), ("yes", .bool(true)), ("Off", .bool(false)), ("~", .null),
         ("null", .null), ("30s", .string("30s")), ("16MB", .string("16MB")), ("2024-01-01", .string("2024-01-01")),
+        ("Null", .null), ("NULL", .null), ("-.inf", .double(-.infinity)), ("500ms", .string("500ms")),
+        ("us-east-1", .string("us-east-1")), ("1.2.3", .string("1.2.3")), ("12 monkeys", .string("12 monkeys")),
+        ("0xZZ", .string("0xZZ")), ("08", .double(8)), ("1_0.5", .double(10.5)), ("null-ish", .string("null-ish")),
         ("\"42\"", .string("42")), ("'true'", .string("true")), ("!!str 12", .string("12")),
     ]
 

@@ -24,7 +24,26 @@ enum ScalarResolver {
 
     /// Resolves an untagged plain scalar.
     static func resolvePlain(_ text: String) -> Value {
+        // Most plain scalars are words: only these first characters can start a non-string.
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+            UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "o"),
+            UInt8(ascii: "O"):
+            break
+        default:
+            return .string(text)
+        }
         if let b = bool(text) { return .bool(b) }
+        // Text with a letter other than the few that numbers use (`1s`, `16MB`, `500ms`) is a string.
+        if text.utf8.contains(where: { b in
+            (b >= UInt8(ascii: "g") && b <= UInt8(ascii: "z") && b != UInt8(ascii: "o") && b != UInt8(ascii: "x")
+                && b != UInt8(ascii: "i") && b != UInt8(ascii: "n"))
+                || b == UInt8(ascii: " ")
+        }) {
+            return text == "null" || text == "Null" ? .null : .string(text)
+        }
         if isInt(text), let i = int(text) { return .int(i) }
         if isFloat(text), let d = float(text) { return .double(d) }
         if text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
@@ -51,7 +70,7 @@ enum ScalarResolver {
         if s == "0" { return true }
         if first == "0" { return s.dropFirst().allSatisfy { isOctal($0) || $0 == "_" } }
         guard isDigit(first) else { return false }
-        if s.contains(":") { return isSexagesimal(s, fraction: false) }
+        if s.utf8.contains(UInt8(ascii: ":")) { return isSexagesimal(s, fraction: false) }
         return s.allSatisfy { isDigit($0) || $0 == "_" }
     }
 
@@ -96,7 +115,7 @@ enum ScalarResolver {
         }
         if s.first == "-" || s.first == "+" { s = s.dropFirst() }
         guard let first = s.first, isDigit(first) else { return false }
-        if s.contains(":") { return isSexagesimal(s, fraction: true) }
+        if s.utf8.contains(UInt8(ascii: ":")) { return isSexagesimal(s, fraction: true) }
         let whole = s.prefix { isDigit($0) || $0 == "_" }
         var rest = s.dropFirst(whole.count)
         if rest.first == "." {

@@ -22,11 +22,16 @@ extension DocumentLoader {
                 pending.append(path)
             }
         }
+        // Each runbook is read once, whether a plan or the paths name it first.
         var runbookCache: [String: Result<ParsedRunbook, ValidationFailure>] = [:]
-        func runbook(_ path: String) -> Result<ParsedRunbook, ValidationFailure> {
+        func runbook(_ path: String, _ read: DocumentFiles.Read? = nil) -> Result<ParsedRunbook, ValidationFailure> {
             if let cached = runbookCache[path] { return cached }
             let result: Result<ParsedRunbook, ValidationFailure>
-            do { result = .success(try parseRunbook(at: path)) } catch { result = .failure(error) }
+            do {
+                if let read { result = .success(try parseRunbook(read)) } else { result = .success(try parseRunbook(at: path)) }
+            } catch {
+                result = .failure(error)
+            }
             runbookCache[path] = result
             return result
         }
@@ -37,6 +42,11 @@ extension DocumentLoader {
             index += 1
             guard files[path] == nil else { continue }
             order.append(path)
+            if case .success(let parsed)? = runbookCache[path] {
+                files[path] = .init(
+                    path: path, kind: .runbook, id: parsed.runbook.id.nilIfEmpty, diagnostics: runbookDiagnostics(parsed))
+                continue
+            }
             let read: DocumentFiles.Read
             do { read = try DocumentFiles.read(path) } catch {
                 files[path] = .init(path: path, kind: nil, id: nil, diagnostics: error.diagnostics)
@@ -44,7 +54,7 @@ extension DocumentLoader {
             }
             switch read.kind {
             case .runbook:
-                switch runbook(path) {
+                switch runbook(path, read) {
                 case .success(let parsed):
                     files[path] = .init(
                         path: path, kind: .runbook, id: parsed.runbook.id.nilIfEmpty,

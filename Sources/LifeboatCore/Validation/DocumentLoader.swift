@@ -41,7 +41,11 @@ public struct DocumentLoader: Sendable {
     }
 
     func parseRunbook(at path: String) throws(ValidationFailure) -> ParsedRunbook {
-        let read = try DocumentFiles.read(path)
+        try parseRunbook(try DocumentFiles.read(path))
+    }
+
+    func parseRunbook(_ read: DocumentFiles.Read) throws(ValidationFailure) -> ParsedRunbook {
+        let path = read.path
         guard read.kind == .runbook else {
             throw ValidationFailure([Diagnostic(
                 read.root.location, "'\(path)' is a plan, not a runbook", hint: "name a runbook file")])

@@ -3,20 +3,22 @@ protocol DocumentReading {
     var diagnostics: [Diagnostic] { get set }
 }
 
-/// The entries of a mapping, by key, after unknown keys were reported.
+/// The entries of a mapping, looked up by key, after unknown keys were reported.
+///
+/// Document mappings are small, so a linear search beats hashing here.
 struct Fields {
     var node: YAMLNode
-    private var byKey: [String: YAMLEntry] = [:]
+    var entries: [YAMLEntry]
 
     init(node: YAMLNode, entries: [YAMLEntry]) {
         self.node = node
-        for entry in entries where byKey[entry.key] == nil { byKey[entry.key] = entry }
+        self.entries = entries
     }
 
-    subscript(key: String) -> YAMLEntry? { byKey[key] }
+    subscript(key: String) -> YAMLEntry? { entries.first { $0.key == key } }
 
     /// The location of `key`, or of the mapping when the key is absent.
-    func location(of key: String) -> SourceLocation { byKey[key]?.keyLocation ?? node.location }
+    func location(of key: String) -> SourceLocation { self[key]?.keyLocation ?? node.location }
 }
 
 extension DocumentReading {
@@ -31,8 +33,7 @@ extension DocumentReading {
                 hint: "write it as key: value pairs (\(allowed.prefix(4).joined(separator: ", "))…)")
             return nil
         }
-        let known = Set(allowed)
-        for entry in entries where !known.contains(entry.key) {
+        for entry in entries where !allowed.contains(entry.key) {
             error(entry.keyLocation, "unknown key '\(entry.key)' in \(what)",
                 hint: Suggestion.hint(for: entry.key, in: allowed))
         }

@@ -146,9 +146,10 @@ struct PlanParser: DocumentReading {
             scenarioWith[name] = entries
             for e in entries {
                 with[e.key] = e.value.value
-                scanner.scan(e.value, path: "with.\(e.key)", keyLocation: e.keyLocation, context: .scenario(name))
+                var ignored: [String: SourceLocation] = [:]
+                scanner.scan(e.value, path: "with.\(e.key)", keyLocation: e.keyLocation, context: .scenario(name),
+                    locations: &ignored)
             }
-            scanner.fieldLocations.removeAll(keepingCapacity: true)
         }
         let objectives = f["objectives"].flatMap { self.objectives($0.value, "the objectives of \(what)") }
         let display = runbookPath.isEmpty ? "" : PathText.join(PathText.directory(of: planPath), runbookPath)

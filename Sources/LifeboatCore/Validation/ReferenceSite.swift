@@ -21,14 +21,17 @@ struct ReferenceSite: Sendable {
 struct TemplateScanner {
     var references: [ReferenceSite] = []
     var diagnostics: [Diagnostic] = []
-    var fieldLocations: [String: SourceLocation] = [:]
 
-    /// Scans `node`, whose dotted path is `path`, written at `keyLocation` (its key, or the list item).
-    mutating func scan(_ node: YAMLNode, path: String, keyLocation: SourceLocation, context: ReferenceSite.Context) {
-        fieldLocations[path] = keyLocation
+    /// Scans `node`, whose dotted path is `path`, written at `keyLocation` (its key, or the list
+    /// item); records the locations of it and everything inside it in `locations`.
+    mutating func scan(
+        _ node: YAMLNode, path: String, keyLocation: SourceLocation, context: ReferenceSite.Context,
+        locations: inout [String: SourceLocation]
+    ) {
+        locations[path] = keyLocation
         switch node.content {
         case .scalar(let value):
-            guard case .string(let s) = value, s.contains("${") else { return }
+            guard case .string(let s) = value, s.containsReferenceMarker else { return }
             do {
                 for piece in try Template.parse(s) {
                     if case .reference(let r) = piece {
@@ -42,11 +45,13 @@ struct TemplateScanner {
             }
         case .list(let items):
             for (i, item) in items.enumerated() {
-                scan(item, path: "\(path).\(i)", keyLocation: item.location, context: context)
+                scan(item, path: path + "." + String(i), keyLocation: item.location, context: context,
+                    locations: &locations)
             }
         case .map(let entries):
             for entry in entries {
-                scan(entry.value, path: "\(path).\(entry.key)", keyLocation: entry.keyLocation, context: context)
+                scan(entry.value, path: path + "." + entry.key, keyLocation: entry.keyLocation, context: context,
+                    locations: &locations)
             }
         }
     }

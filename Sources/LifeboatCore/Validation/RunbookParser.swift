@@ -92,7 +92,6 @@ struct RunbookParser: DocumentReading {
             let required = bool(f, "required", what) ?? false
             var defaultValue: Value?
             if let d = f["default"] {
-                locations["params.\(param.key).default"] = d.value.location
                 let value = d.value.value
                 if value != .null { defaultValue = value }
                 if let type, value != .null, let problem = ValueChecks.problem(value, type: type) {
@@ -100,8 +99,7 @@ struct RunbookParser: DocumentReading {
                         hint: "give a default of type \(type.rawValue)")
                 }
                 scanner.scan(d.value, path: "params.\(param.key).default", keyLocation: d.keyLocation,
-                    context: .paramDefault(param.key))
-                scanner.fieldLocations.removeAll(keepingCapacity: true)
+                    context: .paramDefault(param.key), locations: &locations)
             }
             let description = string(f, "description", what)
             out.append(ParamSpec(
@@ -124,7 +122,7 @@ struct RunbookParser: DocumentReading {
             return (Step(id: "", action: "", location: node.location), false)
         }
         var fieldLocations: [String: SourceLocation] = [:]
-        for key in Self.stepKeys { if let e = f[key] { fieldLocations[key] = e.keyLocation } }
+        for e in f.entries { fieldLocations[e.key] = e.keyLocation }
 
         var id = ""
         var hasID = false
@@ -182,9 +180,8 @@ struct RunbookParser: DocumentReading {
 
         var with: [String: Value] = [:]
         if let entry = f["with"] {
-            with = readWith(entry, action: action, context: .step(index), prefix: "with", in: what)
-            for (k, v) in scanner.fieldLocations { fieldLocations[k] = v }
-            scanner.fieldLocations.removeAll(keepingCapacity: true)
+            with = readWith(
+                entry, action: action, context: .step(index), prefix: "with", in: what, locations: &fieldLocations)
         } else if let spec = actions[action] {
             checkRequired(spec, present: [], at: node.location, in: what)
         }
@@ -247,9 +244,9 @@ struct RunbookParser: DocumentReading {
         }
         var with: [String: Value] = [:]
         if let w = f["with"] {
-            with = readWith(w, action: action, context: .rollback(index), prefix: "rollback.with", in: context)
-            for (k, v) in scanner.fieldLocations { fieldLocations[k] = v }
-            scanner.fieldLocations.removeAll(keepingCapacity: true)
+            with = readWith(
+                w, action: action, context: .rollback(index), prefix: "rollback.with", in: context,
+                locations: &fieldLocations)
         } else if let spec = actions[action] {
             checkRequired(spec, present: [], at: entry.keyLocation, in: context)
         }
@@ -265,15 +262,17 @@ struct RunbookParser: DocumentReading {
 
     /// Reads `with:`, checks it against the action's spec and scans it for references.
     private mutating func readWith(
-        _ entry: YAMLEntry, action: String, context: ReferenceSite.Context, prefix: String, in what: String
+        _ entry: YAMLEntry, action: String, context: ReferenceSite.Context, prefix: String, in what: String,
+        locations: inout [String: SourceLocation]
     ) -> [String: Value] {
         guard let entries = entries(of: entry.value, "'with' of \(what)", hint: "write the action's parameters as key: value pairs")
         else { return [:] }
-        scanner.fieldLocations[prefix] = entry.keyLocation
+        locations[prefix] = entry.keyLocation
         var out: [String: Value] = [:]
         for e in entries {
             out[e.key] = e.value.value
-            scanner.scan(e.value, path: "\(prefix).\(e.key)", keyLocation: e.keyLocation, context: context)
+            scanner.scan(e.value, path: prefix + "." + e.key, keyLocation: e.keyLocation, context: context,
+                locations: &locations)
         }
         guard let spec = actions[action] else { return out }
         for e in entries {
