@@ -145,7 +145,7 @@ struct CommandActionTests {
             return result
         }
         #expect(error?.code == .cancelled)
-        #expect(stoppedAfter < .seconds(2), "took \(stoppedAfter) to stop")
+        #expect(stoppedAfter < .seconds(5), "took \(stoppedAfter) to stop")  // vs a 100 s sleep; loose for busy CI
         let pidText = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let grandchild = try #require(pid_t(pidText))
         #expect(await eventually(seconds: 2) { !isAlive(grandchild) }, "grandchild \(grandchild) survived")
@@ -175,7 +175,7 @@ struct CommandActionTests {
             await group.waitForAll()
             return ContinuousClock.now - cancelledAt
         }
-        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(2), "took \(stoppedAfter)")
+        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(5), "took \(stoppedAfter)")
     }
 
     @Test func outputTailIsBoundedInBytes() async throws {

@@ -11,7 +11,7 @@ struct WaitActionTests {
     @Test func fixedDurationWaitsThatLong() async throws {
         let result = try await wait.run(request(["duration": "150ms"]))
         let waited = try #require(result.outputs["waited_ms"]?.intValue)
-        #expect(waited >= 150 && waited < 1_000)
+        #expect(waited >= 150 && waited < 10_000)  // the upper bound only catches a runaway wait: CI machines are busy
         #expect(result.outputs["checks"] == 0)
     }
 
@@ -56,14 +56,14 @@ struct WaitActionTests {
         let started = ContinuousClock.now
         let error = await lifeboatError {
             _ = try await wait.run(
-                request(["until": ["action": "command", "with": ["argv": ["/bin/false"]]], "interval": "100ms", "timeout": "1500ms"], step: "ready"))
+                request(["until": ["action": "command", "with": ["argv": ["/bin/false"]]], "interval": "100ms", "timeout": "4s"], step: "ready"))
         }
         let elapsed = ContinuousClock.now - started
         #expect(error?.code == .actionFailed)
         #expect(error?.retryable == true)
-        #expect(error?.message.hasPrefix("step 'ready': command did not pass within 1.5s") == true)
+        #expect(error?.message.hasPrefix("step 'ready': command did not pass within 4s") == true)
         #expect(error?.message.contains("; last failure: command `/bin/false` exited with 1 (expected 0)") == true, "\(String(describing: error))")
-        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(4))
+        #expect(elapsed >= .seconds(4) && elapsed < .seconds(12))
     }
 
     @Test func aHangingCheckCannotOutliveTheTimeout() async throws {
@@ -73,7 +73,7 @@ struct WaitActionTests {
         }
         #expect(error?.code == .actionFailed)
         #expect(error?.message.contains("the last check was still running when time ran out") == true)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(10))  // the check would take 30 s
     }
 
     @Test func badNestedParametersStopAtOnce() async throws {
@@ -103,7 +103,7 @@ struct WaitActionTests {
                 return (e, ContinuousClock.now - cancelledAt)
             }
             #expect(error?.code == .cancelled)
-            #expect(elapsed < .milliseconds(500))
+            #expect(elapsed < .seconds(5))  // vs a 1 min wait or a 10 s interval
         }
     }
 }

@@ -14,6 +14,7 @@ struct Poller: Sendable {
         let name = check.handler.spec.name
         var checks = 0
         var lastFailure: String?
+        var lastCheckRanOut = false
         while true {
             if Task.isCancelled { throw cancelled() }
             checks += 1
@@ -24,8 +25,9 @@ struct Poller: Sendable {
                 if Task.isCancelled || error.code == .cancelled { throw cancelled() }
                 if error.code == .invalidInput || error.code == .internalError { throw error }
                 lastFailure = Self.withoutStepPrefix(error.message, stepID: request.stepID)
+                lastCheckRanOut = false
             case .outOfTime:
-                lastFailure = "the last check was still running when time ran out"
+                lastCheckRanOut = true
             }
             let now = clock.now
             if now >= deadline { break }
@@ -33,7 +35,9 @@ struct Poller: Sendable {
             do { try await clock.sleep(for: pause) } catch { throw cancelled() }
             if clock.now >= deadline { break }
         }
-        let last = lastFailure.map { "; last failure: \($0)" } ?? ""
+        // Keep the last real failure even when a slow final check ran out of time.
+        var last = lastFailure.map { "; last failure: \($0)" } ?? ""
+        if lastCheckRanOut { last += "; the last check was still running when time ran out" }
         throw LifeboatError(
             .actionFailed,
             "step '\(request.stepID)': \(name) did not pass within \(DurationText.format(check.timeout)) "
