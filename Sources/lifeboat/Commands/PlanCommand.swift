@@ -40,13 +40,14 @@ enum PredictionText {
         let ms = DurationText.format(milliseconds:)
         Console.out(title)
         Console.out("")
-        Console.out(pad("STEP", 22) + pad("ACTION", 18) + pad("NEEDS", 22) + pad("EXPECT", 9) + pad("WORST", 9) + "START → FINISH")
+        Console.out(pad("STEP", 22) + pad("ACTION", 18) + pad("EXPECT", 9) + pad("WORST", 9) + pad("START → FINISH", 20) + "NEEDS")
         for s in p.steps {
             let marker = s.onCriticalPath ? "*" : " "
             let expect = s.applies ? (s.expectMs.map(ms) ?? "—") : "skip"
             Console.out(
-                pad(marker + s.id, 22) + pad(s.action, 18) + pad(runbook.step(s.id)?.needs.joined(separator: ",") ?? "", 22) + pad(expect, 9)
-                    + pad(s.applies ? ms(s.worstMs) : "—", 9) + "\(ms(s.earliestStartMs)) → \(ms(s.earliestFinishMs))")
+                pad(marker + s.id, 22) + pad(s.action, 18) + pad(expect, 9) + pad(s.applies ? ms(s.worstMs) : "—", 9)
+                    + pad("\(ms(s.earliestStartMs)) → \(ms(s.earliestFinishMs))", 20)
+                    + (runbook.step(s.id)?.needs.joined(separator: ", ") ?? ""))
         }
         Console.out("")
         Console.out("critical path (*): " + p.criticalPath.joined(separator: " → ") + "  = \(ms(p.criticalPathMs))")

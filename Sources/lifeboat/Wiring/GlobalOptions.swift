@@ -24,7 +24,10 @@ struct OperatorOption: ParsableArguments {
     var resolved: String {
         if let name, !name.isEmpty { return name }
         let env = ProcessInfo.processInfo.environment
-        return env["LIFEBOAT_OPERATOR"].flatMap { $0.isEmpty ? nil : $0 } ?? env["USER"] ?? "unknown"
+        if let name = env["LIFEBOAT_OPERATOR"], !name.isEmpty { return name }
+        if let name = env["USER"], !name.isEmpty { return name }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid " + String(getuid())
     }
 }
 

@@ -16,7 +16,12 @@ enum RunSetup {
         _ resolved: ResolvedScenario, runID: String, mode: RunMode, startedBy: String, concurrency: Int,
         approvedByFlag: Bool
     ) throws -> Prepared {
-        let documents = [resolved.plan.source, resolved.runbook.source]
+        // Pinned with absolute paths, so that resume from another folder finds relative commands.
+        let documents = [resolved.plan.source, resolved.runbook.source].map { source -> DocumentSource in
+            var pinned = source
+            pinned.path = absolute(source.path)
+            return pinned
+        }
         let header = self.header(
             resolved, mode: mode, startedBy: startedBy, concurrency: concurrency, approvedByFlag: approvedByFlag,
             documentsHash: SQLiteStore.documentsHash(documents))
@@ -49,7 +54,7 @@ enum RunSetup {
 
     /// Run inputs. Secrets are read now (never stored); a tabletop shows placeholders instead.
     static func inputs(runID: String, plan: Plan, runbook: Runbook, header: RunHeader) throws -> RunInputs {
-        let baseDirectory = (plan.source.path as NSString).deletingLastPathComponent
+        let baseDirectory = (absolute(plan.source.path) as NSString).deletingLastPathComponent
         let secrets: [String: String]
         if header.mode == .tabletop {
             secrets = Dictionary(uniqueKeysWithValues: plan.secrets.keys.map { ($0, "<secret:\($0)>") })
@@ -66,6 +71,11 @@ enum RunSetup {
             render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
             masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
             baseDirectory: baseDirectory)
+    }
+
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (full as NSString).standardizingPath
     }
 
     /// Inputs for resuming or rolling back a run, from the documents it pinned (not today's files).
