@@ -317,6 +317,33 @@ struct CLITests {
         #expect(json.stdout.contains("\"verdict\" : \"at-risk\""))
     }
 
+    @Test func rollbackRunsCompensationsInReverseOrder() throws {
+        let cli = try CLI()
+        let log = cli.path("undo.log")
+        try writeScenario(cli, steps: """
+              - id: first
+                action: command
+                with: {argv: ["true"]}
+                rollback: {action: command, with: {argv: [sh, -c, "echo undo-first >> \(log)"]}}
+              - id: second
+                action: command
+                needs: [first]
+                with: {argv: ["true"]}
+                rollback: {action: command, with: {argv: [sh, -c, "echo undo-second >> \(log)"]}}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
+        let id = try #require(try cli.newestRunID())
+        let refused = try cli.run("rollback", id)  // no terminal and no --yes: refuse, change nothing
+        #expect(refused.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: log))
+        let result = try cli.run("rollback", id, "--yes")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("second → first"))
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "undo-second\nundo-first\n")
+        #expect(try cli.run("show", id).stdout.contains("status rolled-back"))
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
     @Test func schemaIsJSON() throws {
         let result = try CLI().run("schema")
         #expect(result.status == 0)
