@@ -3,6 +3,13 @@ public protocol ApprovalSource: Sendable {
     /// Asks for a decision. Returns nil when this source cannot ask (no terminal). Must return
     /// promptly when the task is cancelled (another terminal approved first).
     func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision?
+
+    /// The step was decided elsewhere (another terminal, `--yes`): stop asking for it.
+    func withdraw(runID: String, step: String)
+}
+
+extension ApprovalSource {
+    public func withdraw(runID: String, step: String) {}
 }
 
 public struct ApprovalDecision: Sendable, Hashable {

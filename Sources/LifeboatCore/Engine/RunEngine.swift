@@ -337,6 +337,8 @@ struct ExecutionSession {
             try await requestApproval(id, group: &group)
         case .stepInterrupted(let id, let attempt, .verify):
             startVerify(id, attempt: attempt, group: &group)
+        case .approvalGranted(let id, _, _, _), .approvalDenied(let id, _, _, _):
+            engine.approvals?.withdraw(runID: runID, step: id)
         default:
             break
         }
