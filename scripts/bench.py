@@ -50,10 +50,14 @@ write(f"{work}/plans/p.yaml", "plan: bench\nobjectives: {rto: 1h}\nscenarios:\n 
 write(f"{work}/runbooks/r.yaml", chain_runbook(steps, ["action: command", "with: {argv: [\"true\"]}"]))
 env = dict(os.environ, LIFEBOAT_DB=f"{work}/state.db", LIFEBOAT_OPERATOR="bench")
 lifeboat_total = timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], env=env)
+# The same engine and store without a child process: `wait` steps of 0 ms.
+write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
+engine_total = timed([binary, "run", f"{work}/noproc/plans/p.yaml", "-s", "s"], env=env)
 empty_start = timed([binary, "validate", f"{work}/plans/p.yaml"], env=env)
 
 
-def durable_loop(n):
+def durable_loop(n, spawn=True):
     path = f"{work}/loop.db"
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -61,7 +65,7 @@ def durable_loop(n):
     db.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, step INTEGER, status TEXT, code INTEGER)")
     start = time.perf_counter()
     for i in range(n):
-        code = subprocess.run(["true"]).returncode
+        code = subprocess.run(["true"]).returncode if spawn else 0
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO events (step, status, code) VALUES (?, ?, ?)", (i, "succeeded", code))
         db.execute("COMMIT")
@@ -69,6 +73,7 @@ def durable_loop(n):
 
 
 loop_total = durable_loop(steps)
+commit_total = durable_loop(steps, spawn=False)
 lifeboat_per_step = lifeboat_total / steps
 loop_per_step = loop_total / steps
 
@@ -87,6 +92,11 @@ rows = [
     ("per-step: lifeboat run, %d no-op steps" % steps, ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
     ("per-step: durable loop (spawn true + 1 commit)", ms(loop_per_step), ms(loop_total) + " total"),
     ("per-step ratio lifeboat / loop (goal <= 1.2)", f"{lifeboat_per_step / loop_per_step:.2f}x", ""),
+    ("  breakdown: lifeboat, %d `wait 0ms` steps (no child)" % steps, ms(engine_total / steps), "engine + store"),
+    ("  breakdown: loop, commits only (no child)", ms(commit_total / steps),
+     f"ratio {engine_total / commit_total:.2f}x"),
+    ("  breakdown: spawn cost, lifeboat vs loop", ms((lifeboat_total - engine_total) / steps),
+     f"loop {ms((loop_total - commit_total) / steps)}; ratio {(lifeboat_total - engine_total) / max(loop_total - commit_total, 1e-9):.2f}x"),
     ("cold start: validate example plan (median/30)", ms(cold), "goal <= 30 ms"),
     ("spawn floor: `true` (median/30)", ms(spawn_floor), f"cold start = {cold / spawn_floor:.1f}x floor"),
     ("validate 2,000-step runbook (median/10)", ms(big_validate), "goal <= 100 ms; %.1fx cold start" % (big_validate / cold)),

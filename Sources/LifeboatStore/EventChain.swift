@@ -30,14 +30,13 @@ enum EventChain {
     /// Appends one event row, extending the chain. Call inside a write transaction.
     @discardableResult
     static func append(_ event: RunEvent, payload: String, in db: Database) throws -> Int64 {
-        let last = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-        let prev = try String.fetchOne(db, sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1") ?? genesis
+        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
+        let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1")) ?? genesis
         let seq = last + 1
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [
                 seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
                 RunProjection.stepID(of: event.kind), payload, prev,

@@ -7,12 +7,10 @@ enum Leases {
     /// Takes (or keeps) the lease of `run`'s plan and scenario for it, or throws `.leaseHeld`
     /// naming the other active run.
     static func take(for run: RunRecord, atMs: Int64, in db: Database) throws {
-        let holder = try Row.fetchOne(
-            db,
-            sql: """
+        let holder = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT r.id, r.status FROM leases l JOIN runs r ON r.id = l.run_id
                 WHERE l.plan_id = ? AND l.scenario = ?
-                """,
+                """),
             arguments: [run.planID, run.scenario])
         if let holder {
             let id: String = holder["id"]
@@ -22,17 +20,16 @@ enum Leases {
                 throw held(planID: run.planID, scenario: run.scenario, by: id, status: rawStatus)
             }
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO leases (plan_id, scenario, run_id, taken_at_ms) VALUES (?, ?, ?, ?)
                 ON CONFLICT(plan_id, scenario) DO UPDATE SET run_id = excluded.run_id, taken_at_ms = excluded.taken_at_ms
-                """,
+                """).execute(
             arguments: [run.planID, run.scenario, run.id, atMs])
     }
 
     /// Releases whatever lease `runID` holds.
     static func release(runID: String, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM leases WHERE run_id = ?", arguments: [runID])
+        try db.cachedStatement(sql: "DELETE FROM leases WHERE run_id = ?").execute(arguments: [runID])
     }
 
     /// Keeps the lease row in step with the run's status.

@@ -6,7 +6,7 @@ enum Rows {
     // MARK: runs
 
     static func run(_ id: String, in db: Database) throws -> RunRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(runRecord)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).map(runRecord)
     }
 
     static func runRecord(_ row: Row) throws -> RunRecord {
@@ -23,8 +23,7 @@ enum Rows {
 
     /// Inserts or replaces a run row.
     static func save(_ run: RunRecord, in db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO runs (id, plan_id, scenario, runbook_id, mode, status, pause_reason, started_by,
                     documents_hash, created_at_ms, updated_at_ms, ended_at_ms, objectives)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -34,7 +33,7 @@ enum Rows {
                     started_by = excluded.started_by, documents_hash = excluded.documents_hash,
                     created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms,
                     ended_at_ms = excluded.ended_at_ms, objectives = excluded.objectives
-                """,
+                """).execute(
             arguments: [
                 run.id, run.planID, run.scenario, run.runbookID, run.mode.rawValue, run.status.rawValue,
                 run.pauseReason?.rawValue, run.startedBy, run.documentsHash, run.createdAtMs, run.updatedAtMs,
@@ -45,13 +44,12 @@ enum Rows {
     // MARK: steps
 
     static func step(_ runID: String, _ stepID: String, in db: Database) throws -> StepRecord? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM steps WHERE run_id = ? AND step_id = ?", arguments: [runID, stepID]
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM steps WHERE run_id = ? AND step_id = ?"), arguments: [runID, stepID]
         ).map(stepRecord)
     }
 
     static func steps(of runID: String, in db: Database) throws -> [StepRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position", arguments: [runID])
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position"), arguments: [runID])
             .map(stepRecord)
     }
 
@@ -69,8 +67,7 @@ enum Rows {
 
     /// Inserts or replaces a step row.
     static func save(_ step: StepRecord, in db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO steps (run_id, step_id, position, title, action, status, attempts, started_at_ms,
                     ended_at_ms, duration_ms, summary, error, outputs)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -79,7 +76,7 @@ enum Rows {
                     status = excluded.status, attempts = excluded.attempts, started_at_ms = excluded.started_at_ms,
                     ended_at_ms = excluded.ended_at_ms, duration_ms = excluded.duration_ms,
                     summary = excluded.summary, error = excluded.error, outputs = excluded.outputs
-                """,
+                """).execute(
             arguments: [
                 step.runID, step.stepID, step.position, step.title, step.action, step.status.rawValue, step.attempts,
                 step.startedAtMs, step.endedAtMs, step.durationMs, step.summary, step.error,
@@ -90,7 +87,7 @@ enum Rows {
     // MARK: events
 
     static func events(of runID: String, in db: Database) throws -> [RunEvent] {
-        try Row.fetchAll(db, sql: "SELECT seq, payload FROM events WHERE run_id = ? ORDER BY seq", arguments: [runID])
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, payload FROM events WHERE run_id = ? ORDER BY seq"), arguments: [runID])
             .map { row in
                 let seq: Int64 = row["seq"]
                 return try CanonicalJSON.decode(RunEvent.self, from: row["payload"], what: "event \(seq)")
@@ -101,8 +98,7 @@ enum Rows {
 
     static func pin(_ documents: [DocumentSource], runID: String, in db: Database) throws {
         for (position, document) in documents.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO documents (run_id, position, kind, path, text, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT INTO documents (run_id, position, kind, path, text, sha256) VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [
                     runID, position, document.kind.rawValue, document.path, document.text,
                     Digests.sha256(document.text),
@@ -111,8 +107,7 @@ enum Rows {
     }
 
     static func documents(of runID: String, in db: Database) throws -> [PinnedDocument] {
-        try Row.fetchAll(
-            db, sql: "SELECT kind, path, text, sha256 FROM documents WHERE run_id = ? ORDER BY position",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, path, text, sha256 FROM documents WHERE run_id = ? ORDER BY position"),
             arguments: [runID]
         ).map { row in
             PinnedDocument(
@@ -148,8 +143,7 @@ enum Rows {
 
     static func consume(_ ids: [Int64], atMs: Int64, in db: Database) throws {
         for id in ids {
-            try db.execute(
-                sql: "UPDATE controls SET consumed_at_ms = ? WHERE id = ? AND consumed_at_ms IS NULL",
+            try db.cachedStatement(sql: "UPDATE controls SET consumed_at_ms = ? WHERE id = ? AND consumed_at_ms IS NULL").execute(
                 arguments: [atMs, id])
         }
     }
