@@ -86,7 +86,7 @@ public struct RollbackRunner: Sendable {
             runID: runID, stepID: id, attempt: 1, mode: machine.header.mode, params: params, masker: inputs.masker,
             baseDirectory: inputs.baseDirectory, location: compensation.location)
         let timeout = machine.step(id)?.timeoutMs
-        return await ExecutionSession.perform(handler, request, timeoutMs: timeout, clock: engine.clock)
+        return await StepAttempt.run(handler, request, timeoutMs: timeout, clock: engine.clock)
     }
 
     private func record(_ kind: RunEvent.Kind, _ machine: inout RunStateMachine, _ runID: String) async throws {

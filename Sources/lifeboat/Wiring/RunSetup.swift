@@ -59,7 +59,9 @@ enum RunSetup {
         if header.mode == .tabletop {
             secrets = Dictionary(uniqueKeysWithValues: plan.secrets.keys.map { ($0, "<secret:\($0)>") })
         } else {
-            secrets = try SecretResolver(baseDirectory: baseDirectory).resolve(plan.secrets)
+            // Only the secrets this runbook uses: a scenario need not have every secret of the plan.
+            let used = referencedSecrets(runbook)
+            secrets = try SecretResolver(baseDirectory: baseDirectory).resolve(plan.secrets.filter { used.contains($0.key) })
         }
         let run: [String: Value] = [
             "id": .string(runID), "mode": .string(header.mode.rawValue), "plan": .string(plan.id),
@@ -71,6 +73,19 @@ enum RunSetup {
             render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
             masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
             baseDirectory: baseDirectory)
+    }
+
+    /// Names of the secrets a runbook's steps and rollbacks reference.
+    static func referencedSecrets(_ runbook: Runbook) -> Set<String> {
+        var names = Set<String>()
+        for step in runbook.steps {
+            for value in [Value.map(step.with), .map(step.rollback?.with ?? [:])] {
+                for case .success(let reference) in Template.references(in: value) where reference.scope == .secrets {
+                    names.insert(reference.path[0])
+                }
+            }
+        }
+        return names
     }
 
     static func absolute(_ path: String) -> String {

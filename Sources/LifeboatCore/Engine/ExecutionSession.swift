@@ -1,0 +1,329 @@
+/// What the engine's child tasks report back to the loop.
+enum EngineSignal: Sendable {
+    case stepDone(step: String, attempt: Int, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
+    case tabletopDone(step: String, attempt: Int, durationMs: Int64, outcome: TabletopOutcome)
+    case retryDue(step: String)
+    case approval(step: String, decision: ApprovalDecision?)
+    case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
+    case poll
+    case interrupted
+    case cancelled
+}
+
+/// One process's execution of one run: the loop that owns the machine.
+struct ExecutionSession {
+    let engine: RunEngine
+    let runID: String
+    let inputs: RunInputs
+    var machine: RunStateMachine
+    var breakers: [String: CircuitBreaker] = [:]
+    var endpointOfStep: [String: String] = [:]
+    var approvalRequestedMono: [String: Int64] = [:]
+    var interrupts = 0
+
+    init(engine: RunEngine, runID: String, inputs: RunInputs, machine: RunStateMachine) {
+        self.engine = engine
+        self.runID = runID
+        self.inputs = inputs
+        self.machine = machine
+    }
+
+    private var clock: any EngineClock { engine.clock }
+    private var config: EngineConfiguration { engine.configuration }
+
+    mutating func run(first: RunStateMachine.Input) async throws -> RunStateMachine {
+        try await withThrowingTaskGroup(of: EngineSignal.self) { group in
+            defer { group.cancelAll() }
+            try await feed(first, group: &group)
+            group.addTask { [clock, config] in
+                try? await clock.sleep(ms: config.controlPollMs)
+                return .poll
+            }
+            if let wait = engine.waitForInterrupt {
+                group.addTask {
+                    await wait()
+                    return .interrupted
+                }
+            }
+            while machine.phase == .executing {
+                guard let signal = try await group.next() else { break }
+                try await handle(signal, group: &group)
+                if interrupts >= 2 { break }
+            }
+            return machine
+        }
+    }
+
+    private mutating func handle(_ signal: EngineSignal, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+        async throws
+    {
+        switch signal {
+        case .stepDone(let id, let attempt, let duration, let result):
+            if let endpoint = endpointOfStep[id], var breaker = breakers[endpoint] {
+                let success: Bool
+                if case .success = result { success = true } else { success = false }
+                let change = breaker.record(success: success, nowMs: clock.monoMs())
+                breakers[endpoint] = breaker
+                if let change { try await feed(.circuit(endpoint: endpoint, state: change), group: &group) }
+            }
+            switch result {
+            case .success(let r):
+                let masked = ActionResult(outputs: r.outputs.mapValues(inputs.masker.mask), summary: inputs.masker.mask(r.summary))
+                try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked), group: &group)
+            case .failure(let error):
+                try await feed(
+                    .stepFailed(step: id, attempt: attempt, durationMs: duration,
+                                error: StepError(error, masker: inputs.masker), jitterSample: engine.random()),
+                    group: &group)
+            }
+
+        case .tabletopDone(let id, let attempt, let duration, let outcome):
+            let by = config.operatorName
+            switch outcome {
+            case .done(let notes):
+                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                let result = ActionResult(outputs: [:], summary: "walked through")
+                try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: result), group: &group)
+            case .skipped(let notes):
+                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                try await feed(.skip(step: id, reason: "skipped during tabletop by \(by)"), group: &group)
+            case .quit(let notes):
+                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                try await feed(.interrupt(.quit), group: &group)
+                try await feed(.release(step: id, reason: "tabletop stopped here; resume continues from this step"), group: &group)
+            }
+
+        case .retryDue(let id):
+            try await feed(.retryDue(step: id), group: &group)
+
+        case .approval(let id, let decision):
+            guard machine.state(of: id) == .awaitingApproval else { return }  // decided elsewhere first
+            guard let decision else {
+                if !config.waitForApprovals { try await feed(.interrupt(.awaitingApproval), group: &group) }
+                return  // no terminal here: wait for `lifeboat approve` from another
+            }
+            try await decide(id, decision, controls: [], group: &group)
+
+        case .verified(let id, let result):
+            switch result {
+            case .success(.done(let r)): try await feed(.verified(step: id, result: .done(r)), group: &group)
+            case .success(.notDone(let why)): try await feed(.verified(step: id, result: .notDone(why)), group: &group)
+            case .success(.undecidable(let why)): try await feed(.verified(step: id, result: .undecidable(why)), group: &group)
+            case .failure(let error):
+                try await feed(.verifyFailed(step: id, reason: inputs.masker.mask(error.description)), group: &group)
+            }
+
+        case .poll:
+            try await pollControls(group: &group)
+            if machine.phase == .executing {
+                group.addTask { [clock, config] in
+                    try? await clock.sleep(ms: config.controlPollMs)
+                    return .poll
+                }
+            }
+
+        case .interrupted:
+            interrupts += 1
+            if interrupts == 1 {
+                try await feed(.interrupt(.interrupted), group: &group)
+                if let wait = engine.waitForInterrupt {
+                    group.addTask {
+                        await wait()
+                        return .interrupted
+                    }
+                }
+            }
+
+        case .cancelled:
+            break
+        }
+    }
+
+    private mutating func decide(
+        _ id: String, _ decision: ApprovalDecision, controls: [Int64],
+        group: inout ThrowingTaskGroup<EngineSignal, any Error>
+    ) async throws {
+        let wait = approvalRequestedMono[id].map { clock.monoMs() - $0 } ?? 0
+        let input: RunStateMachine.Input =
+            decision.approved
+            ? .approvalGranted(step: id, by: decision.by, via: decision.via, waitMs: wait)
+            : .approvalDenied(step: id, by: decision.by, via: decision.via, reason: decision.reason)
+        try await feed(input, consuming: controls, group: &group)
+    }
+
+    private mutating func pollControls(group: inout ThrowingTaskGroup<EngineSignal, any Error>) async throws {
+        let controls = try await engine.store.pendingControls(of: runID)
+        for control in controls {
+            switch control.kind {
+            case .approve(let step) where machine.state(of: step) == .awaitingApproval:
+                try await decide(step, ApprovalDecision(approved: true, by: control.by, via: "lifeboat approve"),
+                                 controls: [control.id], group: &group)
+            case .deny(let step, let reason) where machine.state(of: step) == .awaitingApproval:
+                try await decide(step, ApprovalDecision(approved: false, by: control.by, via: "lifeboat approve --deny", reason: reason),
+                                 controls: [control.id], group: &group)
+            case .abort(let reason) where machine.phase == .executing:
+                // Running steps finish (or time out) and are recorded; nothing new starts.
+                try await feed(.abort(by: control.by, reason: reason), consuming: [control.id], group: &group)
+            default:
+                // Stale (the step was decided otherwise) or not for this state: consume it, record nothing.
+                try await engine.store.append([], consumingControls: [control.id])
+            }
+        }
+    }
+
+    /// Hands an input to the machine, commits the resulting events, then starts their side effects.
+    private mutating func feed(
+        _ input: RunStateMachine.Input, consuming controls: [Int64] = [],
+        group: inout ThrowingTaskGroup<EngineSignal, any Error>
+    ) async throws {
+        let kinds: [RunEvent.Kind]
+        do { kinds = try machine.handle(input) } catch {
+            throw LifeboatError(.internalError, "run \(runID): \(error.description)")
+        }
+        guard !kinds.isEmpty || !controls.isEmpty else { return }
+        let events = engine.stamp(kinds, runID: runID)
+        try await engine.store.append(events, consumingControls: controls)
+        engine.observer?.recorded(events, machine: machine)
+        for kind in kinds { try await perform(kind, group: &group) }
+    }
+
+    /// Starts the side effect an intent event announces (after it is committed).
+    private mutating func perform(_ kind: RunEvent.Kind, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+        async throws
+    {
+        switch kind {
+        case .stepStarted(let id, let attempt):
+            try await startStep(id, attempt: attempt, group: &group)
+        case .stepRetryScheduled(let id, _, let delay):
+            group.addTask { [clock] in
+                do { try await clock.sleep(ms: delay) } catch { return .cancelled }
+                return .retryDue(step: id)
+            }
+        case .approvalRequested(let id, _):
+            try await requestApproval(id, group: &group)
+        case .stepInterrupted(let id, let attempt, .verify):
+            startVerify(id, attempt: attempt, group: &group)
+        case .approvalGranted(let id, _, _, _), .approvalDenied(let id, _, _, _):
+            engine.approvals?.withdraw(runID: runID, step: id)
+        default:
+            break
+        }
+    }
+
+    private mutating func requestApproval(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+        async throws
+    {
+        if approvalRequestedMono[id] == nil { approvalRequestedMono[id] = clock.monoMs() }
+        guard let header = machine.step(id) else { return }
+        if config.autoApprove {
+            let decision = ApprovalDecision(approved: true, by: config.operatorName, via: "--yes")
+            group.addTask { .approval(step: id, decision: decision) }
+            return
+        }
+        let prompt = renderedPrompt(id) ?? header.title
+        if let source = engine.approvals {
+            group.addTask { [runID] in
+                do { return .approval(step: id, decision: try await source.ask(runID: runID, step: header, prompt: prompt)) }
+                catch { return .cancelled }
+            }
+        } else {
+            group.addTask { .approval(step: id, decision: nil) }
+        }
+    }
+
+    private func renderedPrompt(_ id: String) -> String? {
+        guard let raw = inputs.steps[id]?.with["prompt"] else { return nil }
+        return (try? renderContext().render(raw))?.renderedText
+    }
+
+    private func renderContext() -> RenderContext {
+        var context = inputs.render
+        context.stepOutputs = machine.outputs
+        return context
+    }
+
+    private func request(for id: String, attempt: Int) throws(LifeboatError) -> (ActionRequest, any ActionHandler) {
+        guard let step = inputs.steps[id] else {
+            throw LifeboatError(.internalError, "step '\(id)' is in the run but not in its runbook")
+        }
+        guard let handler = engine.actions.handler(step.action) else {
+            throw LifeboatError(.invalidInput, "step '\(id)': unknown action '\(step.action)'", location: step.location)
+        }
+        var params: [String: Value]
+        do { params = try renderContext().render(step.with) } catch {
+            var e = error
+            e.message = "step '\(id)': " + e.message
+            e.location = step.location(of: "with")
+            throw e
+        }
+        if machine.header.mode == .tabletop { params = params.mapValues(inputs.masker.mask) }
+        let request = ActionRequest(
+            runID: runID, stepID: id, attempt: attempt, mode: machine.header.mode, params: params,
+            masker: inputs.masker, baseDirectory: inputs.baseDirectory, location: step.location)
+        return (request, handler)
+    }
+
+    private mutating func startStep(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+        async throws
+    {
+        guard let header = machine.step(id) else { return }
+        let prepared: (ActionRequest, any ActionHandler)
+        do { prepared = try request(for: id, attempt: attempt) } catch {
+            group.addTask { .stepDone(step: id, attempt: attempt, durationMs: 0, result: .failure(error)) }
+            return
+        }
+        let (request, handler) = prepared
+
+        if machine.header.mode == .tabletop, let console = engine.tabletop {
+            let position = (machine.header.steps.firstIndex { $0.id == id } ?? 0) + 1
+            let walk = TabletopStep(step: header, position: position, total: machine.header.steps.count, params: request.params)
+            group.addTask { [clock] in
+                let start = clock.monoMs()
+                let outcome = (try? await console.walk(walk)) ?? .quit(notes: [])
+                return .tabletopDone(step: id, attempt: attempt, durationMs: clock.monoMs() - start, outcome: outcome)
+            }
+            return
+        }
+
+        if let endpoint = handler.endpoint(for: request) {
+            endpointOfStep[id] = endpoint
+            var breaker = breakers[endpoint] ?? CircuitBreaker(policy: config.breaker)
+            let decision = breaker.request(nowMs: clock.monoMs())
+            breakers[endpoint] = breaker
+            switch decision {
+            case .allow: break
+            case .allowTrial: try await feed(.circuit(endpoint: endpoint, state: .halfOpen), group: &group)
+            case .reject(let after):
+                endpointOfStep[id] = nil  // a fast failure is not a call: it does not feed the breaker
+                let error = LifeboatError(
+                    .circuitOpen, "step '\(id)': circuit open for \(endpoint) after repeated failures",
+                    hint: "next trial in \(DurationText.format(milliseconds: after))", retryable: true)
+                group.addTask { .stepDone(step: id, attempt: attempt, durationMs: 0, result: .failure(error)) }
+                return
+            }
+        }
+
+        let timeoutMs = header.timeoutMs
+        group.addTask { [clock] in
+            let start = clock.monoMs()
+            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs, clock: clock)
+            return .stepDone(step: id, attempt: attempt, durationMs: clock.monoMs() - start, result: result)
+        }
+    }
+
+    private func startVerify(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        let prepared: (ActionRequest, any ActionHandler)
+        do { prepared = try request(for: id, attempt: attempt) } catch {
+            group.addTask { .verified(step: id, result: .failure(error)) }
+            return
+        }
+        let (request, handler) = prepared
+        group.addTask {
+            do { return .verified(step: id, result: .success(try await handler.verify(request))) } catch let e as LifeboatError {
+                return .verified(step: id, result: .failure(e))
+            } catch {
+                return .verified(step: id, result: .failure(LifeboatError(.actionFailed, "verify of '\(id)' failed: \(error)")))
+            }
+        }
+    }
+}
