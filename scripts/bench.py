@@ -1,4 +1,4 @@
-"""Lifeboat benchmarks. Usage: bench.py LIFEBOAT_BINARY [--steps 500]
+"""Lifeboat benchmarks. Usage: bench.py LIFEBOAT_BINARY [--steps 500] [--rounds 5]
 
 Every figure is measured in this run, and every goal is checked as a ratio against a baseline
 measured in the same run on the same machine:
@@ -19,6 +19,7 @@ import time
 
 binary = os.path.abspath(sys.argv[1])
 steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 500
+rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 work = tempfile.mkdtemp(prefix="lifeboat-bench-")
 
@@ -49,16 +50,14 @@ def timed(cmd, **kw):
 write(f"{work}/plans/p.yaml", "plan: bench\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
 write(f"{work}/runbooks/r.yaml", chain_runbook(steps, ["action: command", "with: {argv: [\"true\"]}"]))
 env = dict(os.environ, LIFEBOAT_DB=f"{work}/state.db", LIFEBOAT_OPERATOR="bench")
-lifeboat_total = timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], env=env)
-# The same engine and store without a child process: `wait` steps of 0 ms.
-write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
-write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
-engine_total = timed([binary, "run", f"{work}/noproc/plans/p.yaml", "-s", "s"], env=env)
 empty_start = timed([binary, "validate", f"{work}/plans/p.yaml"], env=env)
 
 
 def durable_loop(n, spawn=True):
     path = f"{work}/loop.db"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
@@ -72,8 +71,23 @@ def durable_loop(n, spawn=True):
     return time.perf_counter() - start
 
 
-loop_total = durable_loop(steps)
-commit_total = durable_loop(steps, spawn=False)
+# Interleaved rounds, medians: the machine's load drifts, so each ratio compares figures taken
+# side by side rather than minutes apart.
+write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
+samples = {"lifeboat": [], "loop": [], "engine": [], "commit": []}
+for round_ in range(rounds):
+    for db in ("state.db", "noproc.db"):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(f"{work}/{db}{suffix}"):
+                os.remove(f"{work}/{db}{suffix}")
+    samples["lifeboat"].append(timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], env=env))
+    samples["loop"].append(durable_loop(steps))
+    samples["engine"].append(timed([binary, "run", f"{work}/noproc/plans/p.yaml", "-s", "s"],
+                                   env=dict(env, LIFEBOAT_DB=f"{work}/noproc.db")))
+    samples["commit"].append(durable_loop(steps, spawn=False))
+lifeboat_total, loop_total, engine_total, commit_total = (
+    statistics.median(samples[k]) for k in ("lifeboat", "loop", "engine", "commit"))
 lifeboat_per_step = lifeboat_total / steps
 loop_per_step = loop_total / steps
 
@@ -89,7 +103,7 @@ big_validate = statistics.median(timed([binary, "validate", big]) for _ in range
 
 ms = lambda s: f"{s * 1000:.2f} ms"
 rows = [
-    ("per-step: lifeboat run, %d no-op steps" % steps, ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
+    ("per-step: lifeboat run, %d no-op steps (median of %d)" % (steps, rounds), ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
     ("per-step: durable loop (spawn true + 1 commit)", ms(loop_per_step), ms(loop_total) + " total"),
     ("per-step ratio lifeboat / loop (goal <= 1.2)", f"{lifeboat_per_step / loop_per_step:.2f}x", ""),
     ("  breakdown: lifeboat, %d `wait 0ms` steps (no child)" % steps, ms(engine_total / steps), "engine + store"),
@@ -105,4 +119,4 @@ width = max(len(r[0]) for r in rows)
 print(f"{'benchmark':<{width}}  {'figure':>12}  note")
 for name, figure, note in rows:
     print(f"{name:<{width}}  {figure:>12}  {note}")
-print(f"(work folder: {work}; process start of lifeboat on a 1-step plan: {ms(empty_start)})")
+print(f"(work folder: {work}; validate of the {steps}-step bench plan: {ms(empty_start)})")

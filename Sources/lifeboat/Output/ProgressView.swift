@@ -22,10 +22,12 @@ final class ProgressView: RunObserver, Sendable {
     }
 
     func recorded(_ events: [RunEvent], machine: RunStateMachine) {
-        let summary = Self.summary(machine)
-        state.withLock { s in
-            if s.startedMono == nil { s.startedMono = clock.monoMs() }
-            s.summary = summary
+        if live {
+            let summary = Self.summary(machine)
+            state.withLock { s in
+                if s.startedMono == nil { s.startedMono = clock.monoMs() }
+                s.summary = summary
+            }
         }
         for event in events {
             let text = EventText.describe(event.kind)
