@@ -63,9 +63,12 @@ enum RunSummary {
         let ms = DurationText.format(milliseconds:)
         Console.out("")
         Console.out("run \(runID): \(machine.phaseName.uppercased())")
+        let tabletop = machine.header.mode == .tabletop
+        if tabletop { Console.out("  " + PredictionText.pad("STEP", 22) + PredictionText.pad("STATUS", 19) + PredictionText.pad("TOOK", 9) + "EXPECTED") }
         for step in steps {
             var line = "  " + PredictionText.pad(step.stepID, 22) + PredictionText.pad(step.status.rawValue, 19)
-            if let d = step.durationMs { line += PredictionText.pad(ms(d), 9) }
+            if let d = step.durationMs { line += PredictionText.pad(ms(d), 9) } else if tabletop { line += PredictionText.pad("—", 9) }
+            if tabletop { line += machine.step(step.stepID)?.expectMs.map(ms) ?? "—" }
             if step.attempts > 1 { line += "(\(step.attempts) attempts) " }
             if let e = step.error, step.status == .failed || step.status == .unknown { line += e }
             Console.out(line)
