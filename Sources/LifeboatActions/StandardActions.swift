@@ -6,9 +6,9 @@ public enum StandardActions {
     /// A registry with the standard actions.
     ///
     /// - Parameter httpClient: the client `http.check` sends with. The default is the
-    ///   process-wide `HTTPCheckAction.processClient`, which needs no shutdown; a caller passing
-    ///   its own client shuts it down after the last run that uses this registry.
-    public static func registry(httpClient: HTTPClient = HTTPCheckAction.processClient) -> ActionRegistry {
+    ///   process-wide `HTTPCheckAction.processClient` (created at the first check), which needs no
+    ///   shutdown; a caller passing its own client shuts it down after the last run that uses it.
+    public static func registry(httpClient: HTTPClient? = nil) -> ActionRegistry {
         let checks = ActionRegistry([CommandAction(), HTTPCheckAction(client: httpClient)])
         var registry = checks
         registry.register(WaitAction(lookup: { checks.handler($0) }))

@@ -31,13 +31,17 @@ public struct HTTPCheckAction: ActionHandler {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    private let client: HTTPClient
+    /// Nil means `processClient`, created only when the first check runs: commands that never
+    /// check anything (`validate`, `schema`, `history`) do not start NIO's threads.
+    private let ownClient: HTTPClient?
 
-    /// - Parameter client: the client to send checks with. The default, `processClient`, needs no
-    ///   shutdown; a caller passing its own client owns its shutdown and must not shut it down
-    ///   while a check may still run.
-    public init(client: HTTPClient = HTTPCheckAction.processClient) {
-        self.client = client
+    private var client: HTTPClient { ownClient ?? Self.processClient }
+
+    /// - Parameter client: the client to send checks with. The default (nil) is `processClient`,
+    ///   which needs no shutdown; a caller passing its own client owns its shutdown and must not
+    ///   shut it down while a check may still run.
+    public init(client: HTTPClient? = nil) {
+        self.ownClient = client
     }
 
     public var spec: ActionSpec {
