@@ -15,9 +15,15 @@ struct Lifeboat: AsyncParsableCommand {
               lifeboat resume RUN            # after Ctrl-C, a crash or a reboot
               lifeboat history · lifeboat show RUN
 
-            Exit codes: 0 success · 1 run failed or aborted · 2 invalid input · 3 stopped but resumable
-            (interrupted, awaiting approval, unknown step) · 4 refused (lease held, preflight failed,
-            wrong state) · 5 not found · 6 state store failure · 70 internal error.
+            Exit codes:
+              0   success
+              1   the run failed or was aborted
+              2   invalid input (a document, a flag, a parameter); nothing ran
+              3   stopped but resumable (interrupted, awaiting approval, unknown step)
+              4   refused (lease held, preflight failed, wrong state)
+              5   not found
+              6   state store failure
+              70  internal error
             """,
         version: "0.1.0",
         subcommands: [
