@@ -66,7 +66,7 @@ public struct RunStateMachine: Sendable {
 
     public let header: RunHeader
     public private(set) var phase: Phase = .created
-    public private(set) var states: [String: StepState]
+    public private(set) var states: StepStates
     /// Outputs of steps that succeeded, for `${steps.ID.outputs.KEY}`.
     public private(set) var outputs: [String: [String: Value]] = [:]
     /// Failed attempts since the step was last redriven, for the retry budget.
@@ -84,17 +84,17 @@ public struct RunStateMachine: Sendable {
     }
 
     private let stepsByID: [String: StepHeader]
+    /// For each step (by position), the positions of the steps it needs.
+    private let needIndices: [[Int]]
 
     public init(header: RunHeader) {
         self.header = header
-        var states: [String: StepState] = [:]
-        var byID: [String: StepHeader] = [:]
-        for step in header.steps {
-            states[step.id] = .pending
-            byID[step.id] = step
-        }
+        let states = StepStates(ids: header.steps.map(\.id))
         self.states = states
+        var byID: [String: StepHeader] = [:]
+        for step in header.steps { byID[step.id] = step }
         self.stepsByID = byID
+        self.needIndices = header.steps.map { step in step.needs.compactMap { states.position(of: $0) } }
     }
 
     /// Rebuilds a machine from a run's recorded events (the first must be `runCreated`).
@@ -137,7 +137,7 @@ public struct RunStateMachine: Sendable {
             let wasCreated = phase == .created
             try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated), into: &out)
             if wasCreated {
-                for step in header.steps where !step.applies && states[step.id] == .pending {
+                for step in header.steps where !step.applies && states[step.id]! == .pending {
                     try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
                 }
             }
@@ -240,10 +240,15 @@ public struct RunStateMachine: Sendable {
     /// Starts what can start, and ends the run when nothing more can happen.
     private mutating func settle(into out: inout [RunEvent.Kind]) throws(TransitionError) {
         if stopRequest == nil {
-            var busy = states.values.filter { if case .running = $0 { return true }; if case .verifying = $0 { return true }; return false }.count
-            for step in header.steps where busy < max(header.concurrency, 1) {
-                switch states[step.id]! {
-                case .pending where dependenciesMet(step):
+            var busy = states.list.reduce(0) { count, state in
+                switch state {
+                case .running, .verifying: return count + 1
+                default: return count
+                }
+            }
+            for (index, step) in header.steps.enumerated() where busy < max(header.concurrency, 1) {
+                switch states.list[index] {
+                case .pending where dependenciesMet(index):
                     if isEngineApproval(step) {
                         try emit(.approvalRequested(step: step.id, prompt: step.title), into: &out)
                     } else {
@@ -261,31 +266,33 @@ public struct RunStateMachine: Sendable {
         if let ending = endingEvent() { try emit(ending, into: &out) }
     }
 
-    private func dependenciesMet(_ step: StepHeader) -> Bool {
-        step.needs.allSatisfy { states[$0] == .succeeded || states[$0] == .skipped }
+    private func dependenciesMet(_ index: Int) -> Bool {
+        needIndices[index].allSatisfy { states.list[$0] == .succeeded || states.list[$0] == .skipped }
     }
 
     /// The event that ends this session's execution, if the run has come to rest.
     private func endingEvent() -> RunEvent.Kind? {
-        let values = Array(states.values)
-        let active = values.contains { state in
+        var waiting = false
+        var allDone = true
+        var anyUnknown = false
+        for state in states.list {
             switch state {
-            case .running, .verifying: return true
-            default: return false
+            case .running, .verifying: return nil
+            case .retryWait, .awaitingApproval: waiting = true
+            case .unknown: anyUnknown = true
+            default: break
             }
+            if state != .succeeded && state != .skipped { allDone = false }
         }
-        if active { return nil }
         switch stopRequest {
         case .abort: return .runFinished(outcome: .aborted)
         case .pause(let reason): return .runPaused(reason: reason)
         case nil: break
         }
         // Waiting on a timer or a person is not rest.
-        if values.contains(where: { if case .retryWait = $0 { return true }; return $0 == .awaitingApproval }) {
-            return nil
-        }
-        if values.allSatisfy({ $0 == .succeeded || $0 == .skipped }) { return .runFinished(outcome: .succeeded) }
-        if values.contains(.unknown) { return .runPaused(reason: .unknownStep) }
+        if waiting { return nil }
+        if allDone { return .runFinished(outcome: .succeeded) }
+        if anyUnknown { return .runPaused(reason: .unknownStep) }
         return .runFinished(outcome: .failed)
     }
 
@@ -460,5 +467,34 @@ public struct RunStateMachine: Sendable {
         case .compensated: return "compensated"
         case .compensationFailed: return "compensation failed"
         }
+    }
+}
+
+/// Step states by position in the run's topological order, addressable by step id.
+public struct StepStates: Sendable, Hashable {
+    /// In `RunHeader.steps` order.
+    public private(set) var list: [RunStateMachine.StepState]
+    private let positions: [String: Int]
+    private let ids: [String]
+
+    init(ids: [String]) {
+        self.ids = ids
+        self.list = Array(repeating: .pending, count: ids.count)
+        self.positions = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func position(of id: String) -> Int? { positions[id] }
+
+    public subscript(id: String) -> RunStateMachine.StepState? {
+        get { positions[id].map { list[$0] } }
+        set {
+            guard let index = positions[id], let newValue else { return }
+            list[index] = newValue
+        }
+    }
+
+    /// States by step id.
+    public var byID: [String: RunStateMachine.StepState] {
+        Dictionary(zip(ids, list), uniquingKeysWith: { first, _ in first })
     }
 }
