@@ -124,7 +124,7 @@ struct CLITests {
         let approve = try cli.run("approve", id, "declare", "--by", "alice")
         #expect(approve.status == 0)
         #expect(approve.stdout.contains("lifeboat resume"))
-        let resumed = try cli.run("resume", id)
+        let resumed = try cli.run("resume", id, "--no-wait")  // the approval waiting in the store is taken
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(try cli.run("show", id).stdout.contains("declare by alice via lifeboat approve"))
     }

@@ -99,8 +99,15 @@ struct ExecutionSession {
         case .approval(let id, let decision):
             guard machine.state(of: id) == .awaitingApproval else { return }  // decided elsewhere first
             guard let decision else {
-                if !config.waitForApprovals { try await feed(.interrupt(.awaitingApproval), group: &group) }
-                return  // no terminal here: wait for `lifeboat approve` from another
+                // No terminal here. With --no-wait, first take an approval already sent from
+                // another terminal; pause only if there is none.
+                if !config.waitForApprovals {
+                    try await pollControls(group: &group)
+                    if machine.state(of: id) == .awaitingApproval {
+                        try await feed(.interrupt(.awaitingApproval), group: &group)
+                    }
+                }
+                return  // otherwise wait for `lifeboat approve` from another terminal
             }
             try await decide(id, decision, controls: [], group: &group)
 
