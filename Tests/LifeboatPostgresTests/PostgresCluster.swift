@@ -239,6 +239,17 @@ final class PostgresCluster: Sendable {
         }
     }
 
+    /// A new empty folder under `baseDir`, owned by the server user with mode 0700: a data dir for a
+    /// restore, or a target for `pg_basebackup`. Removed with the cluster.
+    func makeServerDir(_ name: String) async throws -> String {
+        let owner = try await PostgresCommands.serverUser()
+        let path = baseDir + "/" + name
+        guard mkdir(path, 0o700) == 0, chown(path, owner.uid, owner.gid) == 0 else {
+            throw HarnessError("cannot prepare \(path): errno \(errno)")
+        }
+        return path
+    }
+
     /// The last lines of a node's server log.
     func logTail(_ node: Node, lines: Int = 20) -> String { PostgresCommands.tail(node.logFile, lines: lines) }
 

@@ -79,44 +79,46 @@ public struct PostgresQueryAction: ActionHandler {
         _ result: PGResult, _ p: PostgresQueryParameters, _ request: ActionRequest, target: String, latencyMs: Int64,
         connectMs: Int64
     ) throws(LifeboatError) -> ActionResult {
-        let masker = request.masker
+        // The step's secrets and the conninfo's own password, should the data echo either.
+        let ownPassword = Conninfo.masker(for: p.conninfo)
+        func mask(_ text: String) -> String { request.masker.mask(ownPassword.mask(text)) }
         let subject = "step '\(request.stepID)': \(target)"
         let rowsText = result.rows.count == 1 ? "1 row" : "\(result.rows.count) rows"
         if let expected = p.expectRows, result.rows.count != expected {
             throw LifeboatError(
-                .actionFailed, masker.mask("\(subject): the query returned \(rowsText) (expected \(expected))"),
+                .actionFailed, mask("\(subject): the query returned \(rowsText) (expected \(expected))"),
                 hint: "check the data, or the SQL and its params", retryable: true)
         }
         if let expected = p.expectValue {
             guard let firstRow = result.rows.first, !firstRow.isEmpty else {
                 throw LifeboatError(
-                    .actionFailed, masker.mask("\(subject): the query returned no rows (expected first value \"\(expected)\")"),
+                    .actionFailed, mask("\(subject): the query returned no rows (expected first value \"\(expected)\")"),
                     hint: "check the data, or the SQL and its params", retryable: true)
             }
             if firstRow[0] != expected {
                 let actual = firstRow[0].map { "\"\($0)\"" } ?? "NULL"
                 throw LifeboatError(
-                    .actionFailed, masker.mask("\(subject): the first value is \(actual) (expected \"\(expected)\")"),
+                    .actionFailed, mask("\(subject): the first value is \(actual) (expected \"\(expected)\")"),
                     hint: "values compare as PostgreSQL's text output (booleans are t/f)", retryable: true)
             }
         }
         if let maxLatency = p.maxLatencyMs, latencyMs > maxLatency {
             throw LifeboatError(
                 .actionFailed,
-                masker.mask(
+                mask(
                     "\(subject): the query took \(DurationText.format(milliseconds: latencyMs)), over max_latency \(DurationText.format(milliseconds: maxLatency))"),
                 hint: "the server is slow; check its load and locks", retryable: true)
         }
         let outputs: [String: Value] = [
             "rows": .int(result.rows.count),
-            "first_value": masker.mask(result.firstValue.map(Value.string) ?? .null),
+            "first_value": result.firstValue.map { .string(mask($0)) } ?? .null,
             "latency_ms": .int(Int(latencyMs)),
             "connect_ms": .int(Int(connectMs)),
         ]
         let valueText = result.firstValue.map { ", first value \"\($0.count > 60 ? String($0.prefix(60)) + "…" : $0)\"" } ?? ""
         return ActionResult(
             outputs: outputs,
-            summary: masker.mask(
+            summary: mask(
                 "\(target): \(result.commandTag), \(rowsText)\(valueText) in \(DurationText.format(milliseconds: latencyMs))"))
     }
 
@@ -140,3 +142,4 @@ public struct PostgresQueryAction: ActionHandler {
         version >= 100_000 ? "\(version / 10_000).\(version % 10_000)" : "\(version / 10_000).\(version / 100 % 100).\(version % 100)"
     }
 }
+
