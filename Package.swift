@@ -46,11 +46,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Real actions: command, http.check, wait, approval.
+        // libpq, the PostgreSQL client library, as a system library (like GRDB's GRDBSQLite).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Real actions: command, http.check, wait, approval, postgres.query.
         .target(
             name: "LifeboatActions",
             dependencies: [
                 "LifeboatCore",
+                "CLibPQ",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,6 +101,14 @@ let package = Package(
         ),
         .testTarget(
             name: "LifeboatActionsTests",
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
+                           .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strictSettings
+        ),
+        // Integration tests against a real PostgreSQL 15 primary + streaming replica that the
+        // harness starts on 127.0.0.1 in a temp dir.
+        .testTarget(
+            name: "LifeboatPostgresTests",
             dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
                            .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings

@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import LifeboatCore
 
-/// The actions every build of Lifeboat ships: `command`, `http.check`, `wait` and `approval`.
+/// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`, `wait` and
+/// `approval`.
 public enum StandardActions {
     /// A registry with the standard actions.
     ///
@@ -9,7 +10,7 @@ public enum StandardActions {
     ///   process-wide `HTTPCheckAction.processClient` (created at the first check), which needs no
     ///   shutdown; a caller passing its own client shuts it down after the last run that uses it.
     public static func registry(httpClient: HTTPClient? = nil) -> ActionRegistry {
-        let checks = ActionRegistry([CommandAction(), HTTPCheckAction(client: httpClient)])
+        let checks = ActionRegistry([CommandAction(), HTTPCheckAction(client: httpClient), PostgresQueryAction()])
         var registry = checks
         registry.register(WaitAction(lookup: { checks.handler($0) }))
         registry.register(ApprovalAction())

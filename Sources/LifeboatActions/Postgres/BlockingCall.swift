@@ -1,0 +1,124 @@
+import Dispatch
+import Synchronization
+
+/// Why a blocking call was asked to stop early.
+enum Interruption: Sendable, Hashable {
+    /// Its own timeout passed.
+    case timeout
+    /// The awaiting Swift task was cancelled.
+    case cancellation
+}
+
+/// Runs one blocking libpq call on a connection's serial `DispatchQueue` and awaits it without
+/// holding a thread of Swift's cooperative pool.
+///
+/// Why a queue, not libpq's non-blocking API: the blocking calls are what psql uses, so
+/// `connect_timeout` per host, multi-host fallback, SSL and GSS negotiation behave exactly as they
+/// do there; a serial queue per connection (as GRDB does for SQLite) keeps every call on one
+/// connection ordered, and custom serial queues get a thread of their own when they block, so a
+/// slow query never starves the cooperative pool.
+///
+/// Stopping: on its timeout or on task cancellation the call is *interrupted* — `interrupt` runs on
+/// a global queue (for a query: `PQcancel`, which asks the server to cancel it) and the call
+/// normally returns at once with the server's 57014. If it is still blocked after `grace` (server
+/// unreachable), `abandon` runs (for a query: shut the socket down) and the awaiting task gets
+/// `abandoned(reason)` at once; the late value, if the blocked call ever returns, goes to `discard`.
+enum BlockingCall {
+    static func run<Value: Sendable>(
+        on queue: DispatchQueue,
+        timeout: Duration?,
+        grace: Duration,
+        interrupt: @escaping @Sendable (Interruption) -> Void,
+        abandon: @escaping @Sendable () -> Void,
+        abandoned: @escaping @Sendable (Interruption) -> Value,
+        discard: @escaping @Sendable (Value) -> Void,
+        _ work: @escaping @Sendable () -> Value
+    ) async -> (value: Value, interruption: Interruption?) {
+        let gate = CallGate<Value>()
+        let onInterrupt: @Sendable (Interruption) -> Void = { reason in
+            guard gate.interrupt(reason) else { return }
+            DispatchQueue.global().async { interrupt(reason) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace.dispatchInterval) {
+                guard gate.isRunning else { return }
+                abandon()
+                _ = gate.complete(abandoned(reason))
+            }
+        }
+        let timer = timeout.map { limit in
+            let item = DispatchWorkItem { onInterrupt(.timeout) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit.dispatchInterval, execute: item)
+            return item
+        }
+        defer { timer?.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                gate.install(continuation)
+                queue.async {
+                    let value = work()
+                    if !gate.complete(value) { discard(value) }
+                }
+            }
+        } onCancel: {
+            onInterrupt(.cancellation)
+        }
+    }
+}
+
+/// The one-time hand-over between the queue, the timers and the awaiting task: whichever completes
+/// first wins, later completions are refused.
+private final class CallGate<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<(value: Value, interruption: Interruption?), Never>?
+        var result: Value?
+        var finished = false
+        var interruption: Interruption?
+    }
+
+    private let state = Mutex(State())
+
+    var isRunning: Bool { state.withLock { !$0.finished } }
+
+    func install(_ continuation: CheckedContinuation<(value: Value, interruption: Interruption?), Never>) {
+        state.withLock { s in
+            if s.finished, let result = s.result {
+                continuation.resume(returning: (result, s.interruption))
+                s.result = nil
+            } else {
+                s.continuation = continuation
+            }
+        }
+    }
+
+    /// Records the first interruption; false when the call already finished or was interrupted.
+    func interrupt(_ reason: Interruption) -> Bool {
+        state.withLock { s in
+            guard !s.finished, s.interruption == nil else { return false }
+            s.interruption = reason
+            return true
+        }
+    }
+
+    /// Hands `value` to the awaiting task; false when something else already did.
+    func complete(_ value: Value) -> Bool {
+        state.withLock { s in
+            guard !s.finished else { return false }
+            s.finished = true
+            if let continuation = s.continuation {
+                s.continuation = nil
+                continuation.resume(returning: (value, s.interruption))
+            } else {
+                s.result = value
+            }
+            return true
+        }
+    }
+}
+
+extension Duration {
+    var dispatchInterval: DispatchTimeInterval {
+        let (seconds, attoseconds) = components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !nanoseconds.overflow else { return .never }
+        return .nanoseconds(Int(clamping: max(0, nanoseconds.partialValue + attoseconds / 1_000_000_000)))
+    }
+}

@@ -1,0 +1,120 @@
+import LifeboatActions
+import LifeboatCore
+import Synchronization
+import Testing
+
+/// The libpq layer on its own, against the shared primary.
+@Suite("PGConnection against a real server")
+struct PGConnectionTests {
+    @Test func resultsHaveColumnNamesTextValuesAndNulls() async throws {
+        let cluster = try await PostgresCluster.shared()
+        try await PGConnection.withConnection(cluster.primary.uri) { connection in
+            #expect(connection.target == "127.0.0.1:\(cluster.primary.port)/app")
+            #expect(connection.serverVersion >= 120_000)
+            let result = try await connection.query(
+                "SELECT $1::int + 1 AS next, $2::text AS missing, true AS yes", ["41", nil], timeout: .seconds(10))
+            #expect(result.columns == ["next", "missing", "yes"])
+            #expect(result.rows == [["42", nil, "t"]])
+            #expect(result.commandTag == "SELECT 1" && result.affectedRows == 1)
+            #expect(result.value(row: 0, column: "yes") == "t")
+        }
+    }
+
+    @Test func severalStatementsInOneCallAreRefusedByTheServer() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let error = await thrown(PGError.self) {
+            try await PGConnection.withConnection(cluster.primary.conninfo) { connection in
+                _ = try await connection.query("SELECT 1; SELECT 2")
+            }
+        }
+        #expect(error?.kind == .server && error?.sqlstate == "42601")
+        #expect(error?.message.contains("cannot insert multiple commands into a prepared statement") == true)
+    }
+
+    @Test func serverErrorsCarrySQLStateAndPrimaryMessage() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let error = await thrown(PGError.self) {
+            try await PGConnection.withConnection(cluster.primary.conninfo) { connection in
+                _ = try await connection.query("SELECT * FROM no_such_table_here")
+            }
+        }
+        #expect(error?.sqlstate == "42P01")
+        #expect(error?.serverMessage == "relation \"no_such_table_here\" does not exist")
+        #expect(error?.message == "127.0.0.1:\(cluster.primary.port)/app: relation \"no_such_table_here\" does not exist (SQLSTATE 42P01 undefined_table)")
+        #expect(error?.lifeboatError(stepID: "x").retryable == false)
+    }
+
+    @Test func aTimedOutConnectionIsClosedAndSaysSo() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let connection = try await PGConnection.connect(cluster.primary.conninfo)
+        let error = await thrown(PGError.self) { _ = try await connection.query("SELECT pg_sleep(10)", timeout: .milliseconds(200)) }
+        #expect(error?.kind == .timeout && error?.sqlstate == "57014")
+        #expect(!connection.isOpen)
+        let closed = await thrown(PGError.self) { _ = try await connection.query("SELECT 1") }
+        #expect(closed?.message.hasSuffix("the connection is closed") == true)
+    }
+
+    @Test func statementTimeoutOnTheServerIsATimeout() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let error = await thrown(LifeboatError.self) {
+            _ = try await PostgresQueryAction().run(
+                request([
+                    "conninfo": .string(cluster.primary.conninfo + " options='-c statement_timeout=100'"), "sql": "SELECT pg_sleep(5)",
+                ]))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.message.contains("SQLSTATE 57014 query_canceled") == true)
+    }
+
+    /// Four queries sleeping on the server at once (more than this machine's cores, hence more than
+    /// the cooperative pool's threads) must leave the pool free: a ticking task keeps ticking.
+    @Test func blockingCallsStayOffTheCooperativePool() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let connections = try await withThrowingTaskGroup(of: PGConnection.self) { group in
+            for _ in 0..<4 { group.addTask { try await PGConnection.connect(cluster.primary.conninfo) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { connections.forEach { $0.close() } }
+        let queriesDone = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for connection in connections {
+                group.addTask {
+                    _ = try await connection.query("SELECT pg_sleep(4)", timeout: .seconds(30))
+                    queriesDone.increment()
+                }
+            }
+            let started = ContinuousClock.now
+            for _ in 0..<10 { try await Task.sleep(for: .milliseconds(10)) }
+            let ticking = ContinuousClock.now - started
+            #expect(ticking < .milliseconds(2500), "10 ticks of 10ms took \(ticking): the pool was blocked")
+            #expect(queriesDone.value == 0, "the ticker must not have waited for the queries")
+            try await group.waitForAll()
+        }
+        #expect(queriesDone.value == 4)
+    }
+
+    @Test func connectWhileCancelledThrowsCancelled() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let conninfo = cluster.primary.conninfo
+        let error = await withTaskGroup(of: PGError?.self) { group in
+            group.cancelAll()
+            group.addTask {
+                do {
+                    _ = try await PGConnection.connect(conninfo)
+                    return nil
+                } catch {
+                    return error as? PGError
+                }
+            }
+            return await group.next() ?? nil
+        }
+        #expect(error?.kind == .cancelled)
+    }
+}
+
+/// A count shared between tasks.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
+}
