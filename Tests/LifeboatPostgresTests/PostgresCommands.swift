@@ -69,7 +69,7 @@ enum PostgresCommands {
             .path(FilePath(full[0])), arguments: Arguments(Array(full.dropFirst())),
             environment: .inherit.updating(environment), workingDirectory: FilePath("/"),
             output: .string(limit: 1 << 20), error: .combinedWithOutput)
-        let output = result.standardOutput ?? ""
+        let output = result.standardOutput
         guard case .exited(0) = result.terminationStatus else {
             throw HarnessError("`\(argv.joined(separator: " "))` failed (\(result.terminationStatus)):\n\(output)")
         }
