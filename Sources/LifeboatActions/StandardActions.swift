@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import LifeboatCore
 
-/// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`, `wait` and
-/// `approval`.
+/// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`,
+/// `postgres.promote`, `wait` and `approval`.
 public enum StandardActions {
     /// A registry with the standard actions.
     ///
@@ -14,6 +14,7 @@ public enum StandardActions {
         var registry = checks
         registry.register(WaitAction(lookup: { checks.handler($0) }))
         registry.register(ApprovalAction())
+        registry.register(PostgresPromoteAction())
         return registry
     }
 }

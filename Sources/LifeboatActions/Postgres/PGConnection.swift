@@ -186,6 +186,30 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// `name` quoted as an SQL identifier by libpq (`PQescapeIdentifier`: double quotes, embedded
+    /// quotes doubled, the connection's encoding respected), for the rare statement that must name a
+    /// table; values are never spliced, they go through `query`'s parameters.
+    public func escapeIdentifier(_ name: String) async throws(PGError) -> String {
+        guard isOpen else { throw PGError.closed(target: target).masked(masker) }
+        let target = self.target
+        let outcome: Result<String, PGError> = await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                guard let conn = handle else { return continuation.resume(returning: .failure(PGError.closed(target: target))) }
+                let bytes = Array(name.utf8)
+                let escaped = bytes.withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { PQescapeIdentifier(conn, $0.baseAddress, $0.count) }
+                }
+                guard let escaped else {
+                    let reason = String(cString: PQerrorMessage(conn)).trimmingTrailingWhitespace
+                    return continuation.resume(returning: .failure(PGError.unsupported(target: target, "cannot quote identifier: \(reason)")))
+                }
+                defer { PQfreemem(escaped) }
+                continuation.resume(returning: .success(String(cString: escaped)))
+            }
+        }
+        return try outcome.mapError { $0.masked(masker) }.get()
+    }
+
     /// Closes the connection (`PQfinish` on its queue, after any call in flight). Idempotent.
     public func close() {
         markUnusable()

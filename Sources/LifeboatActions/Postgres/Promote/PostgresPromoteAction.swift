@@ -1,0 +1,351 @@
+import LifeboatCore
+
+/// `postgres.promote`: promote a streaming replica to primary, optionally fencing the old primary
+/// first, and measure the data-loss window (the RPO achieved).
+///
+/// Preflight (read-only) refuses unless the target is a replica, is receiving WAL (or the primary is
+/// known to be down and the time since its last replayed commit is within a duration `max_lag`),
+/// replay is not paused, and the lag is within `max_lag` — measured against the old primary's
+/// `pg_current_wal_lsn()` when it answers, else the replica's own receive/replay gap. `max_lag` has
+/// no default here: runbooks pass `${params.max_lag}`, and the scenario's RPO is the natural value.
+///
+/// Run: read the old primary's position (if it answers); fence it — `soft_fence` (ALTER SYSTEM SET
+/// default_transaction_read_only = on + pg_reload_conf(): **soft**, any client can undo it) and/or
+/// the `fence` argv (run like a `command` step, never through a shell); read its final position if it
+/// still answers; wait (≤ 10 s) for the replica to replay up to it; `pg_promote(wait => true)`;
+/// check it is out of recovery, optionally insert and delete a row in `write_check`, and read the
+/// new timeline from `pg_walfile_name(pg_current_wal_lsn())`.
+///
+/// Data-loss window: see `DataLossWindow` — exact bytes and time when the old primary's final
+/// position was read after the fence (time from commit timestamps when track_commit_timestamp is on,
+/// else bounded by the fence time); a bound (`now() − pg_last_xact_replay_timestamp()` on the replica
+/// at promotion) when the primary was unreachable. Outputs: `lsn`, `timeline`, `data_loss_window_ms`,
+/// `data_loss_bytes`, `rpo_method`, `rpo_exact`, `fenced` (none|soft|command|both), `soft_fence_note`.
+///
+/// Not idempotent (a second promotion of a promoted server is an error, treated here as success),
+/// but verifiable: after a crash `verify` asks the target whether it is out of recovery.
+public struct PostgresPromoteAction: ActionHandler {
+    public init() {}
+
+    static let softFenceNote =
+        "the SQL fence is soft: any client can undo it (SET default_transaction_read_only = off in a session, or ALTER SYSTEM); stop the old primary for a hard fence"
+
+    public var spec: ActionSpec {
+        ActionSpec(
+            name: "postgres.promote",
+            summary: "Promote a streaming replica (lag gate, optional fence of the old primary), measure the data-loss window",
+            parameters: [
+                ActionParameter("conninfo", .string, required: true, "the replica to promote (libpq conninfo or URI)"),
+                ActionParameter("primary_conninfo", .string, "the old primary: lag is measured against it and it is fenced"),
+                ActionParameter("max_lag", .string, "largest lag accepted: a size (16MB) or a duration (30s); usually the scenario's RPO"),
+                ActionParameter("fence", .map, "{argv: [...]} run before promotion to fence the old primary (no shell)"),
+                ActionParameter("soft_fence", .bool, "make the old primary read-only by SQL first (soft: any client can undo it)"),
+                ActionParameter("wait_seconds", .int, "pg_promote's wait_seconds (default 60)"),
+                ActionParameter("write_check", .string, "a table (all columns with defaults) to insert a row into and delete it from"),
+                ActionParameter("timeout", .duration, "bound for each connection and query (default 30s; pg_promote gets wait_seconds more)"),
+            ],
+            idempotent: false,
+            hasVerify: true)
+    }
+
+    public func endpoint(for request: ActionRequest) -> String? {
+        guard let conninfo = try? request.string("conninfo") else { return nil }
+        return Conninfo.endpoint(conninfo)
+    }
+
+    // MARK: Preflight
+
+    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
+        let p = try PromoteParameters(request)
+        let timeout = Duration.milliseconds(min(p.timeoutMs, 10_000))
+        let probed: (ReplicaState, String)
+        do {
+            probed = try await PGConnection.withConnection(p.conninfo, timeout: timeout) { c in
+                (try await PromoteProbes.replica(c, timeout: timeout), c.target)
+            }
+        } catch {
+            let converted = Self.error(error, request, p)
+            if converted.code == .cancelled { throw converted }
+            return .refused(converted.description)
+        }
+        let (replica, target) = probed
+        let prefix = "step '\(request.stepID)': \(target)"
+        guard replica.inRecovery else {
+            return .refused(mask("\(prefix) is not a replica (already promoted?): pg_is_in_recovery() is false; point conninfo at the standby", request, p))
+        }
+        guard replica.pauseState == "not paused" else {
+            return .refused(mask(
+                "\(prefix): WAL replay is paused (pg_get_wal_replay_pause_state() = '\(replica.pauseState)'); run SELECT pg_wal_replay_resume() on the replica (or find who paused it), then retry",
+                request, p))
+        }
+        var primary: PrimaryState?
+        var primaryName = ""
+        if let primaryConninfo = p.primaryConninfo {
+            let short = Duration.milliseconds(min(p.timeoutMs, 5_000))
+            let probe = try? await PGConnection.withConnection(primaryConninfo, timeout: short) { c in
+                (try await PromoteProbes.primary(c, timeout: short), c.target)
+            }
+            if case let (state, name)? = probe {
+                if state.inRecovery {
+                    return .refused(mask("\(prefix): primary_conninfo names \(name), which is itself in recovery; point it at the old primary", request, p))
+                }
+                primary = state
+                primaryName = name
+            }
+        }
+        if !replica.isReceiving {
+            if primary != nil {
+                return .refused(mask(
+                    "\(prefix) is not receiving WAL from the primary \(primaryName) (no WAL receiver); check primary_conninfo and replication access on the replica",
+                    request, p))
+            }
+            if case .milliseconds(let bound) = p.maxLag {
+                guard let since = replica.sinceLastReplayMs else {
+                    return .refused(mask("\(prefix) is not receiving WAL and has replayed no transaction since it started: its lag cannot be measured against max_lag \(p.maxLag!)", request, p))
+                }
+                if since > bound {
+                    return .refused(mask(
+                        "\(prefix) is not receiving WAL; its last replayed commit is \(DurationText.format(milliseconds: since)) old, over max_lag \(DurationText.format(milliseconds: bound)); promoting would lose up to that much: raise max_lag if that is accepted",
+                        request, p))
+                }
+            }
+        }
+        let bytes: Int64
+        let against: String
+        if let primary, let current = primary.currentLSN {
+            bytes = current.bytes(after: replica.replayLSN ?? LSN(0))
+            against = "against the primary \(primaryName)"
+        } else {
+            bytes = replica.receiveLSN.map { $0.bytes(after: replica.replayLSN ?? LSN(0)) } ?? 0
+            against = p.primaryConninfo == nil ? "received vs replayed (no primary_conninfo)" : "received vs replayed (primary unreachable)"
+        }
+        let timeLag: Int64? = bytes == 0 && (primary != nil || replica.isStreaming) ? 0 : replica.sinceLastReplayMs
+        switch p.maxLag {
+        case .bytes(let bound)? where bytes > bound:
+            return .refused(mask(
+                "\(prefix): replication lag is \(LSN.formatBytes(bytes)) (\(bytes) bytes) \(against), over max_lag \(LSN.formatBytes(bound)); wait for the replica to catch up, or raise max_lag if that loss is accepted",
+                request, p))
+        case .milliseconds(let bound)? where (timeLag ?? Int64.max) > bound:
+            let figure = timeLag.map { DurationText.format(milliseconds: $0) } ?? "unknown (no transaction replayed yet)"
+            return .refused(mask(
+                "\(prefix): replication lag is \(figure) since the last replayed commit (\(LSN.formatBytes(bytes)) \(against)), over max_lag \(DurationText.format(milliseconds: bound)); wait for the replica to catch up, or raise max_lag",
+                request, p))
+        default:
+            break
+        }
+        let limit = p.maxLag.map { " (max_lag \($0))" } ?? " (no max_lag)"
+        return .ok(mask("\(target) is a replica, \(replica.receiverStatus ?? "not streaming"); lag \(LSN.formatBytes(bytes)) \(against)\(limit)", request, p))
+    }
+
+    // MARK: Run
+
+    public func run(_ request: ActionRequest) async throws -> ActionResult {
+        let p = try PromoteParameters(request)
+        let timeout = Duration.milliseconds(p.timeoutMs)
+        let replicaConnection: PGConnection
+        do {
+            replicaConnection = try await PGConnection.connect(p.conninfo, timeout: timeout)
+        } catch {
+            throw Self.error(error, request, p)
+        }
+        defer { replicaConnection.close() }
+        let target = replicaConnection.target
+        do {
+            let before = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            guard before.inRecovery else {
+                throw LifeboatError(
+                    .actionFailed, mask("step '\(request.stepID)': \(target) is not a replica (already promoted?): pg_is_in_recovery() is false", request, p),
+                    hint: "if this step promoted it before a crash, `lifeboat resume` verifies instead of promoting again")
+            }
+
+            // 1. The old primary's position before any fence.
+            var primaryReachable = false
+            if let primaryConninfo = p.primaryConninfo {
+                primaryReachable = (try? await Self.readPrimary(primaryConninfo, p)) != nil
+            }
+
+            // 2. Fences.
+            var softApplied = false
+            if p.softFence, let primaryConninfo = p.primaryConninfo, primaryReachable {
+                try await Self.applySoftFence(primaryConninfo, p)
+                softApplied = true
+            }
+            var commandApplied = false
+            if let fence = p.fence {
+                let outcome = try await CommandRunner.run(fence, tailLines: 10, stepID: request.stepID)
+                guard outcome.exitCode == 0 else {
+                    let last = outcome.tail.last(where: { !$0.isEmpty }).map { ": " + $0 } ?? ""
+                    throw LifeboatError(
+                        .actionFailed,
+                        mask("step '\(request.stepID)': fence `\(fence.displayName)` \(outcome.terminationText)\(last); the replica was NOT promoted", request, p),
+                        hint: "fence the old primary by hand (or fix the fence command), then retry the step",
+                        retryable: false, detail: mask(outcome.tail.joined(separator: "\n"), request, p))
+                }
+                commandApplied = true
+            }
+            let fenced = softApplied && commandApplied ? "both" : softApplied ? "soft" : commandApplied ? "command" : "none"
+
+            // 3. The old primary's final position, if it still answers (writers given a moment to end).
+            var final: DataLossWindow.Final?
+            if let primaryConninfo = p.primaryConninfo, primaryReachable {
+                if var state = try? await Self.readPrimary(primaryConninfo, p), let lsn = state.currentLSN {
+                    let deadline = ContinuousClock.now + .seconds(3)
+                    while state.openWriters > 0, softApplied, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                        guard let again = try? await Self.readPrimary(primaryConninfo, p), again.currentLSN != nil else { break }
+                        state = again
+                    }
+                    final = DataLossWindow.Final(
+                        lsn: state.currentLSN ?? lsn, readAtMs: state.nowMs, lastCommitMs: state.lastCommitMs,
+                        afterFence: fenced != "none", openWriters: state.openWriters)
+                }
+            }
+
+            // 4. Let the replica replay what it has (bounded).
+            var state = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            let catchUpDeadline = ContinuousClock.now + .milliseconds(PromoteParameters.catchUpMs)
+            while state.inRecovery, ContinuousClock.now < catchUpDeadline {
+                let goal = final?.lsn ?? state.receiveLSN
+                guard let goal, let replayed = state.replayLSN, replayed < goal else { break }
+                try await Task.sleep(for: .milliseconds(50))
+                state = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            }
+
+            // 5. Promote.
+            let promoteStatement: Duration = .seconds(p.waitSeconds) + timeout
+            if state.inRecovery {
+                do {
+                    let r = try await replicaConnection.query(
+                        "SELECT pg_promote(wait => true, wait_seconds => $1::int)", [String(p.waitSeconds)],
+                        timeout: promoteStatement)
+                    if r.firstValue != "t" {
+                        throw LifeboatError(
+                            .actionFailed,
+                            mask("step '\(request.stepID)': \(target): pg_promote did not finish within \(p.waitSeconds)s; the server may still complete it", request, p),
+                            hint: "check the replica's log; `lifeboat resume` verifies whether it got promoted", retryable: true)
+                    }
+                } catch let error as PGError where error.sqlstate == "55000" {
+                    // "recovery is not in progress": promoted meanwhile; the outcome is what we wanted.
+                }
+            }
+            let loss = DataLossWindow.compute(
+                final: final, replayLSN: state.replayLSN, lastReplayCommitMs: state.lastReplayCommitMs, replicaNowMs: state.nowMs)
+
+            // 6. Verify: out of recovery, writable, new timeline.
+            var promoted = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            let outDeadline = ContinuousClock.now + .seconds(10)
+            while promoted.inRecovery, ContinuousClock.now < outDeadline {
+                try await Task.sleep(for: .milliseconds(50))
+                promoted = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            }
+            guard !promoted.inRecovery else {
+                throw LifeboatError(
+                    .actionFailed, mask("step '\(request.stepID)': \(target) is still in recovery after pg_promote", request, p),
+                    hint: "check the replica's log", retryable: true)
+            }
+            var writeText = ""
+            if let table = p.writeCheck {
+                try await Self.writeCheck(replicaConnection, table: table, timeout: timeout)
+                writeText = ", write check on \(table.joined(separator: ".")) passed"
+            }
+            let position = try await PromoteProbes.position(replicaConnection, timeout: timeout)
+
+            var outputs = loss.outputs
+            outputs["lsn"] = .string(position.lsn)
+            outputs["timeline"] = .int(position.timeline)
+            outputs["fenced"] = .string(fenced)
+            if softApplied { outputs["soft_fence_note"] = .string(Self.softFenceNote) }
+            if let table = p.writeCheck { outputs["write_check"] = .string(table.joined(separator: ".")) }
+            var summary = "\(target) promoted: timeline \(position.timeline), LSN \(position.lsn)\(writeText); data-loss window \(loss.summary); fenced: \(fenced)"
+            if softApplied { summary += " (\(Self.softFenceNote))" }
+            return ActionResult(outputs: outputs, summary: mask(summary, request, p))
+        } catch let error as LifeboatError {
+            throw error
+        } catch {
+            throw Self.error(error, request, p)
+        }
+    }
+
+    // MARK: Verify
+
+    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
+        let p = try PromoteParameters(request)
+        let timeout = Duration.milliseconds(min(p.timeoutMs, 10_000))
+        do {
+            return try await PGConnection.withConnection(p.conninfo, timeout: timeout) { c in
+                let state = try await PromoteProbes.replica(c, timeout: timeout)
+                if state.inRecovery {
+                    return .notDone(mask("\(c.target) is still a replica (in recovery): it was not promoted", request, p))
+                }
+                let position = try await PromoteProbes.position(c, timeout: timeout)
+                var outputs: [String: Value] = ["lsn": .string(position.lsn), "timeline": .int(position.timeline), "fenced": .string("unknown")]
+                // The promotion's own measurement was lost with the crash: a bound, measured now.
+                if let since = state.sinceLastReplayMs {
+                    outputs["data_loss_window_ms"] = .int(Int(since))
+                    outputs["rpo_method"] = .string("bound: time since last replayed commit, measured at verification after a resume")
+                } else {
+                    outputs["data_loss_window_ms"] = .null
+                    outputs["rpo_method"] = .string("not measured: verified after a resume; the replica replayed no transaction since it started")
+                }
+                outputs["data_loss_bytes"] = .null
+                outputs["rpo_exact"] = .bool(false)
+                return .done(
+                    ActionResult(
+                        outputs: outputs,
+                        summary: mask("\(c.target) is already promoted: timeline \(position.timeline), LSN \(position.lsn)", request, p)))
+            }
+        } catch let error as PGError where error.kind == .cancelled {
+            throw Self.error(error, request, p)
+        } catch {
+            return .undecidable(mask("cannot tell whether it was promoted: \(Self.error(error, request, p).message)", request, p))
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func readPrimary(_ conninfo: String, _ p: PromoteParameters) async throws -> PrimaryState {
+        let short = Duration.milliseconds(min(p.timeoutMs, 5_000))
+        return try await PGConnection.withConnection(conninfo, timeout: short) { c in
+            let state = try await PromoteProbes.primary(c, timeout: short)
+            guard !state.inRecovery else { throw PGError.unsupported(target: c.target, "primary_conninfo names a server in recovery") }
+            return state
+        }
+    }
+
+    private static func applySoftFence(_ conninfo: String, _ p: PromoteParameters) async throws {
+        let timeout = Duration.milliseconds(p.timeoutMs)
+        try await PGConnection.withConnection(conninfo, timeout: timeout) { c in
+            _ = try await c.query("ALTER SYSTEM SET default_transaction_read_only = on", timeout: timeout)
+            _ = try await c.query("SELECT pg_reload_conf()", timeout: timeout)
+        }
+    }
+
+    /// Inserts a row of defaults into `table` and deletes it again (two commits on the new primary).
+    private static func writeCheck(_ c: PGConnection, table: [String], timeout: Duration) async throws {
+        var quoted: [String] = []
+        for part in table { quoted.append(try await c.escapeIdentifier(part)) }
+        let name = quoted.joined(separator: ".")
+        let inserted = try await c.query("INSERT INTO \(name) DEFAULT VALUES RETURNING ctid::text", timeout: timeout)
+        guard let ctid = inserted.firstValue else { return }
+        _ = try await c.query("DELETE FROM \(name) WHERE ctid = $1::tid", [ctid], timeout: timeout)
+    }
+
+    private func mask(_ text: String, _ request: ActionRequest, _ p: PromoteParameters) -> String {
+        Self.mask(text, request, p)
+    }
+
+    /// `text` with the step's secrets and both conninfos' passwords masked.
+    static func mask(_ text: String, _ request: ActionRequest, _ p: PromoteParameters) -> String {
+        let own = Conninfo.passwords(in: p.conninfo) + (p.primaryConninfo.map(Conninfo.passwords(in:)) ?? [])
+        return request.masker.mask(SecretMasker(secrets: own).mask(text))
+    }
+
+    /// The engine's error for a failure of this step, with every password masked.
+    static func error(_ error: any Error, _ request: ActionRequest, _ p: PromoteParameters) -> LifeboatError {
+        var converted = PostgresQueryAction.lifeboatError(error, request)
+        converted.message = mask(converted.message, request, p)
+        converted.hint = converted.hint.map { mask($0, request, p) }
+        converted.detail = converted.detail.map { mask($0, request, p) }
+        return converted
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import LifeboatActions
+import LifeboatCore
+import Testing
+
+/// The built `lifeboat` binary (`.build/debug/lifeboat`, or `$LIFEBOAT_BIN`) in a temp folder with its own store.
+struct LifeboatBinary {
+    static let path: String = {
+        if let env = ProcessInfo.processInfo.environment["LIFEBOAT_BIN"] { return env }
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/lifeboat").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+    }()
+
+    let directory: URL
+    var environment: [String: String]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-promote-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var env = ProcessInfo.processInfo.environment
+        env["LIFEBOAT_DB"] = directory.appendingPathComponent("state.db").path
+        env["LIFEBOAT_OPERATOR"] = "tester"
+        env.removeValue(forKey: "LIFEBOAT_BIN")
+        environment = env
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        let out = directory.appendingPathComponent("out-\(UUID().uuidString).txt")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    func run(_ arguments: String...) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        let out = directory.appendingPathComponent("out-\(UUID().uuidString).txt")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    func showJSON(_ runID: String) throws -> [String: Any] {
+        let result = try run("show", runID, "--json", "--events")
+        return (try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    func newestRunID() throws -> String? {
+        let result = try run("history", "--json")
+        guard let entries = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]],
+            let run = entries.first?["run"] as? [String: Any]
+        else { return nil }
+        return run["id"] as? String
+    }
+}
+
+/// kill -9 of the CLI while it promotes a real replica, then `lifeboat resume`: the promotion is
+/// verified, not repeated.
+@Suite("postgres.promote: kill -9 of the CLI and resume")
+struct PromoteCrashTests {
+    @Test func killDuringPromotionThenResumeVerifiesInsteadOfPromotingAgain() async throws {
+        try await PostgresCluster.withCluster(replica: true) { cluster in
+            let replica = try #require(cluster.replica)
+            try await createTicks(cluster, "probe")
+            try await waitForReplay(cluster)
+            let cli = try LifeboatBinary()
+            try cli.write("plans/p.yaml", """
+                plan: promote-crash
+                owner: sre
+                tier: 2
+                objectives: {rto: 10m, rpo: 1m}
+                scenarios:
+                  failover:
+                    runbook: ../runbooks/r.yaml
+
+                """)
+            try cli.write("runbooks/r.yaml", """
+                runbook: promote-crash
+                params:
+                  max_lag: {type: size, default: 16MB}
+                steps:
+                  - id: promote
+                    action: postgres.promote
+                    with:
+                      conninfo: "\(replica.conninfo)"
+                      primary_conninfo: "\(cluster.primary.conninfo)"
+                      max_lag: "${params.max_lag}"
+                      write_check: probe
+
+                """)
+            let validate = try cli.run("validate", "plans", "runbooks")
+            #expect(validate.status == 0, "\(validate.output)")
+
+            // Watch the replica on an open connection and SIGKILL the CLI the moment recovery ends:
+            // pg_promote has done its work, the CLI has not recorded it yet.
+            let watcher = try await PGConnection.connect(replica.adminConninfo(), timeout: .seconds(30))
+            defer { watcher.close() }
+            let process = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--yes"])
+            let deadline = ContinuousClock.now + .seconds(120)
+            var killedAfterPromotion = false
+            while process.isRunning, ContinuousClock.now < deadline {
+                if try await watcher.query("SELECT pg_is_in_recovery()").firstValue == "f" {
+                    kill(process.processIdentifier, SIGKILL)
+                    killedAfterPromotion = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            if !killedAfterPromotion, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            let runID = try #require(try cli.newestRunID())
+            let before = try cli.showJSON(runID)
+            let stepsBefore = (before["steps"] as? [[String: Any]]) ?? []
+            let statusBefore = stepsBefore.first { $0["stepID"] as? String == "promote" }?["status"] as? String
+            print("MEASURE crash: killed after promotion \(killedAfterPromotion), step status at kill \(statusBefore ?? "?"), exit \(process.terminationStatus) reason \(process.terminationReason.rawValue)")
+            #expect(killedAfterPromotion)
+            #expect(process.terminationReason == .uncaughtSignal, "the CLI finished before the kill landed")
+
+            let resume = try cli.run("resume", runID)
+            #expect(resume.status == 0, "\(resume.output)")
+            let after = try cli.showJSON(runID)
+            let events = (after["events"] as? [[String: Any]]) ?? []
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: events), as: UTF8.self)
+            #expect(text.contains("stepVerified"), "no stepVerified event: \(text.suffix(2000))")
+            let verified = events.contains { event in
+                guard let kind = event["kind"] as? [String: Any], let v = kind["stepVerified"] as? [String: Any],
+                    let outcome = v["outcome"] as? [String: Any]
+                else { return false }
+                return outcome["done"] != nil
+            }
+            #expect(verified, "the step was not verified done: \(text.suffix(2000))")
+            let started = events.filter { ($0["kind"] as? [String: Any])?["stepStarted"] != nil }.count
+            #expect(started == 1, "the step started \(started) times")
+            let steps = (after["steps"] as? [[String: Any]]) ?? []
+            #expect(steps.first { $0["stepID"] as? String == "promote" }?["status"] as? String == "succeeded")
+            // Promoted exactly once: timeline 2, not 3.
+            let timeline = try await cluster.admin(replica, "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)").firstValue
+            #expect(timeline == "00000002")
+            #expect(try await cluster.admin(replica, "SELECT pg_is_in_recovery()").firstValue == "f")
+            try? FileManager.default.removeItem(at: cli.directory)
+        }
+    }
+}
