@@ -43,6 +43,19 @@ enum TestActions {
                 ActionParameter("timeout", .duration, "Request timeout."),
             ],
             idempotent: true, hasVerify: false),
+        ActionSpec(
+            name: "postgres.promote", summary: "Promotes a streaming replica.",
+            parameters: [
+                ActionParameter("conninfo", .string, required: true, "The replica."),
+                ActionParameter("primary_conninfo", .string, "The old primary."),
+                ActionParameter("max_lag", .string, "Size or duration."),
+                ActionParameter("fence", .map, "{argv: [...]}"),
+                ActionParameter("soft_fence", .bool, "SQL read-only fence."),
+                ActionParameter("wait_seconds", .int, "pg_promote's wait."),
+                ActionParameter("write_check", .string, "Table for a write check."),
+                ActionParameter("timeout", .duration, "Per-call bound."),
+            ],
+            idempotent: false, hasVerify: true),
     ]
 
     static let loader = DocumentLoader(actions: specs)
