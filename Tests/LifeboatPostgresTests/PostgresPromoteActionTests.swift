@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// `postgres.promote` against real primary + replica clusters: each promotion uses a cluster of its own.
-@Suite("postgres.promote against real servers")
+@Suite("postgres.promote against real servers", .serialized)
 struct PostgresPromoteActionTests {
     let action = PostgresPromoteAction()
 

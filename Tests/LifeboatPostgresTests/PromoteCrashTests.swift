@@ -82,9 +82,8 @@ struct LifeboatBinary {
 }
 
 /// kill -9 of the CLI while it promotes a real replica, then `lifeboat resume`: the promotion is
-/// verified, not repeated.
-@Suite("postgres.promote: kill -9 of the CLI and resume")
-struct PromoteCrashTests {
+/// verified, not repeated. Part of the serialized promote suite: one promote cluster at a time.
+extension PostgresPromoteActionTests {
     @Test func killDuringPromotionThenResumeVerifiesInsteadOfPromotingAgain() async throws {
         try await PostgresCluster.withCluster(replica: true) { cluster in
             let replica = try #require(cluster.replica)
