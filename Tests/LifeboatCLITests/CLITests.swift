@@ -213,14 +213,20 @@ struct CLITests {
         try writeScenario(cli, steps: """
               - id: slow
                 action: command
-                with: {argv: [sleep, "1"]}
+                with: {argv: [sleep, "3"]}
               - id: after
                 action: command
                 needs: [slow]
                 with: {argv: ["true"]}
             """)
         let (process, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
-        Thread.sleep(forTimeInterval: 0.5)
+        // Interrupt once the slow step is running (polling the store, not guessing a delay).
+        var running = false
+        for _ in 0..<200 where !running {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let id = try cli.newestRunID() { running = try cli.run("show", id).stdout.contains("slow                  running") }
+        }
+        #expect(running)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""

@@ -26,7 +26,7 @@ struct RunEngineTests {
                 configuration: EngineConfiguration(
                     pid: 42, host: "test", operatorName: operatorName, session: "s1", autoApprove: autoApprove,
                     waitForApprovals: waitForApprovals, controlPollMs: 1_000,
-                    breaker: .init(failureThreshold: 2, cooldownMs: 60_000)),
+                    breaker: .init(failureThreshold: 2, cooldownMs: 360_000_000)),  // 1 h of real time at scale 100: never half-opens in a test
                 approvals: approvals, tabletop: tabletop, random: { 0.5 })
         }
 
