@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import LifeboatCore
 
-/// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`, `wait` and
+/// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`, `postgres.restore`, `wait` and
 /// `approval`.
 public enum StandardActions {
     /// A registry with the standard actions.
@@ -14,6 +14,7 @@ public enum StandardActions {
         var registry = checks
         registry.register(WaitAction(lookup: { checks.handler($0) }))
         registry.register(ApprovalAction())
+        registry.register(PostgresRestoreAction())
         return registry
     }
 }
