@@ -199,3 +199,100 @@ enum ServerState {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).isEmpty
     }
 }
+
+/// INFRA-NOTES' timeline trap: a restored copy that archived a `.history` file and timeline-2 WAL
+/// into the shared archive must not lead a later restore onto timeline 2.
+@Suite("postgres.restore: the timeline trap")
+struct RestoreTimelineTrapTests {
+    @Test func aForeignTimelineInTheArchiveIsNotFollowed() async throws {
+        let material = try await PITRMaterial.shared()
+        let restorer = Restorer(material: material)
+        let binDir = material.cluster.binDir
+        let archive = try await material.cluster.makeServerDir(uniqueName("shared"))
+        try await PostgresCommands.run(["/bin/cp", "-R", material.cluster.archiveDir + "/.", archive])
+
+        // A first restore (to batch 2), then turned into a careless copy that archives into the shared archive.
+        let first = restorer.newDataDir("careless")
+        let firstPort = PostgresCommands.freePort()
+        var params = restorer.params(target: ["time": .string(material.batches[1].after)], dataDir: first, port: firstPort)
+        params["wal_archive"] = .string(archive)
+        do {
+            let result = try await restorer.action.run(request(params, step: "restore"))
+            #expect(result.outputs["timeline"] == 2)
+            try await PostgresCommands.run(["/bin/cp", first + "/pg_wal/00000002.history", archive + "/"])
+            let conninfo = "host=127.0.0.1 port=\(firstPort) dbname=app user=postgres"
+            try await PGConnection.withConnection(conninfo, timeout: .seconds(30)) { db in
+                _ = try await db.query("ALTER SYSTEM SET archive_mode = on")
+                _ = try await db.query("ALTER SYSTEM SET archive_command = 'test ! -f \(archive)/%f && cp %p \(archive)/%f'")
+            }
+            try await PostgresCommands.run([binDir + "/pg_ctl", "restart", "-w", "-t", "60", "-D", first, "-l", first + "/lifeboat-restore.log"])
+            try await PGConnection.withConnection(conninfo, timeout: .seconds(30)) { db in
+                _ = try await db.query("INSERT INTO pitr VALUES (999, 99)")
+                let segment = try await db.query("SELECT pg_walfile_name(pg_current_wal_lsn())").firstValue ?? ""
+                _ = try await db.query("SELECT pg_switch_wal()")
+                let archived = try await eventually(seconds: 60) {
+                    try await db.query("SELECT coalesce(last_archived_wal, '') >= $1 FROM pg_stat_archiver", [segment]).firstValue == "t"
+                }
+                #expect(archived, "the careless copy did not archive \(segment)")
+            }
+            await Restorer.stopServer(first, binDir: binDir)
+        } catch {
+            await Restorer.stopServer(first, binDir: binDir)
+            throw error
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: archive)
+        #expect(names.contains("00000002.history"))
+        #expect(names.contains { $0.hasPrefix("00000002") && $0.count == 24 }, "timeline-2 WAL in the archive: \(names.sorted())")
+
+        // The next restore to latest stays on the backup's timeline: all four batches, no row 999.
+        let second = restorer.newDataDir("pinned")
+        let secondPort = PostgresCommands.freePort()
+        var pinned = restorer.params(target: "latest", dataDir: second, port: secondPort)
+        pinned["wal_archive"] = .string(archive)
+        do {
+            let result = try await restorer.action.run(request(pinned, step: "restore"))
+            let rows = try await Restorer.rows(port: secondPort)
+            #expect(rows == "1,2,3," + material.ids(batches: 4))
+            #expect(result.outputs["backup_timeline"] == 1)
+            #expect(result.outputs["timeline"] == 3, "a new timeline past the one already in the archive")
+            await Restorer.stopServer(second, binDir: binDir)
+        } catch {
+            await Restorer.stopServer(second, binDir: binDir)
+            throw error
+        }
+    }
+}
+
+@Suite("postgres.restore: owners and servers that do not start")
+struct RestoreRefusalTests {
+    @Test func aDataDirOwnedBySomeoneElseIsRefused() async throws {
+        guard PostgresCommands.isRoot else { return }
+        let material = try await PITRMaterial.shared()
+        let restorer = Restorer(material: material)
+        let dataDir = restorer.newDataDir("rootowned")
+        #expect(mkdir(dataDir, 0o700) == 0)
+        let error = await thrown(LifeboatError.self) {
+            _ = try await restorer.action.run(
+                request(restorer.params(target: "latest", dataDir: dataDir, port: PostgresCommands.freePort()), step: "restore"))
+        }
+        #expect(error?.message == "step 'restore': data dir \(dataDir) is owned by uid 0, not by postgres (uid \(getpwnam("postgres")!.pointee.pw_uid))")
+        #expect(error?.hint?.contains("chown postgres:") == true)
+    }
+
+    @Test func aServerThatDoesNotStartReportsItsLog() async throws {
+        let material = try await PITRMaterial.shared()
+        let restorer = Restorer(material: material)
+        // A plain-directory base backup whose configuration the server rejects.
+        let plain = try await material.cluster.makeServerDir(uniqueName("plain"))
+        try await PostgresCommands.run(["/bin/tar", "-xf", material.backupDir + "/base.tar", "-C", plain])
+        try await PostgresCommands.run(["/bin/sh", "-c", "echo 'shared_buffers = lots' >> \"$0\"", plain + "/postgresql.conf"])
+        let dataDir = restorer.newDataDir("nostart")
+        var params = restorer.params(target: "latest", dataDir: dataDir, port: PostgresCommands.freePort())
+        params["base_backup"] = .string(plain)
+        let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(request(params, step: "restore")) }
+        await Restorer.stopServer(dataDir, binDir: material.cluster.binDir)
+        #expect(error?.message.contains("restore into \(dataDir)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("shared_buffers") == true || error?.message.contains("configuration file") == true,
+            "\(String(describing: error))")
+    }
+}
