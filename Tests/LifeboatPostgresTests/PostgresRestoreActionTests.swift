@@ -292,7 +292,7 @@ struct RestoreRefusalTests {
         let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(request(params, step: "restore")) }
         await Restorer.stopServer(dataDir, binDir: material.cluster.binDir)
         #expect(error?.message.contains("restore into \(dataDir)") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("shared_buffers") == true || error?.message.contains("configuration file") == true,
-            "\(String(describing: error))")
+        #expect(error?.message.contains("the server stopped: FATAL:") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("invalid value for parameter \"shared_buffers\": \"lots\"") == true, "\(String(describing: error))")
     }
 }

@@ -78,7 +78,7 @@ enum RestoreServer {
             let missing = log.missingSegments.last.map { "; restore_command could not find \($0)" } ?? ""
             let walHint = fatal.contains("WAL") || fatal.contains("checkpoint") || !log.missingSegments.isEmpty
             return LifeboatError(
-                .actionFailed, "\(prefix): the server stopped: \(fatal)\(missing)",
+                .actionFailed, "\(prefix): the server stopped: \(fatal)\(missing); log: \(RestoreText.tail(text, lines: 3))",
                 hint: walHint ? "a WAL segment is missing from the backup or the archive; \(redo)" : "see \(p.logFile); \(redo)",
                 detail: RestoreText.tail(text, lines: 20))
         }
