@@ -122,14 +122,29 @@ struct Restorer {
         _ = try? await PostgresCommands.run([binDir + "/pg_ctl", "stop", "-D", dataDir, "-m", "immediate", "-w", "-t", "60"])
     }
 
+    /// Runs the action on a port free right now; when another test took that port in between, tries
+    /// again on another one (with overwrite: true, the first attempt may have written the data dir).
+    func runOnFreePort(_ make: (Int) -> [String: Value]) async throws -> (ActionResult, Int) {
+        var attempt = 0
+        while true {
+            let port = PostgresCommands.freePort()
+            var params = make(port)
+            if attempt > 0 { params["overwrite"] = true }
+            do {
+                return (try await action.run(request(params, step: "restore")), port)
+            } catch let error as LifeboatError where attempt < 3 && error.message.contains("in use") {
+                attempt += 1
+            }
+        }
+    }
+
     /// Runs the restore, then `body` with its result and port; the server is stopped either way.
     func restore(
         target: Value, name: String, extra: [String: Value] = [:], _ body: (ActionResult, Int) async throws -> Void
     ) async throws {
         let dataDir = newDataDir(name)
-        let port = PostgresCommands.freePort()
         do {
-            let result = try await action.run(request(params(target: target, dataDir: dataDir, port: port, extra: extra), step: "restore"))
+            let (result, port) = try await runOnFreePort { params(target: target, dataDir: dataDir, port: $0, extra: extra) }
             try await body(result, port)
             await Self.stopServer(dataDir, binDir: material.cluster.binDir)
         } catch {

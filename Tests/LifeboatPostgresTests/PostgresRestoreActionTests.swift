@@ -213,11 +213,12 @@ struct RestoreTimelineTrapTests {
 
         // A first restore (to batch 2), then turned into a careless copy that archives into the shared archive.
         let first = restorer.newDataDir("careless")
-        let firstPort = PostgresCommands.freePort()
-        var params = restorer.params(target: ["time": .string(material.batches[1].after)], dataDir: first, port: firstPort)
-        params["wal_archive"] = .string(archive)
         do {
-            let result = try await restorer.action.run(request(params, step: "restore"))
+            let (result, firstPort) = try await restorer.runOnFreePort { port in
+                var params = restorer.params(target: ["time": .string(material.batches[1].after)], dataDir: first, port: port)
+                params["wal_archive"] = .string(archive)
+                return params
+            }
             #expect(result.outputs["timeline"] == 2)
             try await PostgresCommands.run(["/bin/cp", first + "/pg_wal/00000002.history", archive + "/"])
             let conninfo = "host=127.0.0.1 port=\(firstPort) dbname=app user=postgres"
@@ -246,11 +247,12 @@ struct RestoreTimelineTrapTests {
 
         // The next restore to latest stays on the backup's timeline: all four batches, no row 999.
         let second = restorer.newDataDir("pinned")
-        let secondPort = PostgresCommands.freePort()
-        var pinned = restorer.params(target: "latest", dataDir: second, port: secondPort)
-        pinned["wal_archive"] = .string(archive)
         do {
-            let result = try await restorer.action.run(request(pinned, step: "restore"))
+            let (result, secondPort) = try await restorer.runOnFreePort { port in
+                var pinned = restorer.params(target: "latest", dataDir: second, port: port)
+                pinned["wal_archive"] = .string(archive)
+                return pinned
+            }
             let rows = try await Restorer.rows(port: secondPort)
             #expect(rows == "1,2,3," + material.ids(batches: 4))
             #expect(result.outputs["backup_timeline"] == 1)

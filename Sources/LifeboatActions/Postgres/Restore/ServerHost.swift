@@ -177,11 +177,14 @@ struct ServerHost: Sendable {
 
     // MARK: Ports and processes
 
-    /// Whether something already listens on 127.0.0.1:`port` (we try to bind it ourselves).
+    /// Whether something already listens on 127.0.0.1:`port` (we try to bind it ourselves, with
+    /// SO_REUSEADDR as PostgreSQL does, so that connections in TIME_WAIT do not count).
     static func portInUse(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
