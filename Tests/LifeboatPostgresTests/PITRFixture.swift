@@ -3,6 +3,11 @@ import LifeboatActions
 import LifeboatCore
 import Testing
 
+/// Every `postgres.restore` suite, one test at a time: each starts servers, extracts backups and
+/// replays WAL, and the machines these tests run on have two cores shared with the other suites.
+@Suite("postgres.restore", .serialized)
+enum PostgresRestoreSuites {}
+
 /// PITR material built once from a private harness primary (its own archive, so no other test's
 /// promotion can put a timeline into it): a `pg_basebackup -Ft -X stream` of table `pitr`, then four
 /// batches of rows committed after the backup, each followed by `pg_switch_wal()`, all archived.
