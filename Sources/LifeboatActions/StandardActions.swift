@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import LifeboatCore
 
 /// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`,
-/// `postgres.promote`, `wait` and `approval`.
+/// `postgres.promote`, `postgres.restore`, `wait` and `approval`.
 public enum StandardActions {
     /// A registry with the standard actions.
     ///
@@ -15,6 +15,7 @@ public enum StandardActions {
         registry.register(WaitAction(lookup: { checks.handler($0) }))
         registry.register(ApprovalAction())
         registry.register(PostgresPromoteAction())
+        registry.register(PostgresRestoreAction())
         return registry
     }
 }

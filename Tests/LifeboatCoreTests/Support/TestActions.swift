@@ -56,6 +56,42 @@ enum TestActions {
                 ActionParameter("timeout", .duration, "Per-call bound."),
             ],
             idempotent: false, hasVerify: true),
+        ActionSpec(
+            name: "postgres.query", summary: "Runs one parameterized SQL statement and checks it.",
+            parameters: [
+                ActionParameter("conninfo", .string, required: true, "libpq conninfo or URI."),
+                ActionParameter("sql", .string, required: true, "One SQL statement."),
+                ActionParameter("params", .any, "Values bound to $1, $2, …"),
+                ActionParameter("expect_rows", .int, "Expected row count."),
+                ActionParameter("expect_value", .string, "Expected first value."),
+                ActionParameter("max_latency", .duration, "Latency ceiling."),
+                ActionParameter("timeout", .duration, "Statement timeout."),
+            ],
+            idempotent: false, hasVerify: false),
+        ActionSpec(
+            name: "postgres.restore", summary: "Point-in-time restore from a base backup and WAL archive, or pgBackRest.",
+            parameters: [
+                ActionParameter("method", .string, "archive or pgbackrest."),
+                ActionParameter("base_backup", .string, "Base backup (tar or dir)."),
+                ActionParameter("wal_archive", .string, "WAL archive folder."),
+                ActionParameter("stanza", .string, "pgBackRest stanza."),
+                ActionParameter("repo_config", .string, "pgbackrest.conf path."),
+                ActionParameter("set", .string, "pgBackRest backup label."),
+                ActionParameter("target", .any, "latest, a timestamp, or {time|lsn|xid: …}."),
+                ActionParameter("inclusive", .bool, "Keep the transaction at the target."),
+                ActionParameter("data_dir", .string, required: true, "Where to restore."),
+                ActionParameter("overwrite", .bool, "Empty a non-empty data_dir first."),
+                ActionParameter("port", .int, required: true, "Port of the restored server."),
+                ActionParameter("bin_dir", .string, "PostgreSQL programs."),
+                ActionParameter("os_user", .string, "OS user running the server."),
+                ActionParameter("conninfo", .string, "How to connect to the restored server."),
+                ActionParameter("verify_sql", .string, "Query run after recovery."),
+                ActionParameter("verify_expect", .string, "Expected first value of verify_sql."),
+                ActionParameter("incident_time", .string, "When the damage happened."),
+                ActionParameter("log_file", .string, "Server log."),
+                ActionParameter("timeout", .duration, "Longest wait for recovery."),
+            ],
+            idempotent: false, hasVerify: true),
     ]
 
     static let loader = DocumentLoader(actions: specs)

@@ -1,0 +1,160 @@
+import LifeboatCore
+
+/// Where recovery stops: a commit time, a WAL position, a transaction id, or the end of the archive.
+enum RecoveryTarget: Sendable, Hashable {
+    case time(String)
+    case lsn(String)
+    case xid(String)
+    case latest
+
+    /// `time 2026-…`, `lsn 0/3000060`, `xid 1234`, `latest`.
+    var display: String {
+        switch self {
+        case .time(let t): return "time \(t)"
+        case .lsn(let l): return "lsn \(l)"
+        case .xid(let x): return "xid \(x)"
+        case .latest: return "latest"
+        }
+    }
+
+    /// `{time: "…"} | {lsn: "0/3000060"} | {xid: "1234"} | latest` (also `{latest: true}`).
+    static func parse(_ value: Value?, _ request: ActionRequest) throws(LifeboatError) -> RecoveryTarget {
+        guard let value, value != .null else { return .latest }
+        if case .string(let s) = value {
+            // `latest`, or a bare timestamp (so that a runbook can pass `"${params.target_time}"`).
+            if s == "latest" { return .latest }
+            guard RestoreText.isPlausibleTimestamp(s) else {
+                throw request.badParameter("target", "must be latest, a timestamp, or one of {time: …}, {lsn: …}, {xid: …} (got \"\(s)\")")
+            }
+            return .time(s)
+        }
+        guard case .map(let map) = value, map.count == 1, let entry = map.first else {
+            throw request.badParameter("target", "must be latest or exactly one of {time: …}, {lsn: …}, {xid: …}")
+        }
+        let (key, item) = (entry.key, entry.value)
+        let text: String
+        switch item {
+        case .string(let s): text = s.trimming(" ")
+        case .int, .double: text = item.renderedText
+        case .bool(true) where key == "latest": return .latest
+        default: throw request.badParameter("target.\(key)", "must be a string")
+        }
+        switch key {
+        case "time":
+            guard RestoreText.isPlausibleTimestamp(text) else {
+                throw request.badParameter(
+                    "target.time", "must be a timestamp such as \"2026-03-01 09:14:00.123+00\" (got \"\(text)\")")
+            }
+            return .time(text)
+        case "lsn":
+            guard RestoreText.isLSN(text) else {
+                throw request.badParameter("target.lsn", "must be a WAL position such as 0/3000060 (got \"\(text)\")")
+            }
+            return .lsn(text.uppercased())
+        case "xid":
+            guard !text.isEmpty, text.utf8.count <= 20, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw request.badParameter("target.xid", "must be a transaction id such as 1234 (got \"\(text)\")")
+            }
+            return .xid(text)
+        default:
+            throw request.badParameter("target", "has an unknown key '\(key)': use time, lsn, xid or latest")
+        }
+    }
+}
+
+/// A `postgres.restore` step's `with:` block, checked.
+struct RestoreParameters: Sendable {
+    enum Method: String, Sendable { case archive, pgbackrest }
+
+    static let defaultBinDir = "/usr/lib/postgresql/15/bin"
+    static let defaultTimeoutMs: Int64 = 30 * 60 * 1000
+
+    var method: Method
+    var baseBackup: String?
+    var walArchive: String?
+    var stanza: String?
+    var repoConfig: String?
+    var backupSet: String?
+    var target: RecoveryTarget
+    var inclusive: Bool
+    var dataDir: String
+    var overwrite: Bool
+    var port: Int
+    var binDir: String
+    var osUser: String
+    /// How Lifeboat connects to the restored server (default: the OS user by 127.0.0.1:port).
+    var conninfo: String
+    var verifySQL: String?
+    var verifyExpect: String?
+    var incidentTime: String?
+    var timeoutMs: Int64
+    /// The server log `pg_ctl -l` writes (default `DATA_DIR/lifeboat-restore.log`).
+    var logFile: String
+
+    init(_ request: ActionRequest) throws(LifeboatError) {
+        let base = request.baseDirectory
+        func path(_ name: String) throws(LifeboatError) -> String? {
+            guard let raw = try request.string(name) else { return nil }
+            guard !raw.isEmpty else { throw request.badParameter(name, "is empty") }
+            guard RestoreText.isSafePath(raw) else {
+                throw request.badParameter(name, "must be a path without control characters, quotes or backslashes (got \"\(raw)\")")
+            }
+            return FilePaths.resolve(raw, against: base)
+        }
+        let methodText = try request.string("method") ?? "archive"
+        guard let method = Method(rawValue: methodText) else {
+            throw request.badParameter("method", "must be archive or pgbackrest (got \"\(methodText)\")")
+        }
+        self.method = method
+        baseBackup = try path("base_backup")
+        walArchive = try path("wal_archive")
+        stanza = try request.string("stanza")
+        repoConfig = try path("repo_config")
+        backupSet = try request.string("set").flatMap { $0.isEmpty ? nil : $0 }
+        target = try RecoveryTarget.parse(request.params["target"], request)
+        inclusive = try request.bool("inclusive") ?? true
+        guard let dataDir = try path("data_dir") else { throw request.badParameter("data_dir", "is required") }
+        guard dataDir != "/" else { throw request.badParameter("data_dir", "must not be /") }
+        self.dataDir = dataDir
+        overwrite = try request.bool("overwrite") ?? false
+        guard let port = try request.int("port") else { throw request.badParameter("port", "is required") }
+        guard (1...65535).contains(port) else { throw request.badParameter("port", "must be between 1 and 65535") }
+        self.port = port
+        binDir = try path("bin_dir") ?? Self.defaultBinDir
+        osUser = try request.string("os_user") ?? "postgres"
+        guard !osUser.isEmpty, osUser.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+            throw request.badParameter("os_user", "must be a user name such as postgres")
+        }
+        conninfo = try request.string("conninfo") ?? "host=127.0.0.1 port=\(port) dbname=postgres user=\(osUser) connect_timeout=5"
+        verifySQL = try request.string("verify_sql")
+        verifyExpect = try request.string("verify_expect")
+        if verifyExpect != nil && verifySQL == nil { throw request.badParameter("verify_expect", "needs verify_sql") }
+        incidentTime = try request.string("incident_time").flatMap { $0.isEmpty ? nil : $0 }
+        if let incidentTime, !RestoreText.isPlausibleTimestamp(incidentTime) {
+            throw request.badParameter("incident_time", "must be a timestamp such as \"2026-03-01 09:14:00+00\"")
+        }
+        timeoutMs = try request.durationMs("timeout") ?? Self.defaultTimeoutMs
+        guard timeoutMs > 0 else { throw request.badParameter("timeout", "must be longer than 0ms") }
+        logFile = try path("log_file") ?? dataDir + "/lifeboat-restore.log"
+
+        switch method {
+        case .archive:
+            guard baseBackup != nil else { throw request.badParameter("base_backup", "is required for method archive") }
+            guard walArchive != nil || target == .latest else {
+                throw request.badParameter("wal_archive", "is required for a time, lsn or xid target")
+            }
+            for name in ["stanza", "repo_config", "set"] where request.params[name].map({ $0 != .null }) == true {
+                throw request.badParameter(name, "belongs to method pgbackrest")
+            }
+        case .pgbackrest:
+            guard let stanza, !stanza.isEmpty else { throw request.badParameter("stanza", "is required for method pgbackrest") }
+            guard repoConfig != nil else { throw request.badParameter("repo_config", "is required for method pgbackrest") }
+            if case .time = target, backupSet == nil {
+                throw request.badParameter("set", "is required for a time target (pin the backup: pgbackrest info lists the labels)")
+            }
+            for name in ["base_backup", "wal_archive"] where request.params[name].map({ $0 != .null }) == true {
+                throw request.badParameter(name, "belongs to method archive")
+            }
+        }
+    }
+}
