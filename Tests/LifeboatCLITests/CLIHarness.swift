@@ -1,6 +1,15 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
+
+/// Folders the CLI tests made, removed when the test process exits.
+private let madeFolders = Mutex<[URL]>([])
+private let removeMadeFoldersAtExit: Void = {
+    atexit {
+        for url in madeFolders.withLock({ $0 }) { try? FileManager.default.removeItem(at: url) }
+    }
+}()
 
 /// Runs the built `lifeboat` binary as a user would, capturing stdout, stderr and the exit status.
 struct CLI {
@@ -29,8 +38,10 @@ struct CLI {
 
     /// A fresh temp folder with its own store.
     init() throws {
+        _ = removeMadeFoldersAtExit
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        madeFolders.withLock { [directory] in $0.append(directory) }
         var env = ProcessInfo.processInfo.environment
         env["LIFEBOAT_DB"] = directory.appendingPathComponent("state.db").path
         env["LIFEBOAT_OPERATOR"] = "tester"

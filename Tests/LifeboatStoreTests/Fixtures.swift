@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import LifeboatCore
 import LifeboatStore
@@ -77,11 +78,21 @@ enum Fixtures {
     }
 }
 
-/// A fresh folder under the system temp folder.
+/// Folders `temporaryFolder` made, removed when the test process exits.
+private let madeFolders = Mutex<[String]>([])
+private let removeMadeFoldersAtExit: Void = {
+    atexit {
+        for path in madeFolders.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}()
+
+/// A fresh folder under the system temp folder, removed when the test process exits.
 func temporaryFolder(_ name: String = #function) throws -> String {
+    _ = removeMadeFoldersAtExit
     let clean = name.filter { $0.isLetter || $0.isNumber }
     let path = NSTemporaryDirectory() + "lifeboat-store-\(clean)-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    madeFolders.withLock { $0.append(path) }
     return path
 }
 
