@@ -475,10 +475,8 @@ public struct StepStates: Sendable, Hashable {
     /// In `RunHeader.steps` order.
     public private(set) var list: [RunStateMachine.StepState]
     private let positions: [String: Int]
-    private let ids: [String]
 
     init(ids: [String]) {
-        self.ids = ids
         self.list = Array(repeating: .pending, count: ids.count)
         self.positions = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -491,10 +489,5 @@ public struct StepStates: Sendable, Hashable {
             guard let index = positions[id], let newValue else { return }
             list[index] = newValue
         }
-    }
-
-    /// States by step id.
-    public var byID: [String: RunStateMachine.StepState] {
-        Dictionary(zip(ids, list), uniquingKeysWith: { first, _ in first })
     }
 }
