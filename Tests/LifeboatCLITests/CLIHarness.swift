@@ -104,11 +104,12 @@ struct CLI {
         return try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
 
-    /// The id of the newest run, read from `lifeboat history --json`.
+    /// The id of the newest run, read from `lifeboat history --json`; nil while there is none yet
+    /// (no store, or no run in it).
     func newestRunID() throws -> String? {
         let result = try run("history", "--json")
-        guard let data = result.stdout.data(using: .utf8),
-              let entries = try JSONSerialization.jsonObject(with: data) as? [[String: Any]],
+        guard result.status == 0, let data = result.stdout.data(using: .utf8),
+              let entries = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]],
               let run = entries.first?["run"] as? [String: Any]
         else { return nil }
         return run["id"] as? String
