@@ -38,8 +38,9 @@ public final class SQLiteStore: StateStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try Migrations.migrate(database, path: path)
+            let database = try DatabaseQueue(path: path, configuration: configuration)
+            try StoreFile.withMigrationLock(path) { try Migrations.migrate(database, path: path) }
+            self.database = database
         } catch {
             throw StoreErrors.map(error, path: path)
         }

@@ -23,31 +23,47 @@ enum StoreFile {
                     hint: "create it or pass another path with --db", detail: "\(error)")
             }
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // An existing file is tightened by path, never opened: this process may already have it
+        // open through SQLite, whose POSIX locks closing another descriptor would drop.
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            let mode = info.st_mode & 0o7777
+            if (info.st_mode & S_IFMT) == S_IFREG, mode & 0o077 != 0 { _ = chmod(path, mode & 0o700) }
+            return
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
             let code = errno
-            if (code == EROFS || code == EACCES || code == EPERM), access(path, F_OK) == 0 { return }
+            if code == EEXIST { return }  // another process created it a moment ago
             throw StoreErrors.posix(code, "create", path: path)
         }
-        defer { close(fd) }
-        tighten(fd: fd)
+        close(fd)
     }
 
     /// Tightens the WAL side files, which SQLite creates with the database file's mode.
+    ///
+    /// By path (`lstat` + `chmod`), never by opening them: SQLite's locks are POSIX record locks,
+    /// which a process loses on a file as soon as it closes *any* descriptor of that file. Opening
+    /// and closing `-shm` here once released this process's lock on it, another process then
+    /// reinitialised the shared memory, and SQLite died with SIGBUS.
     static func tightenSidecars(of path: String) {
         for suffix in sidecarSuffixes {
-            let fd = open(path + suffix, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0 else { continue }
-            tighten(fd: fd)
-            close(fd)
+            var info = stat()
+            guard lstat(path + suffix, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let mode = info.st_mode & 0o7777
+            if mode & 0o077 != 0 { _ = chmod(path + suffix, mode & 0o700) }
         }
     }
 
-    /// Removes group and other permission bits; best effort (a file owned by someone else stays).
-    private static func tighten(fd: Int32) {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return }
-        let mode = info.st_mode & 0o7777
-        if mode & 0o077 != 0 { _ = fchmod(fd, mode & 0o700) }
+    /// Runs `body` (the migrations) while holding an exclusive `flock` on `<path>.migrate.lock`, so
+    /// that processes opening a new store at the same moment do not both create its tables. A
+    /// store whose folder is read-only is migrated without the lock (nothing can write it anyway).
+    static func withMigrationLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let fd = open(path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return try body() }
+        defer { close(fd) }  // a separate file from the database: closing it touches no SQLite lock
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { _ = flock(fd, LOCK_UN) }
+        return try body()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Writes a plan and runbook into the CLI's temp folder.
@@ -348,6 +349,37 @@ struct CLITests {
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "undo-second\nundo-first\n")
         #expect(try cli.run("show", id).stdout.contains("status rolled-back"))
         #expect(try cli.run("audit", "verify").status == 0)
+    }
+
+    /// Readers (`history`, `show`) opening the store while `run` creates it: once, SQLite died with
+    /// SIGBUS here (the store dropped its own POSIX locks by closing a descriptor of `-shm`) and two
+    /// processes both created the tables.
+    @Test func readersOpeningTheStoreWhileARunCreatesItBreakNothing() throws {
+        for trial in 0..<6 {
+            let cli = try CLI()
+            try writeScenario(cli, steps: """
+                  - id: one
+                    action: command
+                    with: {argv: [sleep, "0.2"]}
+                """)
+            let stop = Mutex(false)
+            let readers = (0..<2).map { index -> Thread in
+                let thread = Thread {
+                    while !stop.withLock({ $0 }) {
+                        _ = try? cli.run(index == 0 ? ["history", "--json"] : ["show", "none"])
+                    }
+                }
+                thread.start()
+                return thread
+            }
+            Thread.sleep(forTimeInterval: 0.01 * Double(trial))
+            let result = try cli.run("run", "plans/p.yaml", "-s", "failover")
+            stop.withLock { $0 = true }
+            while readers.contains(where: { $0.isExecuting }) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(result.status == 0, "trial \(trial): \(result.stdout)\n\(result.stderr)")
+            #expect(try cli.integrityCheck() == "ok")
+            #expect(try cli.run("audit", "verify").status == 0)
+        }
     }
 
     @Test func schemaIsJSON() throws {
