@@ -46,6 +46,7 @@ public struct PostgresRestoreAction: ActionHandler {
                 ActionParameter("verify_sql", .string, "a query run once recovery has ended"),
                 ActionParameter("verify_expect", .string, "expected first value of verify_sql"),
                 ActionParameter("incident_time", .string, "when the damage happened: RPO achieved = incident_time − last replayed commit"),
+                ActionParameter("settings", .map, "extra server settings for the restored copy, e.g. {listen_addresses: 127.0.0.4}"),
                 ActionParameter("log_file", .string, "server log (default DATA_DIR/lifeboat-restore.log)"),
                 ActionParameter("timeout", .duration, "longest wait for the server to start and finish recovery (default 30m)"),
             ],
@@ -250,6 +251,7 @@ public struct PostgresRestoreAction: ActionHandler {
         lines.append("recovery_target_timeline = '\(timeline)'")
         lines.append("archive_mode = off")
         lines.append("port = \(p.port)")
+        for setting in p.settings { lines.append("\(setting.name) = " + RestoreText.gucQuote(setting.value)) }
         try host.append(lines.joined(separator: "\n") + "\n", to: p.dataDir + "/postgresql.auto.conf", stepID: request.stepID)
         try host.append("", to: p.dataDir + "/recovery.signal", stepID: request.stepID)
     }

@@ -90,6 +90,16 @@ struct RestoreParameters: Sendable {
     var timeoutMs: Int64
     /// The server log `pg_ctl -l` writes (default `DATA_DIR/lifeboat-restore.log`).
     var logFile: String
+    /// Extra server settings for the restored copy (`listen_addresses`, `unix_socket_directories`,
+    /// …), sorted by name; written to `postgresql.auto.conf` quoted.
+    var settings: [(name: String, value: String)]
+
+    /// Settings the action writes itself; a step may not override them.
+    static let managedSettings: Set<String> = [
+        "port", "archive_mode", "restore_command", "recovery_target", "recovery_target_time", "recovery_target_lsn",
+        "recovery_target_xid", "recovery_target_name", "recovery_target_inclusive", "recovery_target_action",
+        "recovery_target_timeline",
+    ]
 
     init(_ request: ActionRequest) throws(LifeboatError) {
         let base = request.baseDirectory
@@ -136,6 +146,7 @@ struct RestoreParameters: Sendable {
         timeoutMs = try request.durationMs("timeout") ?? Self.defaultTimeoutMs
         guard timeoutMs > 0 else { throw request.badParameter("timeout", "must be longer than 0ms") }
         logFile = try path("log_file") ?? dataDir + "/lifeboat-restore.log"
+        settings = try Self.settings(request)
 
         switch method {
         case .archive:
@@ -156,5 +167,31 @@ struct RestoreParameters: Sendable {
                 throw request.badParameter(name, "belongs to method archive")
             }
         }
+    }
+
+    private static func settings(_ request: ActionRequest) throws(LifeboatError) -> [(name: String, value: String)] {
+        guard let raw = request.params["settings"], raw != .null else { return [] }
+        guard case .map(let entries) = raw else {
+            throw request.badParameter("settings", "must be a map of server settings, e.g. {listen_addresses: 127.0.0.4}")
+        }
+        var out: [(name: String, value: String)] = []
+        for (name, value) in entries.sorted(by: { $0.key < $1.key }) {
+            guard let first = name.first, first.isLetter || first == "_",
+                name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_" || $0 == ".") })
+            else { throw request.badParameter("settings", "has '\(name)', which is not a server setting name") }
+            guard !managedSettings.contains(name) else {
+                throw request.badParameter("settings", "may not set \(name): postgres.restore writes it from the step's other parameters")
+            }
+            let text: String
+            switch value {
+            case .string, .int, .double, .bool: text = value.renderedText
+            default: throw request.badParameter("settings", "\(name) must be a string, number or boolean")
+            }
+            guard !text.contains(where: { $0.isNewline || $0 == "\0" }) else {
+                throw request.badParameter("settings", "\(name) must be one line")
+            }
+            out.append((name, text))
+        }
+        return out
     }
 }
