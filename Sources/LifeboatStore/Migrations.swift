@@ -123,7 +123,10 @@ enum Migrations {
         let migrator = self.migrator
         try writer.read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            // GRDB creates its grdb_migrations table in a transaction of its own before the first
+            // migration: a store whose creation was killed in between has that table and nothing else.
+            let tables = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM sqlite_master WHERE name NOT IN ('grdb_migrations', 'sqlite_autoindex_grdb_migrations_1')") ?? 0
             if appID != applicationID, tables > 0 || appID != 0 {
                 throw StoreErrors.damaged(path, detail: "application_id \(appID), \(tables) schema objects")
             }

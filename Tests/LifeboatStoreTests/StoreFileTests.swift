@@ -68,6 +68,19 @@ import Testing
         #expect(refused?.message == "\(foreign) is not a Lifeboat store or is damaged")
     }
 
+    /// Found by the crash torture: a kill between GRDB's creation of grdb_migrations (its own
+    /// transaction) and the first migration left a file every later command refused as damaged.
+    @Test func opensAStoreWhoseCreationWasKilledBeforeTheFirstMigration() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        }
+        try raw.close()
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.appliedMigrations() == Migrations.names)
+    }
+
     @Test func refusesAStoreFromANewerLifeboat() async throws {
         let path = try temporaryFolder() + "/state.db"
         do { _ = try SQLiteStore(path: path) }
