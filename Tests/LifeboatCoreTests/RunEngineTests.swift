@@ -19,14 +19,16 @@ struct RunEngineTests {
 
         func engine(
             _ actions: [any ActionHandler], autoApprove: Bool = false, approvals: (any ApprovalSource)? = nil,
-            waitForApprovals: Bool = true, tabletop: (any TabletopConsole)? = nil, operatorName: String = "tester"
+            waitForApprovals: Bool = true, tabletop: (any TabletopConsole)? = nil, operatorName: String = "tester",
+            // 1 h of real time at scale 100: never half-opens in a test unless a test says otherwise.
+            breaker: CircuitBreaker.Policy = .init(failureThreshold: 2, cooldownMs: 360_000_000)
         ) -> RunEngine {
             RunEngine(
                 store: store, actions: ActionRegistry(actions), clock: clock,
                 configuration: EngineConfiguration(
                     pid: 42, host: "test", operatorName: operatorName, session: "s1", autoApprove: autoApprove,
                     waitForApprovals: waitForApprovals, controlPollMs: 1_000,
-                    breaker: .init(failureThreshold: 2, cooldownMs: 360_000_000)),  // 1 h of real time at scale 100: never half-opens in a test
+                    breaker: breaker),
                 approvals: approvals, tabletop: tabletop, random: { 0.5 })
         }
 
@@ -143,21 +145,29 @@ struct RunEngineTests {
         #expect(kinds.contains(.circuitChanged(endpoint: "http://db:5432", state: .open)))
     }
 
-    @Test func openCircuitRejectsTheNextCallWithoutRunningIt() async throws {
-        // a fails twice (threshold 2) with retries: the third attempt is rejected by the open breaker.
+    @Test func openCircuitHoldsTheNextAttemptUntilItsTrialCall() async throws {
+        // a fails twice (threshold 2): the breaker opens. The third attempt is not made and not
+        // counted while the circuit is open; it waits for the cooldown, makes the half-open trial
+        // call, succeeds, and the breaker closes.
         let retry = RetryPolicy(attempts: 3, delayMs: 10, maxDelayMs: 10, jitter: .none)
         let h = Harness([TestHeaders.step("a", retry: retry)], concurrency: 1)
-        let action = ScriptedAction(endpoint: "https://api") { _ in
-            throw LifeboatError(.actionFailed, "down", retryable: true)
+        let action = ScriptedAction(endpoint: "https://api") { request in
+            if request.attempt < 3 { throw LifeboatError(.actionFailed, "down", retryable: true) }
+            return ActionResult(summary: "up again")
         }
         try await h.create()
-        _ = try await h.engine([action]).start(runID: h.runID, inputs: h.inputs)
-        let failures = try await h.kinds().compactMap { kind -> StepError? in
-            if case .stepFailed(_, _, _, let e) = kind { return e }
+        let machine = try await h.engine([action], breaker: .init(failureThreshold: 2, cooldownMs: 5_000))
+            .start(runID: h.runID, inputs: h.inputs)
+        #expect(machine.phase == .finished(.succeeded))
+        let kinds = try await h.kinds()
+        let circuit = kinds.compactMap { kind -> RunEvent.CircuitState? in
+            if case .circuitChanged("https://api", let state) = kind { return state }
             return nil
         }
-        #expect(failures.map(\.code) == [.actionFailed, .actionFailed, .circuitOpen])
-        #expect(action.runs(of: "a") == 2)
+        #expect(circuit == [.open, .halfOpen, .closed])
+        let failures = kinds.filter { if case .stepFailed = $0 { return true } else { return false } }
+        #expect(failures.count == 2)
+        #expect(action.runs(of: "a") == 3)
     }
 
     @Test func autoApproveRecordsWhoApprovedViaYes() async throws {

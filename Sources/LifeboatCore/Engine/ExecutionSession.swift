@@ -3,6 +3,8 @@ enum EngineSignal: Sendable {
     case stepDone(step: String, attempt: Int, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
     case tabletopDone(step: String, attempt: Int, durationMs: Int64, outcome: TabletopOutcome)
     case retryDue(step: String)
+    /// A step held back by an open circuit may now make the breaker's trial call.
+    case circuitTrialDue(step: String, attempt: Int)
     case approval(step: String, decision: ApprovalDecision?)
     case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
     case poll
@@ -95,6 +97,9 @@ struct ExecutionSession {
 
         case .retryDue(let id):
             try await feed(.retryDue(step: id), group: &group)
+
+        case .circuitTrialDue(let id, let attempt):
+            try await startStep(id, attempt: attempt, group: &group)
 
         case .approval(let id, let decision):
             guard machine.state(of: id) == .awaitingApproval else { return }  // decided elsewhere first
@@ -301,11 +306,13 @@ struct ExecutionSession {
             case .allow: break
             case .allowTrial: try await feed(.circuit(endpoint: endpoint, state: .halfOpen), group: &group)
             case .reject(let after):
-                endpointOfStep[id] = nil  // a fast failure is not a call: it does not feed the breaker
-                let error = LifeboatError(
-                    .circuitOpen, "step '\(id)': circuit open for \(endpoint) after repeated failures",
-                    hint: "next trial in \(DurationText.format(milliseconds: after))", retryable: true)
-                group.addTask { .stepDone(step: id, attempt: attempt, durationMs: 0, result: .failure(error)) }
+                // The attempt waits for the breaker's trial call instead of failing: a call never
+                // made must not use up the step's retries (the open circuit is already recorded).
+                endpointOfStep[id] = nil
+                group.addTask { [clock] in
+                    do { try await clock.sleep(ms: max(after, 1)) } catch { return .cancelled }
+                    return .circuitTrialDue(step: id, attempt: attempt)
+                }
                 return
             }
         }
