@@ -9,7 +9,8 @@ import SystemPackage
 
 /// A stand-in Kubernetes API server (python3) on 127.0.0.1 over HTTPS, implementing what
 /// `kubernetes.scale` and `kubectl scale` / `kubectl get` use, with the real wire format: discovery
-/// (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/apis/autoscaling/v1`), GET of apps/v1
+/// (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/apis/autoscaling/v1`), GET of a namespace
+/// (kubectl asks after a 404), GET of apps/v1
 /// Deployments and StatefulSets, and GET / PATCH (merge, strategic-merge and JSON patch) / PUT of
 /// their autoscaling/v1 `scale` subresource. Errors are `Status` objects (401, 403, 404, 409, 415, 422).
 ///
@@ -262,6 +263,8 @@ struct KubeTestServer: Sendable {
                     if d is not None:
                         return self.send_json(200, d)
                 parts = path.strip("/").split("/")
+                if self.command == "GET" and len(parts) == 4 and parts[:3] == ["api", "v1", "namespaces"]:
+                    return self.namespace(parts[3])
                 # /apis/apps/v1/namespaces/NS/KIND/NAME[/scale]
                 if len(parts) in (7, 8) and parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5] in KINDS \
                         and (len(parts) == 7 or parts[7] == "scale"):
@@ -269,6 +272,14 @@ struct KubeTestServer: Sendable {
                     sub = parts[7] if len(parts) == 8 else None
                     return self.workload(ns, kind, name, sub, body, who)
                 return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
+
+            def namespace(self, ns):
+                if not any(key[0] == ns for key in workloads):
+                    return self.send_json(*status(404, "NotFound", 'namespaces "%s" not found' % ns, {"name": ns, "kind": "namespaces"}))
+                return self.send_json(200, {"kind": "Namespace", "apiVersion": "v1",
+                    "metadata": {"name": ns, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, ns)), "resourceVersion": "1",
+                                 "creationTimestamp": "2026-01-01T00:00:00Z"},
+                    "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
 
             def workload(self, ns, kind, name, sub, body, who):
                 resource_name = kind + ".apps"
