@@ -173,7 +173,9 @@ struct KubernetesScaleActionTests {
         let certs = try await TestCertificates.make()
         defer { certs.directory.remove() }
         try await KubeTestServer.with([Self.web], certificates: certs) { server in
-            let kubeconfig = try Self.tokenKubeconfig(server, certs)
+            // A tokenFile, relative to the kubeconfig's folder (a service account token mounted as a file).
+            try server.directory.write("token", KubeTestServer.token + "\n")
+            let kubeconfig = try server.kubeconfig(caPEM: try String(contentsOfFile: certs.caCert, encoding: .utf8), user: "tokenFile: token")
             var params = Self.scaleParams(kubeconfig, replicas: 2)
             params["namespace"] = "elsewhere"
             let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(params)) }
