@@ -81,7 +81,11 @@ struct KubernetesScaleActionTests {
             #expect(result.outputs["replicas_after"] == 1)
             #expect(result.outputs["ready_replicas"] == 1)
             #expect(server.requests().contains { $0["path"] == "/apis/apps/v1/namespaces/ns/statefulsets/db/scale" && $0["method"] == "PATCH" })
-            #expect(action.endpoint(for: request(params)) == server.url)
+            #expect(action.endpoint(for: request(params, masker: masker)) == server.url)
+            let literal = await lifeboatError { _ = try await action.run(request(params)) }
+            #expect(literal?.code == .invalidInput, "a token that is not a secret would be stored with the run")
+            #expect(literal?.message.contains("parameter 'token' must come from a secret") == true)
+            #expect(literal.map { !$0.description.contains(KubeTestServer.token) } == true)
 
             // ca_data (PEM text) works the same way.
             var withData = params

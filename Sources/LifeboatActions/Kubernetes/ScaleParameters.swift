@@ -81,9 +81,15 @@ struct ScaleParameters: Sendable {
             throw request.badParameter("server", "must be the API server's URL, such as https://10.0.0.1:6443")
         }
         while server.hasSuffix("/") { server.removeLast() }
+        let token = try request.string("token")
+        if let token, request.masker.mask(token) == token {
+            // Only values read through `${secrets.x}` are masked; anything else was written in a
+            // document, which every run pins and stores.
+            throw request.badParameter("token", "must come from a secret, such as token: ${secrets.k8s_token}, so that it is never stored")
+        }
         var credentials = KubeCredentials(
             server: server, caPEM: nil, caSource: nil, insecureSkipVerify: try request.bool("insecure_skip_tls_verify") ?? false,
-            token: try request.string("token"), clientCertPEM: nil, clientKeyPEM: nil, origin: "server \(server)")
+            token: token, clientCertPEM: nil, clientKeyPEM: nil, origin: "server \(server)")
         if let data = try request.string("ca_data") {
             guard try request.string("ca_file") == nil else { throw request.badParameter("ca_data", "cannot be combined with ca_file") }
             // PEM text, or base64 of it as in a kubeconfig's certificate-authority-data.
