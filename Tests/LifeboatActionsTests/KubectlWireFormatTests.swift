@@ -12,8 +12,8 @@ import SystemPackage
 
 /// Checks `KubeTestServer` against the real client: `kubectl` (installed by scripts/install-deps)
 /// scales and reads through it, so the paths, JSON and errors the action is tested with are the ones
-/// kubectl sends and understands.
-@Suite("kubernetes.scale wire format, checked with kubectl")
+/// kubectl sends and understands. Serialized, like the action's suite, to keep the load low.
+@Suite("kubernetes.scale wire format, checked with kubectl", .serialized)
 struct KubectlWireFormatTests {
     struct KubectlResult {
         var status: Int32

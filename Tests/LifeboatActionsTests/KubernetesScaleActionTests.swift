@@ -4,8 +4,9 @@ import LifeboatCore
 import Testing
 
 /// `kubernetes.scale` against `KubeTestServer`: real HTTPS with a test CA, bearer tokens and client
-/// certificates, and a simulated rollout.
-@Suite("kubernetes.scale action")
+/// certificates, and a simulated rollout. Serialized: each test starts openssl and a server, and
+/// running them all at once would load the machine for the timing-sensitive suites beside them.
+@Suite("kubernetes.scale action", .serialized)
 struct KubernetesScaleActionTests {
     static let web = KubeTestServer.Workload(name: "web", replicas: 1)
 
