@@ -52,7 +52,7 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // Real actions: command, http.check, wait, approval, postgres.query.
+        // Real actions: command, http.check, wait, approval, postgres.*, kubernetes.scale.
         .target(
             name: "LifeboatActions",
             dependencies: [
@@ -65,6 +65,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),
