@@ -175,7 +175,7 @@ struct CommandActionTests {
             await group.waitForAll()
             return ContinuousClock.now - cancelledAt
         }
-        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(5), "took \(stoppedAfter)")
+        #expect(stoppedAfter >= .milliseconds(900) && stoppedAfter < .seconds(15), "took \(stoppedAfter)")  // grace 1 s; loose for busy CI
     }
 
     @Test func outputTailIsBoundedInBytes() async throws {

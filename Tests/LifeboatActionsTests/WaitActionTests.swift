@@ -25,11 +25,11 @@ struct WaitActionTests {
                 try await wait.run(
                     request([
                         "until": ["action": "command", "with": ["argv": ["test", "-f", .string(flag)]]],
-                        "interval": "50ms", "timeout": "5s",
+                        "interval": "50ms", "timeout": "30s",
                     ]))
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .milliseconds(1_000))  // several checks fail first, even on a loaded machine
                 _ = FileManager.default.createFile(atPath: flag, contents: Data())
                 return nil
             }
