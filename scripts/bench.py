@@ -8,7 +8,15 @@ measured in the same run on the same machine:
   2. cold start of `lifeboat validate` on the example plan (median of 30). Goal: <= 30 ms. The
      cost of spawning `true` is printed beside it as the floor.
   3. validation of a generated 2,000-step runbook (median of 10). Goal: <= 100 ms.
+  4. DAG fan-out: 50 `command` steps of 100 ms (`sleep 0.1`) in 5 parallel branches of 10; the
+     run's wall time (from the store: first executor start to the last event) against its critical
+     path (the longest chain of recorded step durations). Goal: <= 1.05x.
+  5. the sandbox region-failure drill (`lifeboat run plans/sandbox.yaml -s region-failure --drill
+     --yes`) against bench/failover-by-hand.sh doing the same steps with psql, dig, nsupdate and curl,
+     each on a fresh sandbox, interleaved (median of --drill-rounds, default 3). Goal: Lifeboat no
+     slower (<= 1.0x). Skipped with --no-sandbox.
 """
+import json
 import os
 import sqlite3
 import statistics
@@ -20,6 +28,8 @@ import time
 binary = os.path.abspath(sys.argv[1])
 steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 500
 rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
+drill_rounds = int(sys.argv[sys.argv.index("--drill-rounds") + 1]) if "--drill-rounds" in sys.argv else 3
+with_sandbox = "--no-sandbox" not in sys.argv
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 work = tempfile.mkdtemp(prefix="lifeboat-bench-")
 
@@ -101,6 +111,53 @@ big = f"{work}/big/runbook.yaml"
 write(big, chain_runbook(2000, ["action: command", "with: {argv: [echo, \"${run.id}\"]}", "expect: 1s", "timeout: 10s"]))
 big_validate = statistics.median(timed([binary, "validate", big]) for _ in range(10))
 
+# 4. DAG fan-out ------------------------------------------------------------------------------
+def fanout_runbook(branches, per_branch):
+    out = ["runbook: fanout", "steps:"]
+    for b in range(branches):
+        for i in range(per_branch):
+            out.append(f"  - id: b{b}-s{i}")
+            out += ["    action: command", "    with: {argv: [sleep, \"0.1\"]}"]
+            if i:
+                out.append(f"    needs: [b{b}-s{i-1}]")
+    return "\n".join(out) + "\n"
+
+
+write(f"{work}/fanout/plans/p.yaml", "plan: bench-fanout\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+write(f"{work}/fanout/runbooks/r.yaml", fanout_runbook(5, 10))
+fanout = []
+for round_ in range(rounds):
+    fenv = dict(env, LIFEBOAT_DB=f"{work}/fanout-{round_}.db")
+    subprocess.run([binary, "run", f"{work}/fanout/plans/p.yaml", "-s", "s", "--concurrency", "5"], env=fenv,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = json.loads(subprocess.run([binary, "history", "--json", "--limit", "1"], env=fenv, check=True,
+                                        capture_output=True, text=True).stdout)
+    m = history[0]["measurement"]
+    fanout.append((m["elapsedMs"], m["criticalPathMs"]))
+fan_elapsed = statistics.median(e for e, _ in fanout)
+fan_critical = statistics.median(c for _, c in fanout)
+fan_ratio = statistics.median(e / c for e, c in fanout)
+
+
+# 5. sandbox drill against the same failover by hand -----------------------------------------
+def sandbox_up():
+    subprocess.run([f"{repo}/scripts/sandbox", "up"], check=True, stdout=subprocess.DEVNULL)
+
+
+drill = {"lifeboat": [], "by hand": []}
+if with_sandbox:
+    try:
+        for round_ in range(drill_rounds):
+            sandbox_up()
+            time.sleep(1)  # the sample service writes a few rows first, as in scripts/demo
+            denv = dict(env, LIFEBOAT_DB=f"{work}/drill-{round_}.db")
+            drill["lifeboat"].append(timed([binary, "run", f"{repo}/plans/sandbox.yaml", "-s", "region-failure", "--drill", "--yes"], env=denv))
+            sandbox_up()
+            time.sleep(1)
+            drill["by hand"].append(timed([f"{repo}/bench/failover-by-hand.sh"]))
+    finally:
+        subprocess.run([f"{repo}/scripts/sandbox", "down"], stdout=subprocess.DEVNULL)
+
 ms = lambda s: f"{s * 1000:.2f} ms"
 rows = [
     ("per-step: lifeboat run, %d no-op steps (median of %d)" % (steps, rounds), ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
@@ -114,7 +171,16 @@ rows = [
     ("cold start: validate example plan (median/30)", ms(cold), "goal <= 30 ms"),
     ("spawn floor: `true` (median/30)", ms(spawn_floor), f"cold start = {cold / spawn_floor:.1f}x floor"),
     ("validate 2,000-step runbook (median/10)", ms(big_validate), "goal <= 100 ms; %.1fx cold start" % (big_validate / cold)),
+    ("fan-out: 50 x 100 ms in 5 branches, run wall (median/%d)" % rounds, ms(fan_elapsed / 1000), "critical path " + ms(fan_critical / 1000)),
+    ("fan-out ratio wall / critical path (goal <= 1.05)", f"{fan_ratio:.3f}x", "ideal critical path 1000 ms"),
 ]
+if drill["lifeboat"]:
+    lb, hand = statistics.median(drill["lifeboat"]), statistics.median(drill["by hand"])
+    rows += [
+        ("sandbox drill: lifeboat run (median/%d)" % drill_rounds, ms(lb), "whole process, approval --yes"),
+        ("sandbox drill: by hand, psql/dig/nsupdate/curl", ms(hand), "bench/failover-by-hand.sh"),
+        ("sandbox drill ratio lifeboat / by hand (goal <= 1.0)", f"{lb / hand:.2f}x", ""),
+    ]
 width = max(len(r[0]) for r in rows)
 print(f"{'benchmark':<{width}}  {'figure':>12}  note")
 for name, figure, note in rows:
