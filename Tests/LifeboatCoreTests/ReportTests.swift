@@ -130,7 +130,8 @@ struct ReportTests {
         #expect(md.contains("| **MISSED** |"))
         #expect(md.contains("| RPO | 1m00s | — | not measured |"))
         #expect(md.contains("Flip \\<script\\>alert('x')\\</script\\> & \"quote\" \\| pipe"))
-        #expect(!md.contains("<script"))
+        // No raw HTML: every < is backslash-escaped (CommonMark then shows it as text).
+        #expect(!md.replacingOccurrences(of: "\\<", with: "").contains("<"))
         #expect(md.contains("| approve | approved | alice | terminal |"))
         #expect(md.contains("| 6 | flaky: Step flaky | succeeded | 3 |"))
         #expect(md.contains("| **failed** |"))

@@ -66,9 +66,10 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var action: String
         public var status: StepStatus
         public var attempts: Int
+        /// Start of the first attempt (for an approval, when it was requested).
         public var startedAtMs: Int64?
         public var endedAtMs: Int64?
-        /// Duration of the last attempt.
+        /// Duration of the last attempt (for an approval, the wait).
         public var durationMs: Int64?
         /// Sum of all attempts' durations.
         public var totalAttemptMs: Int64
@@ -125,7 +126,7 @@ public struct RunReport: Sendable, Hashable, Codable {
         let rows = steps.sorted { $0.position < $1.position }.map { s in
             Step(
                 position: s.position, id: s.stepID, title: s.title, action: s.action, status: s.status,
-                attempts: s.attempts, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs, durationMs: s.durationMs,
+                attempts: s.attempts, startedAtMs: s.startedAtMs ?? requested[s.stepID], endedAtMs: s.endedAtMs, durationMs: s.durationMs,
                 totalAttemptMs: attemptTotal[s.stepID] ?? s.durationMs ?? 0, summary: s.summary, error: s.error,
                 lane: lanes[s.stepID])
         }

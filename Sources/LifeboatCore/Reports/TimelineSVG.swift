@@ -16,12 +16,20 @@ enum TimelineSVG {
         func x(_ ms: Int64) -> Double { left + Double(ms) / span * plotWidth }
         let position = Dictionary(report.steps.map { ($0.id, $0.position) }, uniquingKeysWith: { a, _ in a })
 
-        // Lay lanes out again with room for each bar's label, so labels never overlap the next bar.
+        // A step's label goes inside its first bar when it fits, else after the step's last bar; lay
+        // the lanes out again with room for outside labels, so a label never overlaps the next bar.
         let msPerPx = span / plotWidth
+        var firstBar: [String: ReportTimeline.Segment] = [:]
+        for s in t.segments where s.kind != .backoff {
+            if let seen = firstBar[s.step], seen.startMs <= s.startMs { continue }
+            firstBar[s.step] = s
+        }
+        func labelInside(_ step: String) -> Bool {
+            guard let bar = firstBar[step] else { return false }
+            return Double(bar.durationMs) / msPerPx >= labelWidth(step) + 10
+        }
         let (lane, laneCount) = ReportTimeline.partition(t.spans(position: position)) { s in
-            let barPx = Double(s.endMs - s.startMs) / msPerPx
-            let labelPx = labelWidth(s.step)
-            return barPx >= labelPx + 10 ? 0 : Int64((barPx + labelPx + 14) * msPerPx)
+            labelInside(s.step) ? 0 : Int64((Double(s.endMs - s.startMs) / msPerPx + labelWidth(s.step) + 14) * msPerPx)
         }
         let lanes = max(laneCount, 1)
         let plotBottom = top + Double(lanes) * laneHeight
@@ -85,8 +93,9 @@ enum TimelineSVG {
                 labelled.insert(s.step)
                 let spanEnd = t.segments.filter { $0.step == s.step }.map(\.endMs).max() ?? s.endMs
                 let lw = labelWidth(s.step)
-                if w >= lw + 10 && s.kind == .attempt {
-                    labels += "<text x=\"\(f(x0 + 6))\" y=\"\(f(y + barHeight / 2 + 4))\" fill=\"#fff\" font-weight=\"600\">\(h(s.step))</text>\n"
+                if labelInside(s.step) {
+                    let color = s.kind == .approval ? "#5a3b00" : "#fff"
+                    labels += "<text x=\"\(f(x0 + 6))\" y=\"\(f(y + barHeight / 2 + 4))\" fill=\"\(color)\" font-weight=\"600\">\(h(s.step))</text>\n"
                 } else {
                     let ex = x(spanEnd) + 5
                     let anchorEnd = ex + lw > width - 4

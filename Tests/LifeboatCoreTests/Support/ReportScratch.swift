@@ -1,10 +1,15 @@
 import Foundation
 
 /// A temp folder for report files, and a way to run the real tools (xmllint, python3, chromium) on them.
+/// The folder is removed when the test process exits (set LIFEBOAT_KEEP_REPORTS=1 to keep it and
+/// look at the rendered PNG).
 enum ReportScratch {
     static let directory: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-report-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["LIFEBOAT_KEEP_REPORTS"] == nil {
+            atexit { try? FileManager.default.removeItem(atPath: ReportScratch.directory) }
+        }
         return path
     }()
 
