@@ -43,8 +43,15 @@ public enum HTMLReport {
                 + (o.verdict == .notMeasured ? "" : " · \(h(o.achieved)) / \(h(o.objective))") + "</span>"
         }
         if r.mode != .execute { badges += "<span class=\"badge mode\">\(h(r.mode.rawValue))</span>" }
+        let glance: [(String, String)] = [
+            ("Mode", r.mode.rawValue),
+            ("Ended", r.endedAtMs.map(ReportText.readableTime) ?? "not ended"),
+            ("Elapsed", ReportText.duration(report.measurement.elapsedMs)),
+        ]
+        let aside = glance.map { "<div><span>\($0.0)</span>\(h($0.1))</div>" }.joined()
         return """
             <header>
+              <aside class="glance">\(aside)</aside>
               <div class="eyebrow">Lifeboat · disaster-recovery run report</div>
               <h1>\(h(r.planID)) <span class="sep">/</span> \(h(r.scenario))</h1>
               <div class="sub">Run <code>\(h(r.runID))</code> · runbook \(h(r.runbookID)) · started by \(h(r.startedBy))\
@@ -74,7 +81,7 @@ public enum HTMLReport {
             <div class="card">
               <div class="label">Human wait in RTO window</div>
               <div class="figure">\(h(ms(m.rto.humanWaitMs)))</div>
-              <div class="note">\(report.approvals.count) approval decision(s)\(report.run.approvedByFlag ? "; approvals given by --yes" : "")</div>
+              <div class="note">\(report.approvals.count) approval decision(s)\(report.run.approvedByFlag ? "; approvals given by <code class=\"nowrap\">--yes</code>" : "")</div>
             </div>
             <div class="card">
               <div class="label">Elapsed · critical path</div>

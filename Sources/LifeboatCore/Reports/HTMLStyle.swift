@@ -9,6 +9,9 @@ enum HTMLStyle {
         "Liberation Sans","DejaVu Sans",Arial,sans-serif}
         code,.mono{font-family:"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:12.5px}
         header{background:linear-gradient(120deg,#0f2140 0%,#1d4477 100%);color:#fff;padding:28px 40px 24px}
+        header .glance{float:right;text-align:right;font-size:12.5px;line-height:1.35;margin-left:24px}
+        header .glance div{margin-bottom:8px}
+        header .glance span{display:block;text-transform:uppercase;letter-spacing:.1em;font-size:10.5px;opacity:.6;font-weight:600}
         header .eyebrow{text-transform:uppercase;letter-spacing:.12em;font-size:11px;opacity:.7;font-weight:600}
         header h1{margin:6px 0 4px;font-size:26px;font-weight:650;letter-spacing:-.01em}
         header h1 .sep{opacity:.45;font-weight:400}
@@ -40,6 +43,7 @@ enum HTMLStyle {
         td.num,th.num{text-align:right;white-space:nowrap}
         td.mono{white-space:nowrap}
         .sid{font-weight:600}
+        .nowrap,.pill.mode{white-space:nowrap}
         .result{max-width:420px;overflow-wrap:anywhere}
         .err{color:var(--bad)}
         table.facts th{width:200px;color:var(--muted);font-weight:600;font-size:12.5px}

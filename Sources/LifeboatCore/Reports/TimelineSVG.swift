@@ -70,6 +70,9 @@ enum TimelineSVG {
             + "time since start (UTC \(h(ReportText.readableTime(t.originMs))))</text>\n"
 
         // Segments, then labels on top.
+        var spanEnds: [String: Int64] = [:]
+        for s in t.segments { spanEnds[s.step] = max(spanEnds[s.step] ?? s.endMs, s.endMs) }
+        let titles = Dictionary(report.steps.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         var labelled = Set<String>()
         var labels = ""
         for s in t.segments {
@@ -79,7 +82,7 @@ enum TimelineSVG {
             let w = max(x(s.endMs) - x0, 2)
             let attrs = "data-step=\"\(h(s.step))\" data-kind=\"\(s.kind.rawValue)\" data-outcome=\"\(s.outcome.rawValue)\" "
                 + "data-lane=\"\(l)\"" + (s.attempt.map { " data-attempt=\"\($0)\"" } ?? "")
-            let tip = "<title>\(h(tooltip(s, report)))</title>"
+            let tip = "<title>\(h(tooltip(s, title: titles[s.step] ?? s.step)))</title>"
             switch s.kind {
             case .backoff:
                 let cy = y + barHeight / 2
@@ -91,7 +94,7 @@ enum TimelineSVG {
             }
             if s.kind != .backoff, !labelled.contains(s.step) {
                 labelled.insert(s.step)
-                let spanEnd = t.segments.filter { $0.step == s.step }.map(\.endMs).max() ?? s.endMs
+                let spanEnd = spanEnds[s.step] ?? s.endMs
                 let lw = labelWidth(s.step)
                 if labelInside(s.step) {
                     let color = s.kind == .approval ? "#5a3b00" : "#fff"
@@ -156,8 +159,7 @@ enum TimelineSVG {
         }
     }
 
-    private static func tooltip(_ s: ReportTimeline.Segment, _ report: RunReport) -> String {
-        let title = report.steps.first { $0.id == s.step }?.title ?? s.step
+    private static func tooltip(_ s: ReportTimeline.Segment, title: String) -> String {
         let d = ReportText.duration(s.durationMs)
         switch s.kind {
         case .attempt: return "\(s.step) — \(title): attempt \(s.attempt ?? 1) \(s.outcome.rawValue) in \(d)"
