@@ -79,8 +79,17 @@ enum ReportFixtures {
         return try await record(header, actions: [action, ScriptedAction(name: "approval")], autoApprove: true)
     }
 
+    /// An approval nobody can give here (no terminal, no wait): the run pauses awaiting it.
+    static func runPausedAtAnApproval() async throws -> Recorded {
+        let header = TestHeaders.header(
+            [TestHeaders.step("warm"), TestHeaders.step("declare<warm", action: "approval"), TestHeaders.step("go<declare")],
+            objectives: Objectives(rtoMs: 600_000))
+        return try await record(header, actions: [ScriptedAction(), ScriptedAction(name: "approval")], waitForApprovals: false)
+    }
+
     static func record(
-        _ header: RunHeader, actions: [any ActionHandler], approvals: (any ApprovalSource)? = nil, autoApprove: Bool = false
+        _ header: RunHeader, actions: [any ActionHandler], approvals: (any ApprovalSource)? = nil, autoApprove: Bool = false,
+        waitForApprovals: Bool = true
     ) async throws -> Recorded {
         let store = InMemoryStore(hashText: { "sha-of-" + String($0.count) })
         let clock = ScaledClock(scale: 100)
@@ -94,7 +103,7 @@ enum ReportFixtures {
             store: store, actions: ActionRegistry(actions), clock: clock,
             configuration: EngineConfiguration(
                 pid: 42, host: "test", operatorName: "olivia", session: "s1", autoApprove: autoApprove,
-                waitForApprovals: true, controlPollMs: 1_000),
+                waitForApprovals: waitForApprovals, controlPollMs: 1_000),
             approvals: approvals, random: { 0.5 })
         let inputs = RunInputs(
             steps: TestHeaders.runbookSteps(header), render: RenderContext(run: ["id": .string(runID)]),

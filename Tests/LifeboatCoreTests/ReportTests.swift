@@ -215,6 +215,26 @@ struct ReportTests {
         #expect(lanes.count == 2)
     }
 
+    @Test func pausedRunShowsTheOpenApprovalWaitAndUnfinishedSteps() async throws {
+        let report = try await ReportFixtures.runPausedAtAnApproval().report()
+        #expect(report.run.status == .paused)
+        #expect(report.run.outcome == "paused (awaiting-approval)")
+        #expect(report.run.endedAtMs == nil)
+        #expect(report.approvals.isEmpty)
+        let wait = try #require(report.timeline.segments.first { $0.step == "declare" })
+        #expect(wait.kind == .approval && wait.outcome == .open)
+        #expect(report.measurement.rto.verdict == .notMeasured)
+        let xml = JUnitReport.render(report)
+        #expect(xml.contains("<skipped message=\"not finished: awaiting-approval\"/>"))
+        #expect(xml.contains("<skipped message=\"not finished: pending\"/>"))
+        #expect(xml.contains("failures=\"0\""))
+        let html = HTMLReport.render(report)
+        #expect(html.contains("<span class=\"badge warn\">paused (awaiting-approval)</span>"))
+        #expect(html.contains("data-step=\"declare\" data-kind=\"approval\" data-outcome=\"open\""))
+        #expect(!html.contains("class=\"rto-achieved\""))
+        #expect(MarkdownReport.render(report).contains("| Ended | not ended |"))
+    }
+
     @Test func renderedInHeadlessChromiumTheReportIsARealNonBlankImage() async throws {
         let report = try await ReportFixtures.failedRunWithRetriesApprovalAndParallelBranches().report()
         let html = try ReportScratch.write(HTMLReport.render(report), name: "report.html")
