@@ -65,6 +65,7 @@ enum HTMLStyle {
         .sw-target{width:0;height:14px;border-left:2px dashed #c8382e;border-radius:0}
         .sw-achieved{width:0;height:14px;border-left:2px solid #13294b;border-radius:0}
         footer{max-width:1180px;margin:0 auto;padding:4px 32px 28px;color:var(--muted);font-size:12px}
+        @media (max-width:900px){.cards{grid-template-columns:repeat(2,1fr)}header .glance{display:none}main{padding:18px 16px 4px}}
         @media print{body{background:#fff}.panel,.card{break-inside:avoid}}
         """
 }
