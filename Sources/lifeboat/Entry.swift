@@ -13,7 +13,7 @@ struct Lifeboat: AsyncParsableCommand {
               lifeboat plan plans/payment-platform.yaml -s region-failure
               lifeboat run plans/payment-platform.yaml -s region-failure --drill
               lifeboat resume RUN            # after Ctrl-C, a crash or a reboot
-              lifeboat history · lifeboat show RUN
+              lifeboat history · lifeboat show RUN · lifeboat report RUN -o run.html
 
             Exit codes:
               0   success
@@ -29,7 +29,7 @@ struct Lifeboat: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
             ApproveCommand.self, AbortCommand.self, ResolveCommand.self, RollbackCommand.self,
-            HistoryCommand.self, ShowCommand.self, AuditCommand.self, SchemaCommand.self,
+            HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
         ])
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.

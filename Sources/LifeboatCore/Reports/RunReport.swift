@@ -1,0 +1,150 @@
+/// Everything a report about one run says, computed from the store's rows and the run's event log;
+/// the renderers (HTML, Markdown, JSON, JUnit) only lay it out.
+public struct RunReport: Sendable, Hashable, Codable {
+    public var run: Facts
+    /// The pinned plan and runbook: the plan version is `run.documentsHash` over these.
+    public var documents: [Document]
+    public var approvals: [Approval]
+    public var measurement: RunMeasurement
+    public var steps: [Step]
+    public var timeline: ReportTimeline
+
+    /// The run's identity and how it went.
+    public struct Facts: Sendable, Hashable, Codable {
+        public var runID: String
+        public var planID: String
+        public var scenario: String
+        public var runbookID: String
+        public var mode: RunMode
+        public var status: RunStatus
+        public var pauseReason: RunEvent.PauseReason?
+        /// One phrase: `succeeded`, `failed at promote-db`, `paused (awaiting-approval)`.
+        public var outcome: String
+        public var startedBy: String
+        public var createdAtMs: Int64
+        /// First executor start; nil if the run never started.
+        public var startedAtMs: Int64?
+        public var endedAtMs: Int64?
+        /// Hex SHA-256 of the pinned plan and runbook text.
+        public var documentsHash: String
+        public var concurrency: Int
+        /// The run was started with `--yes`: approvals were given by the flag.
+        public var approvedByFlag: Bool
+        /// Parameters after merging, as text (secrets are never parameters).
+        public var params: [String: String]
+        public var abortedBy: String?
+        public var abortReason: String?
+    }
+
+    public struct Document: Sendable, Hashable, Codable {
+        public var kind: String
+        public var path: String
+        public var sha256: String
+    }
+
+    /// One decision on an approval step.
+    public struct Approval: Sendable, Hashable, Codable {
+        public var step: String
+        public var title: String
+        public var approved: Bool
+        public var by: String
+        /// `terminal`, `--yes`, `lifeboat approve`, `lifeboat approve --deny`.
+        public var via: String
+        /// True when `--yes` gave it, not a person at the time.
+        public var byFlag: Bool
+        public var requestedAtMs: Int64?
+        public var decidedAtMs: Int64
+        /// How long the step waited for the decision (as recorded; nil for denials).
+        public var waitMs: Int64?
+        public var reason: String?
+    }
+
+    public struct Step: Sendable, Hashable, Codable {
+        public var position: Int
+        public var id: String
+        public var title: String
+        public var action: String
+        public var status: StepStatus
+        public var attempts: Int
+        /// Start of the first attempt (for an approval, when it was requested).
+        public var startedAtMs: Int64?
+        public var endedAtMs: Int64?
+        /// Duration of the last attempt (for an approval, the wait).
+        public var durationMs: Int64?
+        /// Sum of all attempts' durations.
+        public var totalAttemptMs: Int64
+        public var summary: String?
+        public var error: String?
+        /// Lane on the timeline; nil if the step never started.
+        public var lane: Int?
+    }
+
+    /// Builds the report. Throws when `events` does not start with `runCreated` (a damaged store).
+    public static func build(
+        run: RunRecord, steps: [StepRecord], events: [RunEvent], documents: [PinnedDocument]
+    ) throws -> RunReport {
+        guard case .runCreated(let header)? = events.first?.kind, let measurement = RunMeasurement.compute(events) else {
+            throw LifeboatError(
+                .storeFailure, "run \(run.id) has no runCreated event", hint: "check the store with `lifeboat audit verify`")
+        }
+        let timeline = ReportTimeline.build(events, measurement: measurement)
+        let titles = Dictionary(header.steps.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+        let lanes = Dictionary(timeline.segments.map { ($0.step, $0.lane) }, uniquingKeysWith: { a, _ in a })
+        var attemptTotal: [String: Int64] = [:]
+        var requested: [String: Int64] = [:]
+        var approvals: [Approval] = []
+        var abort: (by: String, reason: String)?
+        for event in events {
+            switch event.kind {
+            case .stepSucceeded(let s, _, let d, _), .stepFailed(let s, _, let d, _):
+                attemptTotal[s, default: 0] += d
+            case .approvalRequested(let s, _):
+                if requested[s] == nil { requested[s] = event.atMs }
+            case .approvalGranted(let s, let by, let via, let wait):
+                approvals.append(Approval(
+                    step: s, title: titles[s] ?? s, approved: true, by: by, via: via, byFlag: via == "--yes",
+                    requestedAtMs: requested[s], decidedAtMs: event.atMs, waitMs: wait, reason: nil))
+            case .approvalDenied(let s, let by, let via, let reason):
+                approvals.append(Approval(
+                    step: s, title: titles[s] ?? s, approved: false, by: by, via: via, byFlag: via == "--yes",
+                    requestedAtMs: requested[s], decidedAtMs: event.atMs,
+                    waitMs: requested[s].map { event.atMs - $0 }, reason: reason))
+            case .abortRequested(let by, let reason):
+                abort = (by, reason)
+            default:
+                break
+            }
+        }
+        let started = events.first { if case .executorStarted = $0.kind { return true } else { return false } }?.atMs
+        let facts = Facts(
+            runID: run.id, planID: run.planID, scenario: run.scenario, runbookID: run.runbookID, mode: run.mode,
+            status: run.status, pauseReason: run.pauseReason,
+            outcome: outcome(run, steps: steps), startedBy: run.startedBy,
+            createdAtMs: run.createdAtMs, startedAtMs: started, endedAtMs: run.endedAtMs, documentsHash: run.documentsHash,
+            concurrency: header.concurrency, approvedByFlag: header.approvedByFlag,
+            params: header.params.mapValues(\.renderedText), abortedBy: abort?.by, abortReason: abort?.reason)
+        let rows = steps.sorted { $0.position < $1.position }.map { s in
+            Step(
+                position: s.position, id: s.stepID, title: s.title, action: s.action, status: s.status,
+                attempts: s.attempts, startedAtMs: s.startedAtMs ?? requested[s.stepID], endedAtMs: s.endedAtMs, durationMs: s.durationMs,
+                totalAttemptMs: attemptTotal[s.stepID] ?? s.durationMs ?? 0, summary: s.summary, error: s.error,
+                lane: lanes[s.stepID])
+        }
+        return RunReport(
+            run: facts,
+            documents: documents.map { Document(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
+            approvals: approvals, measurement: measurement, steps: rows, timeline: timeline)
+    }
+
+    private static func outcome(_ run: RunRecord, steps: [StepRecord]) -> String {
+        switch run.status {
+        case .failed:
+            let failed = steps.filter { $0.status == .failed || $0.status == .unknown }.map(\.stepID)
+            return failed.isEmpty ? "failed" : "failed at " + failed.joined(separator: ", ")
+        case .paused:
+            return "paused" + (run.pauseReason.map { " (\($0.rawValue))" } ?? "")
+        default:
+            return run.status.rawValue
+        }
+    }
+}
