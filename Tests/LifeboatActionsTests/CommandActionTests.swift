@@ -145,7 +145,7 @@ struct CommandActionTests {
             return result
         }
         #expect(error?.code == .cancelled)
-        #expect(stoppedAfter < .seconds(5), "took \(stoppedAfter) to stop")  // vs a 100 s sleep; loose for busy CI
+        #expect(stoppedAfter < .seconds(20), "took \(stoppedAfter) to stop")  // vs a 100 s sleep; loose for busy CI
         let pidText = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let grandchild = try #require(pid_t(pidText))
         #expect(await eventually(seconds: 2) { !isAlive(grandchild) }, "grandchild \(grandchild) survived")
@@ -162,7 +162,7 @@ struct CommandActionTests {
             await group.waitForAll()
             return ContinuousClock.now - cancelledAt
         }
-        #expect(stoppedAfter < .seconds(8), "took \(stoppedAfter)")  // vs a 100 s sleep; loose for busy CI
+        #expect(stoppedAfter < .seconds(20), "took \(stoppedAfter)")  // vs a 100 s sleep; loose for busy CI
     }
 
     @Test func aLeaderThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {

@@ -103,7 +103,7 @@ struct WaitActionTests {
                 return (e, ContinuousClock.now - cancelledAt)
             }
             #expect(error?.code == .cancelled)
-            #expect(elapsed < .seconds(5))  // vs a 1 min wait or a 10 s interval
+            #expect(elapsed < .seconds(9))  // vs a 1 min wait or a 10 s interval; loose for a loaded CI
         }
     }
 }

@@ -122,7 +122,7 @@ struct RunEngineTests {
         try await h.create()
         let started = ContinuousClock.now
         let machine = try await h.engine([action]).start(runID: h.runID, inputs: h.inputs)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15))  // vs a 30 s sleep; loose for a loaded CI
         #expect(machine.phase == .finished(.failed))
         #expect(cancelled.withLock { $0 })
         let failure = try await h.kinds().compactMap { kind -> StepError? in
