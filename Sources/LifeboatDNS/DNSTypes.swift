@@ -13,12 +13,13 @@ public struct RRType: RawRepresentable, Sendable, Hashable, CustomStringConverti
     public static let aaaa = RRType(rawValue: 28)
     public static let srv = RRType(rawValue: 33)
     public static let opt = RRType(rawValue: 41)
+    public static let rrsig = RRType(rawValue: 46)
     public static let tsig = RRType(rawValue: 250)
     public static let any = RRType(rawValue: 255)
 
     static let mnemonics: [(String, RRType)] = [
         ("A", .a), ("NS", .ns), ("CNAME", .cname), ("SOA", .soa), ("PTR", .ptr), ("MX", .mx), ("TXT", .txt),
-        ("AAAA", .aaaa), ("SRV", .srv), ("OPT", .opt), ("TSIG", .tsig), ("ANY", .any),
+        ("AAAA", .aaaa), ("SRV", .srv), ("OPT", .opt), ("RRSIG", .rrsig), ("TSIG", .tsig), ("ANY", .any),
     ]
 
     /// `A`, `aaaa`, `TYPE65` (RFC 3597).
