@@ -106,6 +106,8 @@ public struct DNSHeader: Sendable, Hashable {
     public var recursionAvailable: Bool
     /// The header's 4-bit RCODE.
     public var rcode: UInt8
+    /// The Z, AD and CD bits (0x0070), kept as they came (dig sets AD in queries).
+    public var zFlags: UInt16 = 0
 
     public init(
         id: UInt16, isResponse: Bool = false, opcode: DNSOpcode = .query, authoritative: Bool = false,
@@ -129,6 +131,7 @@ public struct DNSHeader: Sendable, Hashable {
         if truncated { f |= 0x0200 }
         if recursionDesired { f |= 0x0100 }
         if recursionAvailable { f |= 0x0080 }
+        f |= zFlags & 0x0070
         f |= UInt16(rcode & 0x0F)
         return f
     }
@@ -142,5 +145,6 @@ public struct DNSHeader: Sendable, Hashable {
         recursionDesired = f & 0x0100 != 0
         recursionAvailable = f & 0x0080 != 0
         rcode = UInt8(f & 0x0F)
+        zFlags = f & 0x0070
     }
 }

@@ -63,12 +63,18 @@ public enum TSIG {
     /// the response's MAC covers).
     public static func sign(_ message: DNSMessage, key: TSIGKey, timeSigned: UInt64, fudge: UInt16 = defaultFudge) -> (bytes: [UInt8], mac: [UInt8]) {
         var bytes = message.encode()
-        let mac = key.algorithm.mac(
-            bytes + variables(keyName: key.name, algorithm: key.algorithm.dnsName, timeSigned: timeSigned, fudge: fudge, error: 0, other: []),
-            secret: key.secret)
+        let mac = requestMAC(unsigned: bytes, key: key, timeSigned: timeSigned, fudge: fudge)
         let data = TSIGData(algorithm: key.algorithm.dnsName, timeSigned: timeSigned, fudge: fudge, mac: mac, originalID: message.header.id, error: 0, otherData: [])
         append(ResourceRecord(name: key.name, type: .tsig, rrClass: .any, ttl: 0, rdata: .tsig(data)), to: &bytes)
         return (bytes, mac)
+    }
+
+    /// The MAC of a request whose wire form (without its TSIG record) is `unsigned`: HMAC over the
+    /// message and the TSIG variables (RFC 8945 §4.3.3).
+    public static func requestMAC(unsigned: [UInt8], key: TSIGKey, timeSigned: UInt64, fudge: UInt16 = defaultFudge) -> [UInt8] {
+        key.algorithm.mac(
+            unsigned + variables(keyName: key.name, algorithm: key.algorithm.dnsName, timeSigned: timeSigned, fudge: fudge, error: 0, other: []),
+            secret: key.secret)
     }
 
     /// Checks the TSIG of a response to a request whose MAC was `requestMAC` (RFC 8945 §5.3).
