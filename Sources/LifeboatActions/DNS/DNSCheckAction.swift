@@ -65,7 +65,7 @@ public struct DNSCheckAction: ActionHandler {
         }
         return ActionResult(
             outputs: [
-                "answer": .list(records.map { .string($0.presentation) }),
+                "answer": .list(DNSUpdateAction.texts(records).map { .string($0) }),
                 "rcode": .string(answer.rcode.description),
                 "latency_ms": .int(Int(latencyMs)),
                 "over_tcp": .bool(overTCP),

@@ -99,8 +99,8 @@ public struct DNSUpdateAction: ActionHandler {
         }
         let serialAfter = try await serial(client, p, request)
         let outputs: [String: Value] = [
-            "before": .list(before.map { .string($0.presentation) }),
-            "after": .list(after.map { .string($0.presentation) }),
+            "before": .list(Self.texts(before).map { .string($0) }),
+            "after": .list(Self.texts(after).map { .string($0) }),
             "serial_before": serialBefore.map { .int(Int($0)) } ?? .null,
             "serial_after": serialAfter.map { .int(Int($0)) } ?? .null,
             "signed": .bool(p.key != nil),
@@ -123,7 +123,7 @@ public struct DNSUpdateAction: ActionHandler {
             let outputs: [String: Value] = [
                 // What was there before the update was lost with the crash.
                 "before": .null,
-                "after": .list(current.map { .string($0.presentation) }),
+                "after": .list(Self.texts(current).map { .string($0) }),
                 "serial_before": .null,
                 "serial_after": serialNow.map { .int(Int($0)) } ?? .null,
                 "signed": .bool(p.key != nil),
@@ -163,7 +163,10 @@ public struct DNSUpdateAction: ActionHandler {
         DNSFailure.Context(stepID: request.stepID, server: p.server, what: what, perTry: p.perTry, tries: p.tries)
     }
 
+    /// Presentation forms, sorted, so outputs and messages do not depend on the server's order.
+    static func texts(_ records: [RData]) -> [String] { records.map(\.presentation).sorted() }
+
     static func list(_ records: [RData]) -> String {
-        records.isEmpty ? "(none)" : "[" + records.map(\.presentation).joined(separator: ", ") + "]"
+        records.isEmpty ? "(none)" : "[" + texts(records).joined(separator: ", ") + "]"
     }
 }
