@@ -29,8 +29,8 @@ struct DNSUpdateParameters: Sendable {
     var algorithm: TSIGAlgorithm
     var confirmTimeout: Duration
 
-    /// Preflight asks once, with a shorter bound: it must not hold a run up.
-    var transportForPreflight: DNSTransport { DNSTransport(server: server, timeout: min(perTry, .seconds(2)), tries: min(tries, 2)) }
+    /// Preflight tries at most twice: it must not hold a run up long.
+    var transportForPreflight: DNSTransport { DNSTransport(server: server, timeout: perTry, tries: min(tries, 2)) }
 
     init(_ request: ActionRequest) throws(LifeboatError) {
         common = try DNSCommonParameters(request)
