@@ -191,6 +191,23 @@ struct DNSActionTests {
         }
     }
 
+    /// The UPDATE reaches the server but its answer is lost: the action reads the RRset before
+    /// sending again, finds the change in place, and sends no second UPDATE.
+    @Test func lostUpdateAnswerIsNotFollowedByABlindResend() async throws {
+        try await BINDServer.with { (bind: BINDServer) async throws -> Void in
+            let relay = try DNSRelay(upstreamPort: bind.port, delay: 0, directory: bind.directory, dropUpdateAnswers: 1)
+            defer { relay.stop() }
+            var params = bind.updateParams(["records": .list(["10.0.0.7"]), "prerequisites": .list(["yxrrset db A 10.0.0.5"])])
+            params["server"] = .string("127.0.0.1:\(relay.port)")
+            let serial = try bind.serial()
+            let result = try await DNSUpdateAction().run(request(params))
+            #expect(strings(result.outputs["after"]) == ["10.0.0.7"])
+            #expect(relay.lines.contains("dropped answer 5"))
+            #expect(relay.updatesForwarded == 1)
+            #expect(try bind.serial() == serial + 1)
+        }
+    }
+
     @Test func serverDownIsATimeoutAfterEveryTry() async throws {
         let port = try freePort()
         let params: [String: Value] = [

@@ -12,6 +12,7 @@ final class DNSRelay: @unchecked Sendable {
     static let script = #"""
         import socket, sys, threading, time
         upstream_port, delay, log_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+        drop_update_answers = [int(sys.argv[4])]
         lock = threading.Lock()
         def log(line):
             with lock:
@@ -35,7 +36,14 @@ final class DNSRelay: @unchecked Sendable {
             log("fwd %d" % opcode(msg))
             try:
                 answer, _ = s.recvfrom(65535)
-                udp.sendto(answer, client)
+                with lock:
+                    drop = opcode(msg) == 5 and drop_update_answers[0] > 0
+                    if drop:
+                        drop_update_answers[0] -= 1
+                if drop:
+                    log("dropped answer %d" % opcode(msg))
+                else:
+                    udp.sendto(answer, client)
             except OSError:
                 pass
             s.close()
@@ -77,14 +85,16 @@ final class DNSRelay: @unchecked Sendable {
     let logPath: String
     private let process: Process
 
-    init(upstreamPort: Int, delay: Double, directory: String) throws {
+    /// `dropUpdateAnswers`: how many UPDATE answers (over UDP) to swallow after forwarding the
+    /// UPDATE, as a lossy network would.
+    init(upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0) throws {
         let scriptPath = directory + "/relay.py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         logPath = directory + "/relay.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath]
+        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers)]
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice

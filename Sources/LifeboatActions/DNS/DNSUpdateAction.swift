@@ -72,14 +72,10 @@ public struct DNSUpdateAction: ActionHandler {
         let serialBefore = try await serial(client, p, request)
 
         let c = context(request, p, "update of \(p.name) \(p.type) in zone \(p.zone)")
-        let answer: DNSServerClient.UpdateAnswer
-        do {
-            answer = try await client.update(p.update(id: UInt16.random(in: 0...UInt16.max)), key: p.key)
-        } catch {
-            throw DNSFailure.transport(error, c)
-        }
-        if let error = DNSFailure.update(answer, zone: p.zone, name: p.name, keyName: p.key?.name, algorithm: p.algorithm, c) {
-            throw error
+        if let answer = try await send(p, request, client: client, c) {
+            if let error = DNSFailure.update(answer, zone: p.zone, name: p.name, keyName: p.key?.name, algorithm: p.algorithm, c) {
+                throw error
+            }
         }
 
         // Confirm by query: the primary shows the change at once; the loop covers a server that
@@ -140,6 +136,30 @@ public struct DNSUpdateAction: ActionHandler {
     }
 
     // MARK: Helpers
+
+    /// Sends the UPDATE, one try at a time. After a timeout the update may have been applied and
+    /// only its answer lost, so the RRset is read before sending again: already in place → nil
+    /// (no second UPDATE; a prerequisite would fail on it). Each try is signed afresh.
+    private func send(
+        _ p: DNSUpdateParameters, _ request: ActionRequest, client: DNSServerClient, _ c: DNSFailure.Context
+    ) async throws -> DNSServerClient.UpdateAnswer? {
+        var single = client
+        single.transport.tries = 1
+        for attempt in 1...p.tries {
+            do {
+                return try await single.update(p.update(id: UInt16.random(in: 0...UInt16.max)), key: p.key)
+            } catch DNSTransportError.timeout(_) {
+                guard attempt < p.tries else { break }
+                if let current = try? await read(client, p, request), p.isInPlace(current) { return nil }
+                do { try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(1_000, 100 << attempt)))) } catch {
+                    throw DNSFailure.transport(error, c)
+                }
+            } catch {
+                throw DNSFailure.transport(error, c)
+            }
+        }
+        throw DNSFailure.transport(DNSTransportError.timeout(tries: p.tries), c)
+    }
 
     /// The RDATAs of the step's RRset at the server now.
     private func read(_ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest) async throws -> [RData] {
