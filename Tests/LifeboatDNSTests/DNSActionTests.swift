@@ -179,6 +179,28 @@ struct DNSActionTests {
         }
     }
 
+    /// A request signed an hour off the server's clock: BIND answers BADTIME, which says to sync clocks.
+    @Test func skewedClockIsBADTIME() async throws {
+        try await BINDServer.with { (bind: BINDServer) async throws -> Void in
+            let server = try #require(DNSServerAddress(bind.server))
+            var client = DNSServerClient(transport: DNSTransport(server: server, timeout: .seconds(2), tries: 2))
+            client.now = { UInt64(Date().timeIntervalSince1970) - 3600 }
+            let key = TSIGKey(name: try DNSName(BINDServer.keyName), algorithm: .hmacSHA256, secret: Array(Data(base64Encoded: bind.secret)!))
+            let zone = try DNSName("example.test.")
+            let name = try DNSName("db.example.test.")
+            let update = DNSUpdate(id: 7, zone: zone, operations: [.add(name: name, type: .a, ttl: 60, rdata: .a([10, 0, 0, 7]))])
+            let answer = try await client.update(update, key: key)
+            #expect(answer.rcode == .notAuth)
+            #expect(answer.tsig == .serverError(.badTime))
+            let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
+            let error = DNSFailure.update(answer, zone: zone, name: name, keyName: key.name, algorithm: .hmacSHA256, c)
+            #expect(error?.message == "step 'dns': \(bind.server) rejected the update's TSIG time (BADTIME): the clocks differ by more than 300s")
+            #expect(error?.hint == "sync this machine's clock and the server's (NTP)")
+            #expect(error?.retryable == false)
+            #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
+        }
+    }
+
     @Test func failedPrerequisiteChangesNothing() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let params = bind.updateParams(["records": .list(["10.0.0.7"]), "prerequisites": .list(["nxdomain db"])])

@@ -3,8 +3,8 @@ import LifeboatDNS
 
 /// Turns transport failures, RCODEs and TSIG errors into one-line `LifeboatError`s that name the
 /// step and server and say what to check. Timeouts, refused connections and SERVFAIL are
-/// retryable; REFUSED, NOTAUTH, TSIG errors, NOTZONE, FORMERR and failed prerequisites are not
-/// (sending the same thing again gets the same answer).
+/// retryable; REFUSED, NOTAUTH, TSIG errors (BADTIME too: a skewed clock stays skewed), NOTZONE,
+/// FORMERR and failed prerequisites are not (sending the same thing again gets the same answer).
 enum DNSFailure {
     /// What the step was doing, for messages: "update of zone example.test.", "query db.example.test. A".
     struct Context {
@@ -69,7 +69,7 @@ enum DNSFailure {
             case .badTime:
                 return LifeboatError(
                     .actionFailed, "\(subject) rejected the update's TSIG time (BADTIME): the clocks differ by more than \(TSIG.defaultFudge)s",
-                    hint: "sync this machine's clock and the server's (NTP)", retryable: true)
+                    hint: "sync this machine's clock and the server's (NTP)")
             default:
                 return LifeboatError(
                     .actionFailed, "\(subject) rejected the update's TSIG (\(tsigError))", hint: "check key_name, key_secret and algorithm")

@@ -4,6 +4,8 @@ import LifeboatDNS
 /// Queries and signed updates against one DNS server, over `DNSTransport`.
 struct DNSServerClient: Sendable {
     var transport: DNSTransport
+    /// Seconds since the epoch, for TSIG's time signed (tests skew it to provoke BADTIME).
+    var now: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970) }
 
     var server: DNSServerAddress { transport.server }
 
@@ -46,7 +48,7 @@ struct DNSServerClient: Sendable {
         let bytes: [UInt8]
         let requestMAC: [UInt8]
         if let key {
-            (bytes, requestMAC) = TSIG.sign(message, key: key, timeSigned: UInt64(Date().timeIntervalSince1970))
+            (bytes, requestMAC) = TSIG.sign(message, key: key, timeSigned: now())
         } else {
             (bytes, requestMAC) = (message.encode(), [])
         }
