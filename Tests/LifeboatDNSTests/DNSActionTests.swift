@@ -301,6 +301,17 @@ struct DNSActionTests {
         }
     }
 
+    @Test func serverAddressesParse() {
+        #expect(DNSServerAddress("127.0.0.1:5353") == DNSServerAddress(host: "127.0.0.1", port: 5353))
+        #expect(DNSServerAddress("ns1.example.test") == DNSServerAddress(host: "ns1.example.test", port: 53))
+        #expect(DNSServerAddress("[::1]:5353") == DNSServerAddress(host: "::1", port: 5353))
+        #expect(DNSServerAddress("::1") == DNSServerAddress(host: "::1", port: 53))
+        #expect(DNSServerAddress("[::1]:5353")?.description == "[::1]:5353")
+        for bad in ["", "host:", "host:0", "host:70000", "[::1", "[::1]x", "a b:53"] {
+            #expect(DNSServerAddress(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func badParametersAreRefusedBeforeAnythingIsSent() async {
         let base: [String: Value] = [
             "server": "127.0.0.1:1", "zone": "example.test", "name": "db", "type": "A", "key_name": "k", "key_secret": "c2VjcmV0LXNlY3JldA==",

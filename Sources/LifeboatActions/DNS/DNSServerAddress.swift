@@ -1,4 +1,4 @@
-import LifeboatCore
+import Foundation
 
 /// A DNS server as a step names it: `127.0.0.1:5353`, `[::1]:53`, `ns1.example.test` (port 53).
 struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
@@ -33,16 +33,10 @@ struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty, !host.contains(" ") else { return nil }
     }
 
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in _: Whitespace) -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
-        return String(s)
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
     }
 
-    fileprivate enum Whitespace { case whitespaces }
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
