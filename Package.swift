@@ -52,11 +52,18 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // Real actions: command, http.check, wait, approval, postgres.*, kubernetes.scale.
+        // DNS wire codec (RFC 1035 / 2136 / 8945): pure, no I/O, so the decoder can be fuzzed alone.
+        .target(
+            name: "LifeboatDNS",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // Real actions: command, http.check, wait, approval, postgres.*, dns.*, kubernetes.scale.
         .target(
             name: "LifeboatActions",
             dependencies: [
                 "LifeboatCore",
+                "LifeboatDNS",
                 "CLibPQ",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -111,6 +118,13 @@ let package = Package(
         .testTarget(
             name: "LifeboatPostgresTests",
             dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
+                           .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strictSettings
+        ),
+        // DNS codec tests, and integration tests against a real BIND the harness starts on 127.0.0.1.
+        .testTarget(
+            name: "LifeboatDNSTests",
+            dependencies: ["LifeboatDNS", "LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
                            .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings
         ),

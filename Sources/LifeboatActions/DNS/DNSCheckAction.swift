@@ -1,0 +1,103 @@
+import LifeboatCore
+import LifeboatDNS
+
+/// `dns.check`: ask a server for one name and type, and compare the answer with `expect`.
+///
+/// The comparison is set equality of RDATA (names compare case-insensitively; order, TTLs and
+/// duplicates do not matter); `expect: []` means "no records". Without `expect` the step only
+/// reports the answer. NXDOMAIN is an empty answer. Outputs: `answer` (presentation form),
+/// `rcode`, `latency_ms`, `over_tcp`. Read-only, so idempotent.
+public struct DNSCheckAction: ActionHandler {
+    public init() {}
+
+    public var spec: ActionSpec {
+        ActionSpec(
+            name: "dns.check",
+            summary: "Resolve a name at a server and compare the records with the expected ones",
+            parameters: [
+                ActionParameter("server", .string, required: true, "server to ask, host:port (port 53 when omitted)"),
+                ActionParameter("name", .string, required: true, "absolute name to look up, e.g. db.example.test."),
+                ActionParameter("type", .string, "record type (default A)"),
+                ActionParameter("expect", .stringList, "the records the answer must hold, as a set, in presentation form; [] for none"),
+                ActionParameter("timeout", .duration, "per-try timeout (default 2s)"),
+                ActionParameter("tries", .int, "tries before giving up (default 3)"),
+            ],
+            idempotent: true,
+            hasVerify: false)
+    }
+
+    public func endpoint(for request: ActionRequest) -> String? {
+        guard let text = try? request.string("server"), let server = DNSServerAddress(text) else { return nil }
+        return "dns://\(server)"
+    }
+
+    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
+        let p = try Parameters(request)
+        return .ok("will ask \(p.common.server) for \(p.name) \(p.type)")
+    }
+
+    public func run(_ request: ActionRequest) async throws -> ActionResult {
+        let p = try Parameters(request)
+        let client = DNSServerClient(transport: p.common.transport)
+        let c = DNSFailure.Context(
+            stepID: request.stepID, server: p.common.server, what: "query \(p.name) \(p.type)", perTry: p.common.perTry,
+            tries: p.common.tries)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let answer: DNSMessage
+        let overTCP: Bool
+        do { (answer, overTCP) = try await client.ask(p.name, p.type) } catch { throw DNSFailure.transport(error, c) }
+        let latencyMs = (clock.now - start).milliseconds
+        if let error = DNSFailure.query(answer, c) { throw error }
+        let records = DNSServerClient.records(in: answer, p.name, p.type).map(\.rdata)
+        let shown = DNSUpdateAction.list(records)
+        if let expect = p.expect, Set(expect) != Set(records) {
+            let missing = Set(expect).subtracting(records).map(\.presentation).sorted()
+            let extra = Set(records).subtracting(expect).map(\.presentation).sorted()
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing " + missing.joined(separator: ", ")) }
+            if !extra.isEmpty { parts.append("unexpected " + extra.joined(separator: ", ")) }
+            throw LifeboatError(
+                .actionFailed,
+                request.masker.mask(
+                    "step '\(request.stepID)': \(p.common.server) answers \(p.name) \(p.type) with \(shown), expected \(DNSUpdateAction.list(expect)) (\(parts.joined(separator: "; ")))"),
+                hint: "the change has not reached this server yet, or was never made; look at the zone's primary", retryable: true)
+        }
+        return ActionResult(
+            outputs: [
+                "answer": .list(DNSUpdateAction.texts(records).map { .string($0) }),
+                "rcode": .string(answer.rcode.description),
+                "latency_ms": .int(Int(latencyMs)),
+                "over_tcp": .bool(overTCP),
+            ],
+            summary: request.masker.mask(
+                "\(p.common.server): \(p.name) \(p.type) → \(shown) in \(DurationText.format(milliseconds: latencyMs))"))
+    }
+
+    struct Parameters {
+        var common: DNSCommonParameters
+        var name: DNSName
+        var type: RRType
+        var expect: [RData]?
+
+        init(_ request: ActionRequest) throws(LifeboatError) {
+            common = try DNSCommonParameters(request)
+            let nameText = try request.requiredString("name")
+            do { name = try DNSName(nameText) } catch { throw request.badParameter("name", "is not a domain name: \(error)") }
+            let typeText = try request.string("type") ?? "A"
+            guard let t = RRType(typeText), t != .tsig, t != .opt else {
+                throw request.badParameter("type", "'\(typeText)' is not a record type (A, AAAA, CNAME, TXT, SRV, NS, SOA, or TYPEnn)")
+            }
+            type = t
+            if let texts = try request.stringList("expect") {
+                var parsed: [RData] = []
+                for text in texts {
+                    do { parsed.append(try RData(parsing: text, type: t)) } catch {
+                        throw request.badParameter("expect", "has '\(text)', not a valid \(t) record: \(error)")
+                    }
+                }
+                expect = parsed
+            }
+        }
+    }
+}

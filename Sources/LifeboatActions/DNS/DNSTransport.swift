@@ -1,0 +1,164 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import LifeboatDNS
+import NIOCore
+import NIOPosix
+
+/// Why an exchange with a DNS server produced no usable answer.
+enum DNSTransportError: Error, Sendable, Equatable {
+    /// No answer within the per-try timeout, on every try.
+    case timeout(tries: Int)
+    /// The TCP connection was refused (nothing listens on the port).
+    case connectionRefused
+    /// The host name could not be resolved to an address.
+    case unresolvable(String)
+    /// The server closed the TCP connection before answering.
+    case closed
+    /// The answer is not a valid DNS message.
+    case malformed(DNSWireError)
+    /// Another socket-level failure.
+    case io(String)
+}
+
+/// Sends one DNS message and waits for the answer with the same ID: over UDP, and over TCP
+/// when the UDP answer is truncated (TC) or `tcp` is asked for. Each try has its own timeout;
+/// timeouts are retried after a full-jitter delay; task cancellation stops it at once.
+struct DNSTransport: Sendable {
+    var server: DNSServerAddress
+    /// Bound for one try (UDP, plus TCP after a truncated answer).
+    var timeout: Duration
+    var tries: Int
+
+    /// The raw answer, and whether it came over TCP.
+    func exchange(_ request: [UInt8], forceTCP: Bool = false) async throws -> (bytes: [UInt8], overTCP: Bool) {
+        let address = try await resolve()
+        let id = UInt16(request[0]) << 8 | UInt16(request[1])
+        for attempt in 0..<max(tries, 1) {
+            if attempt > 0 {
+                // Full jitter: random(0, min(1 s, 100 ms · 2^attempt)).
+                let cap = min(1_000, 100 << attempt)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...cap)))
+            }
+            do {
+                return try await withTimeout(timeout) {
+                    if !forceTCP {
+                        let answer = try await Self.udp(request, id: id, to: address)
+                        // TC set: the whole answer needs TCP (RFC 1035 §4.2.1, RFC 7766).
+                        guard answer.count >= 3, answer[2] & 0x02 != 0 else { return (answer, false) }
+                    }
+                    return (try await Self.tcp(request, id: id, to: address), true)
+                }
+            } catch DNSTransportError.timeout(_) {
+                try Task.checkCancellation()
+                continue
+            }
+        }
+        throw DNSTransportError.timeout(tries: max(tries, 1))
+    }
+
+    private func resolve() async throws -> SocketAddress {
+        let host = server.host
+        let port = server.port
+        // getaddrinfo blocks: run it off the cooperative pool.
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    continuation.resume(returning: try SocketAddress.makeAddressResolvingHost(host, port: port))
+                } catch {
+                    continuation.resume(throwing: DNSTransportError.unresolvable(host))
+                }
+            }
+        }
+    }
+
+    private func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw DNSTransportError.timeout(tries: 1)
+            }
+            return value
+        }
+    }
+
+    static func udp(_ request: [UInt8], id: UInt16, to address: SocketAddress) async throws -> [UInt8] {
+        let bindHost = address.protocol == .inet6 ? "::" : "0.0.0.0"
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: bindHost, port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: request)))
+            for try await envelope in inbound {
+                // Only the server's answer to this ID: anything else is ignored (spoofing, strays).
+                guard envelope.remoteAddress == address else { continue }
+                let bytes = Array(envelope.data.readableBytesView)
+                guard bytes.count >= 2, UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id else { continue }
+                return bytes
+            }
+            try Task.checkCancellation()
+            throw DNSTransportError.closed
+        }
+    }
+
+    static func tcp(_ request: [UInt8], id: UInt16, to address: SocketAddress) async throws -> [UInt8] {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(to: address) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch let error as IOError where error.errnoCode == ECONNREFUSED {
+            throw DNSTransportError.connectionRefused
+        } catch let error as NIOConnectionError {
+            if error.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
+                throw DNSTransportError.connectionRefused
+            }
+            throw DNSTransportError.io("\(error)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            var framed = ByteBuffer()
+            framed.writeInteger(UInt16(request.count))
+            framed.writeBytes(request)
+            try await outbound.write(framed)
+            for try await frame in inbound {
+                let bytes = Array(frame.readableBytesView)
+                guard bytes.count >= 2, UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id else { continue }
+                return bytes
+            }
+            try Task.checkCancellation()
+            throw DNSTransportError.closed
+        }
+    }
+}
+
+/// Splits a TCP stream into DNS messages, each behind a 2-byte length (RFC 1035 §4.2.2).
+struct TCPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+            let frame = buffer.getSlice(at: buffer.readerIndex + 2, length: Int(length))
+        else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2 + Int(length))
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+}
