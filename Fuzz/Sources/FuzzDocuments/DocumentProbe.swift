@@ -37,7 +37,7 @@ struct DocumentProbe: Sendable {
 
     /// The rules `bytes` broke: empty when every rejection named a usable `file:line:col`.
     func violations(_ bytes: [UInt8]) -> [String] {
-        _ = FileManager.default.createFile(atPath: document, contents: Data(bytes))
+        Self.write(bytes, to: document)
         var found: [Diagnostic] = []
         found += loader.validate(paths: [document]).diagnostics
         found += loader.validate(paths: [hostPlan]).diagnostics
@@ -51,8 +51,13 @@ struct DocumentProbe: Sendable {
         }
         found += resolveEach(planAt: document)
         found += resolveEach(planAt: hostPlan)
+        return locationProblems(found, document: bytes)
+    }
+
+    /// The diagnostics whose location is not a real place (the document's text is `document`).
+    func locationProblems(_ diagnostics: [Diagnostic], document bytes: [UInt8]) -> [String] {
         var texts: [String: [UInt8]?] = [document: bytes]
-        return found.compactMap { problem(with: $0, texts: &texts) }
+        return diagnostics.compactMap { problem(with: $0, texts: &texts) }
     }
 
     /// Resolves the scenarios of a plan that loads (at most three, the first also with `-p` values)
@@ -76,10 +81,14 @@ struct DocumentProbe: Sendable {
     /// What is wrong with a diagnostic's location, or nil when it names a real place.
     private func problem(with diagnostic: Diagnostic, texts: inout [String: [UInt8]?]) -> String? {
         let at = diagnostic.location
-        if texts[at.file] == nil {
-            texts[at.file] = FileManager.default.contents(atPath: at.file).map { Array($0) }
+        let text: [UInt8]?
+        if let cached = texts[at.file] {
+            text = cached
+        } else {
+            text = at.file.isEmpty ? nil : FileManager.default.contents(atPath: at.file).map { Array($0) }
+            texts.updateValue(text, forKey: at.file)  // a nil (unreadable) is cached too
         }
-        guard !at.file.isEmpty, let text = texts[at.file]! else {
+        guard let text else {
             return "names a file that cannot be read: \(diagnostic)"
         }
         let lines = Self.lineBreaks(in: text) + 1
@@ -105,8 +114,19 @@ struct DocumentProbe: Sendable {
         return count
     }
 
-    private func write(_ text: String, to path: String) {
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    private func write(_ text: String, to path: String) { Self.write(Array(text.utf8), to: path) }
+
+    /// Writes without the fsync of FileManager's atomic write: the folder is scratch space.
+    private static func write(_ bytes: [UInt8], to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        precondition(fd >= 0, "cannot write \(path)")
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            precondition(n > 0, "cannot write \(path)")
+            done += n
+        }
     }
 
     /// A plan whose scenarios run `doc.yaml` with values of every param type, vars and secrets.
