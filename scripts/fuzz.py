@@ -85,7 +85,8 @@ def count(folder):
 
 
 # Replay the inputs that once broke something: each must pass now.
-replayed = sorted(os.path.join(regressions, n) for n in os.listdir(regressions)) if os.path.isdir(regressions) else []
+replayed = sorted(os.path.join(regressions, n) for n in os.listdir(regressions)
+                  if not n.startswith(".")) if os.path.isdir(regressions) else []
 replay_result = "none"
 if replayed:
     replay = subprocess.run([binary] + replayed, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
