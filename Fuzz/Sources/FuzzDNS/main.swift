@@ -5,7 +5,8 @@ import LifeboatDNS
 // libFuzzer target: the DNS wire decoder. Any input may be rejected (a thrown error); none may
 // crash or hang it, and a message it accepts must survive encode → decode unchanged.
 // Built only once the main package exports the `LifeboatDNS` product (see Fuzz/Package.swift); checked
-// against branch wip-dns (85be6ed) with that product line added: 3,000,000 inputs, no crash.
+// against branch wip-dns (85be6ed) with that product line added: 3,000,000 inputs decoded and
+// 1,000,000 with the round trip, no failure.
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
