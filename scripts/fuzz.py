@@ -19,6 +19,7 @@ under .build-fuzz/artifacts/ and its path printed: add it to Fuzz/regressions/<t
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -65,7 +66,11 @@ if build.returncode != 0:
 build_seconds = time.monotonic() - started
 binary = os.path.join(scratch, "release", product)
 
-env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+# The harness's scratch folders go under .build-fuzz/tmp, emptied before each run.
+tmp = os.path.abspath(os.path.join(scratch, "tmp"))
+shutil.rmtree(tmp, ignore_errors=True)
+os.makedirs(tmp)
+env = dict(os.environ, SWIFT_BACKTRACE="enable=no", TMPDIR=tmp)
 if args.target == "documents":
     schema = os.path.join(scratch, "schema.json")
     with open(schema, "w") as f:
