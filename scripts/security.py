@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+"""Security checks against the built CLI and real processes; one row per check, exit 1 on a failure.
+
+  secrets      a secret from an env var and one from a file, used by command steps (argv, env), by an
+               http.check header, by failing steps whose errors would echo them, and by a postgres
+               conninfo: neither value may appear in any stdout/stderr (run, dry-run, tabletop, show
+               [--json] [--events], history [--json], audit verify [--json], report when it exists),
+               in the store's bytes (state.db, -wal, -shm) or in a report file
+  injection    parameter values with shell metacharacters, quotes, $(…), backticks, newlines and
+               ${…} references, given by -p and by a scenario's with:, reach a command's argv and env
+               byte for byte, create no file, are not substituted again, and reach PostgreSQL as a
+               bound value (SELECT $1 returns them; a DROP TABLE payload drops nothing)
+  store mode   the store and its -wal/-shm are 0600 even under umask 000
+  tls          http.check against a self-signed HTTPS server fails by default and passes with
+               tls: {ca_file}
+  dns tsig     dns.update without a key and without insecure: true is refused (only when
+               `lifeboat schema` lists dns.update)
+
+PostgreSQL: a throwaway server started here as the `postgres` user on 127.0.0.1 (a free port, a
+temp dir), stopped afterwards. Usage: scripts/security [--bin PATH] [--only NAME,...] [--no-postgres]
+"""
+import argparse
+import http.server
+import json
+import os
+import secrets as pyrandom
+import shutil
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--bin", default=".build/debug/lifeboat")
+parser.add_argument("--only", default="", help="comma-separated check names")
+parser.add_argument("--no-postgres", action="store_true", help="skip the parts that need PostgreSQL (said in the row)")
+args = parser.parse_args()
+LIFEBOAT = os.path.abspath(args.bin)
+PGBIN = "/usr/lib/postgresql/15/bin"
+ROWS = []
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Workspace:
+    """A temp folder with plans/p.yaml (scenario `s`) and runbooks/r.yaml, and a store in it."""
+
+    def __init__(self, steps, plan_extra="", params="", scenario_with=""):
+        self.root = tempfile.mkdtemp(prefix="lifeboat-security-")
+        os.makedirs(self.root + "/plans")
+        os.makedirs(self.root + "/runbooks")
+        with open(self.root + "/plans/p.yaml", "w") as f:
+            f.write("plan: security\nowner: sre\ntier: 3\n%s\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n%s"
+                    % (plan_extra, scenario_with))
+        with open(self.root + "/runbooks/r.yaml", "w") as f:
+            f.write("runbook: security\n%ssteps:\n%s" % (params, steps))
+        self.db = self.root + "/state.db"
+        self.transcript = []  # (argv, stdout, stderr) of every command, for the secret grep
+        self.extra_env = {}
+
+    def cli(self, *argv, stdin=None, timeout=120, umask=None):
+        env = dict(os.environ, LIFEBOAT_DB=self.db, LIFEBOAT_OPERATOR="security", **self.extra_env)
+        pre = (lambda: os.umask(umask)) if umask is not None else None
+        out = subprocess.run([LIFEBOAT, *argv], cwd=self.root, env=env, input=stdin, capture_output=True, text=True,
+                             timeout=timeout, preexec_fn=pre)
+        self.transcript.append((" ".join(argv), out.stdout, out.stderr))
+        return out
+
+    def run_id(self):
+        out = self.cli("history", "--json", "--limit", "1")
+        runs = json.loads(out.stdout) if out.returncode == 0 else []
+        return runs[0]["run"]["id"] if runs else None
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class RecordingHTTP:
+    """An HTTP server on 127.0.0.1 that records request headers; /fail/... answers 500."""
+
+    def __init__(self, tls_context=None):
+        self.headers = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                owner.headers.append(dict(self.headers))
+                code = 500 if self.path.startswith("/fail") else 200
+                body = b"failing on purpose" if code == 500 else b"ok"
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls_context:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Postgres:
+    """A throwaway PostgreSQL 15 on 127.0.0.1:PORT, run as the postgres user (trust auth, loopback)."""
+
+    def __init__(self):
+        self.parent = tempfile.mkdtemp(prefix="lifeboat-security-pg-")
+        os.chmod(self.parent, 0o755)
+        self.data = self.parent + "/data"
+        self.port = free_port()
+        self._as_postgres(PGBIN + "/initdb", "--no-sync", "--auth=trust", "-U", "postgres", "-D", self.data, check=False,
+                          prepare=True)
+        out = self._as_postgres(PGBIN + "/pg_ctl", "start", "-w", "-D", self.data, "-l", self.data + "/log",
+                                "-o", "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s"
+                                % (self.port, self.parent))
+        expect(out.returncode == 0, "pg_ctl start failed: " + out.stderr.strip())
+
+    def _as_postgres(self, *argv, check=True, prepare=False):
+        if prepare:
+            subprocess.run(["chown", "postgres:postgres", self.parent], check=True)
+        out = subprocess.run(["runuser", "-u", "postgres", "--", *argv], cwd="/", capture_output=True, text=True,
+                             timeout=120)
+        if check and out.returncode != 0:
+            raise Failure("%s failed: %s" % (argv[0], out.stderr.strip()))
+        return out
+
+    def psql(self, sql):
+        out = self._as_postgres(PGBIN + "/psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                                "-d", "postgres", "-c", sql, check=False)
+        expect(out.returncode == 0, "psql failed: " + out.stderr.strip())
+        return out.stdout.strip()
+
+    def close(self):
+        self._as_postgres(PGBIN + "/pg_ctl", "stop", "-m", "immediate", "-D", self.data, check=False)
+        shutil.rmtree(self.parent, ignore_errors=True)
+
+
+_postgres = None
+
+
+def postgres():
+    global _postgres
+    if _postgres is None and not args.no_postgres:
+        _postgres = Postgres()
+    return _postgres
+
+
+CHECKS = []
+
+
+def check(name):
+    def register(fn):
+        CHECKS.append((name, fn))
+        return fn
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def report_formats():
+    """The formats of `lifeboat report`, or [] when this build has no report command."""
+    out = subprocess.run([LIFEBOAT, "--help"], capture_output=True, text=True)
+    if not any(line.strip().startswith("report ") for line in out.stdout.splitlines()):
+        return []
+    return ["md", "json", "html", "junit"]
+
+
+@check("secrets")
+def secrets_never_leak():
+    a = "envSECRET-" + pyrandom.token_hex(8)
+    b = "fileSECRET-" + pyrandom.token_hex(8)
+    http = RecordingHTTP()
+    pg = postgres()
+    pg_step = ""
+    if pg:
+        pg_step = ("  - id: pg-fails\n    action: postgres.query\n    needs: [echo, header]\n"
+                   "    with: {conninfo: \"host=127.0.0.1 port=%d user=postgres dbname=nosuchdb_${secrets.a} password=${secrets.b}\","
+                   " sql: \"SELECT 1\", timeout: 10s}\n" % pg.port)
+    steps = (
+        "  - id: echo\n    action: command\n"
+        "    with: {argv: [sh, -c, 'echo \"argv: $0 $1\"; echo \"env: $TOKEN\"; echo \"lifeboat-output: token=$TOKEN\"', \"${secrets.a}\", \"${secrets.b}\"],"
+        " env: {TOKEN: \"${secrets.a}\"}}\n"
+        "  - id: header\n    action: http.check\n"
+        "    with: {url: \"http://127.0.0.1:%d/ok\", headers: {Authorization: \"Bearer ${secrets.b}\", X-Other: \"${secrets.a}\"}, expect_status: 200}\n"
+        "  - id: cmd-fails\n    action: command\n    needs: [echo, header]\n"
+        "    with: {argv: [sh, -c, 'echo \"cannot log in with $0\" >&2; echo \"and $1\"; exit 3', \"${secrets.a}\", \"${secrets.b}\"]}\n"
+        "  - id: http-fails\n    action: http.check\n    needs: [echo, header]\n"
+        "    with: {url: \"http://127.0.0.1:%d/fail/${secrets.a}?k=${secrets.b}\", body_contains: \"${secrets.b}\", expect_status: 200}\n"
+        % (http.port, http.port)) + pg_step
+    secret_file = tempfile.NamedTemporaryFile("w", prefix="lifeboat-security-secret-", delete=False)
+    secret_file.write(b + "\n")
+    secret_file.close()
+    ws = Workspace(steps, plan_extra="secrets: {a: {env: LB_SECURITY_A}, b: {file: %s}}" % secret_file.name)
+    ws.extra_env = {"LB_SECURITY_A": a}
+    try:
+        out = ws.cli("run", "plans/p.yaml", "-s", "s", "--yes")
+        expect(out.returncode == 1, "run exit %d, expected 1 (the failing steps fail): %s" % (out.returncode, out.stderr.strip()[-300:]))
+        rid = ws.run_id()
+        expect(rid, "no run recorded")
+        # The secrets were really used: the server saw the header, the step its argv (masked in the record).
+        expect(any(h.get("Authorization") == "Bearer " + b for h in http.headers), "the http.check header did not carry the secret")
+        detail = json.loads(ws.cli("show", rid, "--json").stdout)
+        statuses = {s["stepID"]: s["status"] for s in detail["steps"]}
+        expect(statuses.get("echo") == "succeeded" and statuses.get("cmd-fails") == "failed", "step statuses: %s" % statuses)
+        commands = [("run", "plans/p.yaml", "-s", "s", "--dry-run"), ("show", rid), ("show", rid, "--json"),
+                    ("show", rid, "--events"), ("show", rid, "--events", "--json"), ("history",), ("history", "--json"),
+                    ("audit", "verify"), ("audit", "verify", "--json"), ("plan", "plans/p.yaml", "-s", "s"),
+                    ("plan", "plans/p.yaml", "-s", "s", "--json"), ("validate", "plans", "runbooks", "--json"),
+                    ("resume", rid, "--yes")]
+        for argv in commands:
+            ws.cli(*argv)
+        tab = Workspace(steps, plan_extra="secrets: {a: {env: LB_SECURITY_A}, b: {file: %s}}" % secret_file.name)
+        tab.db = ws.db
+        tab.extra_env = ws.extra_env
+        ws.cli("abort", rid)
+        tab_out = tab.cli("tabletop", "plans/p.yaml", "-s", "s", stdin="d\nd\nn noted\nd\nd\nd\nd\n")
+        ws.transcript += tab.transcript
+        reports = []
+        for fmt in report_formats():
+            path = os.path.join(ws.root, "report." + fmt)
+            ws.cli("report", rid, "--format", fmt, "-o", path)
+            ws.cli("report", rid, "--format", fmt)
+            reports.append(path)
+        leaks = []
+        for argv, so, se in ws.transcript:
+            for name, value in (("env secret", a), ("file secret", b)):
+                if value in so or value in se:
+                    leaks.append("%s in output of `lifeboat %s`" % (name, argv))
+        files = [ws.db, ws.db + "-wal", ws.db + "-shm"] + reports
+        for path in files:
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                for name, value in (("env secret", a), ("file secret", b)):
+                    if value.encode() in data:
+                        leaks.append("%s in %s" % (name, os.path.basename(path)))
+        expect(not leaks, "; ".join(leaks))
+        grepped = [os.path.basename(p) for p in files if os.path.exists(p)]
+        return ("run (command argv+env, http header, failing command/http%s), dry-run, tabletop (exit %d), "
+                "show [--json] [--events], history [--json], audit verify [--json], plan, validate, resume; %d outputs "
+                "and %s grepped%s: no secret" % (", failing postgres conninfo" if pg else "; postgres skipped (--no-postgres)",
+                                                 tab_out.returncode, len(ws.transcript), "+".join(grepped),
+                                                 "" if reports else "; no `report` command on this build"))
+    finally:
+        http.close()
+        ws.close()
+        os.unlink(secret_file.name)
+
+
+PAYLOADS = [
+    "x'$(touch /tmp/pwned-%(n)s-1)'; rm -rf /tmp/pwned-none",
+    "`touch /tmp/pwned-%(n)s-2`",
+    "; touch /tmp/pwned-%(n)s-3 #",
+    "| touch /tmp/pwned-%(n)s-4",
+    "&& touch /tmp/pwned-%(n)s-5",
+    "'; touch /tmp/pwned-%(n)s-6; echo '",
+    "\"; touch /tmp/pwned-%(n)s-7; echo \"",
+    "line1\ntouch /tmp/pwned-%(n)s-8\nline3",
+    "$(touch${IFS}/tmp/pwned-%(n)s-9) ${HOME} $HOME",
+    "${secrets.a} ${params.other} ${run.id}",
+    "x'); DROP TABLE canary; --",
+    "-rf --help \\ \\\\ \t tab",
+]
+
+
+@check("injection")
+def metacharacters_stay_values():
+    n = "%d-%s" % (os.getpid(), pyrandom.token_hex(3))
+    payloads = [p % {"n": n} for p in PAYLOADS]
+    pg = postgres()
+    out_file = "${params.out}"
+    steps = ("  - id: argv\n    action: command\n"
+             "    with: {argv: [python3, -c, 'import sys, os; open(sys.argv[1], \"w\").write(sys.argv[2] + \"\\0\" + os.environ[\"V\"])', \"%s\", \"${params.v}\"],"
+             " env: {V: \"${params.v}\"}}\n" % out_file)
+    if pg:
+        pg.psql("DROP TABLE IF EXISTS canary; CREATE TABLE canary(x int)")
+        steps += ("  - id: sql\n    action: postgres.query\n"
+                  "    with: {conninfo: \"host=127.0.0.1 port=%d user=postgres dbname=postgres\", sql: \"SELECT $1::text\","
+                  " params: [\"${params.v}\"], expect_value: \"${params.v}\", expect_rows: 1}\n" % pg.port)
+    params = "params:\n  v: {type: string, required: true}\n  out: {type: string, required: true}\n  other: {type: string, default: o}\n"
+    done = skipped = 0
+    problems = []
+    for i, payload in enumerate(payloads):
+        for via in ("-p", "with"):
+            if via == "with" and "${" in payload:
+                # A scenario's with: is document text, where ${ starts a reference and $${ writes a
+                # literal one; Lifeboat does not substitute a scenario's with: values yet (they reach
+                # the step as written, $${ included), so these payloads only go through -p.
+                skipped += 1
+                continue
+            target = tempfile.mktemp(prefix="lifeboat-security-out-")
+            if via == "-p":
+                ws = Workspace(steps, params=params, plan_extra="secrets: {a: {env: LB_SECURITY_A}}")
+                argv = ["run", "plans/p.yaml", "-s", "s", "--yes", "-p", "v=" + payload, "-p", "out=" + target]
+            else:
+                ws = Workspace(steps, params=params, plan_extra="secrets: {a: {env: LB_SECURITY_A}}",
+                               scenario_with="    with: {v: %s, out: %s}\n" % (json.dumps(payload), json.dumps(target)))
+                argv = ["run", "plans/p.yaml", "-s", "s", "--yes"]
+            ws.extra_env = {"LB_SECURITY_A": "not-this-" + n}
+            try:
+                out = ws.cli(*argv)
+                if out.returncode != 0:
+                    problems.append("payload %d via %s: exit %d: %s" % (i + 1, via, out.returncode, (out.stderr or out.stdout).strip()[-200:]))
+                    continue
+                with open(target, "rb") as f:
+                    got_argv, got_env = f.read().decode().split("\0")
+                if got_argv != payload or got_env != payload:
+                    problems.append("payload %d via %s: argv/env got %r / %r" % (i + 1, via, got_argv, got_env))
+                done += 1
+            finally:
+                ws.close()
+                if os.path.exists(target):
+                    os.unlink(target)
+    pwned = [f for f in os.listdir("/tmp") if f.startswith("pwned-" + n)]
+    if pwned:
+        problems.append("files created by a payload: %s" % pwned)
+    if pg:
+        if pg.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'canary'") != "1":
+            problems.append("table canary was dropped")
+    expect(not problems, "; ".join(problems[:4]))
+    return ("%d payloads ($(…), backticks, ; | &&, quotes, newlines, ${IFS}, ${secrets.a}, DROP TABLE) via -p and "
+            "with: (%d with ${ via -p only): %d runs, argv and env byte for byte, no file created%s" % (
+                len(payloads), skipped, done, ", SELECT $1 returned each literally, canary table intact" if pg
+                else "; postgres.query skipped (--no-postgres)"))
+
+
+@check("store mode")
+def store_is_private():
+    ws = Workspace("  - id: ask\n    action: approval\n    with: {prompt: ok?}\n")
+    try:
+        out = ws.cli("run", "plans/p.yaml", "-s", "s", "--no-wait", umask=0)
+        expect(out.returncode == 3, "run --no-wait exit %d, expected 3: %s" % (out.returncode, out.stderr.strip()[-200:]))
+        modes = {}
+        for suffix in ("", "-wal", "-shm"):
+            path = ws.db + suffix
+            if os.path.exists(path):
+                modes[os.path.basename(path)] = stat.S_IMODE(os.stat(path).st_mode)
+        # While a reader holds the store open the -wal and -shm exist: check them then too.
+        import sqlite3
+        conn = sqlite3.connect(ws.db)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        for suffix in ("-wal", "-shm"):
+            path = ws.db + suffix
+            if os.path.exists(path):
+                modes[os.path.basename(path)] = stat.S_IMODE(os.stat(path).st_mode)
+        conn.close()
+        default = Workspace("  - id: ask\n    action: approval\n    with: {prompt: ok?}\n")
+        env = dict(os.environ, LIFEBOAT_OPERATOR="security")
+        env.pop("LIFEBOAT_DB", None)
+        subprocess.run([LIFEBOAT, "run", "plans/p.yaml", "-s", "s", "--no-wait"], cwd=default.root, env=env,
+                       capture_output=True, preexec_fn=lambda: os.umask(0), timeout=60)
+        folder = default.root + "/.lifeboat"
+        for name in ["."] + (os.listdir(folder) if os.path.isdir(folder) else []):
+            modes[".lifeboat/" + name] = stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)
+        default.close()
+        wrong = {k: oct(v) for k, v in modes.items() if v & 0o077 and k != ".lifeboat/."}
+        expect("state.db" in modes, "no store file")
+        expect(not wrong, "group/other bits: %s" % wrong)
+        return "under umask 000: " + ", ".join("%s %s" % (k, oct(v)) for k, v in sorted(modes.items()))
+    finally:
+        ws.close()
+
+
+@check("tls")
+def tls_verified_by_default():
+    folder = tempfile.mkdtemp(prefix="lifeboat-security-tls-")
+    cert, key = folder + "/cert.pem", folder + "/key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                           "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                          capture_output=True, text=True)
+    expect(made.returncode == 0, "openssl failed: " + made.stderr.strip())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = RecordingHTTP(tls_context=context)
+    results = {}
+    try:
+        for name, tls in (("default", ""), ("ca_file", ", tls: {ca_file: %s}" % cert)):
+            ws = Workspace("  - id: tls\n    action: http.check\n    with: {url: \"https://127.0.0.1:%d/ok\", expect_status: 200, timeout: 5s%s}\n"
+                           % (server.port, tls))
+            out = ws.cli("run", "plans/p.yaml", "-s", "s")
+            rid = ws.run_id()
+            error = ""
+            if rid:
+                steps = json.loads(ws.cli("show", rid, "--json").stdout)["steps"]
+                error = steps[0].get("error") or ""
+            results[name] = (out.returncode, error)
+            ws.close()
+        expect(results["default"][0] == 1, "self-signed server without ca_file: exit %d (expected 1, refused)" % results["default"][0])
+        expect(results["ca_file"][0] == 0, "with ca_file: exit %d: %s" % results["ca_file"])
+        return "self-signed HTTPS: default exit 1 (%s); with tls.ca_file exit 0" % (results["default"][1][:90] or "failed")
+    finally:
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@check("dns tsig")
+def dns_update_needs_tsig():
+    schema = json.loads(subprocess.run([LIFEBOAT, "schema"], capture_output=True, text=True).stdout)
+    if "with.dns.update" not in schema.get("$defs", {}):
+        return "SKIP: `lifeboat schema` lists no dns.update on this build"
+    # A UDP listener stands where the DNS server would be: an unsigned UPDATE must never reach it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    port = sock.getsockname()[1]
+    received = []
+
+    def listen():
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not stop.is_set():
+            try:
+                data, _ = sock.recvfrom(4096)
+                received.append(data)
+            except socket.timeout:
+                pass
+    stop = threading.Event()
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    base = ("  - id: dns\n    action: dns.update\n    timeout: 5s\n"
+            "    with: {server: \"127.0.0.1:%d\", zone: example.test, name: db.example.test., type: A, records: [192.0.2.1]%s}\n")
+    try:
+        ws = Workspace(base % (port, ""))
+        validate = ws.cli("validate", "plans/p.yaml")
+        run = ws.cli("run", "plans/p.yaml", "-s", "s", "--yes") if validate.returncode == 0 else None
+        insecure = Workspace(base % (port, ", insecure: true"))
+        allowed = insecure.cli("validate", "plans/p.yaml")
+        stop.set()
+        listener.join()
+        updates = [d for d in received if len(d) > 3 and (d[2] >> 3) & 0xF == 5]
+        expect(not updates, "%d unsigned UPDATE message(s) reached the server" % len(updates))
+        if validate.returncode == 2:
+            where = "refused at validation (exit 2: %s)" % (validate.stdout + validate.stderr).strip().splitlines()[-1][:100]
+        else:
+            expect(run.returncode != 0, "an update without a key ran (exit 0)")
+            text = run.stdout + run.stderr
+            expect("tsig" in text.lower() or "key" in text.lower(), "refused, but not for the missing key: " + text.strip()[-200:])
+            where = "refused at run time (exit %d)" % run.returncode
+        mentions_key = "key" in (allowed.stdout + allowed.stderr).lower() and allowed.returncode != 0
+        expect(not mentions_key, "insecure: true still refused for the key: " + allowed.stdout.strip()[-200:])
+        return "no key, no insecure: %s, no UPDATE sent; with insecure: true no key complaint (validate exit %d)" % (
+            where, allowed.returncode)
+    finally:
+        stop.set()
+        sock.close()
+
+
+def main():
+    only = set(filter(None, args.only.split(",")))
+    failed = 0
+    try:
+        for name, fn in CHECKS:
+            if only and name not in only:
+                continue
+            started = time.monotonic()
+            try:
+                what = fn()
+                result = "SKIP" if what.startswith("SKIP") else "ok"
+            except Failure as e:
+                what, result = str(e), "FAIL"
+                failed += 1
+            except Exception:
+                what, result = traceback.format_exc().strip().splitlines()[-1], "FAIL (error)"
+                failed += 1
+            ROWS.append((name, "%.1fs" % (time.monotonic() - started), result, what))
+            print("%-12s %6s  %-4s  %s" % ROWS[-1], flush=True)
+    finally:
+        if _postgres:
+            _postgres.close()
+    print("%d checks, %d failed" % (len(ROWS), failed))
+    sys.exit(1 if failed else 0)
+
+
+main()
