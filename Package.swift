@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "lifeboat", targets: ["lifeboat"]),
         .library(name: "LifeboatCore", targets: ["LifeboatCore"]),
+        // For the fuzz package (Fuzz/), which builds the DNS decoder alone with -sanitize=fuzzer.
+        .library(name: "LifeboatDNS", targets: ["LifeboatDNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -88,6 +88,13 @@ extension PostgresPromoteActionTests {
         try await PostgresCluster.withCluster(replica: true) { cluster in
             let replica = try #require(cluster.replica)
             try await createTicks(cluster, "probe")
+            // The write check that follows pg_promote waits 1 s in a trigger, so the kill below lands
+            // after the promotion and before the CLI records it even on a loaded machine.
+            try await cluster.admin(
+                cluster.primary,
+                "CREATE FUNCTION slow_probe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$")
+            try await cluster.admin(
+                cluster.primary, "CREATE TRIGGER slow_probe BEFORE INSERT ON probe FOR EACH ROW EXECUTE FUNCTION slow_probe()")
             try await waitForReplay(cluster)
             let cli = try LifeboatBinary()
             try cli.write("plans/p.yaml", """
