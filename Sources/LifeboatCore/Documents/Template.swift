@@ -26,6 +26,19 @@ public enum Template {
         public var description: String { message }
     }
 
+    /// `text` written so that it renders to itself: every `${` becomes `$${`.
+    public static func escaped(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest.index(after: dollar)
+            out += after < rest.endIndex && rest[after] == "{" ? "$$" : "$"
+            rest = rest[after...]
+        }
+        return out + rest
+    }
+
     /// Splits a string into literal text and references.
     public static func parse(_ string: String) throws(SyntaxError) -> [Piece] {
         var pieces: [Piece] = []
@@ -122,7 +135,15 @@ public struct RenderContext: Sendable {
         switch reference.scope {
         case .params:
             guard let v = params[path[0]] else { return missing("no parameter '\(path[0])'") }
-            return dig(v, path.dropFirst(), reference)
+            // A param's value is itself a template over vars, secrets and run: a scenario's `with:`
+            // or a param default may say ${vars.x}. Values given with -p arrive escaped ($${), so
+            // they stay literal. Params cannot refer to params or step outputs (validation says so).
+            var outer = self
+            outer.params = [:]
+            outer.stepOutputs = [:]
+            let rendered: Value
+            do { rendered = try outer.render(v) } catch { return .failure(error) }
+            return dig(rendered, path.dropFirst(), reference)
         case .vars:
             guard let v = vars[path[0]] else { return missing("the plan has no var '\(path[0])'") }
             return dig(v, path.dropFirst(), reference)

@@ -46,6 +46,7 @@ enum ScenarioParams {
                 continue
             }
             switch ValueChecks.convert(text, to: spec.type) {
+            case .success(.string(let s)): params[name] = .string(Template.escaped(s))  // literal, never a template
             case .success(let value): params[name] = value
             case .failure(let failure):
                 out.append(Diagnostic(

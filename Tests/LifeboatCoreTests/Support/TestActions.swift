@@ -92,6 +92,20 @@ enum TestActions {
                 ActionParameter("timeout", .duration, "Longest wait for recovery."),
             ],
             idempotent: false, hasVerify: true),
+        // Loose copies (unknown keys allowed): enough for the example runbooks; the CLI tests
+        // validate every example against the real actions.
+        ActionSpec(
+            name: "dns.update", summary: "RFC 2136 update signed with TSIG.",
+            parameters: [ActionParameter("zone", .string, required: true, "The zone.")],
+            idempotent: false, hasVerify: true, strictParameters: false),
+        ActionSpec(
+            name: "dns.check", summary: "Resolve and compare.",
+            parameters: [ActionParameter("name", .string, required: true, "The name.")],
+            idempotent: true, hasVerify: false, strictParameters: false),
+        ActionSpec(
+            name: "kubernetes.scale", summary: "Scale a workload and wait for ready replicas.",
+            parameters: [ActionParameter("name", .string, required: true, "The workload.")],
+            idempotent: true, hasVerify: true, strictParameters: false),
     ]
 
     static let loader = DocumentLoader(actions: specs)
