@@ -68,7 +68,8 @@ extension SQLiteStore {
                 sql: """
                     SELECT plan_id, scenario, mode, count(*) AS runs, total(status = 'succeeded') AS ok,
                         total(rto_verdict = 'met') AS rto_met, total(rto_verdict = 'missed') AS rto_missed,
-                        total(rpo_verdict = 'met') AS rpo_met, total(rpo_verdict = 'missed') AS rpo_missed
+                        total(rpo_verdict = 'met') AS rpo_met, total(rpo_verdict = 'missed') AS rpo_missed,
+                        count(rto_achieved_ms) AS rto_n, count(rpo_achieved_ms) AS rpo_n
                     FROM runs WHERE \(filter) GROUP BY plan_id, scenario, mode ORDER BY plan_id, scenario, mode
                     """, arguments: StatementArguments(values))
             return try groups.map { g in
@@ -83,28 +84,42 @@ extension SQLiteStore {
                         SELECT id, ended_at_ms, rto_objective_ms, rpo_objective_ms FROM runs WHERE \(groupFilter)
                         ORDER BY created_at_ms DESC LIMIT 1
                         """, arguments: arguments)
-                func figures(_ column: String, _ objective: String, met: String, missed: String) throws
+                // Percentiles walk a partial index ordered by the figure (a measured figure implies
+                // an ended run); the newest figures walk `runs_evidence` backwards.
+                let (timeConditions, timeValues) = HistoryQuery(sinceMs: query.sinceMs, untilMs: query.untilMs).conditions()
+                let figureFilter = (["plan_id = ?", "scenario = ?", "mode = ?"] + timeConditions).joined(separator: " AND ")
+                let figureArguments = StatementArguments([plan, scenario, modeText] + timeValues)
+                func figures(_ column: String, _ objective: String, met: String, missed: String, measured: String) throws
                     -> HistorySummaryGroup.Figures
                 {
-                    let all = try Int64.fetchAll(
-                        db, sql: "SELECT \(column) FROM runs WHERE \(groupFilter) AND \(column) IS NOT NULL",
-                        arguments: arguments)
+                    let count = Int(g[measured] as Int64)
+                    func at(_ p: Double) throws -> Int64? {
+                        guard count > 0 else { return nil }
+                        return try Int64.fetchOne(
+                            db,
+                            sql: """
+                                SELECT \(column) FROM runs WHERE \(figureFilter) AND \(column) IS NOT NULL
+                                ORDER BY \(column) LIMIT 1 OFFSET \(EvidenceStatistics.rank(p, count: count) - 1)
+                                """, arguments: figureArguments)
+                    }
                     let recent = try Int64.fetchAll(
                         db,
                         sql: """
                             SELECT \(column) FROM runs WHERE \(groupFilter) AND \(column) IS NOT NULL
                             ORDER BY created_at_ms DESC LIMIT \(last)
                             """, arguments: arguments)
+                    let series = Array(recent.reversed())
                     return .init(
-                        objectiveMs: newest.flatMap { $0[objective] as Int64? }, values: all, recentNewestFirst: recent,
-                        met: Int(g[met] as Double), missed: Int(g[missed] as Double))
+                        objectiveMs: newest.flatMap { $0[objective] as Int64? }, measured: count, lastMs: recent.first,
+                        p50Ms: try at(50), p95Ms: try at(95), met: Int(g[met] as Double), missed: Int(g[missed] as Double),
+                        series: series, trend: EvidenceStatistics.trend(series))
                 }
                 return HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: modeText) ?? .drill,
                     runs: g["runs"], succeeded: Int(g["ok"] as Double), lastRunID: newest.map { $0["id"] as String },
                     lastEndedAtMs: newest.flatMap { $0["ended_at_ms"] as Int64? },
-                    rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed"),
-                    rpo: try figures("rpo_achieved_ms", "rpo_objective_ms", met: "rpo_met", missed: "rpo_missed"))
+                    rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed", measured: "rto_n"),
+                    rpo: try figures("rpo_achieved_ms", "rpo_objective_ms", met: "rpo_met", missed: "rpo_missed", measured: "rpo_n"))
             }
         }
     }

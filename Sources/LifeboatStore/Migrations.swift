@@ -132,6 +132,10 @@ enum Migrations {
                         plan_id, scenario, mode, created_at_ms, ended_at_ms, status, rto_achieved_ms, rpo_achieved_ms,
                         rto_verdict, rpo_verdict, rto_objective_ms, rpo_objective_ms);
                     CREATE INDEX runs_outcomes ON runs(status, plan_id, scenario, mode, ended_at_ms, id);
+                    CREATE INDEX runs_by_rto ON runs(plan_id, scenario, mode, rto_achieved_ms, created_at_ms)
+                        WHERE rto_achieved_ms IS NOT NULL;
+                    CREATE INDEX runs_by_rpo ON runs(plan_id, scenario, mode, rpo_achieved_ms, created_at_ms)
+                        WHERE rpo_achieved_ms IS NOT NULL;
                     """)
             try MeasurementColumns.backfill(in: db)
         }

@@ -3,8 +3,12 @@ public enum EvidenceStatistics {
     /// Nearest-rank percentile (`p` in 0…100) of `sorted` (ascending); nil when empty.
     public static func percentile(_ p: Double, ofSorted sorted: [Int64]) -> Int64? {
         guard !sorted.isEmpty else { return nil }
-        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        return sorted[rank(p, count: sorted.count) - 1]
+    }
+
+    /// The 1-based nearest rank of percentile `p` among `count` (> 0) sorted values.
+    public static func rank(_ p: Double, count: Int) -> Int {
+        min(max(Int((p / 100 * Double(count)).rounded(.up)), 1), count)
     }
 
     /// The direction of a series of durations (oldest first), where lower is better.
