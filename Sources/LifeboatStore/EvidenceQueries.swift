@@ -127,18 +127,18 @@ extension SQLiteStore {
     /// The newest succeeded run of every plan + scenario + mode (for schedule compliance).
     public func latestSucceededRuns() async throws -> [ScheduleCompliance.LatestRun] {
         try await read { db in
-            // SQLite returns the bare `id` of the row holding the MAX.
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT plan_id, scenario, mode, id, MAX(ended_at_ms) AS ended FROM runs
-                    WHERE status = 'succeeded' AND ended_at_ms IS NOT NULL GROUP BY plan_id, scenario, mode
-                    """
-            ).compactMap { row in
-                guard let mode = RunMode(rawValue: row["mode"]) else { return nil }
+            try Self.groups(in: db).compactMap { plan, scenario, modeText in
+                guard let mode = RunMode(rawValue: modeText),
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id, ended_at_ms FROM runs
+                            WHERE status = 'succeeded' AND plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
+                            ORDER BY ended_at_ms DESC LIMIT 1
+                            """, arguments: [plan, scenario, modeText])
+                else { return nil }
                 return ScheduleCompliance.LatestRun(
-                    planID: row["plan_id"], scenario: row["scenario"], mode: mode, runID: row["id"],
-                    endedAtMs: row["ended"])
+                    planID: plan, scenario: scenario, mode: mode, runID: row["id"], endedAtMs: row["ended_at_ms"])
             }
         }
     }
@@ -146,22 +146,35 @@ extension SQLiteStore {
     /// The newest ended drill and the newest ended real execution of every plan + scenario.
     public func lastDrills() async throws -> [EvidenceMetrics.LastDrill] {
         try await read { db in
-            let pairs = try Row.fetchAll(db, sql: "SELECT DISTINCT plan_id, scenario FROM runs ORDER BY plan_id, scenario")
-            var out: [EvidenceMetrics.LastDrill] = []
-            for pair in pairs {
-                for mode in [RunMode.drill, .execute] {
-                    let row = try Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT * FROM runs WHERE plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
-                            ORDER BY created_at_ms DESC LIMIT 1
-                            """, arguments: [pair["plan_id"] as String, pair["scenario"] as String, mode.rawValue])
-                    if let row {
-                        out.append(.init(run: try Rows.runRecord(row), figures: try MeasurementColumns.figures(row)))
-                    }
+            try Self.groups(in: db).filter { $0.2 == RunMode.drill.rawValue || $0.2 == RunMode.execute.rawValue }
+                .compactMap { plan, scenario, mode in
+                    guard
+                        let row = try Row.fetchOne(
+                            db,
+                            sql: """
+                                SELECT * FROM runs WHERE plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
+                                ORDER BY created_at_ms DESC LIMIT 1
+                                """, arguments: [plan, scenario, mode])
+                    else { return nil }
+                    return .init(run: try Rows.runRecord(row), figures: try MeasurementColumns.figures(row))
                 }
-            }
-            return out
         }
+    }
+
+    /// Every distinct (plan, scenario, mode) of `runs`, sorted: one seek in `runs_evidence` per
+    /// group (a skip scan) rather than a scan of every run.
+    static func groups(in db: Database) throws -> [(String, String, String)] {
+        var out: [(String, String, String)] = []
+        var row = try Row.fetchOne(db, sql: "SELECT plan_id, scenario, mode FROM runs ORDER BY plan_id, scenario, mode LIMIT 1")
+        while let r = row {
+            let key = (r[0] as String, r[1] as String, r[2] as String)
+            out.append(key)
+            row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT plan_id, scenario, mode FROM runs WHERE (plan_id, scenario, mode) > (?, ?, ?)
+                    ORDER BY plan_id, scenario, mode LIMIT 1
+                    """), arguments: [key.0, key.1, key.2])
+        }
+        return out
     }
 }
