@@ -45,35 +45,73 @@ enum EventChain {
         return seq
     }
 
-    /// Walks the whole chain in one read transaction and reports the first row that breaks it.
+    /// Walks the whole chain in one read transaction and reports the first bad row: the first row
+    /// whose content, link or position is not what the chain recorded, with its run.
+    ///
+    /// When a row does not link to its predecessor the neighbours tell what happened: a row whose
+    /// `prev_hash` is the hash of the row two back means the row between was inserted; a row that
+    /// links to its successor means the two were swapped; a row whose own hash does not match is
+    /// the altered one; otherwise the predecessor was rewritten with a recomputed hash.
     static func verify(_ db: Database) throws -> ChainVerification {
         let rows = try Row.fetchCursor(
             db, sql: "SELECT seq, run_id, at_ms, kind, step_id, payload, prev_hash, hash FROM events ORDER BY seq")
         var expected: Int64 = 1
         var prev = genesis
+        var prevPrev: String?
+        var prevRun: String?
         var checked = 0
-        func broken(_ seq: Int64, _ reason: ChainVerification.Reason, _ detail: String) -> ChainVerification {
-            ChainVerification(eventsChecked: checked, head: prev, firstBreak: .init(seq: seq, reason: reason, detail: detail))
+        func broken(_ seq: Int64, _ run: String?, _ reason: ChainVerification.Reason, _ detail: String)
+            -> ChainVerification
+        {
+            ChainVerification(
+                eventsChecked: checked, head: prev, firstBreak: .init(seq: seq, runID: run, reason: reason, detail: detail))
         }
+        func of(_ run: String?) -> String { run.map { " (run \($0))" } ?? "" }
         while let row = try rows.next() {
             let seq: Int64 = row["seq"]
             let runID: String = row["run_id"]
             let payload: String = row["payload"]
             let prevHash: String = row["prev_hash"]
             let storedHash: String = row["hash"]
+            let selfConsistent = hash(prev: prevHash, seq: seq, runID: runID, payload: payload) == storedHash
             if seq != expected {
-                return broken(expected, .gap, "events \(expected)…\(seq - 1) are missing")
+                let missing = expected == seq - 1 ? "event \(expected) is" : "events \(expected)…\(seq - 1) are"
+                return broken(
+                    expected, nil, .gap,
+                    "\(missing) missing (deleted): the log jumps from event \(expected - 1)\(of(prevRun)) to event \(seq) (run \(runID))")
             }
             if prevHash != prev {
+                // Blamed on the row before: it no longer counts as verified.
+                func blamePrevious() {
+                    checked -= 1
+                    prev = prevPrev ?? genesis
+                }
+                if seq > 1, let prevPrev, prevHash == prevPrev {
+                    blamePrevious()
+                    return broken(
+                        seq - 1, prevRun, .inserted,
+                        "event \(seq - 1)\(of(prevRun)) was inserted: event \(seq) (run \(runID)) links to event \(seq - 2)")
+                }
+                let next = try Row.fetchOne(db, sql: "SELECT run_id, hash FROM events WHERE seq = ?", arguments: [seq + 1])
+                if let next, prevHash == (next["hash"] as String) {
+                    let nextRun: String = next["run_id"]
+                    return broken(
+                        seq, runID, .reordered,
+                        "events \(seq) (run \(runID)) and \(seq + 1) (run \(nextRun)) were reordered: event \(seq) links to the event after it")
+                }
+                if !selfConsistent {
+                    return broken(seq, runID, .hashMismatch, "event \(seq) (run \(runID)) was altered (its hash does not match its content)")
+                }
+                blamePrevious()
                 return broken(
-                    seq, .brokenLink,
-                    "event \(seq) does not link to event \(seq - 1) (its prev_hash differs from that event's hash)")
+                    seq - 1, prevRun, .brokenLink,
+                    "event \(seq - 1)\(of(prevRun)) was rewritten with a recomputed hash: event \(seq) (run \(runID)) recorded a different hash for it")
             }
-            if hash(prev: prevHash, seq: seq, runID: runID, payload: payload) != storedHash {
-                return broken(seq, .hashMismatch, "event \(seq) was altered (its hash does not match its content)")
+            if !selfConsistent {
+                return broken(seq, runID, .hashMismatch, "event \(seq) (run \(runID)) was altered (its hash does not match its content)")
             }
             guard let event = try? CanonicalJSON.decode(RunEvent.self, from: payload, what: "event \(seq)") else {
-                return broken(seq, .columnMismatch, "event \(seq)'s payload is not a readable event")
+                return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s payload is not a readable event")
             }
             let kind: String = row["kind"]
             let stepID: String? = row["step_id"]
@@ -81,15 +119,17 @@ enum EventChain {
             if event.runID != runID || event.atMs != atMs || kindName(event.kind) != kind
                 || RunProjection.stepID(of: event.kind) != stepID
             {
-                return broken(seq, .columnMismatch, "event \(seq)'s columns disagree with its payload")
+                return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s columns disagree with its payload")
             }
+            prevPrev = prev
             prev = storedHash
+            prevRun = runID
             checked += 1
             expected += 1
         }
         let recorded = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
         if recorded >= expected {
-            return broken(expected, .gap, "events \(expected)…\(recorded) are missing (the log was truncated)")
+            return broken(expected, nil, .gap, "events \(expected)…\(recorded) are missing (the log was truncated)")
         }
         return ChainVerification(eventsChecked: checked, head: prev, firstBreak: nil)
     }
@@ -107,17 +147,24 @@ public struct ChainVerification: Sendable, Hashable, CustomStringConvertible {
         case gap
         /// The queryable columns (run, time, kind, step) disagree with the hashed payload.
         case columnMismatch = "column-mismatch"
+        /// A row was added between two rows of the chain.
+        case inserted
+        /// Two rows exchanged places.
+        case reordered
     }
 
     public struct Break: Sendable, Hashable {
         /// The first sequence number at which the chain is broken (for a gap, the first missing one).
         public var seq: Int64
+        /// The run of that event, when the row is there to say (nil for a deleted row).
+        public var runID: String?
         public var reason: Reason
         /// One line for a person.
         public var detail: String
 
-        public init(seq: Int64, reason: Reason, detail: String) {
+        public init(seq: Int64, runID: String? = nil, reason: Reason, detail: String) {
             self.seq = seq
+            self.runID = runID
             self.reason = reason
             self.detail = detail
         }

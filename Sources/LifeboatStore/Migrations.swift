@@ -8,7 +8,7 @@ enum Migrations {
     static let applicationID: Int32 = 0x4C42_4F54
 
     /// Migration names, in order.
-    static let names = ["v1-runs-events-steps", "v2-documents", "v3-leases-controls"]
+    static let names = ["v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -113,6 +113,31 @@ enum Migrations {
                     );
                     CREATE INDEX controls_pending ON controls(run_id, consumed_at_ms, id);
                     """)
+        }
+        migrator.registerMigration(names[3]) { db in
+            // The figures `RunMeasurement` computes when a run ends, so that history, status and
+            // metrics never re-read events (see `MeasurementColumns`).
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN rto_achieved_ms INTEGER;
+                    ALTER TABLE runs ADD COLUMN rto_objective_ms INTEGER;
+                    ALTER TABLE runs ADD COLUMN rto_verdict TEXT;
+                    ALTER TABLE runs ADD COLUMN rto_method TEXT;
+                    ALTER TABLE runs ADD COLUMN human_wait_ms INTEGER;
+                    ALTER TABLE runs ADD COLUMN rpo_achieved_ms INTEGER;
+                    ALTER TABLE runs ADD COLUMN rpo_objective_ms INTEGER;
+                    ALTER TABLE runs ADD COLUMN rpo_verdict TEXT;
+                    ALTER TABLE runs ADD COLUMN rpo_exact INTEGER;
+                    CREATE INDEX runs_evidence ON runs(
+                        plan_id, scenario, mode, created_at_ms, ended_at_ms, status, rto_achieved_ms, rpo_achieved_ms,
+                        rto_verdict, rpo_verdict, rto_objective_ms, rpo_objective_ms);
+                    CREATE INDEX runs_outcomes ON runs(status, plan_id, scenario, mode, ended_at_ms, id);
+                    CREATE INDEX runs_by_rto ON runs(plan_id, scenario, mode, rto_achieved_ms, created_at_ms)
+                        WHERE rto_achieved_ms IS NOT NULL;
+                    CREATE INDEX runs_by_rpo ON runs(plan_id, scenario, mode, rpo_achieved_ms, created_at_ms)
+                        WHERE rpo_achieved_ms IS NOT NULL;
+                    """)
+            try MeasurementColumns.backfill(in: db)
         }
         return migrator
     }

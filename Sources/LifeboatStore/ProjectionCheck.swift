@@ -54,6 +54,12 @@ enum ProjectionCheck {
             mismatches.append(
                 ProjectionMismatch(runID: runID, stepID: nil, detail: "runs row differs from its events"))
         }
+        let storedFigures = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])
+            .flatMap(MeasurementColumns.figures)
+        if storedFigures != RunFigures.expected(for: run, events: events) {
+            mismatches.append(
+                ProjectionMismatch(runID: runID, stepID: nil, detail: "measurement columns differ from its events"))
+        }
         let stored = try Rows.steps(of: runID, in: db)
         for step in stored {
             guard let i = index.removeValue(forKey: step.stepID) else {

@@ -91,6 +91,7 @@ public final class SQLiteStore: StateStore {
         try await write(run: events.first?.runID) { db in
             var runs: [String: RunRecord] = [:]
             var runOrder: [String] = []
+            var endedBefore: [String: Bool] = [:]
             var steps: [String: StepRecord] = [:]
             var stepOrder: [String] = []
             for (event, payload) in zip(events, payloads) {
@@ -103,6 +104,7 @@ public final class SQLiteStore: StateStore {
                 } else if let stored = try Rows.run(event.runID, in: db) {
                     run = stored
                     runOrder.append(event.runID)
+                    endedBefore[event.runID] = stored.endedAtMs != nil
                 } else {
                     throw LifeboatError(.notFound, "run \(event.runID) not found in \(path)")
                 }
@@ -129,6 +131,12 @@ public final class SQLiteStore: StateStore {
                 let run = runs[id]!
                 try Rows.save(run, in: db)
                 try Leases.sync(run, atMs: run.updatedAtMs, in: db)
+                // The measurement columns follow the log of an ended run; a resumed run clears them.
+                if run.endedAtMs != nil {
+                    try MeasurementColumns.refresh(run, in: db)
+                } else if endedBefore[id] == true {
+                    try MeasurementColumns.save(nil, runID: id, in: db)
+                }
             }
             try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
         }

@@ -23,6 +23,7 @@ struct Lifeboat: AsyncParsableCommand {
               4   refused (lease held, preflight failed, wrong state)
               5   not found
               6   state store failure
+              7   status --check: a scheduled DR test is overdue or was never run
               70  internal error
             """,
         version: "0.1.0",
@@ -30,6 +31,7 @@ struct Lifeboat: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
             ApproveCommand.self, AbortCommand.self, ResolveCommand.self, RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
+            StatusCommand.self, MetricsCommand.self,
         ])
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.

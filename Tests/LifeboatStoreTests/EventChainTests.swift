@@ -59,8 +59,10 @@ import Testing
         try await tamper(path, "UPDATE events SET payload = replace(payload, 'bob', 'mallory') WHERE seq = 4")
         let result = try await store.verifyChain()
         #expect(result.firstBreak?.seq == 4)
+        #expect(result.firstBreak?.runID == "r1")
         #expect(result.firstBreak?.reason == .hashMismatch)
         #expect(result.eventsChecked == 3)
+        #expect(result.description.contains("event 4 (run r1)"))
     }
 
     @Test func aRewrittenRowWithARecomputedHashBreaksTheNextLink() async throws {
@@ -75,8 +77,10 @@ import Testing
         let forgedHash = EventChain.hash(prev: row[0], seq: 5, runID: row[1], payload: forged)
         try await tamper(path, "UPDATE events SET payload = ?, hash = ? WHERE seq = 5", [forged, forgedHash])
         let result = try await store.verifyChain()
-        #expect(result.firstBreak?.seq == 6)
+        #expect(result.firstBreak?.seq == 5)
+        #expect(result.firstBreak?.runID == "r1")
         #expect(result.firstBreak?.reason == .brokenLink)
+        #expect(result.eventsChecked == 4)
     }
 
     @Test func aDeletedRowIsAGap() async throws {
@@ -85,6 +89,7 @@ import Testing
         let result = try await store.verifyChain()
         #expect(result.firstBreak?.seq == 9)
         #expect(result.firstBreak?.reason == .gap)
+        #expect(result.description.contains("from event 8 (run r2) to event 10 (run r2)"))
     }
 
     @Test func aTruncatedLogIsAGap() async throws {
@@ -100,7 +105,91 @@ import Testing
         try await tamper(path, "UPDATE events SET at_ms = at_ms + 60000 WHERE seq = 11")
         let result = try await store.verifyChain()
         #expect(result.firstBreak?.seq == 11)
+        #expect(result.firstBreak?.runID == "r2")
         #expect(result.firstBreak?.reason == .columnMismatch)
+    }
+
+    /// The stored hash of event `seq`, to forge rows from.
+    func storedHash(_ store: SQLiteStore, _ seq: Int64) async throws -> String {
+        try #require(try await store.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [seq]) })
+    }
+
+    @Test func anInsertedRowWithAValidHashIsNamed() async throws {
+        let (store, path) = try await populatedStore()
+        // The attacker shifts events 10… up by one and inserts a well-formed event 10 of run r1
+        // whose prev_hash and hash are computed correctly.
+        let forged = Fixtures.event("r1", 1_700_000_099_000, .stepNoted(step: "smoke", note: "all fine", by: "mallory"))
+        let payload = try CanonicalJSON.encode(forged)
+        let prevHash = try await storedHash(store, 9)
+        let hash = EventChain.hash(prev: prevHash, seq: 10, runID: "r1", payload: payload)
+        try await tamper(path, "UPDATE events SET seq = seq + 1000 WHERE seq >= 10")
+        try await tamper(path, "UPDATE events SET seq = seq - 999 WHERE seq >= 1000")
+        try await tamper(
+            path,
+            "INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash) VALUES (10, 'r1', ?, 0, 's', 'stepNoted', 'smoke', ?, ?, ?)",
+            [forged.atMs, payload, prevHash, hash])
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 10)
+        #expect(result.firstBreak?.runID == "r1")
+        #expect(result.firstBreak?.reason == .inserted)
+    }
+
+    @Test func aRowAppendedWithABadHashIsNamed() async throws {
+        let (store, path) = try await populatedStore()
+        let forged = Fixtures.event("r2", 1_700_000_099_000, .stepNoted(step: "smoke", note: "x", by: "mallory"))
+        try await tamper(
+            path,
+            "INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash) VALUES (16, 'r2', ?, 0, 's', 'stepNoted', 'smoke', ?, ?, ?)",
+            [forged.atMs, try CanonicalJSON.encode(forged), String(repeating: "1", count: 64), String(repeating: "2", count: 64)])
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 16)
+        #expect(result.firstBreak?.runID == "r2")
+        #expect(result.firstBreak?.reason == .hashMismatch)
+    }
+
+    @Test func reorderedRowsAreNamed() async throws {
+        let (store, path) = try await populatedStore()
+        // Events 11 and 12 (both of run r2) exchange places.
+        try await tamper(path, "UPDATE events SET seq = 1000 WHERE seq = 11")
+        try await tamper(path, "UPDATE events SET seq = 11 WHERE seq = 12")
+        try await tamper(path, "UPDATE events SET seq = 12 WHERE seq = 1000")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 11)
+        #expect(result.firstBreak?.runID == "r2")
+        #expect(result.firstBreak?.reason == .reordered)
+        #expect(result.eventsChecked == 10)
+    }
+
+    @Test func rowsMovedAcrossRunsAreNamed() async throws {
+        let (store, path) = try await populatedStore()
+        // Event 8 (the first of r2, runCreated) and event 7 (the last of r1) exchange places.
+        try await tamper(path, "UPDATE events SET seq = 1000 WHERE seq = 7")
+        try await tamper(path, "UPDATE events SET seq = 7 WHERE seq = 8")
+        try await tamper(path, "UPDATE events SET seq = 8 WHERE seq = 1000")
+        let result = try await store.verifyChain()
+        #expect(result.firstBreak?.seq == 7)
+        #expect(result.firstBreak?.runID == "r2")
+        #expect(result.firstBreak?.reason == .reordered)
+    }
+
+    @Test func exportedEventsReverifyFromTheirColumnsAlone() async throws {
+        let (store, _) = try await populatedStore()
+        let collected = Collected()
+        let counts = try await store.exportAudit(runID: nil, sinceMs: nil, untilMs: nil) { record in
+            if case .event(let e) = record { collected.add(e) }
+        }
+        #expect(counts.runs == 2)
+        #expect(counts.events == 15)
+        let events = collected.all
+        #expect(events.allSatisfy { $0.hashIsValid })
+        #expect(zip(events, events.dropFirst()).allSatisfy { $1.prevHash == $0.hash })
+        #expect(events.last?.hash == (try await store.chainHead()))
+        let one = Collected()
+        try await store.exportAudit(runID: "r2", sinceMs: nil, untilMs: nil) { if case .event(let e) = $0 { one.add(e) } }
+        #expect(one.all.map(\.seq) == Array(8...15))
+        await #expect(throws: LifeboatError.self) {
+            try await store.exportAudit(runID: "nope", sinceMs: nil, untilMs: nil) { _ in }
+        }
     }
 
     @Test func anEditedProjectionIsFound() async throws {
@@ -137,4 +226,12 @@ import Testing
         #expect(try await stores[1].integrityCheck() == "ok")
         #expect(try await stores[1].verifyProjections().isEmpty)
     }
+}
+
+/// Events gathered from an export callback.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [ChainedEvent] = []
+    func add(_ e: ChainedEvent) { lock.withLock { events.append(e) } }
+    var all: [ChainedEvent] { lock.withLock { events } }
 }

@@ -43,7 +43,7 @@ import Testing
         let path = try temporaryFolder() + "/state.db"
         do {
             let store = try SQLiteStore(path: path)
-            #expect(try await store.appliedMigrations() == ["v1-runs-events-steps", "v2-documents", "v3-leases-controls"])
+            #expect(try await store.appliedMigrations() == ["v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements"])
         }
         let store = try SQLiteStore(path: path)
         #expect(try await store.appliedMigrations() == Migrations.names)

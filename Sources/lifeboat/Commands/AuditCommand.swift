@@ -6,15 +6,16 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check the store's tamper-evident event log.",
-        subcommands: [Verify.self])
+        subcommands: [Verify.self, Export.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
             abstract: "Verify the hash chain of every event, the projections against the events, and SQLite's integrity.",
             discussion: """
-                Names the first bad event (edited, deleted, inserted or reordered rows break the chain there)
-                and every run or step row that no longer matches its events. Exit 0 when all is well, 6 when not.
+                Names the first bad event with its run (edited, deleted, inserted or reordered rows break the
+                chain there) and every run or step row, or measurement, that no longer matches its events.
+                Exit 0 when all is well, 6 when not.
 
                 Example:
                   lifeboat audit verify --db .lifeboat/state.db

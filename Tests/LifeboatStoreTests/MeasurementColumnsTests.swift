@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import LifeboatCore
+import Testing
+
+@testable import LifeboatStore
+
+/// The measurement projection (migration v4) and the evidence queries over it.
+@Suite struct MeasurementColumnsTests {
+    static let day: Int64 = 86_400_000
+
+    /// Creates and finishes run `id` at `start` (its events 1 s apart; RTO window declare → smoke).
+    func finishedRun(_ store: SQLiteStore, _ id: String, start: Int64, scenario: String = "region-failure") async throws {
+        try await store.createRun(id: id, created: Fixtures.created(id, at: start, scenario: scenario), documents: Fixtures.documents)
+        try await store.append(Fixtures.successfulRun(id, start: start), consumingControls: [])
+    }
+
+    @Test func figuresAreStoredWhenARunEndsAndMatchItsEvents() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+        let events = Fixtures.successfulRun("r1")
+        try await store.append(Array(events.prefix(5)), consumingControls: [])
+        #expect(try await store.measuredRuns(HistoryQuery()).first?.measurement == nil)
+        try await store.append(Array(events.dropFirst(5)), consumingControls: [])
+        let stored = try #require(try await store.measuredRuns(HistoryQuery()).first?.measurement)
+        let computed = try #require(RunMeasurement.compute(try await store.events(of: "r1")))
+        #expect(stored == RunFigures(computed))
+        #expect(stored.rto.achievedMs == 10_000)  // approvalRequested (declare) → smoke succeeded
+        #expect(stored.rto.verdict == .met)
+        #expect(stored.rto.humanWaitMs == 12_000)
+        #expect(try await store.verifyProjections().isEmpty)
+    }
+
+    @Test func aResumedRunClearsItsFiguresUntilItEndsAgain() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+        let at: Int64 = 1_700_000_000_000
+        try await store.append([
+            Fixtures.event("r1", at + 1_000, .executorStarted(pid: 1, host: "h", resumed: false)),
+            Fixtures.event("r1", at + 2_000, .runFinished(outcome: .failed)),
+        ], consumingControls: [])
+        #expect(try await store.measuredRuns(HistoryQuery()).first?.measurement?.rto.verdict == .notMeasured)
+        try await store.append([Fixtures.event("r1", at + 3_000, .executorStarted(pid: 2, host: "h", resumed: true))], consumingControls: [])
+        #expect(try await store.measuredRuns(HistoryQuery()).first?.measurement == nil)
+        #expect(try await store.verifyProjections().isEmpty)
+    }
+
+    @Test func theMigrationBackfillsAnExistingStore() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let old = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(old, upTo: Migrations.names[2])
+        try await old.write { db in
+            let created = Fixtures.created("r1")
+            guard case .runCreated(let header) = created.kind else { return }
+            var (run, steps) = RunProjection.newRun(created, header: header)
+            try Rows.save(run, in: db)
+            for step in steps { try Rows.save(step, in: db) }
+            try EventChain.append(created, payload: try CanonicalJSON.encode(created), in: db)
+            for event in Fixtures.successfulRun("r1") {
+                RunProjection.apply(event, to: &run)
+                if let id = RunProjection.stepID(of: event.kind), let i = steps.firstIndex(where: { $0.stepID == id }) {
+                    RunProjection.apply(event, to: &steps[i])
+                }
+                try EventChain.append(event, payload: try CanonicalJSON.encode(event), in: db)
+            }
+            try Rows.save(run, in: db)
+            for step in steps { try Rows.save(step, in: db) }
+        }
+        try old.close()
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.appliedMigrations().last == "v4-run-measurements")
+        #expect(try await store.measuredRuns(HistoryQuery()).first?.measurement?.rto.achievedMs == 10_000)
+        #expect(try await store.verifyProjections().isEmpty)
+    }
+
+    @Test func editedFiguresAreFoundByVerify() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let store = try SQLiteStore(path: path)
+        try await finishedRun(store, "r1", start: 1_700_000_000_000)
+        try await store.database.write { db in try db.execute(sql: "UPDATE runs SET rto_achieved_ms = 1 WHERE id = 'r1'") }
+        #expect(try await store.verifyProjections().map(\.description) == ["run r1: measurement columns differ from its events"])
+    }
+
+    @Test func summaryLatestAndLastDrillsReadTheColumns() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        let base: Int64 = 1_700_000_000_000
+        for i in 0..<5 { try await finishedRun(store, "r\(i)", start: base + Int64(i) * Self.day) }
+        try await finishedRun(store, "d0", start: base + 10 * Self.day, scenario: "db-corruption")
+        let groups = try await store.historySummary(HistoryQuery(), last: 3)
+        #expect(groups.map(\.scenario) == ["db-corruption", "region-failure"])
+        let region = groups[1]
+        #expect(region.runs == 5)
+        #expect(region.successRate == 1)
+        #expect(region.rto.series == [10_000, 10_000, 10_000])
+        #expect(region.rto.p95Ms == 10_000)
+        #expect(region.rto.met == 5)
+        #expect(region.rto.trend == .steady)
+        #expect(region.lastRunID == "r4")
+        let since = try await store.historySummary(HistoryQuery(sinceMs: base + 3 * Self.day), last: 10)
+        #expect(since.first { $0.scenario == "region-failure" }?.runs == 2)
+        let latest = try await store.latestSucceededRuns()
+        #expect(Set(latest.map(\.runID)) == ["r4", "d0"])
+        #expect(try await store.lastDrills().map(\.run.id).sorted() == ["d0", "r4"])
+        let failed = try await store.measuredRuns(HistoryQuery(status: .failed))
+        #expect(failed.isEmpty)
+        let window = try await store.measuredRuns(HistoryQuery(sinceMs: base + Self.day, untilMs: base + 3 * Self.day))
+        #expect(window.map(\.run.id) == ["r2", "r1"])
+    }
+}
