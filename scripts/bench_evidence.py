@@ -146,7 +146,10 @@ benchmarks = [
     ("history --summary --json --last 20", ["history", "--summary", "--json", "--last", "20"]),
     ("status plans", ["status", "plans"]),
     ("metrics plans", ["metrics", "plans"]),
-    ("show RUN --json (report RUN is on another branch)", ["show", one_run, "--json"]),
+    ("show RUN --json", ["show", one_run, "--json"]),
+    ("report RUN --format html", ["report", one_run, "--format", "html"]),
+    ("report RUN --format json", ["report", one_run, "--format", "json"]),
+    ("report RUN --format junit", ["report", one_run, "--format", "junit"]),
 ]
 rounds = 7
 print(f"\n| command ({counts['runs']:,} runs, {counts['steps']:,} step rows, {counts['events']:,} events) | median | min | max |")
