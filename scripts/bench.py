@@ -132,7 +132,9 @@ for round_ in range(rounds):
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     history = json.loads(subprocess.run([binary, "history", "--json", "--limit", "1"], env=fenv, check=True,
                                         capture_output=True, text=True).stdout)
-    m = history[0]["measurement"]
+    detail = json.loads(subprocess.run([binary, "show", history[0]["run"]["id"], "--json"], env=fenv, check=True,
+                                       capture_output=True, text=True).stdout)
+    m = detail["measurement"]
     fanout.append((m["elapsedMs"], m["criticalPathMs"]))
 fan_elapsed = statistics.median(e for e, _ in fanout)
 fan_critical = statistics.median(c for _, c in fanout)
