@@ -32,7 +32,7 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--trials", type=int, default=20)
 parser.add_argument("--bin", default=".build/debug/lifeboat")
 parser.add_argument("--seed", type=int, default=None)
-parser.add_argument("--max-delay", type=int, default=400, help="longest delay before a kill, ms")
+parser.add_argument("--max-delay", type=int, default=250, help="longest delay before a kill, ms (a run takes about 0.5 s)")
 parser.add_argument("--max-rounds", type=int, default=60, help="give up on a trial after this many kills")
 args = parser.parse_args()
 lifeboat = os.path.abspath(args.bin)
@@ -41,7 +41,7 @@ rng = random.Random(seed)
 
 APPEND = """#!/bin/sh
 # append.sh LINE LEDGER: a non-idempotent step with a window on each side of the write.
-sleep 0.0$(( $$ % 3 ))
+sleep 0.0$(( $$ % 5 + 2 ))
 echo "$1" >> "$2"
 """
 
