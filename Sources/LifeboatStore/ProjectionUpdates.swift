@@ -68,7 +68,7 @@ enum ProjectionUpdates {
         changes.int("duration_ms", step.durationMs, old.durationMs)
         changes.text("summary", step.summary, old.summary)
         changes.text("error", step.error, old.error)
-        let outputs = try CanonicalJSON.encode(step.outputs)
+        let outputs = try Rows.outputsJSON(step.outputs)
         changes.text("outputs", outputs, stored.outputsJSON)
         try changes.execute(
             table: "steps", key: "run_id = ? AND step_id = ?", keyValues: [step.runID, step.stepID], in: db)
