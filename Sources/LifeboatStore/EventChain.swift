@@ -20,11 +20,38 @@ enum EventChain {
         return Digests.hex(hasher.finalize())
     }
 
-    /// The enum case name of an event kind, stored in `events.kind` for SQL filtering.
+    /// The enum case name of an event kind, stored in `events.kind` for SQL filtering. (A switch
+    /// rather than `Mirror`, whose reflection cost showed up on every append; the test
+    /// `kindNamesAreTheCaseNames` checks the two agree.)
     static func kindName(_ kind: RunEvent.Kind) -> String {
-        if let label = Mirror(reflecting: kind).children.first?.label { return label }
-        let text = String(describing: kind)
-        return String(text.prefix { $0 != "(" })
+        switch kind {
+        case .runCreated: return "runCreated"
+        case .executorStarted: return "executorStarted"
+        case .stepSkipped: return "stepSkipped"
+        case .stepStarted: return "stepStarted"
+        case .stepSucceeded: return "stepSucceeded"
+        case .stepFailed: return "stepFailed"
+        case .stepRetryScheduled: return "stepRetryScheduled"
+        case .stepReleased: return "stepReleased"
+        case .approvalRequested: return "approvalRequested"
+        case .approvalGranted: return "approvalGranted"
+        case .approvalDenied: return "approvalDenied"
+        case .stepInterrupted: return "stepInterrupted"
+        case .stepVerified: return "stepVerified"
+        case .stepUnknown: return "stepUnknown"
+        case .stepResolved: return "stepResolved"
+        case .stepRedriven: return "stepRedriven"
+        case .stepNoted: return "stepNoted"
+        case .circuitChanged: return "circuitChanged"
+        case .abortRequested: return "abortRequested"
+        case .runPaused: return "runPaused"
+        case .runFinished: return "runFinished"
+        case .rollbackStarted: return "rollbackStarted"
+        case .compensationStarted: return "compensationStarted"
+        case .compensationSucceeded: return "compensationSucceeded"
+        case .compensationFailed: return "compensationFailed"
+        case .rollbackFinished: return "rollbackFinished"
+        }
     }
 
     /// Appends one event row, extending the chain. Call inside a write transaction.

@@ -1,5 +1,6 @@
 import GRDB
 import LifeboatCore
+import Synchronization
 
 /// Reading and writing the projection and side tables. Call inside a GRDB access.
 enum Rows {
@@ -18,7 +19,21 @@ enum Rows {
             pauseReason: try (row["pause_reason"] as String?).map { try enumValue($0, "pause reason of run \(id)") },
             startedBy: row["started_by"], documentsHash: row["documents_hash"], createdAtMs: row["created_at_ms"],
             updatedAtMs: row["updated_at_ms"], endedAtMs: row["ended_at_ms"],
-            objectives: try CanonicalJSON.decode(Objectives.self, from: row["objectives"], what: "objectives of run \(id)"))
+            objectives: try objectives(row["objectives"], what: "objectives of run \(id)"))
+    }
+
+    /// Decoded `objectives` texts: a run's objectives never change, and every append reads its run
+    /// row, so each text is decoded once per process. Decoding is a pure function of the text.
+    private static let decodedObjectives = Mutex<[String: Objectives]>([:])
+
+    private static func objectives(_ text: String, what: String) throws -> Objectives {
+        if let known = decodedObjectives.withLock({ $0[text] }) { return known }
+        let value = try CanonicalJSON.decode(Objectives.self, from: text, what: what)
+        decodedObjectives.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[text] = value
+        }
+        return value
     }
 
     /// Inserts or replaces a run row.
@@ -62,7 +77,17 @@ enum Rows {
             status: try enumValue(row["status"], "status of \(what)"), attempts: row["attempts"],
             startedAtMs: row["started_at_ms"], endedAtMs: row["ended_at_ms"], durationMs: row["duration_ms"],
             summary: row["summary"], error: row["error"],
-            outputs: try CanonicalJSON.decode([String: Value].self, from: row["outputs"], what: "outputs of \(what)"))
+            outputs: try outputs(row["outputs"], what: "outputs of \(what)"))
+    }
+
+    /// The stored text of a step's outputs (`{}` for none, which is what the encoder writes for an
+    /// empty map, without running it).
+    static func outputsJSON(_ outputs: [String: Value]) throws -> String {
+        outputs.isEmpty ? "{}" : try CanonicalJSON.encode(outputs)
+    }
+
+    private static func outputs(_ text: String, what: String) throws -> [String: Value] {
+        text == "{}" ? [:] : try CanonicalJSON.decode([String: Value].self, from: text, what: what)
     }
 
     /// Inserts or replaces a step row.
@@ -80,7 +105,7 @@ enum Rows {
             arguments: [
                 step.runID, step.stepID, step.position, step.title, step.action, step.status.rawValue, step.attempts,
                 step.startedAtMs, step.endedAtMs, step.durationMs, step.summary, step.error,
-                try CanonicalJSON.encode(step.outputs),
+                try outputsJSON(step.outputs),
             ])
     }
 

@@ -90,9 +90,11 @@ public final class SQLiteStore: StateStore {
         let path = self.path
         try await write(run: events.first?.runID) { db in
             var runs: [String: RunRecord] = [:]
+            var storedRuns: [String: ProjectionUpdates.StoredRun] = [:]
             var runOrder: [String] = []
             var endedBefore: [String: Bool] = [:]
             var steps: [String: StepRecord] = [:]
+            var storedSteps: [String: ProjectionUpdates.StoredStep] = [:]
             var stepOrder: [String] = []
             for (event, payload) in zip(events, payloads) {
                 if case .runCreated = event.kind {
@@ -101,8 +103,9 @@ public final class SQLiteStore: StateStore {
                 var run: RunRecord
                 if let cached = runs[event.runID] {
                     run = cached
-                } else if let stored = try Rows.run(event.runID, in: db) {
-                    run = stored
+                } else if let stored = try ProjectionUpdates.storedRun(event.runID, in: db) {
+                    run = stored.record
+                    storedRuns[event.runID] = stored
                     runOrder.append(event.runID)
                     endedBefore[event.runID] = stored.endedAtMs != nil
                 } else {
@@ -115,8 +118,9 @@ public final class SQLiteStore: StateStore {
                     var step: StepRecord
                     if let cached = steps[key] {
                         step = cached
-                    } else if let stored = try Rows.step(event.runID, stepID, in: db) {
-                        step = stored
+                    } else if let stored = try ProjectionUpdates.storedStep(event.runID, stepID, in: db) {
+                        step = stored.record
+                        storedSteps[key] = stored
                         stepOrder.append(key)
                     } else {
                         throw LifeboatError(.internalError, "run \(event.runID) has no step \(stepID)")
@@ -126,10 +130,10 @@ public final class SQLiteStore: StateStore {
                 }
                 try EventChain.append(event, payload: payload, in: db)
             }
-            for key in stepOrder { try Rows.save(steps[key]!, in: db) }
+            for key in stepOrder { try ProjectionUpdates.update(steps[key]!, stored: storedSteps[key]!, in: db) }
             for id in runOrder {
                 let run = runs[id]!
-                try Rows.save(run, in: db)
+                try ProjectionUpdates.update(run, stored: storedRuns[id]!, in: db)
                 try Leases.sync(run, atMs: run.updatedAtMs, in: db)
                 // The measurement columns follow the log of an ended run; a resumed run clears them.
                 if run.endedAtMs != nil {

@@ -173,6 +173,34 @@ import Testing
         #expect(try await store.run("r1")?.pauseReason == .interrupted)
     }
 
+    /// Appends update only the changed columns; the rows must still be byte for byte what a full
+    /// upsert of the folded records writes.
+    @Test func projectionRowsAreByteIdenticalToAFullUpsert() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        let hash = SQLiteStore.documentsHash(Fixtures.documents)
+        let created = Fixtures.event("r1", 1_700_000_000_000, .runCreated(Fixtures.header(documentsHash: hash)))
+        try await store.createRun(id: "r1", created: created, documents: Fixtures.documents)
+        let life = Fixtures.successfulRun("r1")
+        for event in life { try await store.append([event], consumingControls: []) }
+
+        let dump: @Sendable (Database) throws -> [[String]] = { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs").map { $0.databaseValues.map { "\($0)" } }
+                + Row.fetchAll(db, sql: "SELECT * FROM steps ORDER BY run_id, step_id").map { $0.databaseValues.map { "\($0)" } }
+        }
+        let stored = try await store.read(dump)
+
+        let (run, steps) = Fixtures.fold([created] + life)
+        let reference = try DatabaseQueue()
+        try Migrations.migrate(reference, path: ":memory:")
+        let expected = try await reference.write { db in
+            try Rows.save(run, in: db)
+            for step in steps { try Rows.save(step, in: db) }
+            return try dump(db)
+        }
+        #expect(stored.count == 1 + Fixtures.stepIDs.count)
+        #expect(stored.map { $0.map { Array($0.utf8) } } == expected.map { $0.map { Array($0.utf8) } })
+    }
+
     @Test func eventKindsAreStoredByCaseName() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
         try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
