@@ -58,11 +58,6 @@ enum Rows {
 
     // MARK: steps
 
-    static func step(_ runID: String, _ stepID: String, in db: Database) throws -> StepRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM steps WHERE run_id = ? AND step_id = ?"), arguments: [runID, stepID]
-        ).map(stepRecord)
-    }
-
     static func steps(of runID: String, in db: Database) throws -> [StepRecord] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY position"), arguments: [runID])
             .map(stepRecord)
