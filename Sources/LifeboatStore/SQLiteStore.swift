@@ -107,7 +107,7 @@ public final class SQLiteStore: StateStore {
                     run = stored.record
                     storedRuns[event.runID] = stored
                     runOrder.append(event.runID)
-                    endedBefore[event.runID] = stored.endedAtMs != nil
+                    endedBefore[event.runID] = stored.record.endedAtMs != nil
                 } else {
                     throw LifeboatError(.notFound, "run \(event.runID) not found in \(path)")
                 }
