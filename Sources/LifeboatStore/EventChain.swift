@@ -44,6 +44,7 @@ enum EventChain {
         case .stepNoted: return "stepNoted"
         case .circuitChanged: return "circuitChanged"
         case .abortRequested: return "abortRequested"
+        case .pauseRequested: return "pauseRequested"
         case .runPaused: return "runPaused"
         case .runFinished: return "runFinished"
         case .rollbackStarted: return "rollbackStarted"

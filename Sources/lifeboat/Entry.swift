@@ -29,7 +29,8 @@ struct Lifeboat: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
-            ApproveCommand.self, AbortCommand.self, ResolveCommand.self, RollbackCommand.self,
+            ApproveCommand.self, PauseCommand.self, AbortCommand.self, ResolveCommand.self, SkipCommand.self,
+            RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
             StatusCommand.self, MetricsCommand.self,
         ])

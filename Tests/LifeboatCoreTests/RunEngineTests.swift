@@ -49,7 +49,7 @@ struct RunEngineTests {
         func crashAfter(_ inputs: [RunStateMachine.Input]) async throws {
             var machine = RunStateMachine(header: header)
             var kinds: [RunEvent.Kind] = []
-            for input in inputs { kinds += try machine.handle(input) }
+            for input in inputs { kinds += try machine.handle(input).events }
             try await store.append(
                 kinds.map { RunEvent(runID: runID, atMs: 1, monoMs: 1, session: "dead", kind: $0) }, consumingControls: [])
         }
@@ -276,7 +276,7 @@ struct RunEngineTests {
         #expect(action.runs(of: "last") == 0)
 
         // The operator checks by hand and resolves; resume finishes the run.
-        try await h.engine([action]).record(.resolve(step: "blind", resolution: .succeeded, by: "erin"), runID: h.runID)
+        try await h.engine([action]).record(.resolve(step: "blind", resolution: .succeeded, by: "erin", reason: "checked by hand"), runID: h.runID)
         let finished = try await h.engine([action]).resume(runID: h.runID, inputs: h.inputs)
         #expect(finished.phase == .finished(.succeeded))
         #expect(action.runs(of: "last") == 1)
@@ -354,8 +354,7 @@ struct RunEngineTests {
             let location = inputs.steps[id]!.location
             inputs.steps[id]?.rollback = Compensation(action: "scripted", with: ["undo": true], location: location)
         }
-        let machine = try await RollbackRunner(engine: h.engine([action])).rollback(
-            runID: h.runID, inputs: inputs, strategy: .stopOnFailure)
+        let machine = try await h.engine([action]).rollback(runID: h.runID, inputs: inputs, strategy: .stopOnFailure)
         #expect(order.withLock { $0 } == ["second", "first"])
         #expect(machine.phase == .rolledBack(.succeeded))
         #expect(try await h.store.run(h.runID)?.status == .rolledBack)
@@ -378,7 +377,7 @@ struct RunEngineTests {
         var inputs = h.inputs
         let location = inputs.steps["chatty"]!.location
         inputs.steps["chatty"]?.rollback = Compensation(action: "scripted", with: ["undo": true], location: location)
-        _ = try await RollbackRunner(engine: h.engine([action])).rollback(runID: h.runID, inputs: inputs, strategy: .stopOnFailure)
+        _ = try await h.engine([action]).rollback(runID: h.runID, inputs: inputs, strategy: .stopOnFailure)
 
         var recorded: [String] = []
         for kind in try await h.kinds() {

@@ -8,6 +8,11 @@ private func failure(_ retryable: Bool) -> StepError {
     StepError(code: .actionFailed, message: "boom", retryable: retryable)
 }
 
+extension RunStateMachine {
+    /// The events a decision records (tables that check actions too call `handle`).
+    fileprivate mutating func events(_ input: Input) throws(TransitionError) -> [RunEvent.Kind] { try handle(input).events }
+}
+
 @Suite("Run state machine: input → events")
 struct RunStateMachineTests {
     private func machine(_ steps: [StepHeader], mode: RunMode = .execute, concurrency: Int = 4) -> RunStateMachine {
@@ -16,7 +21,7 @@ struct RunStateMachineTests {
 
     @Test func startRunsRootsInParallelUpToTheLimit() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b"), TestHeaders.step("c"), TestHeaders.step("d<a")], concurrency: 2)
-        let events = try m.handle(.start(pid: 1, host: "h"))
+        let events = try m.events(.start(pid: 1, host: "h"))
         #expect(events == [
             .executorStarted(pid: 1, host: "h", resumed: false),
             .stepStarted(step: "a", attempt: 1),
@@ -26,12 +31,12 @@ struct RunStateMachineTests {
 
     @Test func successStartsDependentsAndFinishes() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 5, result: ok)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.stepSucceeded(step: "a", attempt: 1, durationMs: 5, result: ok)) == [
             .stepSucceeded(step: "a", attempt: 1, durationMs: 5, result: ok),
             .stepStarted(step: "b", attempt: 1),
         ])
-        #expect(try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 5, result: ok)) == [
+        #expect(try m.events(.stepSucceeded(step: "b", attempt: 1, durationMs: 5, result: ok)) == [
             .stepSucceeded(step: "b", attempt: 1, durationMs: 5, result: ok),
             .runFinished(outcome: .succeeded),
         ])
@@ -41,7 +46,7 @@ struct RunStateMachineTests {
 
     @Test func stepsThatDoNotApplyAreSkippedAndSatisfyDependents() throws {
         var m = machine([TestHeaders.step("cleanup", applies: false), TestHeaders.step("b<cleanup")])
-        #expect(try m.handle(.start(pid: 1, host: "h")) == [
+        #expect(try m.events(.start(pid: 1, host: "h")) == [
             .executorStarted(pid: 1, host: "h", resumed: false),
             .stepSkipped(step: "cleanup", reason: "when: not in execute mode"),
             .stepStarted(step: "b", attempt: 1),
@@ -55,12 +60,12 @@ struct RunStateMachineTests {
     func retryableFailureSchedulesABackoffWithFullJitter(sample: Double, delay: Int64) throws {
         let policy = RetryPolicy(attempts: 3, delayMs: 1_000, maxDelayMs: 10_000, jitter: .full)
         var m = machine([TestHeaders.step("a", retry: policy)])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: sample)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: sample)) == [
             .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true)),
             .stepRetryScheduled(step: "a", nextAttempt: 2, delayMs: delay),
         ])
-        #expect(try m.handle(.retryDue(step: "a")) == [.stepStarted(step: "a", attempt: 2)])
+        #expect(try m.events(.retryDue(step: "a")) == [.stepStarted(step: "a", attempt: 2)])
     }
 
     @Test func backoffGrowsExponentiallyAndIsCapped() {
@@ -82,10 +87,10 @@ struct RunStateMachineTests {
 
     @Test func exhaustedRetriesFailTheRun() throws {
         var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 2, delayMs: 10)), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0))
-        _ = try m.handle(.retryDue(step: "a"))
-        #expect(try m.handle(.stepFailed(step: "a", attempt: 2, durationMs: 1, error: failure(true), jitterSample: 0)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0))
+        _ = try m.events(.retryDue(step: "a"))
+        #expect(try m.events(.stepFailed(step: "a", attempt: 2, durationMs: 1, error: failure(true), jitterSample: 0)) == [
             .stepFailed(step: "a", attempt: 2, durationMs: 1, error: failure(true)),
             .runFinished(outcome: .failed),
         ])
@@ -93,8 +98,8 @@ struct RunStateMachineTests {
 
     @Test func nonRetryableFailureIsNotRetried() throws {
         var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 5, delayMs: 10))])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
             .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false)),
             .runFinished(outcome: .failed),
         ])
@@ -102,11 +107,11 @@ struct RunStateMachineTests {
 
     @Test func independentBranchKeepsRunningAfterAFailure() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b"), TestHeaders.step("c<b")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0)) == [
             .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false)),
         ])
-        #expect(try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok)) == [
+        #expect(try m.events(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok)) == [
             .stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok),
             .stepStarted(step: "c", attempt: 1),
         ])
@@ -114,14 +119,14 @@ struct RunStateMachineTests {
 
     @Test func approvalStepWaitsForAPersonAndDoesNotCountAgainstTheLimit() throws {
         var m = machine([TestHeaders.step("ok", action: "approval"), TestHeaders.step("b"), TestHeaders.step("c<ok")], concurrency: 1)
-        #expect(try m.handle(.start(pid: 1, host: "h")) == [
+        #expect(try m.events(.start(pid: 1, host: "h")) == [
             .executorStarted(pid: 1, host: "h", resumed: false),
             .approvalRequested(step: "ok", prompt: "Step ok"),
             .stepStarted(step: "b", attempt: 1),
         ])
-        _ = try m.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok))
+        _ = try m.events(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok))
         #expect(m.phase == .executing)  // still waiting for the approval: not at rest
-        #expect(try m.handle(.approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42)) == [
+        #expect(try m.events(.approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42)) == [
             .approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42),
             .stepStarted(step: "c", attempt: 1),
         ])
@@ -130,8 +135,8 @@ struct RunStateMachineTests {
 
     @Test func deniedApprovalFailsTheRun() throws {
         var m = machine([TestHeaders.step("ok", action: "approval"), TestHeaders.step("c<ok")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no")) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no")) == [
             .approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no"),
             .runFinished(outcome: .failed),
         ])
@@ -139,9 +144,9 @@ struct RunStateMachineTests {
 
     @Test func interruptPausesOnceRunningStepsFinish() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.interrupt(.interrupted)) == [])
-        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.interrupt(.interrupted)) == [])
+        #expect(try m.events(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
             .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok),
             .runPaused(reason: .interrupted),
         ])
@@ -149,9 +154,9 @@ struct RunStateMachineTests {
 
     @Test func abortLetsRunningStepsFinishThenEndsTheRun() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        #expect(try m.handle(.abort(by: "ic", reason: "wrong region")) == [.abortRequested(by: "ic", reason: "wrong region")])
-        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        #expect(try m.events(.abort(by: "ic", reason: "wrong region")) == [.abortRequested(by: "ic", reason: "wrong region")])
+        #expect(try m.events(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok)) == [
             .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok),
             .runFinished(outcome: .aborted),
         ])
@@ -159,24 +164,24 @@ struct RunStateMachineTests {
 
     @Test func abortOfAStoppedRunEndsItAtOnce() throws {
         var m = machine([TestHeaders.step("a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        _ = try m.handle(.interrupt(.interrupted))
-        _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
-        #expect(try m.handle(.abort(by: "ic", reason: "r")) == [.abortRequested(by: "ic", reason: "r"), .runFinished(outcome: .aborted)])
-        #expect(throws: RunStateMachine.TransitionError.self) { try m.handle(.resume(pid: 2, host: "h", by: "x")) }
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.interrupt(.interrupted))
+        _ = try m.events(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
+        #expect(try m.events(.abort(by: "ic", reason: "r")) == [.abortRequested(by: "ic", reason: "r"), .runFinished(outcome: .aborted)])
+        #expect(throws: RunStateMachine.TransitionError.self) { try m.events(.resume(pid: 2, host: "h", by: "x")) }
     }
 
     // MARK: resume of each step state
 
     private func crashed(_ step: StepHeader) throws -> RunStateMachine {
         var m = machine([step, TestHeaders.step("after<\(step.id)")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.events(.start(pid: 1, host: "h"))
         return m  // "crash": the step is recorded as running, nothing else
     }
 
     @Test func resumeRerunsAnInterruptedIdempotentStep() throws {
         var m = try crashed(TestHeaders.step("a", idempotent: true))
-        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 2, host: "h", by: "op")) == [
             .executorStarted(pid: 2, host: "h", resumed: true),
             .stepInterrupted(step: "a", attempt: 1, recovery: .rerun),
             .stepStarted(step: "a", attempt: 2),
@@ -185,11 +190,11 @@ struct RunStateMachineTests {
 
     @Test func resumeVerifiesAnInterruptedNonIdempotentStepWithVerify() throws {
         var m = try crashed(TestHeaders.step("a", hasVerify: true))
-        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 2, host: "h", by: "op")) == [
             .executorStarted(pid: 2, host: "h", resumed: true),
             .stepInterrupted(step: "a", attempt: 1, recovery: .verify),
         ])
-        #expect(try m.handle(.verified(step: "a", result: .done(ok))) == [
+        #expect(try m.events(.verified(step: "a", result: .done(ok))) == [
             .stepVerified(step: "a", outcome: .done(ok)),
             .stepStarted(step: "after", attempt: 1),
         ])
@@ -199,10 +204,10 @@ struct RunStateMachineTests {
     /// never re-runs it (a second promote or DNS update would be a blind repeat of a done change).
     @Test func aStepInterruptedWhileVerifyingIsVerifiedAgainNotRerun() throws {
         var m = try crashed(TestHeaders.step("a", hasVerify: true))
-        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        _ = try m.events(.resume(pid: 2, host: "h", by: "op"))
         #expect(m.state(of: "a") == .verifying(attempt: 1))
         // "crash" during the verify: nothing recorded; a third process resumes.
-        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 3, host: "h", by: "op")) == [
             .executorStarted(pid: 3, host: "h", resumed: true),
             .stepInterrupted(step: "a", attempt: 1, recovery: .verify),
         ])
@@ -212,8 +217,8 @@ struct RunStateMachineTests {
 
     @Test func verifyNotDoneRunsTheStepAgain() throws {
         var m = try crashed(TestHeaders.step("a", hasVerify: true))
-        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
-        #expect(try m.handle(.verified(step: "a", result: .notDone("absent"))) == [
+        _ = try m.events(.resume(pid: 2, host: "h", by: "op"))
+        #expect(try m.events(.verified(step: "a", result: .notDone("absent"))) == [
             .stepVerified(step: "a", outcome: .notDone("absent")),
             .stepStarted(step: "a", attempt: 2),
         ])
@@ -221,15 +226,15 @@ struct RunStateMachineTests {
 
     @Test func interruptedStepWithoutVerifyBecomesUnknownAndPauses() throws {
         var m = try crashed(TestHeaders.step("a"))
-        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 2, host: "h", by: "op")) == [
             .executorStarted(pid: 2, host: "h", resumed: true),
             .stepInterrupted(step: "a", attempt: 1, recovery: .unknown),
             .runPaused(reason: .unknownStep),
         ])
-        #expect(try m.handle(.resolve(step: "a", resolution: .succeeded, by: "op")) == [
-            .stepResolved(step: "a", resolution: .succeeded, by: "op"),
+        #expect(try m.events(.resolve(step: "a", resolution: .succeeded, by: "op", reason: "checked")) == [
+            .stepResolved(step: "a", resolution: .succeeded, by: "op", reason: "checked"),
         ])
-        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 3, host: "h", by: "op")) == [
             .executorStarted(pid: 3, host: "h", resumed: true),
             .stepStarted(step: "after", attempt: 1),
         ])
@@ -237,17 +242,17 @@ struct RunStateMachineTests {
 
     @Test func resolveRetryRunsTheStepAgain() throws {
         var m = try crashed(TestHeaders.step("a"))
-        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
-        _ = try m.handle(.resolve(step: "a", resolution: .retry, by: "op"))
-        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")).contains(.stepStarted(step: "a", attempt: 2)))
+        _ = try m.events(.resume(pid: 2, host: "h", by: "op"))
+        _ = try m.events(.resolve(step: "a", resolution: .retry, by: "op", reason: "checked"))
+        #expect(try m.events(.resume(pid: 3, host: "h", by: "op")).contains(.stepStarted(step: "a", attempt: 2)))
     }
 
     @Test func resumeRedrivesAFailedRun() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0))
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(false), jitterSample: 0))
         #expect(m.phase == .finished(.failed))
-        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+        #expect(try m.events(.resume(pid: 2, host: "h", by: "op")) == [
             .executorStarted(pid: 2, host: "h", resumed: true),
             .stepRedriven(step: "a", by: "op"),
             .stepStarted(step: "a", attempt: 2),
@@ -256,9 +261,9 @@ struct RunStateMachineTests {
 
     @Test func resumeNeverRerunsCompletedSteps() throws {
         var m = machine([TestHeaders.step("a"), TestHeaders.step("b<a")])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
-        let events = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
+        let events = try m.events(.resume(pid: 2, host: "h", by: "op"))
         #expect(!events.contains(.stepStarted(step: "a", attempt: 2)))
         #expect(events.contains(.stepInterrupted(step: "b", attempt: 1, recovery: .unknown)))
     }
@@ -268,9 +273,9 @@ struct RunStateMachineTests {
             TestHeaders.step("a", retry: RetryPolicy(attempts: 3, delayMs: 60_000)),
             TestHeaders.step("ok", action: "approval"),
         ])
-        _ = try m.handle(.start(pid: 1, host: "h"))
-        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0.5))
-        #expect(try m.handle(.resume(pid: 2, host: "h", by: "op")) == [
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0.5))
+        #expect(try m.events(.resume(pid: 2, host: "h", by: "op")) == [
             .executorStarted(pid: 2, host: "h", resumed: true),
             .approvalRequested(step: "ok", prompt: "(re-requested on resume)"),
             .stepStarted(step: "a", attempt: 2),
@@ -281,10 +286,10 @@ struct RunStateMachineTests {
         var live = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 2, delayMs: 5)), TestHeaders.step("b<a")])
         var recorded: [RunEvent] = [RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: .runCreated(live.header))]
         func record(_ kinds: [Kind]) { recorded += kinds.map { RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: $0) } }
-        record(try live.handle(.start(pid: 1, host: "h")))
-        record(try live.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0)))
-        record(try live.handle(.retryDue(step: "a")))
-        record(try live.handle(.stepSucceeded(step: "a", attempt: 2, durationMs: 1, result: ok)))
+        record(try live.events(.start(pid: 1, host: "h")))
+        record(try live.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0)))
+        record(try live.events(.retryDue(step: "a")))
+        record(try live.events(.stepSucceeded(step: "a", attempt: 2, durationMs: 1, result: ok)))
         let replayed = try RunStateMachine.replay(recorded)
         #expect(replayed.states == live.states)
         #expect(replayed.phase == live.phase)
@@ -306,9 +311,9 @@ struct RunStateMachineTests {
 
     @Test func tabletopTreatsApprovalsAsOrdinarySteps() throws {
         var m = machine([TestHeaders.step("ok", action: "approval", idempotent: true)], mode: .tabletop, concurrency: 1)
-        #expect(try m.handle(.start(pid: 1, host: "h")).contains(.stepStarted(step: "ok", attempt: 1)))
-        #expect(try m.handle(.interrupt(.quit)) == [])
-        #expect(try m.handle(.release(step: "ok", reason: "quit")) == [
+        #expect(try m.events(.start(pid: 1, host: "h")).contains(.stepStarted(step: "ok", attempt: 1)))
+        #expect(try m.events(.interrupt(.quit)) == [])
+        #expect(try m.events(.release(step: "ok", reason: "quit")) == [
             .stepReleased(step: "ok", reason: "quit"), .runPaused(reason: .quit),
         ])
     }

@@ -153,7 +153,7 @@ extension PostgresRestoreSuites {
                     for entry in (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? [] {
                         try FileManager.default.removeItem(atPath: dataDir + "/" + entry)
                     }
-                    #expect(try shell.run("resolve", runID, "restore", "--as", "retry").status == 0)
+                    #expect(try shell.run("resolve", runID, "restore", "--as", "retry", "--reason", "emptied the data dir").status == 0)
                 }
                 #expect(finished)
                 print("restore crash test (\(phase)): half-done restore detected: \(sawUnknown)")

@@ -250,12 +250,13 @@ import Testing
             .stepUnknown(step: "s", reason: "r"), .stepResolved(step: "s", resolution: .retry, by: "b"),
             .stepRedriven(step: "s", by: "b"), .stepNoted(step: "s", note: "n", by: "b"),
             .circuitChanged(endpoint: "e", state: .open), .abortRequested(by: "b", reason: "r"),
+            .pauseRequested(by: "b", reason: "r"),
             .runPaused(reason: .interrupted), .runFinished(outcome: .succeeded),
             .rollbackStarted(by: "b", strategy: .stopOnFailure), .compensationStarted(step: "s"),
             .compensationSucceeded(step: "s", durationMs: 1, result: result),
             .compensationFailed(step: "s", durationMs: 1, error: error), .rollbackFinished(outcome: .succeeded),
         ]
-        #expect(Set(kinds.map(EventChain.kindName)).count == 26)
+        #expect(Set(kinds.map(EventChain.kindName)).count == 27)
         for kind in kinds {
             #expect(EventChain.kindName(kind) == Mirror(reflecting: kind).children.first?.label)
         }

@@ -7,12 +7,14 @@ enum EngineSignal: Sendable {
     case circuitTrialDue(step: String, attempt: Int)
     case approval(step: String, decision: ApprovalDecision?)
     case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
+    case compensated(step: String, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
     case poll
     case interrupted
     case cancelled
 }
 
-/// One process's execution of one run: the loop that owns the machine.
+/// One process's execution of one run (or of its rollback): the loop that owns the machine. It
+/// feeds the machine inputs and performs the actions the machine decides; it never decides itself.
 struct ExecutionSession {
     let engine: RunEngine
     let runID: String
@@ -37,17 +39,19 @@ struct ExecutionSession {
         try await withThrowingTaskGroup(of: EngineSignal.self) { group in
             defer { group.cancelAll() }
             try await feed(first, group: &group)
-            group.addTask { [clock, config] in
-                try? await clock.sleep(ms: config.controlPollMs)
-                return .poll
-            }
-            if let wait = engine.waitForInterrupt {
-                group.addTask {
-                    await wait()
-                    return .interrupted
+            if machine.phase == .executing {
+                group.addTask { [clock, config] in
+                    try? await clock.sleep(ms: config.controlPollMs)
+                    return .poll
+                }
+                if let wait = engine.waitForInterrupt {
+                    group.addTask {
+                        await wait()
+                        return .interrupted
+                    }
                 }
             }
-            while machine.phase == .executing {
+            while machine.phase == .executing || machine.phase == .rollingBack {
                 guard let signal = try await group.next() else { break }
                 try await handle(signal, group: &group)
                 if interrupts >= 2 { break }
@@ -70,12 +74,21 @@ struct ExecutionSession {
             }
             switch result {
             case .success(let r):
-                let masked = ActionResult(outputs: r.outputs.mapValues(inputs.masker.mask), summary: inputs.masker.mask(r.summary))
-                try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked), group: &group)
+                try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked(r)), group: &group)
             case .failure(let error):
                 try await feed(
                     .stepFailed(step: id, attempt: attempt, durationMs: duration,
                                 error: StepError(error, masker: inputs.masker), jitterSample: engine.random()),
+                    group: &group)
+            }
+
+        case .compensated(let id, let duration, let result):
+            switch result {
+            case .success(let r):
+                try await feed(.compensationSucceeded(step: id, durationMs: duration, result: masked(r)), group: &group)
+            case .failure(let error):
+                try await feed(
+                    .compensationFailed(step: id, durationMs: duration, error: StepError(error, masker: inputs.masker)),
                     group: &group)
             }
 
@@ -176,6 +189,8 @@ struct ExecutionSession {
             case .abort(let reason) where machine.phase == .executing:
                 // Running steps finish (or time out) and are recorded; nothing new starts.
                 try await feed(.abort(by: control.by, reason: reason), consuming: [control.id], group: &group)
+            case .pause(let reason) where machine.phase == .executing && machine.stopRequest == nil:
+                try await feed(.pause(by: control.by, reason: reason), consuming: [control.id], group: &group)
             default:
                 // Stale (the step was decided otherwise) or not for this state: consume it, record nothing.
                 try await engine.store.append([], consumingControls: [control.id])
@@ -183,43 +198,42 @@ struct ExecutionSession {
         }
     }
 
-    /// Hands an input to the machine, commits the resulting events, then starts their side effects.
+    /// Hands an input to the machine, commits its decision's events, then performs its actions.
     private mutating func feed(
         _ input: RunStateMachine.Input, consuming controls: [Int64] = [],
         group: inout ThrowingTaskGroup<EngineSignal, any Error>
     ) async throws {
-        let kinds: [RunEvent.Kind]
-        do { kinds = try machine.handle(input) } catch {
-            throw LifeboatError(.internalError, "run \(runID): \(error.description)")
-        }
-        guard !kinds.isEmpty || !controls.isEmpty else { return }
-        let events = engine.stamp(kinds, runID: runID)
-        try await engine.store.append(events, consumingControls: controls)
-        engine.observer?.recorded(events, machine: machine)
-        for kind in kinds { try await perform(kind, group: &group) }
+        let decision = try engine.decide(input, on: &machine, runID: runID)
+        try await engine.commit(decision.events, consuming: controls, runID: runID, machine: machine)
+        for action in decision.actions { try await perform(action, group: &group) }
     }
 
-    /// Starts the side effect an intent event announces (after it is committed).
-    private mutating func perform(_ kind: RunEvent.Kind, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+    /// Performs one action the machine decided (its events are committed).
+    private mutating func perform(_ action: RunStateMachine.Action, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
         async throws
     {
-        switch kind {
-        case .stepStarted(let id, let attempt):
+        switch action {
+        case .startAttempt(let id, let attempt):
             try await startStep(id, attempt: attempt, group: &group)
-        case .stepRetryScheduled(let id, _, let delay):
+        case .scheduleRetry(let id, let delay):
             group.addTask { [clock] in
                 do { try await clock.sleep(ms: delay) } catch { return .cancelled }
                 return .retryDue(step: id)
             }
-        case .approvalRequested(let id, _):
+        case .requestApproval(let id):
             try await requestApproval(id, group: &group)
-        case .stepInterrupted(let id, let attempt, .verify):
+        case .runVerify(let id, let attempt):
             startVerify(id, attempt: attempt, group: &group)
-        case .approvalGranted(let id, _, _, _), .approvalDenied(let id, _, _, _):
+        case .withdrawApproval(let id):
             engine.approvals?.withdraw(runID: runID, step: id)
-        default:
-            break
+        case .runCompensation(let id):
+            startCompensation(id, group: &group)
         }
+    }
+
+    /// An action's result with secrets masked, whatever the action masked itself.
+    private func masked(_ result: ActionResult) -> ActionResult {
+        ActionResult(outputs: result.outputs.mapValues(inputs.masker.mask), summary: inputs.masker.mask(result.summary))
     }
 
     private mutating func requestApproval(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
@@ -254,25 +268,53 @@ struct ExecutionSession {
         return context
     }
 
-    private func request(for id: String, attempt: Int) throws(LifeboatError) -> (ActionRequest, any ActionHandler) {
+    /// The request for a step's action (or, with `compensation`, for its rollback's), rendered now.
+    private func request(for id: String, attempt: Int, compensation: Bool = false) throws(LifeboatError)
+        -> (ActionRequest, any ActionHandler)
+    {
         guard let step = inputs.steps[id] else {
             throw LifeboatError(.internalError, "step '\(id)' is in the run but not in its runbook")
         }
-        guard let handler = engine.actions.handler(step.action) else {
-            throw LifeboatError(.invalidInput, "step '\(id)': unknown action '\(step.action)'", location: step.location)
+        let (action, with, location): (String, [String: Value], SourceLocation)
+        if compensation {
+            guard let rollback = step.rollback else {
+                throw LifeboatError(.internalError, "step '\(id)' has no rollback in its runbook")
+            }
+            (action, with, location) = (rollback.action, rollback.with, rollback.location)
+        } else {
+            (action, with, location) = (step.action, step.with, step.location)
+        }
+        let what = compensation ? "rollback action" : "action"
+        guard let handler = engine.actions.handler(action) else {
+            throw LifeboatError(.invalidInput, "step '\(id)': unknown \(what) '\(action)'", location: location)
         }
         var params: [String: Value]
-        do { params = try renderContext().render(step.with) } catch {
+        do { params = try renderContext().render(with) } catch {
             var e = error
             e.message = "step '\(id)': " + e.message
-            e.location = step.location(of: "with")
+            e.location = compensation ? location : step.location(of: "with")
             throw e
         }
         if machine.header.mode == .tabletop { params = params.mapValues(inputs.masker.mask) }
         let request = ActionRequest(
             runID: runID, stepID: id, attempt: attempt, mode: machine.header.mode, params: params,
-            masker: inputs.masker, baseDirectory: inputs.baseDirectory, location: step.location)
+            masker: inputs.masker, baseDirectory: inputs.baseDirectory, location: location)
         return (request, handler)
+    }
+
+    private func startCompensation(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        let prepared: (ActionRequest, any ActionHandler)
+        do { prepared = try request(for: id, attempt: 1, compensation: true) } catch {
+            group.addTask { .compensated(step: id, durationMs: 0, result: .failure(error)) }
+            return
+        }
+        let (request, handler) = prepared
+        let timeoutMs = machine.step(id)?.timeoutMs
+        group.addTask { [clock] in
+            let start = clock.monoMs()
+            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs, clock: clock)
+            return .compensated(step: id, durationMs: clock.monoMs() - start, result: result)
+        }
     }
 
     private mutating func startStep(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>)

@@ -38,12 +38,22 @@ public struct RunEngine: Sendable {
         try await execute(runID: runID, inputs: inputs, first: .start(pid: configuration.pid, host: configuration.host))
     }
 
-    /// Continues a stopped run (after a crash, a kill, a pause or a failure).
+    /// Continues a stopped run (after a crash, a kill, a pause or a failure). Failed steps are
+    /// redriven, except those resolved as failed, unless named in `redrive`.
     @discardableResult
-    public func resume(runID: String, inputs: RunInputs) async throws -> RunStateMachine {
-        try await execute(
-            runID: runID, inputs: inputs,
-            first: .resume(pid: configuration.pid, host: configuration.host, by: configuration.operatorName))
+    public func resume(runID: String, inputs: RunInputs, redrive: Set<String> = []) async throws -> RunStateMachine {
+        try await execute(runID: runID, inputs: inputs, first: resumeInput(redrive: redrive))
+    }
+
+    /// The input `resume` gives the machine.
+    public func resumeInput(redrive: Set<String> = []) -> RunStateMachine.Input {
+        .resume(pid: configuration.pid, host: configuration.host, by: configuration.operatorName, redrive: redrive)
+    }
+
+    /// Throws the error `input` would meet on `machine` (naming the ways out), without recording.
+    public func check(_ input: RunStateMachine.Input, on machine: RunStateMachine, runID: String) throws(LifeboatError) {
+        var probe = machine
+        _ = try decide(input, on: &probe, runID: runID)
     }
 
     /// Loads a run's machine from its recorded events.
@@ -57,24 +67,46 @@ public struct RunEngine: Sendable {
         }
     }
 
-    /// Records inputs that need no executor (`resolve`, `abort` of a stopped run).
+    /// Runs (or continues, or retries) a run's rollback: the compensations of its completed steps.
+    @discardableResult
+    public func rollback(
+        runID: String, inputs: RunInputs, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool = false
+    ) async throws -> RunStateMachine {
+        try await execute(
+            runID: runID, inputs: inputs,
+            first: .rollback(by: configuration.operatorName, strategy: strategy, rerunInterrupted: rerunInterrupted))
+    }
+
+    /// Records an operator's input on a run no process is executing (`resolve`, `skip`, `abort`).
     @discardableResult
     public func record(_ input: RunStateMachine.Input, runID: String) async throws -> RunStateMachine {
         var machine = try await machine(for: runID)
-        let kinds: [RunEvent.Kind]
-        do { kinds = try machine.handle(input) } catch {
-            throw LifeboatError(.invalidState, "run \(runID): \(error.description)")
-        }
-        let events = stamp(kinds, runID: runID)
-        try await store.append(events, consumingControls: [])
-        observer?.recorded(events, machine: machine)
+        let decision = try decide(input, on: &machine, runID: runID)
+        try await commit(decision.events, consuming: [], runID: runID, machine: machine)
         return machine
     }
 
-    func stamp(_ kinds: [RunEvent.Kind], runID: String) -> [RunEvent] {
-        kinds.map {
+    /// The machine's decision for `input`; a refused input is an operator's error that names the
+    /// ways out.
+    func decide(_ input: RunStateMachine.Input, on machine: inout RunStateMachine, runID: String) throws(LifeboatError)
+        -> RunStateMachine.Decision
+    {
+        do { return try machine.handle(input) } catch {
+            throw LifeboatError(
+                .invalidState, "run \(runID): \(error.description)",
+                hint: error.hint?.replacing(" RUN", with: " \(runID)"))
+        }
+    }
+
+    /// The one place events are recorded: stamped, committed (with the controls they consume) before
+    /// any side effect they announce starts, then shown to the observer.
+    func commit(_ kinds: [RunEvent.Kind], consuming controls: [Int64], runID: String, machine: RunStateMachine) async throws {
+        guard !kinds.isEmpty || !controls.isEmpty else { return }
+        let events = kinds.map {
             RunEvent(runID: runID, atMs: clock.wallMs(), monoMs: clock.monoMs(), session: configuration.session, kind: $0)
         }
+        try await store.append(events, consumingControls: controls)
+        if !events.isEmpty { observer?.recorded(events, machine: machine) }
     }
 
     private func execute(runID: String, inputs: RunInputs, first: RunStateMachine.Input) async throws

@@ -24,8 +24,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case runCreated(RunHeader)
         /// A process starts (or, after a stop, resumes) executing the run.
         case executorStarted(pid: Int32, host: String, resumed: Bool)
-        /// The step will not run in this mode (`when:`), or an operator skipped it (tabletop).
-        case stepSkipped(step: String, reason: String)
+        /// The step will not run in this mode (`when:`), the team skipped it (tabletop), or an
+        /// operator skipped it (`by` set: a forced outcome).
+        case stepSkipped(step: String, reason: String, by: String? = nil)
         /// Intent: the step's side effect is about to start (attempt is 1-based).
         case stepStarted(step: String, attempt: Int)
         case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
@@ -44,7 +45,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case stepVerified(step: String, outcome: VerifyResult)
         /// Nobody can tell whether the step's effect happened: waits for `lifeboat resolve`.
         case stepUnknown(step: String, reason: String)
-        case stepResolved(step: String, resolution: Resolution, by: String)
+        /// An operator decided the step by hand (a forced outcome); `reason` is nil in runs recorded
+        /// before resolutions needed one.
+        case stepResolved(step: String, resolution: Resolution, by: String, reason: String? = nil)
         /// A failed step is re-run by `resume` (redrive).
         case stepRedriven(step: String, by: String)
         /// A tabletop note or operator remark.
@@ -52,6 +55,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case circuitChanged(endpoint: String, state: CircuitState)
         /// An operator asked to abort: no new step starts; the run ends as aborted.
         case abortRequested(by: String, reason: String)
+        /// An operator asked the executing run to pause: no new step starts.
+        case pauseRequested(by: String, reason: String)
         /// The executor stopped with the run resumable.
         case runPaused(reason: PauseReason)
         case runFinished(outcome: RunOutcome)
@@ -79,6 +84,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
 
     public enum Resolution: String, Sendable, Hashable, Codable, CaseIterable {
         case succeeded, failed, retry
+        /// A failed (or interrupted) compensation whose effect an operator put in place by hand.
+        case compensated
     }
 
     public enum CircuitState: String, Sendable, Hashable, Codable { case open, halfOpen = "half-open", closed }
@@ -89,6 +96,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case unknownStep = "unknown-step"
         /// Tabletop: the team stopped and will continue later.
         case quit
+        /// An operator paused it (`lifeboat pause`).
+        case requested
     }
 
     public enum RunOutcome: String, Sendable, Hashable, Codable {
@@ -160,10 +169,14 @@ public struct StepHeader: Sendable, Hashable, Codable {
     /// False when `when:` excludes this run's mode: the step is skipped.
     public var applies: Bool
     public var hasCompensation: Bool
+    /// Whether the compensation's action may run again after a crash interrupted it (nil in runs
+    /// recorded before this was kept: treated as not idempotent).
+    public var compensationIdempotent: Bool?
 
     public init(
         id: String, title: String, action: String, needs: [String], idempotent: Bool, hasVerify: Bool,
-        retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool
+        retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool,
+        compensationIdempotent: Bool? = nil
     ) {
         self.id = id
         self.title = title
@@ -176,6 +189,7 @@ public struct StepHeader: Sendable, Hashable, Codable {
         self.expectMs = expectMs
         self.applies = applies
         self.hasCompensation = hasCompensation
+        self.compensationIdempotent = compensationIdempotent
     }
 
     public var isApproval: Bool { action == BuiltinActions.approval }

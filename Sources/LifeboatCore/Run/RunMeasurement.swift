@@ -67,7 +67,7 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
                 humanWaits.append((event, wait))
             case .stepVerified(let id, .done):
                 lastSuccess[id] = event
-            case .stepResolved(let id, .succeeded, _):
+            case .stepResolved(let id, .succeeded, _, _):
                 lastSuccess[id] = event
             case .runFinished(.succeeded):
                 runEnd = event

@@ -1,14 +1,19 @@
-/// The run/step state machine: pure, no I/O, no clock.
+/// The run/step state machine: the one place where a run's decisions are taken. Pure: no I/O, no
+/// clock.
 ///
-/// Two entry points, one fold:
-/// - `apply(_:)` folds a recorded event into the state, refusing impossible transitions. Replaying a
-///   run's log through `apply` rebuilds its state after a crash.
-/// - `handle(_:)` takes an input from the world (a step finished, a timer fired, an operator
-///   approved), decides what happens, and returns the events to record. Each returned event has
-///   already been folded through `apply`, so a live run and a replayed one cannot disagree. The
-///   caller commits the events, then performs the side effects they announce (`stepStarted`,
-///   `approvalRequested`, `stepRetryScheduled`, `stepInterrupted(.verify)`).
-public struct RunStateMachine: Sendable {
+/// - `handle(_:)` takes an input (a step finished, a timer fired, an operator approved, paused,
+///   skipped, resolved, aborted or asked for a rollback) and returns a `Decision`: the events to
+///   record and the actions for the executor to perform once they are committed (start an attempt,
+///   run a verify, schedule a retry, ask for an approval, run a compensation). The executor
+///   performs and never re-decides.
+/// - `apply(_:)` folds a recorded event into the state, refusing impossible transitions. Every event
+///   `handle` returns has already been folded through `apply`, and replaying a run's log through
+///   `apply` rebuilds its state after a crash: a live run and a replayed one cannot disagree.
+///
+/// Composed parts: execution and retries (this file), rollback and its compensations
+/// (`+Rollback`), the fold (`+Fold`) and the operator's ways out of every stopped state
+/// (`+WaysOut`).
+public struct RunStateMachine: Sendable, Hashable {
     public enum StepState: Sendable, Hashable {
         case pending
         case running(attempt: Int)
@@ -34,12 +39,13 @@ public struct RunStateMachine: Sendable {
         case rolledBack(RunEvent.RollbackOutcome)
     }
 
-    /// Inputs from the world.
+    /// Inputs from the world and from operators.
     public enum Input: Sendable, Hashable {
         /// A process begins executing a new run.
         case start(pid: Int32, host: String)
-        /// A process continues a stopped run: recovers interrupted steps and redrives failed ones.
-        case resume(pid: Int32, host: String, by: String)
+        /// A process continues a stopped run: recovers interrupted steps and redrives failed ones
+        /// (not those resolved as failed, unless named in `redrive`).
+        case resume(pid: Int32, host: String, by: String, redrive: Set<String> = [])
         case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
         /// `jitterSample` is a uniform sample in [0, 1) for the retry delay (full jitter).
         case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError, jitterSample: Double)
@@ -49,43 +55,96 @@ public struct RunStateMachine: Sendable {
         case verified(step: String, result: RunEvent.VerifyResult)
         /// Verify itself failed to run.
         case verifyFailed(step: String, reason: String)
-        case resolve(step: String, resolution: RunEvent.Resolution, by: String)
+        /// An operator decides a step by hand (unknown, failed, or a failed compensation).
+        case resolve(step: String, resolution: RunEvent.Resolution, by: String, reason: String)
+        /// Tabletop: the team skipped the step being walked through.
         case skip(step: String, reason: String)
+        /// An operator skips a pending, failed or unknown step: its dependants may run (forced).
+        case operatorSkip(step: String, by: String, reason: String)
         case release(step: String, reason: String)
         case note(step: String, text: String, by: String)
         case circuit(endpoint: String, state: RunEvent.CircuitState)
-        /// Stop starting steps; pause with `reason` once running steps have finished.
+        /// Stop starting steps; pause with `reason` once running steps have finished (SIGINT).
         case interrupt(RunEvent.PauseReason)
-        /// Stop starting steps; finish as aborted once running steps have finished.
+        /// An operator pauses the executing run: no new step starts; it is resumable.
+        case pause(by: String, reason: String)
+        /// Stop starting steps; finish as aborted once running steps have finished. A run no
+        /// process executes ends at once.
         case abort(by: String, reason: String)
+        /// Run (or continue, or retry) the compensations of completed steps. `rerunInterrupted`
+        /// allows re-running a non-idempotent compensation a crash interrupted.
+        case rollback(by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool)
+        case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
+        case compensationFailed(step: String, durationMs: Int64, error: StepError)
+    }
+
+    /// A side effect for the executor, to start once the decision's events are committed.
+    public enum Action: Sendable, Hashable {
+        case startAttempt(step: String, attempt: Int)
+        case runVerify(step: String, attempt: Int)
+        case scheduleRetry(step: String, delayMs: Int64)
+        case requestApproval(step: String)
+        /// The step was decided: stop asking for it at this terminal.
+        case withdrawApproval(step: String)
+        case runCompensation(step: String)
+    }
+
+    /// What the machine decided for one input: record `events`, then perform `actions`.
+    public struct Decision: Sendable, Hashable {
+        public var events: [RunEvent.Kind] = []
+        public var actions: [Action] = []
+        public init(events: [RunEvent.Kind] = [], actions: [Action] = []) {
+            self.events = events
+            self.actions = actions
+        }
+    }
+
+    /// An outcome an operator forced on a step instead of the step earning it.
+    public enum Forced: Sendable, Hashable {
+        case resolved(RunEvent.Resolution)
+        case skipped
     }
 
     public struct TransitionError: Error, Sendable, CustomStringConvertible {
         public var description: String
+        /// What the operator can do instead, for the message's hint.
+        public var hint: String?
     }
 
     public let header: RunHeader
-    public private(set) var phase: Phase = .created
-    public private(set) var states: StepStates
+    public internal(set) var phase: Phase = .created
+    public internal(set) var states: StepStates
     /// Outputs of steps that succeeded, for `${steps.ID.outputs.KEY}`.
-    public private(set) var outputs: [String: [String: Value]] = [:]
+    public internal(set) var outputs: [String: [String: Value]] = [:]
     /// Failed attempts since the step was last redriven, for the retry budget.
-    public private(set) var failures: [String: Int] = [:]
+    public internal(set) var failures: [String: Int] = [:]
     /// The last attempt number started per step.
-    public private(set) var attempts: [String: Int] = [:]
+    public internal(set) var attempts: [String: Int] = [:]
     /// Step ids in the order they completed (succeeded), for rollback.
-    public private(set) var completionOrder: [String] = []
-    /// Stop requested in this session (not persisted: a new session starts without it).
-    public private(set) var stopRequest: StopRequest?
+    public internal(set) var completionOrder: [String] = []
+    /// Outcomes forced by operators (resolve, skip), by step.
+    public internal(set) var forced: [String: Forced] = [:]
+    /// The strategy of the rollback in progress (or last run).
+    public internal(set) var rollbackStrategy: RunEvent.RollbackStrategy = .stopOnFailure
+    /// Compensations started in the rollback in progress: each runs at most once per rollback.
+    public internal(set) var compensationsThisRollback: Set<String> = []
+    /// Stop requested (recorded by `abortRequested` / `pauseRequested`, or SIGINT in this session).
+    public internal(set) var stopRequest: StopRequest?
+    /// Whether `stopRequest` came from a recorded event (it survives the executor; SIGINT does not).
+    var stopRequestRecorded = false
+    /// Whether this machine belongs to the process executing the run (set by `start`, `resume` and
+    /// `rollback`; never by replay). A replayed machine whose phase says executing or rolling back
+    /// is a run whose process stopped: operator commands treat it as stopped.
+    public internal(set) var hasExecutor = false
 
     public enum StopRequest: Sendable, Hashable {
         case pause(RunEvent.PauseReason)
         case abort
     }
 
-    private let stepsByID: [String: StepHeader]
+    let stepsByID: [String: StepHeader]
     /// For each step (by position), the positions of the steps it needs.
-    private let needIndices: [[Int]]
+    let needIndices: [[Int]]
 
     public init(header: RunHeader) {
         self.header = header
@@ -114,51 +173,45 @@ public struct RunStateMachine: Sendable {
     /// Whether the approval engine path (not tabletop) handles this step.
     public func isEngineApproval(_ step: StepHeader) -> Bool { step.isApproval && header.mode != .tabletop }
 
+    /// How many steps carry an outcome an operator forced (resolve, skip).
+    public var forcedCount: Int { forced.count }
+
+    /// Whether the run has reached an end state (it holds no lease and nothing more can happen
+    /// to it but an optional rollback).
+    public var hasEnded: Bool {
+        switch phase {
+        case .finished(.succeeded), .finished(.aborted), .rolledBack(.succeeded): return true
+        default: return false
+        }
+    }
+
+    /// Whether a process is executing the run right now (as far as this machine knows).
+    var isLive: Bool { hasExecutor && (phase == .executing || phase == .rollingBack) }
+
+    /// The executing process is gone (killed, crashed): the machine becomes what a replay of the
+    /// recorded events gives, which is what the next process or operator command sees.
+    public mutating func executorLost() {
+        hasExecutor = false
+        if !stopRequestRecorded { stopRequest = nil }
+    }
+
     // MARK: - Inputs
 
-    public mutating func handle(_ input: Input) throws(TransitionError) -> [RunEvent.Kind] {
-        var out: [RunEvent.Kind] = []
+    public mutating func handle(_ input: Input) throws(TransitionError) -> Decision {
+        var out = Decision()
         switch input {
         case .start(let pid, let host):
             guard phase == .created else { throw invalid("start", "the run has already started") }
             stopRequest = nil
+            stopRequestRecorded = false
+            hasExecutor = true
             try emit(.executorStarted(pid: pid, host: host, resumed: false), into: &out)
             for step in header.steps where !step.applies {
                 try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
             }
 
-        case .resume(let pid, let host, let by):
-            switch phase {
-            case .paused, .finished(.failed), .created: break
-            case .executing: break  // the previous executor died without recording a stop
-            default: throw invalid("resume", "the run is \(phaseName) and cannot be resumed")
-            }
-            stopRequest = nil
-            let wasCreated = phase == .created
-            try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated), into: &out)
-            if wasCreated {
-                for step in header.steps where !step.applies && states[step.id]! == .pending {
-                    try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
-                }
-            }
-            for step in header.steps {
-                switch states[step.id]! {
-                case .running(let attempt):
-                    let recovery: RunEvent.Recovery =
-                        step.idempotent ? .rerun : (step.hasVerify ? .verify : .unknown)
-                    try emit(.stepInterrupted(step: step.id, attempt: attempt, recovery: recovery), into: &out)
-                case .verifying(let attempt):
-                    try emit(.stepInterrupted(step: step.id, attempt: attempt, recovery: .verify), into: &out)
-                case .retryWait(let next, _):
-                    states[step.id] = .retryWait(nextAttempt: next, due: true)
-                case .awaitingApproval:
-                    try emit(.approvalRequested(step: step.id, prompt: "(re-requested on resume)"), into: &out)
-                case .failed:
-                    try emit(.stepRedriven(step: step.id, by: by), into: &out)
-                default:
-                    break
-                }
-            }
+        case .resume(let pid, let host, let by, let redrive):
+            try resume(pid: pid, host: host, by: by, redrive: redrive, into: &out)
 
         case .stepSucceeded(let id, let attempt, let duration, let result):
             try expectRunning(id, attempt, "stepSucceeded")
@@ -174,15 +227,15 @@ public struct RunStateMachine: Sendable {
             }
 
         case .retryDue(let id):
-            guard case .retryWait(let next, _) = states[id] else { return [] }  // stale timer
+            guard case .retryWait(let next, _) = states[id] else { return out }  // stale timer
             states[id] = .retryWait(nextAttempt: next, due: true)
 
         case .approvalGranted(let id, let by, let via, let wait):
-            guard states[id] == .awaitingApproval else { throw invalid("approvalGranted", "step '\(id)' is not awaiting approval") }
+            guard states[id] == .awaitingApproval else { throw invalid("approve", "step '\(id)' is not awaiting approval") }
             try emit(.approvalGranted(step: id, by: by, via: via, waitMs: wait), into: &out)
 
         case .approvalDenied(let id, let by, let via, let reason):
-            guard states[id] == .awaitingApproval else { throw invalid("approvalDenied", "step '\(id)' is not awaiting approval") }
+            guard states[id] == .awaitingApproval else { throw invalid("deny", "step '\(id)' is not awaiting approval") }
             try emit(.approvalDenied(step: id, by: by, via: via, reason: reason), into: &out)
 
         case .verified(let id, let result):
@@ -193,24 +246,23 @@ public struct RunStateMachine: Sendable {
             guard case .verifying = states[id] else { throw invalid("verifyFailed", "step '\(id)' is not being verified") }
             try emit(.stepUnknown(step: id, reason: reason), into: &out)
 
-        case .resolve(let id, let resolution, let by):
-            guard let state = states[id] else { throw invalid("resolve", "no step '\(id)'") }
-            guard state == .unknown || state == .failed else {
-                throw invalid("resolve", "step '\(id)' is \(Self.name(of: state)); only unknown or failed steps can be resolved")
-            }
-            try emit(.stepResolved(step: id, resolution: resolution, by: by), into: &out)
+        case .resolve(let id, let resolution, let by, let reason):
+            try resolve(id, resolution, by: by, reason: reason, into: &out)
             return out  // resolving is done without an executor: nothing is scheduled
 
         case .skip(let id, let reason):
             guard case .running = states[id] else { throw invalid("skip", "step '\(id)' is not running") }
             try emit(.stepSkipped(step: id, reason: reason), into: &out)
 
+        case .operatorSkip(let id, let by, let reason):
+            try operatorSkip(id, by: by, reason: reason, into: &out)
+
         case .release(let id, let reason):
             guard case .running = states[id] else { throw invalid("release", "step '\(id)' is not running") }
             try emit(.stepReleased(step: id, reason: reason), into: &out)
 
         case .note(let id, let text, let by):
-            guard states[id] != nil else { throw invalid("note", "no step '\(id)'") }
+            guard states[id] != nil else { throw invalid("note", "there is no step '\(id)'") }
             try emit(.stepNoted(step: id, note: text, by: by), into: &out)
             return out
 
@@ -219,26 +271,150 @@ public struct RunStateMachine: Sendable {
             return out
 
         case .interrupt(let reason):
-            guard phase == .executing else { return [] }
+            guard phase == .executing else { return out }
             if stopRequest == nil { stopRequest = .pause(reason) }
 
+        case .pause(let by, let reason):
+            guard isLive, phase == .executing else {
+                throw invalid("pause", "no process is executing it (\(phaseName)): it is already stopped")
+            }
+            guard stopRequest != .abort else { throw invalid("pause", "it is being aborted") }
+            try emit(.pauseRequested(by: by, reason: reason), into: &out)
+
         case .abort(let by, let reason):
-            switch phase {
-            case .executing, .paused, .finished(.failed), .created: break
-            default: throw invalid("abort", "the run is \(phaseName)")
+            try abort(by: by, reason: reason, into: &out)
+            if phase != .executing { return out }
+
+        case .rollback(let by, let strategy, let rerunInterrupted):
+            try rollback(by: by, strategy: strategy, rerunInterrupted: rerunInterrupted, into: &out)
+            return out
+
+        case .compensationSucceeded(let id, let duration, let result):
+            guard states[id] == .compensating else { throw invalid("compensationSucceeded", "step '\(id)' is not being compensated") }
+            try emit(.compensationSucceeded(step: id, durationMs: duration, result: result), into: &out)
+            try continueRollback(into: &out)
+            return out
+
+        case .compensationFailed(let id, let duration, let error):
+            guard states[id] == .compensating else { throw invalid("compensationFailed", "step '\(id)' is not being compensated") }
+            try emit(.compensationFailed(step: id, durationMs: duration, error: error), into: &out)
+            if rollbackStrategy == .stopOnFailure {
+                try emit(.rollbackFinished(outcome: .failed), into: &out)
+            } else {
+                try continueRollback(into: &out)
             }
-            try emit(.abortRequested(by: by, reason: reason), into: &out)
-            if phase != .executing {
-                try emit(.runFinished(outcome: .aborted), into: &out)
-                return out
-            }
+            return out
         }
-        if phase == .executing { try settle(into: &out) }
+        if phase == .executing && hasExecutor { try settle(into: &out) }
         return out
     }
 
+    private mutating func resume(pid: Int32, host: String, by: String, redrive: Set<String>, into out: inout Decision)
+        throws(TransitionError)
+    {
+        switch phase {
+        case .paused, .finished(.failed), .created: break
+        case .executing: break  // the previous executor died without recording a stop (the executor lock says so)
+        case .rollingBack, .rolledBack(.failed):
+            throw invalid("resume", "the run is \(phaseName)", hint: "continue the rollback with `lifeboat rollback RUN`, or end the run with `lifeboat abort RUN`")
+        default: throw invalid("resume", "the run is \(phaseName) and cannot be resumed")
+        }
+        for id in redrive.sorted() where states[id] != .failed {
+            throw invalid("resume --redrive", "step '\(id)' is \(states[id].map(Self.name(of:)) ?? "not in this run"), not failed")
+        }
+        stopRequest = nil
+        stopRequestRecorded = false
+        hasExecutor = true
+        let wasCreated = phase == .created
+        try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated), into: &out)
+        if wasCreated {
+            for step in header.steps where !step.applies && states[step.id]! == .pending {
+                try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
+            }
+        }
+        for step in header.steps {
+            switch states[step.id]! {
+            case .running(let attempt):
+                let recovery: RunEvent.Recovery = step.idempotent ? .rerun : (step.hasVerify ? .verify : .unknown)
+                try emit(.stepInterrupted(step: step.id, attempt: attempt, recovery: recovery), into: &out)
+            case .verifying(let attempt):
+                try emit(.stepInterrupted(step: step.id, attempt: attempt, recovery: .verify), into: &out)
+            case .retryWait(let next, _):
+                states[step.id] = .retryWait(nextAttempt: next, due: true)
+            case .awaitingApproval:
+                try emit(.approvalRequested(step: step.id, prompt: "(re-requested on resume)"), into: &out)
+            case .failed where forced[step.id] != .resolved(.failed) || redrive.contains(step.id):
+                try emit(.stepRedriven(step: step.id, by: by), into: &out)
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func resolve(
+        _ id: String, _ resolution: RunEvent.Resolution, by: String, reason: String, into out: inout Decision
+    ) throws(TransitionError) {
+        guard let state = states[id] else { throw invalid("resolve", "there is no step '\(id)'") }
+        guard !reason.allSatisfy(\.isWhitespace) else {
+            throw invalid("resolve", "a resolution needs a reason", hint: "say why with --reason")
+        }
+        guard !isLive else { throw invalid("resolve", "a process is executing it") }
+        guard !hasEnded else { throw invalid("resolve", "the run has ended (\(phaseName))") }
+        let allowed: [RunEvent.Resolution]
+        switch state {
+        case .unknown, .failed: allowed = [.succeeded, .failed, .retry]
+        case .compensationFailed, .compensating: allowed = [.compensated, .failed]
+        default: allowed = []
+        }
+        guard allowed.contains(resolution) else {
+            let why = allowed.isEmpty
+                ? "only unknown or failed steps and failed compensations can be resolved"
+                : "a step that is \(Self.name(of: state)) can be resolved as \(allowed.map(\.rawValue).joined(separator: ", "))"
+            throw invalid("resolve", "step '\(id)' is \(Self.name(of: state)); \(why)")
+        }
+        try emit(.stepResolved(step: id, resolution: resolution, by: by, reason: reason), into: &out)
+    }
+
+    private mutating func operatorSkip(_ id: String, by: String, reason: String, into out: inout Decision)
+        throws(TransitionError)
+    {
+        guard let state = states[id] else { throw invalid("skip", "there is no step '\(id)'") }
+        guard !reason.allSatisfy(\.isWhitespace) else {
+            throw invalid("skip", "skipping a step needs a reason", hint: "say why with --reason")
+        }
+        guard !isLive else { throw invalid("skip", "a process is executing it", hint: "pause it first with `lifeboat pause RUN`") }
+        switch phase {
+        case .created, .executing, .paused, .finished(.failed): break
+        default: throw invalid("skip", "the run is \(phaseName)")
+        }
+        switch state {
+        case .pending, .failed, .unknown, .retryWait: break
+        default:
+            throw invalid("skip", "step '\(id)' is \(Self.name(of: state)); only pending, failed or unknown steps can be skipped")
+        }
+        try emit(.stepSkipped(step: id, reason: reason, by: by), into: &out)
+    }
+
+    private mutating func abort(by: String, reason: String, into out: inout Decision) throws(TransitionError) {
+        guard !hasEnded else { throw invalid("abort", "the run has already ended (\(phaseName))") }
+        if isLive && phase == .rollingBack {
+            throw invalid("abort", "a rollback is running", hint: "let it finish, then abort the run if it failed")
+        }
+        try emit(.abortRequested(by: by, reason: reason), into: &out)
+        if isLive { return }  // running steps finish (or time out) and are recorded; nothing new starts
+        // No process executes the run: what it was doing when it stopped cannot be known now.
+        for step in header.steps {
+            switch states[step.id]! {
+            case .running(let attempt), .verifying(let attempt):
+                try emit(.stepInterrupted(step: step.id, attempt: attempt, recovery: .unknown), into: &out)
+            default: break
+            }
+        }
+        try emit(.runFinished(outcome: .aborted), into: &out)
+    }
+
     /// Starts what can start, and ends the run when nothing more can happen.
-    private mutating func settle(into out: inout [RunEvent.Kind]) throws(TransitionError) {
+    private mutating func settle(into out: inout Decision) throws(TransitionError) {
         if stopRequest == nil {
             var busy = states.list.reduce(0) { count, state in
                 switch state {
@@ -296,9 +472,24 @@ public struct RunStateMachine: Sendable {
         return .runFinished(outcome: .failed)
     }
 
-    private mutating func emit(_ kind: RunEvent.Kind, into out: inout [RunEvent.Kind]) throws(TransitionError) {
+    /// Folds `kind`, records it in the decision, and adds the action it announces.
+    mutating func emit(_ kind: RunEvent.Kind, into out: inout Decision) throws(TransitionError) {
         try apply(kind)
-        out.append(kind)
+        out.events.append(kind)
+        if let action = Self.action(announcedBy: kind) { out.actions.append(action) }
+    }
+
+    /// The side effect an intent event announces, performed after the event is committed.
+    private static func action(announcedBy kind: RunEvent.Kind) -> Action? {
+        switch kind {
+        case .stepStarted(let id, let attempt): return .startAttempt(step: id, attempt: attempt)
+        case .stepRetryScheduled(let id, _, let delay): return .scheduleRetry(step: id, delayMs: delay)
+        case .approvalRequested(let id, _): return .requestApproval(step: id)
+        case .stepInterrupted(let id, let attempt, .verify): return .runVerify(step: id, attempt: attempt)
+        case .approvalGranted(let id, _, _, _), .approvalDenied(let id, _, _, _): return .withdrawApproval(step: id)
+        case .compensationStarted(let id): return .runCompensation(step: id)
+        default: return nil
+        }
     }
 
     private func expectRunning(_ id: String, _ attempt: Int, _ input: String) throws(TransitionError) {
@@ -307,138 +498,10 @@ public struct RunStateMachine: Sendable {
         }
     }
 
-    // MARK: - Fold
-
-    /// Folds a recorded event into the state, refusing transitions that cannot happen.
-    public mutating func apply(_ kind: RunEvent.Kind) throws(TransitionError) {
-        func require(_ id: String, _ ok: (StepState) -> Bool, _ what: String) throws(TransitionError) {
-            guard let state = states[id] else { throw invalid(what, "no step '\(id)' in this run") }
-            guard ok(state) else { throw invalid(what, "step '\(id)' is \(Self.name(of: state))") }
-        }
-        switch kind {
-        case .runCreated:
-            throw invalid("runCreated", "a run is created once")
-        case .executorStarted:
-            guard phase != .rollingBack, !isRolledBack else { throw invalid("executorStarted", "the run is \(phaseName)") }
-            phase = .executing
-        case .stepSkipped(let id, _):
-            try require(id, { $0 == .pending || Self.isRunning($0) }, "stepSkipped")
-            states[id] = .skipped
-        case .stepStarted(let id, let attempt):
-            try require(id, { s in
-                if s == .pending { return true }
-                if case .retryWait(let next, _) = s { return next == attempt }
-                return false
-            }, "stepStarted")
-            states[id] = .running(attempt: attempt)
-            attempts[id] = attempt
-        case .stepSucceeded(let id, let attempt, _, let result):
-            try require(id, { $0 == .running(attempt: attempt) }, "stepSucceeded")
-            succeed(id, outputs: result.outputs)
-        case .stepFailed(let id, let attempt, _, _):
-            try require(id, { $0 == .running(attempt: attempt) }, "stepFailed")
-            states[id] = .failed
-            failures[id, default: 0] += 1
-        case .stepRetryScheduled(let id, let next, _):
-            try require(id, { $0 == .failed }, "stepRetryScheduled")
-            states[id] = .retryWait(nextAttempt: next, due: false)
-        case .stepReleased(let id, _):
-            try require(id, Self.isRunning, "stepReleased")
-            states[id] = .pending
-        case .approvalRequested(let id, _):
-            try require(id, { $0 == .pending || $0 == .awaitingApproval }, "approvalRequested")
-            states[id] = .awaitingApproval
-        case .approvalGranted(let id, let by, let via, let wait):
-            try require(id, { $0 == .awaitingApproval }, "approvalGranted")
-            succeed(id, outputs: ["approved_by": .string(by), "via": .string(via), "wait_ms": .int(Int(wait))])
-        case .approvalDenied(let id, _, _, _):
-            try require(id, { $0 == .awaitingApproval }, "approvalDenied")
-            states[id] = .failed
-        case .stepInterrupted(let id, let attempt, let recovery):
-            try require(id, { $0 == .running(attempt: attempt) || $0 == .verifying(attempt: attempt) }, "stepInterrupted")
-            switch recovery {
-            case .rerun: states[id] = .pending
-            case .verify: states[id] = .verifying(attempt: attempt)
-            case .unknown: states[id] = .unknown
-            }
-        case .stepVerified(let id, let outcome):
-            try require(id, { if case .verifying = $0 { return true }; return false }, "stepVerified")
-            switch outcome {
-            case .done(let result): succeed(id, outputs: result.outputs)
-            case .notDone: states[id] = .pending
-            case .undecidable: states[id] = .unknown
-            }
-        case .stepUnknown(let id, _):
-            try require(id, { if case .verifying = $0 { return true }; return Self.isRunning($0) }, "stepUnknown")
-            states[id] = .unknown
-        case .stepResolved(let id, let resolution, _):
-            try require(id, { $0 == .unknown || $0 == .failed }, "stepResolved")
-            switch resolution {
-            case .succeeded: succeed(id, outputs: [:])
-            case .failed: states[id] = .failed
-            case .retry:
-                states[id] = .pending
-                failures[id] = 0
-            }
-        case .stepRedriven(let id, _):
-            try require(id, { $0 == .failed }, "stepRedriven")
-            states[id] = .pending
-            failures[id] = 0
-        case .stepNoted, .circuitChanged:
-            break
-        case .abortRequested:
-            if phase == .executing { stopRequest = .abort }
-        case .runPaused(let reason):
-            guard phase == .executing else { throw invalid("runPaused", "the run is \(phaseName)") }
-            phase = .paused(reason)
-            stopRequest = nil
-        case .runFinished(let outcome):
-            let allowed: Bool
-            switch phase {
-            case .executing: allowed = true
-            case .paused, .finished(.failed), .created: allowed = outcome == .aborted
-            default: allowed = false
-            }
-            guard allowed else { throw invalid("runFinished", "the run is \(phaseName)") }
-            phase = .finished(outcome)
-            stopRequest = nil
-        case .rollbackStarted:
-            switch phase {
-            case .executing, .rollingBack: throw invalid("rollbackStarted", "the run is \(phaseName)")
-            default: phase = .rollingBack
-            }
-        case .compensationStarted(let id):
-            guard phase == .rollingBack else { throw invalid("compensationStarted", "no rollback in progress") }
-            try require(id, { [.succeeded, .compensating, .compensationFailed].contains($0) }, "compensationStarted")
-            states[id] = .compensating
-        case .compensationSucceeded(let id, _, _):
-            try require(id, { $0 == .compensating }, "compensationSucceeded")
-            states[id] = .compensated
-        case .compensationFailed(let id, _, _):
-            try require(id, { $0 == .compensating }, "compensationFailed")
-            states[id] = .compensationFailed
-        case .rollbackFinished(let outcome):
-            guard phase == .rollingBack else { throw invalid("rollbackFinished", "no rollback in progress") }
-            phase = .rolledBack(outcome)
-        }
-    }
-
-    private mutating func succeed(_ id: String, outputs: [String: Value]) {
-        states[id] = .succeeded
-        self.outputs[id] = outputs
-        completionOrder.removeAll { $0 == id }
-        completionOrder.append(id)
-    }
-
-    private var isRolledBack: Bool { if case .rolledBack = phase { return true }; return false }
-
-    private static func isRunning(_ state: StepState) -> Bool {
-        if case .running = state { return true }
-        return false
-    }
-
-    private func invalid(_ what: String, _ why: String) -> TransitionError {
-        TransitionError(description: "impossible transition \(what) in run of \(header.planID)/\(header.scenario): \(why)")
+    func invalid(_ what: String, _ why: String, hint: String? = nil) -> TransitionError {
+        TransitionError(
+            description: "cannot \(what) run of \(header.planID)/\(header.scenario): \(why)",
+            hint: hint ?? waysOutHint)
     }
 
     public var phaseName: String {

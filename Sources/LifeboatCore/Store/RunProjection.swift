@@ -33,16 +33,16 @@ public enum RunProjection {
     /// The step id an event is about, if any.
     public static func stepID(of kind: RunEvent.Kind) -> String? {
         switch kind {
-        case .stepSkipped(let s, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
+        case .stepSkipped(let s, _, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
             .stepFailed(let s, _, _, _), .stepRetryScheduled(let s, _, _), .stepReleased(let s, _),
             .approvalRequested(let s, _),
             .approvalGranted(let s, _, _, _), .approvalDenied(let s, _, _, _), .stepInterrupted(let s, _, _),
-            .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _), .stepRedriven(let s, _),
+            .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _, _), .stepRedriven(let s, _),
             .stepNoted(let s, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):
             return s
-        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .runPaused, .runFinished, .rollbackStarted,
-            .rollbackFinished:
+        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
+            .rollbackStarted, .rollbackFinished:
             return nil
         }
     }
@@ -51,9 +51,9 @@ public enum RunProjection {
     public static func apply(_ event: RunEvent, to step: inout StepRecord) {
         let at = event.atMs
         switch event.kind {
-        case .stepSkipped(_, let reason):
+        case .stepSkipped(_, let reason, let by):
             step.status = .skipped
-            step.summary = reason
+            step.summary = by.map { "skipped by \($0): \(reason)" } ?? reason
             step.endedAtMs = at
         case .stepStarted(_, let attempt):
             step.status = .running
@@ -108,17 +108,22 @@ public enum RunProjection {
         case .stepUnknown(_, let reason):
             step.status = .unknown
             step.error = reason
-        case .stepResolved(_, let resolution, let by):
+        case .stepResolved(_, let resolution, let by, let reason):
+            let because = reason.map { ": \($0)" } ?? ""
             switch resolution {
             case .succeeded:
                 step.status = .succeeded
                 step.endedAtMs = at
-                step.summary = "resolved as succeeded by \(by)"
+                step.summary = "resolved as succeeded by \(by)\(because)"
                 step.error = nil
             case .failed:
-                step.status = .failed
+                step.status = step.status == .compensationFailed || step.status == .compensating ? .compensationFailed : .failed
                 step.endedAtMs = at
-                step.error = "resolved as failed by \(by)"
+                step.error = "resolved as failed by \(by)\(because)"
+            case .compensated:
+                step.status = .compensated
+                step.summary = "resolved as compensated by \(by)\(because)"
+                step.error = nil
             case .retry:
                 step.status = .pending
                 step.error = nil
@@ -136,8 +141,8 @@ public enum RunProjection {
         case .compensationFailed(_, _, let error):
             step.status = .compensationFailed
             step.error = error.message
-        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .runPaused, .runFinished, .rollbackStarted,
-            .rollbackFinished:
+        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
+            .rollbackStarted, .rollbackFinished:
             break
         }
     }

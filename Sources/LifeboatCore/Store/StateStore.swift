@@ -201,6 +201,7 @@ public struct ControlMessage: Sendable, Hashable, Codable {
         case approve(step: String)
         case deny(step: String, reason: String)
         case abort(reason: String)
+        case pause(reason: String)
     }
 
     /// Assigned by the store.

@@ -47,8 +47,12 @@ struct ApproveCommand: AsyncParsableCommand {
 struct AbortCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abort",
-        abstract: "Abort a run: no further step starts; running steps finish; the lease is released.",
+        abstract: "End a run as aborted: no further step starts; running steps finish; the lease is released.",
         discussion: """
+            Works from every state a run can stop in, a failed rollback included. When no process is
+            executing the run, it ends at once (a step that was running when its process died is
+            recorded as unknown); otherwise the executing process stops after its running steps.
+
             Examples:
               lifeboat abort 20261129-031502-7f3a --reason "false alarm" --by alice
             """)
@@ -65,7 +69,7 @@ struct AbortCommand: AsyncParsableCommand {
             defer { lock.release() }
             let engine = ControlSupport.engine(db, by.resolved)
             let machine = try await engine.record(.abort(by: by.resolved, reason: reason), runID: runID)
-            Console.out("run \(runID): \(machine.phaseName)")
+            Console.out("run \(runID): \(machine.phaseName); its plan+scenario lease is released")
         } else {
             try await db.postControl(ControlMessage(runID: runID, kind: .abort(reason: reason), by: by.resolved,
                                                     atMs: Runtime.clock.wallMs()))
@@ -74,26 +78,58 @@ struct AbortCommand: AsyncParsableCommand {
     }
 }
 
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Pause an executing run: no new step starts; running steps finish; resume continues it.",
+        discussion: """
+            The process executing the run picks the request up within a second and stops once its
+            running steps have finished. `lifeboat resume RUN` continues from there.
+
+            Examples:
+              lifeboat pause 20261129-031502-7f3a --reason "waiting for the network team" --by alice
+            """)
+
+    @Argument(help: "The run id.") var runID: String
+    @Option(help: "Why (recorded in the audit log).") var reason = "paused by operator"
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var by: OperatorOption
+
+    func run() async throws {
+        let db = try Runtime.openExistingStore(store)
+        let machine = try await ControlSupport.machine(runID, db)
+        guard ControlSupport.executorIsRunning(runID, storePath: store.path), machine.phase == .executing else {
+            throw LifeboatError(
+                .invalidState, "run \(runID) is \(machine.phaseName) and no process is executing it: there is nothing to pause",
+                hint: ControlSupport.waysOut(machine, runID))
+        }
+        try await db.postControl(ControlMessage(runID: runID, kind: .pause(reason: reason), by: by.resolved,
+                                                atMs: Runtime.clock.wallMs()))
+        Console.out("pause of run \(runID) sent to the process executing it; running steps finish first, then `lifeboat resume \(runID)` continues")
+    }
+}
+
 struct ResolveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolve",
-        abstract: "Decide an unknown (or failed) step after checking it by hand.",
+        abstract: "Decide a step by hand after checking it: an unknown or failed step, or a failed compensation.",
         discussion: """
-            --as succeeded: the effect is in place; dependents may run.
-            --as failed:    the effect is not in place and must not be retried automatically.
-            --as retry:     run the step again on `lifeboat resume`.
+            --as succeeded:   the effect is in place; dependants may run.
+            --as failed:      the effect is not in place; `resume` does not re-run it (unless
+                              `resume --redrive STEP`); for a compensation: rollback stops retrying it.
+            --as retry:       run the step again on `lifeboat resume`.
+            --as compensated: a failed (or interrupted) compensation's effect was put in place by hand.
+            The outcome is recorded as forced, with who decided and why, and shown as such everywhere.
 
-            Example:
-              lifeboat resolve 20261129-031502-7f3a promote --as succeeded --by alice
+            Examples:
+              lifeboat resolve 20261129-031502-7f3a promote --as succeeded --reason "pg_is_in_recovery() is false on db-dr" --by alice
+              lifeboat resolve 20261129-031502-7f3a dns --as compensated --reason "CNAME restored by hand" --by alice
             """)
-
-    enum Resolution: String, ExpressibleByArgument, CaseIterable {
-        case succeeded, failed, retry
-    }
 
     @Argument(help: "The run id.") var runID: String
     @Argument(help: "The step id.") var step: String
-    @Option(name: .customLong("as"), help: "succeeded, failed or retry.") var resolution: Resolution
+    @Option(name: .customLong("as"), help: "succeeded, failed, retry or compensated.") var resolution: RunEvent.Resolution
+    @Option(help: "Why: what was checked (recorded in the audit log).") var reason: String
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
 
@@ -102,9 +138,41 @@ struct ResolveCommand: AsyncParsableCommand {
         let lock = try ExecutorLock.acquire(storePath: store.path, runID: runID)
         defer { lock.release() }
         let engine = ControlSupport.engine(db, by.resolved)
-        let resolved = RunEvent.Resolution(rawValue: resolution.rawValue)!
-        try await engine.record(.resolve(step: step, resolution: resolved, by: by.resolved), runID: runID)
-        Console.out("step '\(step)' of run \(runID) resolved as \(resolution.rawValue) by \(by.resolved); continue with `lifeboat resume \(runID)`")
+        let machine = try await engine.record(
+            .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason), runID: runID)
+        Console.out("step '\(step)' of run \(runID) resolved as \(resolution.rawValue) by \(by.resolved); next: \(ControlSupport.waysOut(machine, runID) ?? "nothing left to do")")
+    }
+}
+
+struct SkipCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skip",
+        abstract: "Skip a pending, failed or unknown step of a stopped run: its dependants may run.",
+        discussion: """
+            The skip is recorded as a forced outcome, with who decided and why, and shown as such
+            everywhere the run's outcome is shown. Pause an executing run first.
+
+            Examples:
+              lifeboat skip 20261129-031502-7f3a warm-cache --reason "cache cluster is gone with the region" --by alice
+            """)
+
+    @Argument(help: "The run id.") var runID: String
+    @Argument(help: "The step id.") var step: String
+    @Option(help: "Why (recorded in the audit log).") var reason: String
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var by: OperatorOption
+
+    func run() async throws {
+        let db = try Runtime.openExistingStore(store)
+        guard let lock = try? ExecutorLock.acquire(storePath: store.path, runID: runID) else {
+            throw LifeboatError(
+                .invalidState, "run \(runID) is being executed by another process",
+                hint: "pause it first with `lifeboat pause \(runID)`")
+        }
+        defer { lock.release() }
+        let engine = ControlSupport.engine(db, by.resolved)
+        let machine = try await engine.record(.operatorSkip(step: step, by: by.resolved, reason: reason), runID: runID)
+        Console.out("step '\(step)' of run \(runID) skipped by \(by.resolved); next: \(ControlSupport.waysOut(machine, runID) ?? "nothing left to do")")
     }
 }
 
@@ -114,7 +182,9 @@ struct RollbackCommand: AsyncParsableCommand {
         abstract: "Run the compensations (`rollback:`) of completed steps, in reverse order of completion.",
         discussion: """
             Strategies: stop-on-failure (default) stops at the first compensation that fails;
-            continue runs them all and reports every failure.
+            continue runs them all and reports every failure. Run it again to retry failed
+            compensations; `lifeboat resolve RUN STEP --as compensated|failed --reason …` decides one
+            by hand; `lifeboat abort RUN` ends the run.
 
             Examples:
               lifeboat rollback 20261129-031502-7f3a --yes
@@ -122,7 +192,7 @@ struct RollbackCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The run id.") var runID: String
-    @Option(help: "stop-on-failure or continue.") var strategy: String = RunEvent.RollbackStrategy.stopOnFailure.rawValue
+    @Option(help: "stop-on-failure or continue.") var strategy: RunEvent.RollbackStrategy = .stopOnFailure
     @Flag(help: "Do not ask for confirmation.") var yes = false
     @Flag(help: "Re-run a non-idempotent compensation a crash interrupted (after checking it by hand).")
     var rerunInterrupted = false
@@ -130,21 +200,17 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var by: OperatorOption
 
     func run() async throws {
-        guard let strategy = RunEvent.RollbackStrategy(rawValue: strategy) else {
-            throw LifeboatError(.invalidInput, "--strategy \(self.strategy): use stop-on-failure or continue")
-        }
         let db = try Runtime.openExistingStore(store)
         let lock = try ExecutorLock.acquire(storePath: store.path, runID: runID)
         defer { lock.release() }
         let engine = ControlSupport.engine(db, by.resolved, observer: ProgressView(live: false, clock: Runtime.clock))
         let machine = try await engine.machine(for: runID)
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
-        let order = RollbackRunner.plan(machine, steps: inputs.steps)
-        guard !order.isEmpty else {
-            Console.out("run \(runID): no completed step has a rollback: nothing to do")
-            return
-        }
-        Console.out("rollback of run \(runID) will run compensations of: " + order.joined(separator: " → "))
+        let input = RunStateMachine.Input.rollback(by: by.resolved, strategy: strategy, rerunInterrupted: rerunInterrupted)
+        try engine.check(input, on: machine, runID: runID)
+        let order = machine.compensationPlan
+        Console.out("rollback of run \(runID) will run compensations of: "
+                    + (order.isEmpty ? "(none left; it finishes the rollback)" : order.joined(separator: " → ")))
         if !yes {
             guard Console.stdinIsTerminal else {
                 throw LifeboatError(.invalidInput, "rollback changes real systems: confirm with --yes")
@@ -155,9 +221,10 @@ struct RollbackCommand: AsyncParsableCommand {
                 return
             }
         }
-        let result = try await RollbackRunner(engine: engine).rollback(
+        let result = try await engine.rollback(
             runID: runID, inputs: inputs, strategy: strategy, rerunInterrupted: rerunInterrupted)
         Console.out("run \(runID): \(result.phaseName)")
+        if let next = ControlSupport.waysOut(result, runID) { Console.out("next: " + next) }
         throw RunDriver.exitStatus(result.phase).exitCode
     }
 }
@@ -172,6 +239,13 @@ enum ControlSupport {
         try await engine(store, "").machine(for: runID)
     }
 
+    /// The commands that lead a stopped run on, with its id filled in (nil for an end state).
+    static func waysOut(_ machine: RunStateMachine, _ runID: String) -> String? {
+        let commands = machine.waysOut
+        guard !commands.isEmpty else { return nil }
+        return commands.map { "`\($0.description.replacing(" RUN", with: " \(runID)"))`" }.joined(separator: ", ")
+    }
+
     /// Whether another process holds the run's executor lock right now.
     static func executorIsRunning(_ runID: String, storePath: String) -> Bool {
         guard let lock = try? ExecutorLock.acquire(storePath: storePath, runID: runID) else { return true }
@@ -179,3 +253,6 @@ enum ControlSupport {
         return false
     }
 }
+
+extension RunEvent.Resolution: ExpressibleByArgument {}
+extension RunEvent.RollbackStrategy: ExpressibleByArgument {}

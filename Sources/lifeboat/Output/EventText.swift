@@ -9,7 +9,7 @@ enum EventText {
             return "run created: \(h.planID) / \(h.scenario) (\(h.mode.rawValue)) by \(h.startedBy)"
         case .executorStarted(let pid, let host, let resumed):
             return resumed ? "resumed by pid \(pid) on \(host)" : "started by pid \(pid) on \(host)"
-        case .stepSkipped(let s, let reason): return "\(s): skipped (\(reason))"
+        case .stepSkipped(let s, let reason, let by): return "\(s): skipped\(by.map { " by \($0)" } ?? "") (\(reason))"
         case .stepStarted(let s, let attempt): return "\(s): started" + (attempt > 1 ? " (attempt \(attempt))" : "")
         case .stepSucceeded(let s, _, let d, let r):
             return "\(s): succeeded in \(DurationText.format(milliseconds: d)) — \(r.summary)"
@@ -37,11 +37,13 @@ enum EventText {
             case .undecidable(let why): return "\(s): verify could not decide (\(why)): UNKNOWN"
             }
         case .stepUnknown(let s, let reason): return "\(s): UNKNOWN — \(reason)"
-        case .stepResolved(let s, let resolution, let by): return "\(s): resolved as \(resolution.rawValue) by \(by)"
+        case .stepResolved(let s, let resolution, let by, let reason):
+            return "\(s): resolved as \(resolution.rawValue) by \(by)\(reason.map { " (\($0))" } ?? "")"
         case .stepRedriven(let s, let by): return "\(s): failed step redriven by \(by)"
         case .stepNoted(let s, let note, let by): return "\(s): note by \(by): \(note)"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .abortRequested(let by, let reason): return "abort requested by \(by): \(reason)"
+        case .pauseRequested(let by, let reason): return "pause requested by \(by): \(reason)"
         case .runPaused(let reason): return "run paused (\(reason.rawValue))"
         case .runFinished(let outcome): return "run \(outcome.rawValue)"
         case .rollbackStarted(let by, let strategy): return "rollback started by \(by) (\(strategy.rawValue))"

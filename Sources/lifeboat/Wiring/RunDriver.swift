@@ -8,7 +8,7 @@ import LifeboatStore
 enum RunDriver {
     enum Start {
         case fresh
-        case resume
+        case resume(redrive: Set<String>)
     }
 
     static func drive(
@@ -26,7 +26,7 @@ enum RunDriver {
             group.addTask {
                 switch start {
                 case .fresh: return try await engine.start(runID: runID, inputs: inputs)
-                case .resume: return try await engine.resume(runID: runID, inputs: inputs)
+                case .resume(let redrive): return try await engine.resume(runID: runID, inputs: inputs, redrive: redrive)
                 }
             }
             group.addTask {
@@ -91,16 +91,20 @@ enum RunSummary {
         switch machine.phase {
         case .paused(.unknownStep):
             let unknown = machine.header.steps.filter { machine.state(of: $0.id) == .unknown }.map(\.id)
-            return "check \(unknown.joined(separator: ", ")) by hand, then `lifeboat resolve \(runID) STEP --as succeeded|failed|retry` and `lifeboat resume \(runID)`"
+            let step = unknown.count == 1 ? unknown[0] : "STEP"
+            return "check \(unknown.joined(separator: ", ")) by hand, then `lifeboat resolve \(runID) \(step) --as succeeded|failed|retry --reason …` and `lifeboat resume \(runID)`"
         case .paused(.awaitingApproval):
             let waiting = machine.header.steps.filter { machine.state(of: $0.id) == .awaitingApproval }.map(\.id)
             return "approve with `lifeboat approve \(runID) \(waiting.first ?? "STEP") --by NAME`, then `lifeboat resume \(runID)`"
         case .paused:
             return "continue with `lifeboat resume \(runID)`"
         case .finished(.failed):
-            return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps; or `lifeboat rollback \(runID)` / `lifeboat abort \(runID)`"
+            return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps; or "
+                + (ControlSupport.waysOut(machine, runID) ?? "`lifeboat abort \(runID)`")
         case .finished(.succeeded):
             return "details: `lifeboat show \(runID)`"
+        case .rollingBack, .rolledBack(.failed):
+            return ControlSupport.waysOut(machine, runID)
         default:
             return nil
         }

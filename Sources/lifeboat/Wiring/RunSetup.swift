@@ -43,7 +43,8 @@ enum RunSetup {
                 idempotent: mode == .tabletop ? true : (step.idempotent ?? spec?.idempotent ?? false),
                 hasVerify: mode == .tabletop ? false : (spec?.hasVerify ?? false),
                 retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
-                applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil)
+                applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil,
+                compensationIdempotent: step.rollback.map { Runtime.actions.spec($0.action)?.idempotent ?? false })
         }
         return RunHeader(
             planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,

@@ -17,7 +17,7 @@ import LifeboatCore
 /// Resume after a crash (`verify`): a server running on the data dir with Lifeboat's settings is
 /// waited for and checked (done); an absent or empty data dir is not done (safe to run); anything
 /// else is a half-done restore: not done with `overwrite: true` (the run wipes it), otherwise
-/// undecidable with a message telling to wipe the data dir and `lifeboat resolve RUN STEP --as retry`.
+/// undecidable with a message telling to wipe the data dir and `lifeboat resolve RUN STEP --as retry --reason …`.
 public struct PostgresRestoreAction: ActionHandler {
     /// Written into `postgresql.auto.conf`: how `verify` recognises a restore Lifeboat set up.
     static let marker = "# lifeboat postgres.restore"
@@ -138,7 +138,7 @@ public struct PostgresRestoreAction: ActionHandler {
         if ServerHost.livePostmaster(p.dataDir) != nil {
             guard ours else {
                 return .undecidable(
-                    "a server runs on \(p.dataDir) without Lifeboat's recovery settings: check it by hand, then `lifeboat resolve \(request.runID) \(step) --as succeeded|failed`")
+                    "a server runs on \(p.dataDir) without Lifeboat's recovery settings: check it by hand, then `lifeboat resolve \(request.runID) \(step) --as succeeded|failed --reason …`")
             }
             // Recovery may still be going on: the server outlives Lifeboat. Wait for it as run would.
             do {
@@ -164,7 +164,7 @@ public struct PostgresRestoreAction: ActionHandler {
                 return .notDone("half-done restore in \(p.dataDir) (\(state)); overwrite: true, so the step empties it and restores again")
             }
             return .undecidable(
-                "half-done restore in \(p.dataDir) (\(state)): stop any server on it, empty it (rm -rf \(p.dataDir)/*), then `lifeboat resolve \(request.runID) \(step) --as retry` and resume (or set overwrite: true)")
+                "half-done restore in \(p.dataDir) (\(state)): stop any server on it, empty it (rm -rf \(p.dataDir)/*), then `lifeboat resolve \(request.runID) \(step) --as retry --reason …` and resume (or set overwrite: true)")
         }
     }
 

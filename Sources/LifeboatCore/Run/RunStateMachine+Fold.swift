@@ -1,0 +1,169 @@
+extension RunStateMachine {
+    /// Folds a recorded event into the state, refusing transitions that cannot happen.
+    public mutating func apply(_ kind: RunEvent.Kind) throws(TransitionError) {
+        switch kind {
+        case .runCreated:
+            throw invalid("runCreated", "a run is created once")
+        case .executorStarted:
+            guard phase != .rollingBack, !isRolledBack else { throw invalid("executorStarted", "the run is \(phaseName)") }
+            phase = .executing
+        case .stepSkipped(let id, _, let by):
+            try require(id, { s in
+                switch s {
+                case .pending, .running: return true
+                case .failed, .unknown, .retryWait: return by != nil
+                default: return false
+                }
+            }, "stepSkipped")
+            states[id] = .skipped
+            if by != nil { forced[id] = .skipped }
+        case .stepStarted(let id, let attempt):
+            try require(id, { s in
+                if s == .pending { return true }
+                if case .retryWait(let next, _) = s { return next == attempt }
+                return false
+            }, "stepStarted")
+            states[id] = .running(attempt: attempt)
+            attempts[id] = attempt
+        case .stepSucceeded(let id, let attempt, _, let result):
+            try require(id, { $0 == .running(attempt: attempt) }, "stepSucceeded")
+            succeed(id, outputs: result.outputs)
+        case .stepFailed(let id, let attempt, _, _):
+            try require(id, { $0 == .running(attempt: attempt) }, "stepFailed")
+            states[id] = .failed
+            failures[id, default: 0] += 1
+        case .stepRetryScheduled(let id, let next, _):
+            try require(id, { $0 == .failed }, "stepRetryScheduled")
+            states[id] = .retryWait(nextAttempt: next, due: false)
+        case .stepReleased(let id, _):
+            try require(id, Self.isRunning, "stepReleased")
+            states[id] = .pending
+        case .approvalRequested(let id, _):
+            try require(id, { $0 == .pending || $0 == .awaitingApproval }, "approvalRequested")
+            states[id] = .awaitingApproval
+        case .approvalGranted(let id, let by, let via, let wait):
+            try require(id, { $0 == .awaitingApproval }, "approvalGranted")
+            succeed(id, outputs: ["approved_by": .string(by), "via": .string(via), "wait_ms": .int(Int(wait))])
+        case .approvalDenied(let id, _, _, _):
+            try require(id, { $0 == .awaitingApproval }, "approvalDenied")
+            states[id] = .failed
+        case .stepInterrupted(let id, let attempt, let recovery):
+            try require(id, { $0 == .running(attempt: attempt) || $0 == .verifying(attempt: attempt) }, "stepInterrupted")
+            switch recovery {
+            case .rerun: states[id] = .pending
+            case .verify: states[id] = .verifying(attempt: attempt)
+            case .unknown: states[id] = .unknown
+            }
+        case .stepVerified(let id, let outcome):
+            try require(id, { if case .verifying = $0 { return true }; return false }, "stepVerified")
+            switch outcome {
+            case .done(let result): succeed(id, outputs: result.outputs)
+            case .notDone: states[id] = .pending
+            case .undecidable: states[id] = .unknown
+            }
+        case .stepUnknown(let id, _):
+            try require(id, { if case .verifying = $0 { return true }; return Self.isRunning($0) }, "stepUnknown")
+            states[id] = .unknown
+        case .stepResolved(let id, let resolution, _, _):
+            try applyResolution(id, resolution)
+        case .stepRedriven(let id, _):
+            try require(id, { $0 == .failed }, "stepRedriven")
+            states[id] = .pending
+            failures[id] = 0
+            forced[id] = nil
+        case .stepNoted, .circuitChanged:
+            break
+        case .abortRequested:
+            if phase == .executing { setStop(.abort) }
+        case .pauseRequested:
+            guard phase == .executing else { throw invalid("pauseRequested", "the run is \(phaseName)") }
+            if stopRequest != .abort { setStop(.pause(.requested)) }
+        case .runPaused(let reason):
+            guard phase == .executing else { throw invalid("runPaused", "the run is \(phaseName)") }
+            phase = .paused(reason)
+            setStop(nil)
+        case .runFinished(let outcome):
+            let allowed: Bool
+            switch phase {
+            case .executing: allowed = true
+            case .paused, .finished(.failed), .created, .rollingBack, .rolledBack(.failed): allowed = outcome == .aborted
+            default: allowed = false
+            }
+            guard allowed else { throw invalid("runFinished", "the run is \(phaseName)") }
+            phase = .finished(outcome)
+            setStop(nil)
+        case .rollbackStarted(_, let strategy):
+            switch phase {
+            case .executing, .rollingBack, .rolledBack(.succeeded): throw invalid("rollbackStarted", "the run is \(phaseName)")
+            default: phase = .rollingBack
+            }
+            rollbackStrategy = strategy
+            compensationsThisRollback = []
+        case .compensationStarted(let id):
+            guard phase == .rollingBack else { throw invalid("compensationStarted", "no rollback is in progress") }
+            try require(id, { [.succeeded, .compensating, .compensationFailed].contains($0) }, "compensationStarted")
+            states[id] = .compensating
+            compensationsThisRollback.insert(id)
+        case .compensationSucceeded(let id, _, _):
+            try require(id, { $0 == .compensating }, "compensationSucceeded")
+            states[id] = .compensated
+        case .compensationFailed(let id, _, _):
+            try require(id, { $0 == .compensating }, "compensationFailed")
+            states[id] = .compensationFailed
+        case .rollbackFinished(let outcome):
+            guard phase == .rollingBack else { throw invalid("rollbackFinished", "no rollback is in progress") }
+            phase = .rolledBack(outcome)
+        }
+    }
+
+    private func require(_ id: String, _ ok: (StepState) -> Bool, _ what: String) throws(TransitionError) {
+        guard let state = states[id] else { throw invalid(what, "there is no step '\(id)' in this run") }
+        guard ok(state) else { throw invalid(what, "step '\(id)' is \(Self.name(of: state))") }
+    }
+
+    private mutating func applyResolution(_ id: String, _ resolution: RunEvent.Resolution) throws(TransitionError) {
+        switch resolution {
+        case .succeeded, .retry:
+            try require(id, { $0 == .unknown || $0 == .failed }, "stepResolved")
+        case .compensated:
+            try require(id, { $0 == .compensationFailed || $0 == .compensating }, "stepResolved")
+        case .failed:
+            try require(id, { [.unknown, .failed, .compensationFailed, .compensating].contains($0) }, "stepResolved")
+        }
+        switch resolution {
+        case .succeeded:
+            succeed(id, outputs: [:])
+            forced[id] = .resolved(.succeeded)
+        case .failed:
+            let compensation = states[id] == .compensationFailed || states[id] == .compensating
+            states[id] = compensation ? .compensationFailed : .failed
+            forced[id] = .resolved(.failed)
+        case .compensated:
+            states[id] = .compensated
+            forced[id] = .resolved(.compensated)
+        case .retry:
+            states[id] = .pending
+            failures[id] = 0
+            forced[id] = nil
+        }
+    }
+
+    private mutating func setStop(_ request: StopRequest?) {
+        stopRequest = request
+        stopRequestRecorded = request != nil
+    }
+
+    private mutating func succeed(_ id: String, outputs: [String: Value]) {
+        states[id] = .succeeded
+        self.outputs[id] = outputs
+        completionOrder.removeAll { $0 == id }
+        completionOrder.append(id)
+    }
+
+    var isRolledBack: Bool { if case .rolledBack = phase { return true }; return false }
+
+    static func isRunning(_ state: StepState) -> Bool {
+        if case .running = state { return true }
+        return false
+    }
+}
