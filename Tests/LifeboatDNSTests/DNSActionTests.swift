@@ -173,8 +173,8 @@ struct DNSActionTests {
             #expect(answer.rcode == .notZone)
             #expect(answer.tsig == .verified)
             let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
-            let error = DNSFailure.update(answer, zone: zone, name: name, keyName: key.name, algorithm: .hmacSHA256, c)
-            #expect(error?.message == "step 'dns': \(bind.server): db.other.test. is not in zone example.test. as the server sees it (NOTZONE)")
+            let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
+            #expect(error?.message == "step 'dns': \(bind.server): db.other.test. A is not in zone example.test. as the server sees it (NOTZONE)")
             #expect(error?.retryable == false)
         }
     }
@@ -193,7 +193,7 @@ struct DNSActionTests {
             #expect(answer.rcode == .notAuth)
             #expect(answer.tsig == .serverError(.badTime))
             let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
-            let error = DNSFailure.update(answer, zone: zone, name: name, keyName: key.name, algorithm: .hmacSHA256, c)
+            let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
             #expect(error?.message == "step 'dns': \(bind.server) rejected the update's TSIG time (BADTIME): the clocks differ by more than 300s")
             #expect(error?.hint == "sync this machine's clock and the server's (NTP)")
             #expect(error?.retryable == false)
