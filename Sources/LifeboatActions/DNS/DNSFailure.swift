@@ -33,7 +33,7 @@ enum DNSFailure {
             }
             return LifeboatError(
                 .actionFailed, "\(subject): \(c.server) answered this step's queries but not this message (over \(overTCP ? "TCP" : "UDP")) \(tried)",
-                hint: "check the server's log: does it accept UPDATE from this address? (messages over 512 bytes go over TCP)", retryable: true)
+                hint: "check the server's log: does it accept UPDATE from this address? Messages over 512 bytes go over TCP", retryable: true)
         case .connectionRefused:
             return LifeboatError(
                 .actionFailed, "\(subject): TCP connection to \(c.server) refused (TCP is needed for a truncated answer or a message over 512 bytes)",

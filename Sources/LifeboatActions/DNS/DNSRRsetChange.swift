@@ -76,10 +76,10 @@ struct DNSRRsetChange: Sendable, Hashable {
     /// `@` is the zone; a name ending in `.` or already inside the zone is absolute; anything else
     /// is relative to the zone (`db` → `db.example.test.`). The result must lie in the zone. With
     /// the zone deferred (nil), only the syntax is checked and nil comes back.
-    static func ownerName(_ text: String, zone: DNSName?, key: String, _ r: DNSParameterReader) throws(DNSParameterProblem) -> DNSName? {
+    static func ownerName(_ text: String, zone: DNSName?, key: String, item: Int? = nil, _ r: DNSParameterReader) throws(DNSParameterProblem) -> DNSName? {
         let parsed: DNSName
         do { parsed = try text == "@" ? DNSName.root : DNSName(text) } catch {
-            throw r.problem(key, "is not a domain name: \(error)")
+            throw r.problem(key, "is not a domain name: \(error)", item: item)
         }
         guard let zone else { return nil }
         let result: DNSName
@@ -88,9 +88,9 @@ struct DNSRRsetChange: Sendable, Hashable {
         } else if text.hasSuffix(".") || parsed.isSubdomain(of: zone) {
             result = parsed
         } else {
-            do { result = try DNSName(labels: parsed.labels + zone.labels) } catch { throw r.problem(key, "is not a domain name: \(error)") }
+            do { result = try DNSName(labels: parsed.labels + zone.labels) } catch { throw r.problem(key, "is not a domain name: \(error)", item: item) }
         }
-        guard result.isSubdomain(of: zone) else { throw r.problem(key, "'\(result)' is not in zone \(zone)") }
+        guard result.isSubdomain(of: zone) else { throw r.problem(key, "'\(result)' is not in zone \(zone)", item: item) }
         return result
     }
 

@@ -150,7 +150,7 @@ struct DNSUpdateParameters: Sendable {
         case "yxrrset": guard type != nil else { throw usage }
         default: throw usage
         }
-        let owner = try DNSRRsetChange.ownerName(fields[1], zone: zone, key: "prerequisites", r)
+        let owner = try DNSRRsetChange.ownerName(fields[1], zone: zone, key: "prerequisites", item: item, r)
         var rdata: RData?
         if let type, kind == "yxrrset", fields.count > 3 {
             do { rdata = try RData(parsing: fields[3...].joined(separator: " "), type: type) } catch {
