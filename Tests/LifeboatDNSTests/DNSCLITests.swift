@@ -5,29 +5,12 @@ import Testing
 /// before any step runs, and a preflight refusal's exit code.
 @Suite("DNS steps through the CLI")
 struct DNSCLITests {
-    static func plan(server: String) -> String {
-        """
-        plan: dns-cli
-        owner: sre
-        tier: 2
-        objectives: {rto: 10m, rpo: 1m}
-        vars: {dns_server: "\(server)"}
-        scenarios:
-          failover:
-            runbook: ../runbooks/r.yaml
-
-        """
-    }
-
     /// A name outside the zone, a malformed TXT and a missing key: each is reported by `validate`
     /// at the value, and `run` refuses (exit 2) before the first step has run.
     @Test func validateLocatesDNSProblemsAndRunRefusesBeforeAnyStep() throws {
         let cli = try LifeboatBinary()
         defer { try? FileManager.default.removeItem(at: cli.directory) }
-        try cli.write("plans/p.yaml", Self.plan(server: "127.0.0.1:1"))
-        try cli.write("runbooks/r.yaml", """
-            runbook: dns-cli
-            steps:
+        try cli.writeDNSDocuments(server: "127.0.0.1:1", steps: """
               - id: marker
                 action: command
                 with: {argv: [touch, ran-marker]}
@@ -64,7 +47,6 @@ struct DNSCLITests {
                 action: dns.check
                 needs: [marker]
                 with: {server: "${vars.dns_server}", name: www}
-
             """)
         let validate = try cli.run("validate", "plans", "runbooks")
         #expect(validate.status == 2, "\(validate.output)")
@@ -86,10 +68,7 @@ struct DNSCLITests {
         try await DNSTestServer.with(.bind) { server in
             let cli = try LifeboatBinary()
             defer { try? FileManager.default.removeItem(at: cli.directory) }
-            try cli.write("plans/p.yaml", Self.plan(server: server.server))
-            try cli.write("runbooks/r.yaml", """
-                runbook: dns-cli
-                steps:
+            try cli.writeDNSDocuments(server: server.server, steps: """
                   - id: dns
                     action: dns.update
                     with:
@@ -99,7 +78,6 @@ struct DNSCLITests {
                       type: A
                       records: [10.0.0.7]
                       insecure: true
-
                 """)
             let dryRun = try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run")
             #expect(dryRun.status == 4, "\(dryRun.output)")

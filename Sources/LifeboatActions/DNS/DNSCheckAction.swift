@@ -76,30 +76,12 @@ public struct DNSCheckAction: ActionHandler {
                 "\(p.common.server): \(p.name) \(p.type) → \(shown) in \(DurationText.format(milliseconds: latencyMs))"))
     }
 
-    struct Parameters {
+    struct Parameters: DNSStepParameters {
         var common: DNSCommonParameters
         var name: DNSName
         var type: RRType
         var expect: [RData]?
 
-        init(_ request: ActionRequest) throws(LifeboatError) {
-            let parsed: Parameters?
-            do { parsed = try Self.read(DNSParameterReader(values: request.params, deferTemplates: false)) } catch { throw error.error(request) }
-            guard let parsed else { throw request.badParameter("with", "could not be read") }
-            self = parsed
-        }
-
-        /// What `validate` reports (values holding `${…}` are checked at run time).
-        static func problems(_ with: [String: Value]) -> [ParameterProblem] {
-            do {
-                _ = try read(DNSParameterReader(values: with, deferTemplates: true))
-                return []
-            } catch {
-                return [error.parameterProblem]
-            }
-        }
-
-        /// Nil when a value is deferred to run time (validate only).
         static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> Parameters? {
             let common = try DNSCommonParameters.read(r)
             var zone: DNSName?
@@ -141,13 +123,6 @@ public struct DNSCheckAction: ActionHandler {
             }
             guard let common, let name, let type else { return nil }
             return Parameters(common: common, name: name, type: type, expect: expect)
-        }
-
-        private init(common: DNSCommonParameters, name: DNSName, type: RRType, expect: [RData]?) {
-            self.common = common
-            self.name = name
-            self.type = type
-            self.expect = expect
         }
     }
 }

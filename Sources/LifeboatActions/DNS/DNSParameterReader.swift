@@ -98,3 +98,29 @@ struct DNSParameterReader: Sendable {
         }
     }
 }
+
+/// A DNS action's parameters, read by one parser at run time and at validate time.
+protocol DNSStepParameters {
+    /// Nil when a value is deferred to run time (validate only).
+    static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> Self?
+}
+
+extension DNSStepParameters {
+    /// The step's parameters as the step runs (every value rendered).
+    init(_ request: ActionRequest) throws(LifeboatError) {
+        let parsed: Self?
+        do { parsed = try Self.read(DNSParameterReader(values: request.params, deferTemplates: false)) } catch { throw error.error(request) }
+        guard let parsed else { throw request.badParameter("with", "could not be read") }
+        self = parsed
+    }
+
+    /// What `validate` reports for a step's `with:` (values holding `${…}` are checked at run time).
+    static func problems(_ with: [String: Value]) -> [ParameterProblem] {
+        do {
+            _ = try read(DNSParameterReader(values: with, deferTemplates: true))
+            return []
+        } catch {
+            return [error.parameterProblem]
+        }
+    }
+}

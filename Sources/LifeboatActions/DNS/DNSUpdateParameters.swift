@@ -4,7 +4,7 @@ import LifeboatDNS
 
 /// The `with:` block of a `dns.update` step, checked: the zone, its RRset changes (the flat
 /// one-RRset form or `changes:`), prerequisites and the TSIG key.
-struct DNSUpdateParameters: Sendable {
+struct DNSUpdateParameters: DNSStepParameters, Sendable {
     var common: DNSCommonParameters
     var server: DNSServerAddress { common.server }
     var perTry: Duration { common.perTry }
@@ -26,17 +26,6 @@ struct DNSUpdateParameters: Sendable {
         changes.count == 1 ? changes[0].label : "\(changes.count) RRsets (" + changes.map(\.label).joined(separator: ", ") + ")"
     }
 
-    /// What `validate` reports for a step's `with:` (values holding `${…}` are checked at run time).
-    static func problems(_ with: [String: Value]) -> [ParameterProblem] {
-        do {
-            _ = try read(DNSParameterReader(values: with, deferTemplates: true))
-            return []
-        } catch {
-            return [error.parameterProblem]
-        }
-    }
-
-    /// Nil when a value is deferred to run time (validate only).
     static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> DNSUpdateParameters? {
         let common = try DNSCommonParameters.read(r)
         var zone: DNSName?
@@ -175,16 +164,6 @@ struct DNSUpdateParameters: Sendable {
     /// The UPDATE that makes it so: every change in one message, applied all or nothing.
     func update(id: UInt16) -> DNSUpdate {
         DNSUpdate(id: id, zone: zone, prerequisites: prerequisites, operations: changes.flatMap(\.operations))
-    }
-}
-
-extension DNSUpdateParameters {
-    /// The step's parameters as the step runs (every value rendered).
-    init(_ request: ActionRequest) throws(LifeboatError) {
-        let parsed: DNSUpdateParameters?
-        do { parsed = try Self.read(DNSParameterReader(values: request.params, deferTemplates: false)) } catch { throw error.error(request) }
-        guard let parsed else { throw request.badParameter("with", "could not be read") }
-        self = parsed
     }
 }
 
