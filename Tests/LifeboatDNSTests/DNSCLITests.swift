@@ -87,4 +87,18 @@ struct DNSCLITests {
             #expect(run.output.contains("refused the query (REFUSED)"), "\(run.output)")
         }
     }
+
+    /// Nothing answers the preflight's SOA query: refused too (exit 4), and no UPDATE is sent.
+    @Test func silentServerIsAPreflightRefusal() throws {
+        let cli = try LifeboatBinary()
+        defer { try? FileManager.default.removeItem(at: cli.directory) }
+        try cli.writeDNSDocuments(server: "127.0.0.1:\(try freePort())", steps: """
+              - id: dns
+                action: dns.update
+                with: {server: "${vars.dns_server}", zone: example.test., name: db, type: A, records: [10.0.0.7], insecure: true, timeout: 300ms}
+            """)
+        let run = try cli.run("run", "plans/p.yaml", "-s", "failover", "--yes")
+        #expect(run.status == 4, "\(run.output)")
+        #expect(run.output.contains("preflight refused") && run.output.contains("no answer from"), "\(run.output)")
+    }
 }
