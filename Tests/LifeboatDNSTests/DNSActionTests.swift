@@ -230,6 +230,23 @@ struct DNSActionTests {
         }
     }
 
+    /// The server answers the step's queries but never the UPDATE: the message does not ask
+    /// whether the server is up.
+    @Test func unansweredUpdateIsNotCalledAServerDown() async throws {
+        try await BINDServer.with { (bind: BINDServer) async throws -> Void in
+            let relay = try DNSRelay(upstreamPort: bind.port, delay: 0, directory: bind.directory, dropUpdates: true)
+            defer { relay.stop() }
+            var params = bind.updateParams(["records": .list(["10.0.0.7"]), "timeout": "300ms", "tries": 2])
+            params["server"] = .string("127.0.0.1:\(relay.port)")
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            #expect(error?.message == "step 'dns': update of db.example.test. A in zone example.test. at 127.0.0.1:\(relay.port): 127.0.0.1:\(relay.port) answered this step's earlier messages but not this one (over UDP) after 2 tries (300ms each)")
+            #expect(error?.hint?.contains("does it accept UPDATE from this address") == true)
+            #expect(error?.retryable == true)
+            #expect(relay.lines.filter { $0 == "dropped update" }.count == 2)
+            #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
+        }
+    }
+
     @Test func serverDownIsATimeoutAfterEveryTry() async throws {
         let port = try freePort()
         let params: [String: Value] = [

@@ -13,6 +13,7 @@ final class DNSRelay: @unchecked Sendable {
         import socket, sys, threading, time
         upstream_port, delay, log_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
         drop_update_answers = [int(sys.argv[4])]
+        drop_updates = sys.argv[5] == "1"
         lock = threading.Lock()
         def log(line):
             with lock:
@@ -29,6 +30,9 @@ final class DNSRelay: @unchecked Sendable {
         tcp.listen(16)
         def relay_udp(msg, client):
             log("recv %d" % opcode(msg))
+            if drop_updates and opcode(msg) == 5:
+                log("dropped update")
+                return
             time.sleep(delay)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.settimeout(5)
@@ -60,6 +64,10 @@ final class DNSRelay: @unchecked Sendable {
                 length = int.from_bytes(read_exact(conn, 2), "big")
                 msg = read_exact(conn, length)
                 log("recv %d" % opcode(msg))
+                if drop_updates and opcode(msg) == 5:
+                    log("dropped update")
+                    time.sleep(60)
+                    raise OSError("dropped")
                 time.sleep(delay)
                 up = socket.create_connection(("127.0.0.1", upstream_port), timeout=5)
                 up.sendall(length.to_bytes(2, "big") + msg)
@@ -86,15 +94,15 @@ final class DNSRelay: @unchecked Sendable {
     private let process: Process
 
     /// `dropUpdateAnswers`: how many UPDATE answers (over UDP) to swallow after forwarding the
-    /// UPDATE, as a lossy network would.
-    init(upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0) throws {
+    /// UPDATE, as a lossy network would. `dropUpdates`: never forward an UPDATE (queries pass).
+    init(upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0, dropUpdates: Bool = false) throws {
         let scriptPath = directory + "/relay.py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         logPath = directory + "/relay.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers)]
+        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers), dropUpdates ? "1" : "0"]
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice

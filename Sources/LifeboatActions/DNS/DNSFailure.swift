@@ -32,8 +32,9 @@ enum DNSFailure {
                     hint: "is the server up and listening on that address and port (UDP and TCP)?", retryable: true)
             }
             return LifeboatError(
-                .actionFailed, "\(subject): \(c.server) answered this step's queries but not this message (over \(overTCP ? "TCP" : "UDP")) \(tried)",
-                hint: "check the server's log: does it accept UPDATE from this address? Messages over 512 bytes go over TCP", retryable: true)
+                .actionFailed, "\(subject): \(c.server) answered this step's earlier messages but not this one (over \(overTCP ? "TCP" : "UDP")) \(tried)",
+                hint: "check the server's log: does it accept UPDATE from this address, is it overloaded? Messages over 512 bytes go over TCP",
+                retryable: true)
         case .connectionRefused:
             return LifeboatError(
                 .actionFailed, "\(subject): TCP connection to \(c.server) refused (TCP is needed for a truncated answer or a message over 512 bytes)",

@@ -75,10 +75,10 @@ public struct DNSUpdateAction: ActionHandler {
         let p = try DNSUpdateParameters(request)
         let client = DNSServerClient(transport: p.common.transport)
         let before = try await read(client, p, request)
-        let serialBefore = try await serial(client, p, request)
+        // From here on the server has answered: a timeout is not "the server is down".
+        let serialBefore = try await serial(client, p, request, answered: true)
 
-        var c = context(request, p, "update of \(p.subject) in zone \(p.zone)")
-        c.serverAnswered = true
+        let c = context(request, p, "update of \(p.subject) in zone \(p.zone)", answered: true)
         if let answer = try await send(p, request, client: client, c) {
             let addsCNAME = p.changes.contains { $0.type == .cname && $0.operation != .delete }
             if let error = DNSFailure.update(
@@ -92,10 +92,10 @@ public struct DNSUpdateAction: ActionHandler {
         // applies updates asynchronously.
         let clock = ContinuousClock()
         let deadline = clock.now + p.confirmTimeout
-        var after = try await read(client, p, request)
+        var after = try await read(client, p, request, answered: true)
         while !p.isInPlace(after), clock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            after = try await read(client, p, request)
+            after = try await read(client, p, request, answered: true)
         }
         if let pending = zip(p.changes, after).first(where: { !$0.isInPlace($1) }) {
             let (change, shown) = pending
@@ -108,7 +108,7 @@ public struct DNSUpdateAction: ActionHandler {
                     : "is server: the zone's primary? check the server's log",
                 retryable: !ignoredCNAME)
         }
-        let serialAfter = try await serial(client, p, request)
+        let serialAfter = try await serial(client, p, request, answered: true)
         let outputs: [String: Value] = [
             "before": recordsOutput(p, before),
             "after": recordsOutput(p, after),
@@ -170,7 +170,7 @@ public struct DNSUpdateAction: ActionHandler {
             } catch DNSTransportError.timeout(_, let overTCP) {
                 lastTimeout = .timeout(tries: p.tries, overTCP: overTCP)
                 guard attempt < p.tries else { break }
-                if let current = try? await read(client, p, request), p.isInPlace(current) { return nil }
+                if let current = try? await read(client, p, request, answered: true), p.isInPlace(current) { return nil }
                 do { try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(1_000, 100 << attempt)))) } catch {
                     throw DNSFailure.transport(error, c)
                 }
@@ -182,10 +182,13 @@ public struct DNSUpdateAction: ActionHandler {
     }
 
     /// The RDATAs of each change's RRset at the server now, in the order of the changes.
-    private func read(_ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest) async throws -> [[RData]] {
+    /// `answered`: the server has answered this step before (for the timeout message).
+    private func read(
+        _ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest, answered: Bool = false
+    ) async throws -> [[RData]] {
         var out: [[RData]] = []
-        for change in p.changes {
-            let c = context(request, p, "query \(change.label)")
+        for (i, change) in p.changes.enumerated() {
+            let c = context(request, p, "query \(change.label)", answered: answered || i > 0)
             let answer: DNSMessage
             do { (answer, _) = try await client.ask(change.name, change.type) } catch { throw DNSFailure.transport(error, c) }
             if let error = DNSFailure.query(answer, c) { throw error }
@@ -195,16 +198,18 @@ public struct DNSUpdateAction: ActionHandler {
     }
 
     /// The zone's SOA serial, or nil when the answer has no SOA.
-    private func serial(_ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest) async throws -> UInt32? {
-        let c = context(request, p, "SOA query for zone \(p.zone)")
+    private func serial(
+        _ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest, answered: Bool = false
+    ) async throws -> UInt32? {
+        let c = context(request, p, "SOA query for zone \(p.zone)", answered: answered)
         let answer: DNSMessage
         do { (answer, _) = try await client.ask(p.zone, .soa) } catch { throw DNSFailure.transport(error, c) }
         if let error = DNSFailure.query(answer, c) { throw error }
         return DNSServerClient.soa(in: answer, zone: p.zone)?.serial
     }
 
-    private func context(_ request: ActionRequest, _ p: DNSUpdateParameters, _ what: String) -> DNSFailure.Context {
-        DNSFailure.Context(stepID: request.stepID, server: p.server, what: what, perTry: p.perTry, tries: p.tries)
+    private func context(_ request: ActionRequest, _ p: DNSUpdateParameters, _ what: String, answered: Bool = false) -> DNSFailure.Context {
+        DNSFailure.Context(stepID: request.stepID, server: p.server, what: what, perTry: p.perTry, tries: p.tries, serverAnswered: answered)
     }
 
     /// `before` / `after`: the flat form's one RRset as a list; with `changes:`, a map by "NAME TYPE".
