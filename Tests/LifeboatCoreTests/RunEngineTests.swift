@@ -361,6 +361,50 @@ struct RunEngineTests {
         #expect(try await h.store.run(h.runID)?.status == .rolledBack)
     }
 
+    /// The engine masks what an action hands back, whether or not the action masked it itself: an
+    /// error's message and hint, a result's outputs and summary, a compensation's error.
+    @Test func theEngineMasksSecretsInErrorsOutputsAndCompensations() async throws {
+        let h = Harness([TestHeaders.step("chatty", compensation: true), TestHeaders.step("leaky<chatty")])
+        try await h.create()
+        let action = ScriptedAction { request in
+            if request.stepID == "chatty" && request.params["undo"] == nil {
+                return ActionResult(outputs: ["dsn": "postgres://app:s3cr3t-value@db", "nested": ["k": "s3cr3t-value"]],
+                                    summary: "connected with s3cr3t-value")
+            }
+            throw LifeboatError(.actionFailed, "login as app/s3cr3t-value refused", hint: "check s3cr3t-value")
+        }
+        let machine = try await h.engine([action]).start(runID: h.runID, inputs: h.inputs)
+        #expect(machine.phase == .finished(.failed))
+        var inputs = h.inputs
+        let location = inputs.steps["chatty"]!.location
+        inputs.steps["chatty"]?.rollback = Compensation(action: "scripted", with: ["undo": true], location: location)
+        _ = try await RollbackRunner(engine: h.engine([action])).rollback(runID: h.runID, inputs: inputs, strategy: .stopOnFailure)
+
+        var recorded: [String] = []
+        for kind in try await h.kinds() {
+            switch kind {
+            case .stepSucceeded(_, _, _, let result):
+                #expect(result.outputs["dsn"] == "postgres://app:***@db")
+                #expect(result.outputs["nested"] == ["k": "***"])
+                #expect(result.summary == "connected with ***")
+                recorded.append("succeeded")
+            case .stepFailed(_, _, _, let error):
+                #expect(error.message.contains("login as app/*** refused"))
+                recorded.append("failed")
+            case .compensationFailed(_, _, let error):
+                #expect(error.message.contains("login as app/*** refused"))
+                recorded.append("compensation failed")
+            default:
+                break
+            }
+        }
+        #expect(recorded == ["succeeded", "failed", "compensation failed"])
+        let everything = try await h.store.events(of: h.runID).map { "\($0)" }.joined()
+        #expect(!everything.contains("s3cr3t-value"))
+        let steps = try await h.store.steps(of: h.runID)
+        #expect(steps.allSatisfy { !"\($0)".contains("s3cr3t-value") })
+    }
+
     struct ScriptedTabletop: TabletopConsole {
         let script: [String: TabletopOutcome]
         func walk(_ walk: TabletopStep) async throws -> TabletopOutcome { script[walk.step.id] ?? .done(notes: []) }

@@ -68,6 +68,18 @@ struct RunStateMachineTests {
         #expect((1...5).map { policy.delay(afterAttempt: $0, sample: 0.3) } == [500, 1_000, 2_000, 3_000, 3_000])
     }
 
+    /// Full jitter draws from [0, ceiling), where the ceiling is already capped by max_delay: at a
+    /// late attempt the largest sample still waits less than max_delay, never base·2ⁿ.
+    @Test(arguments: [1, 4, 6, 10, 40])
+    func fullJitterNeverExceedsTheCap(attempt: Int) {
+        let policy = RetryPolicy(attempts: 50, delayMs: 1_000, maxDelayMs: 30_000, jitter: .full)
+        let largest = policy.delay(afterAttempt: attempt, sample: 0.999_999)
+        let ceiling = min(30_000, 1_000 << min(attempt - 1, 30))
+        #expect(largest <= 30_000)
+        #expect(largest >= Int64(Double(ceiling) * 0.999))
+        #expect(policy.delay(afterAttempt: attempt, sample: 0.5) == Int64(ceiling / 2))
+    }
+
     @Test func exhaustedRetriesFailTheRun() throws {
         var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 2, delayMs: 10)), TestHeaders.step("b<a")])
         _ = try m.handle(.start(pid: 1, host: "h"))
@@ -181,6 +193,21 @@ struct RunStateMachineTests {
             .stepVerified(step: "a", outcome: .done(ok)),
             .stepStarted(step: "after", attempt: 1),
         ])
+    }
+
+    /// A crash while the verify runs leaves the step verifying: the next resume verifies again and
+    /// never re-runs it (a second promote or DNS update would be a blind repeat of a done change).
+    @Test func aStepInterruptedWhileVerifyingIsVerifiedAgainNotRerun() throws {
+        var m = try crashed(TestHeaders.step("a", hasVerify: true))
+        _ = try m.handle(.resume(pid: 2, host: "h", by: "op"))
+        #expect(m.state(of: "a") == .verifying(attempt: 1))
+        // "crash" during the verify: nothing recorded; a third process resumes.
+        #expect(try m.handle(.resume(pid: 3, host: "h", by: "op")) == [
+            .executorStarted(pid: 3, host: "h", resumed: true),
+            .stepInterrupted(step: "a", attempt: 1, recovery: .verify),
+        ])
+        #expect(m.state(of: "a") == .verifying(attempt: 1))
+        #expect(m.attempts["a"] == 1)
     }
 
     @Test func verifyNotDoneRunsTheStepAgain() throws {

@@ -247,6 +247,21 @@ struct DNSActionTests {
         }
     }
 
+    /// An answer whose TSIG MAC does not verify is not proof of anything: the step fails and says
+    /// the update may have been applied, however NOERROR the answer claims to be.
+    @Test func anUpdateAnswerWithAForgedMACIsNotSuccess() async throws {
+        try await BINDServer.with { (bind: BINDServer) async throws -> Void in
+            let relay = try DNSRelay(upstreamPort: bind.port, delay: 0, directory: bind.directory, forgeUpdateMACs: true)
+            defer { relay.stop() }
+            var params = bind.updateParams(["records": .list(["10.0.0.9"])])
+            params["server"] = .string("127.0.0.1:\(relay.port)")
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            #expect(relay.lines.contains("forged answer 5"))
+            #expect(error?.message.contains("does not verify with key") == true)
+            #expect(error?.message.contains("the update may have been applied") == true)
+        }
+    }
+
     @Test func serverDownIsATimeoutAfterEveryTry() async throws {
         let port = try freePort()
         let params: [String: Value] = [

@@ -13,7 +13,8 @@ final class DNSRelay: @unchecked Sendable {
         import socket, sys, threading, time
         upstream_port, delay, log_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
         drop_update_answers = [int(sys.argv[4])]
-        drop_updates = sys.argv[5] == "1"
+        forge_update_macs = sys.argv[5] == "1"
+        drop_updates = sys.argv[6] == "1"
         lock = threading.Lock()
         def log(line):
             with lock:
@@ -21,6 +22,13 @@ final class DNSRelay: @unchecked Sendable {
                     f.write(line + "\n")
         def opcode(msg):
             return (msg[2] >> 3) & 0x0F if len(msg) > 2 else -1
+        def forged(msg, answer):
+            # The TSIG record ends the answer: MAC, original id (2), error (2), other length (2, zero
+            # on success). Flipping the MAC's last byte makes a signed answer that does not verify.
+            if opcode(msg) != 5 or not forge_update_macs or len(answer) < 7:
+                return answer
+            log("forged answer %d" % opcode(msg))
+            return answer[:-7] + bytes([answer[-7] ^ 0xFF]) + answer[-6:]
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         udp.bind(("127.0.0.1", 0))
         port = udp.getsockname()[1]
@@ -47,7 +55,7 @@ final class DNSRelay: @unchecked Sendable {
                 if drop:
                     log("dropped answer %d" % opcode(msg))
                 else:
-                    udp.sendto(answer, client)
+                    udp.sendto(forged(msg, answer), client)
             except OSError:
                 pass
             s.close()
@@ -73,7 +81,7 @@ final class DNSRelay: @unchecked Sendable {
                 up.sendall(length.to_bytes(2, "big") + msg)
                 log("fwd %d" % opcode(msg))
                 n = int.from_bytes(read_exact(up, 2), "big")
-                conn.sendall(n.to_bytes(2, "big") + read_exact(up, n))
+                conn.sendall(n.to_bytes(2, "big") + forged(msg, read_exact(up, n)))
                 up.close()
             except OSError:
                 pass
@@ -94,15 +102,21 @@ final class DNSRelay: @unchecked Sendable {
     private let process: Process
 
     /// `dropUpdateAnswers`: how many UPDATE answers (over UDP) to swallow after forwarding the
-    /// UPDATE, as a lossy network would. `dropUpdates`: never forward an UPDATE (queries pass).
-    init(upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0, dropUpdates: Bool = false) throws {
+    /// UPDATE, as a lossy network would. `forgeUpdateMACs`: hand back every UPDATE answer with its
+    /// TSIG MAC altered, as a spoofer without the key would. `dropUpdates`: never forward an
+    /// UPDATE (queries pass), as a server that ignores updates from here would.
+    init(
+        upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0, forgeUpdateMACs: Bool = false,
+        dropUpdates: Bool = false
+    ) throws {
         let scriptPath = directory + "/relay.py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         logPath = directory + "/relay.log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers), dropUpdates ? "1" : "0"]
+        process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers),
+                             forgeUpdateMACs ? "1" : "0", dropUpdates ? "1" : "0"]
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice

@@ -39,6 +39,11 @@ struct DataLossWindowTests {
         let writers = DataLossWindow.compute(final: final("0/3000100", writers: 2), replayLSN: replay, lastReplayCommitMs: 9_000, replicaNowMs: 11_000)
         #expect(!writers.exact)
         #expect(writers.method.contains("2 write transaction(s)"))
+        // One open writer is as unproven as two: its commit may land after F.
+        let one = DataLossWindow.compute(final: final("0/3000200", commit: 9_700, writers: 1), replayLSN: replay, lastReplayCommitMs: 9_000, replicaNowMs: 11_000)
+        #expect(!one.exact)
+        #expect(one.method.contains("1 write transaction(s)"))
+        #expect(one.summary.hasPrefix("≤ "))
     }
 
     @Test func unreachablePrimaryIsBoundedBySinceLastReplayedCommit() {

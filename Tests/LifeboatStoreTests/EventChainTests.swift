@@ -100,9 +100,16 @@ import Testing
         #expect(result.firstBreak?.reason == .gap)
     }
 
-    @Test func anEditedColumnIsNamed() async throws {
+    /// Each queryable column that `history`, `report` and the projections read is compared with the
+    /// hashed payload: a faked time, kind or step is named, not trusted.
+    @Test(arguments: [
+        "at_ms = at_ms + 60000",
+        "kind = 'stepFailed'",
+        "step_id = 'smoke'",
+    ])
+    func anEditedColumnIsNamed(assignment: String) async throws {
         let (store, path) = try await populatedStore()
-        try await tamper(path, "UPDATE events SET at_ms = at_ms + 60000 WHERE seq = 11")
+        try await tamper(path, "UPDATE events SET \(assignment) WHERE seq = 11")
         let result = try await store.verifyChain()
         #expect(result.firstBreak?.seq == 11)
         #expect(result.firstBreak?.runID == "r2")

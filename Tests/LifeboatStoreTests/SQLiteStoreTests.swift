@@ -105,6 +105,25 @@ import Testing
         #expect(try await store.run("r2")?.status == .succeeded)
     }
 
+    /// A paused run (interrupted, awaiting approval, an unknown step) is resumable, so it keeps its
+    /// plan+scenario lease: a second run must not start beside it.
+    @Test(arguments: [RunEvent.PauseReason.interrupted, .awaitingApproval, .unknownStep])
+    func aPausedRunKeepsTheLease(reason: RunEvent.PauseReason) async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+        try await store.append(
+            [Fixtures.event("r1", 1_700_000_001_000, .executorStarted(pid: 1, host: "h", resumed: false)),
+             Fixtures.event("r1", 1_700_000_002_000, .runPaused(reason: reason))],
+            consumingControls: [])
+        #expect(try await store.run("r1")?.status == .paused)
+        let refused = await #expect(throws: LifeboatError.self) {
+            try await store.createRun(id: "r2", created: Fixtures.created("r2", at: 1_700_000_003_000), documents: [])
+        }
+        #expect(refused?.code == .leaseHeld)
+        #expect(refused?.message.contains("active run r1 (paused)") == true)
+        #expect(try await store.run("r2") == nil)
+    }
+
     @Test func runsAreListedNewestFirstWithFilters() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
         for (i, plan) in ["a", "b", "a", "a"].enumerated() {
