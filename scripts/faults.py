@@ -418,16 +418,17 @@ def dns_step(server, secret_expr, extra=""):
             "name: fault.sandbox.lifeboat.test, type: A, records: ['127.0.0.9'], ttl: 5%s%s}\n" % (server, secret_expr, extra))
 
 
-def dns_case(server, secret_expr, extra, plan_extra, expected_words):
+def dns_case(server, secret_expr, extra, plan_extra, expected_words, exit_code=1):
+    """exit_code: 1 when the update failed, 4 when the step's preflight refused (nothing was sent)."""
     sc = Scenario(dns_step(server, secret_expr, extra), plan_extra=plan_extra)
     started = time.monotonic()
     out = sc.cli("run", "plans/p.yaml", "-s", "s", timeout=90)
     took = time.monotonic() - started
     step = sc.show(sc.run_id())["steps"][0]
     error = step.get("error") or ""
-    expect(out.returncode == 1 and step["status"] == "failed", "exit %d, step %s" % (out.returncode, step["status"]))
+    expect(out.returncode == exit_code and step["status"] == "failed", "exit %d, step %s" % (out.returncode, step["status"]))
     expect(any(w in error for w in expected_words), "error does not mention %s: %s" % (expected_words, error))
-    return "exit 1 after %.1fs: %s" % (took, error[:100])
+    return "exit %d after %.1fs: %s" % (out.returncode, took, error[:100])
 
 
 SECRET_FILE = "secrets:\n  tsig: {file: %s/dns/tsig.secret}\n" % SANDBOX
@@ -436,7 +437,7 @@ SECRET_FILE = "secrets:\n  tsig: {file: %s/dns/tsig.secret}\n" % SANDBOX
 @case("DNS server not answering", needs_sandbox=True)
 def dns_timeout():
     return dns_case("127.0.0.1:%d" % free_port(), ", key_name: sandbox-key, key_secret: '${secrets.tsig}'", "",
-                    SECRET_FILE, ["no answer", "timed out", "timeout"])
+                    SECRET_FILE, ["no answer", "timed out", "timeout"], exit_code=4)
 
 
 @case("DNS update REFUSED (unsigned)", needs_sandbox=True)

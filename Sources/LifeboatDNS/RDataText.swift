@@ -1,7 +1,7 @@
 /// RDATA in presentation form (RFC 1035 §5.1), as zone files, dig and nsupdate write it.
 ///
-/// Names in RDATA are absolute (the trailing dot is optional). TXT takes one or more quoted
-/// strings (`"v=spf1 -all" "second"`); unquoted text is one string (split at 255 bytes). Any
+/// Names in RDATA are absolute (the trailing dot is optional). TXT takes character-strings as a
+/// zone file does: quoted (`"v=spf1 -all" "second"`) or unquoted words, each word one string. Any
 /// type accepts RFC 3597's generic `\# LENGTH HEX`.
 extension RData {
     public init(parsing text: String, type: RRType) throws(DNSWireError) {
@@ -76,26 +76,31 @@ extension RData {
         return out + "\""
     }
 
+    /// TXT RDATA as a zone file writes it (RFC 1035 §5.1): character-strings separated by
+    /// whitespace, each a quoted string (`"two words"`) or an unquoted word (`plain`); `\X` and
+    /// `\DDD` escape in both. `plain words unquoted` is three strings, as in a zone file and
+    /// nsupdate. Each string holds at most 255 bytes.
     static func txtStrings(_ text: String) throws(DNSWireError) -> [[UInt8]] {
         let bytes = Array(text.utf8)
-        guard bytes.first == UInt8(ascii: "\"") else {
-            // Unquoted: the whole value is the text, in chunks of 255 bytes.
-            guard !bytes.isEmpty else { return [[]] }
-            return stride(from: 0, to: bytes.count, by: 255).map { Array(bytes[$0..<min($0 + 255, bytes.count)]) }
-        }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
         var strings: [[UInt8]] = []
         var i = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1; continue }
-            guard bytes[i] == UInt8(ascii: "\"") else { throw .badText("TXT record '\(text)': text between quoted strings") }
-            i += 1
+            if isSpace(bytes[i]) { i += 1; continue }
+            let quoted = bytes[i] == quote
+            if quoted { i += 1 }
             var current: [UInt8] = []
-            var closed = false
+            var closed = !quoted
             while i < bytes.count {
                 let b = bytes[i]
-                if b == UInt8(ascii: "\"") { closed = true; i += 1; break }
-                if b == UInt8(ascii: "\\") {
-                    guard i + 1 < bytes.count else { break }
+                if quoted, b == quote { closed = true; i += 1; break }
+                if !quoted, isSpace(b) { break }
+                if !quoted, b == quote {
+                    throw .badText("TXT record '\(text)': a quote inside an unquoted word; quote the whole string or escape it as \\\"")
+                }
+                if b == backslash {
+                    guard i + 1 < bytes.count else { throw .badText("TXT record '\(text)' ends with a lone backslash") }
                     let digits = bytes[(i + 1)..<min(i + 4, bytes.count)]
                     if digits.count == 3, digits.allSatisfy({ (0x30...0x39).contains($0) }) {
                         let v = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
@@ -112,9 +117,15 @@ extension RData {
                 i += 1
             }
             guard closed else { throw .badText("TXT record '\(text)': unterminated quote") }
-            guard current.count <= 255 else { throw .badText("TXT record '\(text)': a quoted string is over 255 bytes; split it") }
+            if quoted, i < bytes.count, !isSpace(bytes[i]) {
+                throw .badText("TXT record '\(text)': text right after a closing quote; separate strings with a space")
+            }
+            guard current.count <= 255 else {
+                throw .badText("TXT record '\(text)': a string of \(current.count) bytes; at most 255, split it into several strings")
+            }
             strings.append(current)
         }
+        guard !strings.isEmpty else { throw .badText("TXT record is empty; write \"\" for one empty string") }
         return strings
     }
 

@@ -47,6 +47,22 @@ struct CodecTests {
         }
     }
 
+    /// TXT as a zone file (and nsupdate) reads it; the interop suite checks the same texts against servers.
+    @Test func txtReadsAsAZoneFile() throws {
+        func strings(_ text: String) throws -> [String] {
+            guard case .txt(let s) = try RData(parsing: text, type: .txt) else { return [] }
+            return s.map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(try strings("plain words unquoted") == ["plain", "words", "unquoted"])
+        #expect(try strings(#""v=spf1 -all""#) == ["v=spf1 -all"])
+        #expect(try strings(#""quoted string" with\ escape \065 "a\"b""#) == ["quoted string", "with escape", "A", #"a"b"#])
+        #expect(try strings(#"  "" x  "#) == ["", "x"])
+        #expect(try strings(String(repeating: "y", count: 255)).count == 1)
+        for bad in [#""open"#, #"ab"c"#, #""a"b"#, "", "   ", String(repeating: "y", count: 256), #"\256"#, #"end\"#] {
+            #expect(throws: DNSWireError.self, "\(bad)") { try RData(parsing: bad, type: .txt) }
+        }
+    }
+
     @Test func presentationFormRoundTrips() throws {
         for record in Self.records where record.type != RRType(rawValue: 99) {
             let text = record.rdata.presentation

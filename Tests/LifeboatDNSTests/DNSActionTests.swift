@@ -173,8 +173,8 @@ struct DNSActionTests {
             #expect(answer.rcode == .notZone)
             #expect(answer.tsig == .verified)
             let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
-            let error = DNSFailure.update(answer, zone: zone, name: name, keyName: key.name, algorithm: .hmacSHA256, c)
-            #expect(error?.message == "step 'dns': \(bind.server): db.other.test. is not in zone example.test. as the server sees it (NOTZONE)")
+            let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
+            #expect(error?.message == "step 'dns': \(bind.server): db.other.test. A is not in zone example.test. as the server sees it (NOTZONE)")
             #expect(error?.retryable == false)
         }
     }
@@ -193,7 +193,7 @@ struct DNSActionTests {
             #expect(answer.rcode == .notAuth)
             #expect(answer.tsig == .serverError(.badTime))
             let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
-            let error = DNSFailure.update(answer, zone: zone, name: name, keyName: key.name, algorithm: .hmacSHA256, c)
+            let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
             #expect(error?.message == "step 'dns': \(bind.server) rejected the update's TSIG time (BADTIME): the clocks differ by more than 300s")
             #expect(error?.hint == "sync this machine's clock and the server's (NTP)")
             #expect(error?.retryable == false)
@@ -227,6 +227,23 @@ struct DNSActionTests {
             #expect(relay.lines.contains("dropped answer 5"))
             #expect(relay.updatesForwarded == 1)
             #expect(try bind.serial() == serial + 1)
+        }
+    }
+
+    /// The server answers the step's queries but never the UPDATE: the message does not ask
+    /// whether the server is up.
+    @Test func unansweredUpdateIsNotCalledAServerDown() async throws {
+        try await BINDServer.with { (bind: BINDServer) async throws -> Void in
+            let relay = try DNSRelay(upstreamPort: bind.port, delay: 0, directory: bind.directory, dropUpdates: true)
+            defer { relay.stop() }
+            var params = bind.updateParams(["records": .list(["10.0.0.7"]), "timeout": "300ms", "tries": 2])
+            params["server"] = .string("127.0.0.1:\(relay.port)")
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            #expect(error?.message == "step 'dns': update of db.example.test. A in zone example.test. at 127.0.0.1:\(relay.port): 127.0.0.1:\(relay.port) answered this step's earlier messages but not this one (over UDP) after 2 tries (300ms each)")
+            #expect(error?.hint?.contains("does it accept UPDATE from this address") == true)
+            #expect(error?.retryable == true)
+            #expect(relay.lines.filter { $0 == "dropped update" }.count == 2)
+            #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
         }
     }
 

@@ -68,6 +68,27 @@ struct LifeboatBinary {
     }
 }
 
+extension LifeboatBinary {
+    /// plans/p.yaml (plan `dns`, scenario `failover`, var `dns_server`, secret `tsig` from
+    /// $LIFEBOAT_TSIG_SECRET) and runbooks/r.yaml with `steps` (YAML list items under `steps:`).
+    func writeDNSDocuments(server: String, steps: String) throws {
+        try write("plans/p.yaml", """
+            plan: dns
+            owner: sre
+            tier: 2
+            objectives: {rto: 10m, rpo: 1m}
+            vars: {dns_server: "\(server)"}
+            secrets:
+              tsig: {env: LIFEBOAT_TSIG_SECRET}
+            scenarios:
+              failover:
+                runbook: ../runbooks/r.yaml
+
+            """)
+        try write("runbooks/r.yaml", "runbook: dns\nsteps:\n" + steps + "\n")
+    }
+}
+
 /// kill -9 of the CLI while its dns.update is in flight, then `lifeboat resume`: the step is
 /// verified against the server, not sent again.
 @Suite("DNS crash: kill -9 during dns.update, then resume")
@@ -79,22 +100,7 @@ struct DNSCrashTests {
             var cli = try LifeboatBinary()
             defer { try? FileManager.default.removeItem(at: cli.directory) }
             cli.environment["LIFEBOAT_TSIG_SECRET"] = bind.secret
-            try cli.write("plans/p.yaml", """
-                plan: dns-crash
-                owner: sre
-                tier: 2
-                objectives: {rto: 10m, rpo: 1m}
-                vars: {dns_server: "127.0.0.1:\(relay.port)"}
-                secrets:
-                  tsig: {env: LIFEBOAT_TSIG_SECRET}
-                scenarios:
-                  failover:
-                    runbook: ../runbooks/r.yaml
-
-                """)
-            try cli.write("runbooks/r.yaml", """
-                runbook: dns-crash
-                steps:
+            try cli.writeDNSDocuments(server: "127.0.0.1:\(relay.port)", steps: """
                   - id: dns
                     action: dns.update
                     with:
@@ -107,7 +113,6 @@ struct DNSCrashTests {
                       key_name: \(BINDServer.keyName)
                       key_secret: "${secrets.tsig}"
                       timeout: 5s
-
                 """)
             let validate = try cli.run("validate", "plans", "runbooks")
             #expect(validate.status == 0, "\(validate.output)")

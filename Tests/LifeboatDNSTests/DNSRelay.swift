@@ -14,6 +14,7 @@ final class DNSRelay: @unchecked Sendable {
         upstream_port, delay, log_path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
         drop_update_answers = [int(sys.argv[4])]
         forge_update_macs = sys.argv[5] == "1"
+        drop_updates = sys.argv[6] == "1"
         lock = threading.Lock()
         def log(line):
             with lock:
@@ -37,6 +38,9 @@ final class DNSRelay: @unchecked Sendable {
         tcp.listen(16)
         def relay_udp(msg, client):
             log("recv %d" % opcode(msg))
+            if drop_updates and opcode(msg) == 5:
+                log("dropped update")
+                return
             time.sleep(delay)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.settimeout(5)
@@ -68,6 +72,10 @@ final class DNSRelay: @unchecked Sendable {
                 length = int.from_bytes(read_exact(conn, 2), "big")
                 msg = read_exact(conn, length)
                 log("recv %d" % opcode(msg))
+                if drop_updates and opcode(msg) == 5:
+                    log("dropped update")
+                    time.sleep(60)
+                    raise OSError("dropped")
                 time.sleep(delay)
                 up = socket.create_connection(("127.0.0.1", upstream_port), timeout=5)
                 up.sendall(length.to_bytes(2, "big") + msg)
@@ -95,8 +103,12 @@ final class DNSRelay: @unchecked Sendable {
 
     /// `dropUpdateAnswers`: how many UPDATE answers (over UDP) to swallow after forwarding the
     /// UPDATE, as a lossy network would. `forgeUpdateMACs`: hand back every UPDATE answer with its
-    /// TSIG MAC altered, as a spoofer without the key would.
-    init(upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0, forgeUpdateMACs: Bool = false) throws {
+    /// TSIG MAC altered, as a spoofer without the key would. `dropUpdates`: never forward an
+    /// UPDATE (queries pass), as a server that ignores updates from here would.
+    init(
+        upstreamPort: Int, delay: Double, directory: String, dropUpdateAnswers: Int = 0, forgeUpdateMACs: Bool = false,
+        dropUpdates: Bool = false
+    ) throws {
         let scriptPath = directory + "/relay.py"
         try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         logPath = directory + "/relay.log"
@@ -104,7 +116,7 @@ final class DNSRelay: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scriptPath, String(upstreamPort), String(delay), logPath, String(dropUpdateAnswers),
-                             forgeUpdateMACs ? "1" : "0"]
+                             forgeUpdateMACs ? "1" : "0", dropUpdates ? "1" : "0"]
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice

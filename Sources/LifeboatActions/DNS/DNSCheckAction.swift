@@ -16,14 +16,16 @@ public struct DNSCheckAction: ActionHandler {
             summary: "Resolve a name at a server and compare the records with the expected ones",
             parameters: [
                 ActionParameter("server", .string, required: true, "server to ask, host:port (port 53 when omitted)"),
-                ActionParameter("name", .string, required: true, "absolute name to look up, e.g. db.example.test."),
+                ActionParameter("name", .string, required: true, "name to look up: absolute (db.example.test.), or relative to zone: (db; @ for the apex)"),
+                ActionParameter("zone", .string, "the zone a relative name is in, e.g. example.test."),
                 ActionParameter("type", .string, "record type (default A)"),
                 ActionParameter("expect", .stringList, "the records the answer must hold, as a set, in presentation form; [] for none"),
                 ActionParameter("timeout", .duration, "per-try timeout (default 2s)"),
                 ActionParameter("tries", .int, "tries before giving up (default 3)"),
             ],
             idempotent: true,
-            hasVerify: false)
+            hasVerify: false,
+            check: { Parameters.problems($0) })
     }
 
     public func endpoint(for request: ActionRequest) -> String? {
@@ -74,30 +76,53 @@ public struct DNSCheckAction: ActionHandler {
                 "\(p.common.server): \(p.name) \(p.type) → \(shown) in \(DurationText.format(milliseconds: latencyMs))"))
     }
 
-    struct Parameters {
+    struct Parameters: DNSStepParameters {
         var common: DNSCommonParameters
         var name: DNSName
         var type: RRType
         var expect: [RData]?
 
-        init(_ request: ActionRequest) throws(LifeboatError) {
-            common = try DNSCommonParameters(request)
-            let nameText = try request.requiredString("name")
-            do { name = try DNSName(nameText) } catch { throw request.badParameter("name", "is not a domain name: \(error)") }
-            let typeText = try request.string("type") ?? "A"
-            guard let t = RRType(typeText), t != .tsig, t != .opt else {
-                throw request.badParameter("type", "'\(typeText)' is not a record type (A, AAAA, CNAME, TXT, SRV, NS, SOA, or TYPEnn)")
+        static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> Parameters? {
+            let common = try DNSCommonParameters.read(r)
+            var zone: DNSName?
+            if let zoneText = try r.string("zone") {
+                do { zone = try DNSName(zoneText) } catch { throw r.problem("zone", "is not a domain name: \(error)") }
             }
-            type = t
-            if let texts = try request.stringList("expect") {
+            var name: DNSName?
+            if let nameText = try r.requiredString("name") {
+                if r.has("zone") {
+                    name = try DNSRRsetChange.ownerName(nameText, zone: zone, key: "name", r)
+                } else {
+                    // Without a zone, a one-label name such as `www` can only be a mistake for a
+                    // relative one (dig would ask for `www.`); `db.example.test` is absolute.
+                    do { name = try DNSName(nameText) } catch { throw r.problem("name", "is not a domain name: \(error)") }
+                    if nameText != ".", !nameText.hasSuffix("."), name?.labels.count == 1 {
+                        throw r.problem("name", "'\(nameText)' is relative: give zone: (the zone it is in), or write the absolute name ending in a dot")
+                    }
+                }
+            }
+            var type: RRType? = .a
+            if let typeText = try r.string("type") {
+                guard let t = RRType(typeText), t != .tsig, t != .opt else {
+                    throw r.problem("type", "'\(typeText)' is not a record type (A, AAAA, CNAME, TXT, SRV, NS, SOA, or TYPEnn)")
+                }
+                type = t
+            } else if r.deferred("type") {
+                type = nil
+            }
+            var expect: [RData]?
+            if let texts = try r.stringList("expect"), let type {
                 var parsed: [RData] = []
-                for text in texts {
-                    do { parsed.append(try RData(parsing: text, type: t)) } catch {
-                        throw request.badParameter("expect", "has '\(text)', not a valid \(t) record: \(error)")
+                for (i, item) in texts.enumerated() {
+                    guard let text = item else { continue }
+                    do { parsed.append(try RData(parsing: text, type: type)) } catch {
+                        throw r.problem("expect", "has '\(text)', not a valid \(type) record: \(error)", item: i)
                     }
                 }
                 expect = parsed
             }
+            guard let common, let name, let type else { return nil }
+            return Parameters(common: common, name: name, type: type, expect: expect)
         }
     }
 }

@@ -13,6 +13,8 @@ enum DNSFailure {
         var what: String
         var perTry: Duration
         var tries: Int
+        /// The server answered an earlier message of this step: a timeout now is not "the server is down".
+        var serverAnswered = false
     }
 
     static func transport(_ error: any Error, _ c: Context) -> LifeboatError {
@@ -22,14 +24,20 @@ enum DNSFailure {
             return LifeboatError.wrap(error, code: .actionFailed, context: subject)
         }
         switch error {
-        case .timeout(let tries):
+        case .timeout(let tries, let overTCP):
+            let tried = "after \(tries) \(tries == 1 ? "try" : "tries") (\(DurationText.format(milliseconds: c.perTry.milliseconds)) each)"
+            guard c.serverAnswered else {
+                return LifeboatError(
+                    .actionFailed, "\(subject): no answer from \(c.server) \(tried)",
+                    hint: "is the server up and listening on that address and port (UDP and TCP)?", retryable: true)
+            }
             return LifeboatError(
-                .actionFailed,
-                "\(subject): no answer from \(c.server) after \(tries) \(tries == 1 ? "try" : "tries") (\(DurationText.format(milliseconds: c.perTry.milliseconds)) each)",
-                hint: "is the server up and listening on that address and port (UDP and TCP)?", retryable: true)
+                .actionFailed, "\(subject): \(c.server) answered this step's earlier messages but not this one (over \(overTCP ? "TCP" : "UDP")) \(tried)",
+                hint: "check the server's log: does it accept UPDATE from this address, is it overloaded? Messages over 512 bytes go over TCP",
+                retryable: true)
         case .connectionRefused:
             return LifeboatError(
-                .actionFailed, "\(subject): TCP connection to \(c.server) refused (the UDP answer was truncated, so TCP is needed)",
+                .actionFailed, "\(subject): TCP connection to \(c.server) refused (TCP is needed for a truncated answer or a message over 512 bytes)",
                 hint: "let the server listen on TCP too", retryable: true)
         case .unresolvable(let host):
             return LifeboatError(
@@ -50,11 +58,15 @@ enum DNSFailure {
     }
 
     /// The error for an UPDATE answer that did not succeed; nil when it did.
+    /// `changed`: what the update changes ("db.example.test. A"); `addsCNAME`: whether it adds a
+    /// CNAME (which servers refuse or ignore beside other data).
     static func update(
-        _ answer: DNSServerClient.UpdateAnswer, zone: DNSName, name: DNSName, keyName: DNSName?, algorithm: TSIGAlgorithm, _ c: Context
+        _ answer: DNSServerClient.UpdateAnswer, zone: DNSName, changed: String, addsCNAME: Bool = false, keyName: DNSName?,
+        algorithm: TSIGAlgorithm, _ c: Context
     ) -> LifeboatError? {
         let subject = "step '\(c.stepID)': \(c.server)"
         let keyText = keyName.map { "'\($0)'" } ?? ""
+        let cnameNote = addsCNAME ? "; a CNAME beside other data is refused too: delete the name's other RRsets in the same step (changes:)" : ""
         // A TSIG error the server reported wins over the header RCODE (which is NOTAUTH then).
         if case .serverError(let tsigError)? = answer.tsig {
             switch tsigError {
@@ -99,16 +111,29 @@ enum DNSFailure {
                     .actionFailed, "\(subject) refused an unsigned update of zone \(zone) (REFUSED)",
                     hint: "the server refused an unsigned update; sign it with a TSIG key (key_name, key_secret)")
             }
+            if answer.tsig == .verified {
+                // The answer is signed with the same key: the key is right, the policy is not.
+                return LifeboatError(
+                    .actionFailed, "\(subject) refused the update of \(changed) in zone \(zone) signed with key \(keyText) (REFUSED)",
+                    hint: "the key is valid (the answer is signed with it): check that the zone's update policy grants key \(keyText) this name and type\(cnameNote)")
+            }
+            // PowerDNS answers every TSIG failure like this: a bare REFUSED, no TSIG to tell which.
             return LifeboatError(
-                .actionFailed, "\(subject) refused the update of \(name) in zone \(zone) signed with key \(keyText) (REFUSED)",
-                hint: "check that the zone's update-policy grants key \(keyText) this name and type")
+                .actionFailed, "\(subject) refused the update of \(changed) in zone \(zone) signed with key \(keyText) (REFUSED, answer not signed)",
+                hint: "the zone's update policy may not grant key \(keyText), or the secret, the key name or the algorithm (\(algorithm.rawValue)) may not match the server's key\(cnameNote)")
         case .notAuth:
+            if keyName == nil {
+                // Knot answers an unsigned update to a zone that requires a key with NOTAUTH.
+                return LifeboatError(
+                    .actionFailed, "\(subject) refused an unsigned update of zone \(zone) (NOTAUTH)",
+                    hint: "the server refused an unsigned update; sign it with a TSIG key (key_name, key_secret), or point server: at the zone's primary")
+            }
             return LifeboatError(
-                .actionFailed, "\(subject) is not authoritative for zone \(zone), or refused the key (NOTAUTH)",
-                hint: "point server: at the zone's primary and check zone: and the key")
+                .actionFailed, "\(subject) is not authoritative for zone \(zone), or refused key \(keyText) (NOTAUTH)",
+                hint: "point server: at the zone's primary and check zone:, key_name, key_secret and algorithm")
         case .notZone:
             return LifeboatError(
-                .actionFailed, "\(subject): \(name) is not in zone \(zone) as the server sees it (NOTZONE)",
+                .actionFailed, "\(subject): \(changed) is not in zone \(zone) as the server sees it (NOTZONE)",
                 hint: "set zone: to the zone that holds the name (a delegated child zone is a zone of its own)")
         case .servFail:
             return LifeboatError(

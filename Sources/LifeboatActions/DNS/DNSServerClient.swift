@@ -23,8 +23,14 @@ struct DNSServerClient: Sendable {
     }
 
     /// The answer's records of `type` (every type, for ANY) owned by `name`.
+    ///
+    /// A delegation's NS set is not in the answer section: the parent answers a query for the
+    /// cut's NS with a referral (AA off, the NS records in the authority section, RFC 1034 §4.3.2),
+    /// as BIND, Knot and PowerDNS do. Those are the NS records of `name` when `name` is the cut.
     static func records(in answer: DNSMessage, _ name: DNSName, _ type: RRType) -> [ResourceRecord] {
-        answer.answers.filter { $0.name == name && (type == .any || $0.type == type) && $0.type != .rrsig }
+        let found = answer.answers.filter { $0.name == name && (type == .any || $0.type == type) && $0.type != .rrsig }
+        guard found.isEmpty, type == .ns, answer.rcode == .noError, !answer.header.authoritative else { return found }
+        return answer.authorities.filter { $0.name == name && $0.type == .ns }
     }
 
     /// The zone's SOA as the server answers it, or nil when it has none in its answer.

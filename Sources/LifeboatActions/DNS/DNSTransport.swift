@@ -12,8 +12,8 @@ import NIOPosix
 
 /// Why an exchange with a DNS server produced no usable answer.
 enum DNSTransportError: Error, Sendable, Equatable {
-    /// No answer within the per-try timeout, on every try.
-    case timeout(tries: Int)
+    /// No answer within the per-try timeout, on every try; `overTCP` when the message went over TCP.
+    case timeout(tries: Int, overTCP: Bool)
     /// The TCP connection was refused (nothing listens on the port).
     case connectionRefused
     /// The host name could not be resolved to an address.
@@ -26,10 +26,16 @@ enum DNSTransportError: Error, Sendable, Equatable {
     case io(String)
 }
 
-/// Sends one DNS message and waits for the answer with the same ID: over UDP, and over TCP
-/// when the UDP answer is truncated (TC) or `tcp` is asked for. Each try has its own timeout;
-/// timeouts are retried after a full-jitter delay; task cancellation stops it at once.
+/// Sends one DNS message and waits for the answer with the same ID: over UDP, and over TCP when
+/// the message is over 512 bytes (Lifeboat sends no EDNS, so 512 is the UDP limit a server must
+/// accept: RFC 1035 §2.3.4; PowerDNS drops larger UPDATE datagrams without a word, and nsupdate
+/// uses TCP for them too), when the UDP answer is truncated (TC), or when `forceTCP`. Each try
+/// has its own timeout; timeouts are retried after a full-jitter delay; task cancellation stops
+/// it at once.
 struct DNSTransport: Sendable {
+    /// The largest message sent over UDP.
+    static let udpLimit = 512
+
     var server: DNSServerAddress
     /// Bound for one try (UDP, plus TCP after a truncated answer).
     var timeout: Duration
@@ -39,6 +45,7 @@ struct DNSTransport: Sendable {
     func exchange(_ request: [UInt8], forceTCP: Bool = false) async throws -> (bytes: [UInt8], overTCP: Bool) {
         let address = try await resolve()
         let id = UInt16(request[0]) << 8 | UInt16(request[1])
+        let tcpOnly = forceTCP || request.count > Self.udpLimit
         for attempt in 0..<max(tries, 1) {
             if attempt > 0 {
                 // Full jitter: random(0, min(1 s, 100 ms · 2^attempt)).
@@ -47,19 +54,19 @@ struct DNSTransport: Sendable {
             }
             do {
                 return try await withTimeout(timeout) {
-                    if !forceTCP {
+                    if !tcpOnly {
                         let answer = try await Self.udp(request, id: id, to: address)
                         // TC set: the whole answer needs TCP (RFC 1035 §4.2.1, RFC 7766).
                         guard answer.count >= 3, answer[2] & 0x02 != 0 else { return (answer, false) }
                     }
                     return (try await Self.tcp(request, id: id, to: address), true)
                 }
-            } catch DNSTransportError.timeout(_) {
+            } catch DNSTransportError.timeout(_, _) {
                 try Task.checkCancellation()
                 continue
             }
         }
-        throw DNSTransportError.timeout(tries: max(tries, 1))
+        throw DNSTransportError.timeout(tries: max(tries, 1), overTCP: tcpOnly)
     }
 
     private func resolve() async throws -> SocketAddress {
@@ -86,7 +93,7 @@ struct DNSTransport: Sendable {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
-                throw DNSTransportError.timeout(tries: 1)
+                throw DNSTransportError.timeout(tries: 1, overTCP: false)
             }
             return value
         }

@@ -2,28 +2,17 @@ import Foundation
 import LifeboatCore
 import LifeboatDNS
 
-/// The `with:` block of a `dns.update` step, checked.
-struct DNSUpdateParameters: Sendable {
-    enum Operation: String, Sendable, CaseIterable {
-        /// The RRset becomes exactly `records` (delete RRset + add, in one UPDATE).
-        case replace
-        /// `records` are added to the RRset.
-        case add
-        /// `records` are removed from the RRset; without records, the whole RRset (every RRset of
-        /// the name for type ANY).
-        case delete
-    }
-
+/// The `with:` block of a `dns.update` step, checked: the zone, its RRset changes (the flat
+/// one-RRset form or `changes:`), prerequisites and the TSIG key.
+struct DNSUpdateParameters: DNSStepParameters, Sendable {
     var common: DNSCommonParameters
     var server: DNSServerAddress { common.server }
     var perTry: Duration { common.perTry }
     var tries: Int { common.tries }
     var zone: DNSName
-    var name: DNSName
-    var type: RRType
-    var records: [RData]
-    var ttl: UInt32
-    var operation: Operation
+    var changes: [DNSRRsetChange]
+    /// Whether the step wrote `changes:` (outputs are then keyed by RRset).
+    var usesChangeList: Bool
     var prerequisites: [DNSUpdate.Prerequisite]
     var key: TSIGKey?
     var algorithm: TSIGAlgorithm
@@ -32,150 +21,149 @@ struct DNSUpdateParameters: Sendable {
     /// Preflight tries at most twice: it must not hold a run up long.
     var transportForPreflight: DNSTransport { DNSTransport(server: server, timeout: perTry, tries: min(tries, 2)) }
 
-    init(_ request: ActionRequest) throws(LifeboatError) {
-        common = try DNSCommonParameters(request)
-        let zoneText = try request.requiredString("zone")
-        do { zone = try DNSName(zoneText) } catch { throw request.badParameter("zone", "is not a domain name: \(error)") }
-        name = try Self.ownerName(try request.requiredString("name"), zone: zone, parameter: "name", request)
-        let typeText = try request.requiredString("type")
-        guard let t = RRType(typeText), t != .tsig, t != .opt, t != .rrsig else {
-            throw request.badParameter("type", "'\(typeText)' is not a record type (A, AAAA, CNAME, TXT, SRV, NS, or TYPEnn)")
-        }
-        type = t
-        let opText = try request.string("operation") ?? "replace"
-        guard let op = Operation(rawValue: opText.lowercased()) else {
-            throw request.badParameter("operation", "must be replace, add or delete (not '\(opText)')")
-        }
-        operation = op
-        let texts = try request.stringList("records") ?? []
-        if type == .any {
-            guard op == .delete, texts.isEmpty else {
-                throw request.badParameter("type", "ANY only deletes every RRset of the name: use operation: delete without records")
-            }
-        }
-        var parsed: [RData] = []
-        for text in texts {
-            do { parsed.append(try RData(parsing: text, type: type)) } catch {
-                throw request.badParameter("records", "has '\(text)', not a valid \(type) record: \(error)")
-            }
-        }
-        records = parsed
-        if op != .delete, records.isEmpty {
-            throw request.badParameter("records", "is required for operation \(op.rawValue)" + (op == .replace ? " (to remove the RRset, use operation: delete)" : ""))
-        }
-        if type == .cname, op != .delete, Set(records).count > 1 {
-            throw request.badParameter("records", "has \(records.count) CNAME targets: a name has at most one CNAME")
-        }
-        let ttlValue = try request.int("ttl") ?? 300
-        guard (0...Int(Int32.max)).contains(ttlValue) else { throw request.badParameter("ttl", "must be 0 to 2147483647 seconds") }
-        ttl = UInt32(ttlValue)
-        var prereqs: [DNSUpdate.Prerequisite] = []
-        for text in try request.stringList("prerequisites") ?? [] {
-            prereqs.append(try Self.prerequisite(text, zone: zone, request))
-        }
-        prerequisites = prereqs
-        let algorithmText = try request.string("algorithm") ?? "hmac-sha256"
-        guard let alg = TSIGAlgorithm(name: algorithmText) else {
-            throw request.badParameter("algorithm", "must be hmac-sha256, hmac-sha512 or hmac-sha1 (not '\(algorithmText)')")
-        }
-        algorithm = alg
-        let insecure = try request.bool("insecure") ?? false
-        let keyName = try request.string("key_name")
-        let keySecret = try request.string("key_secret")
-        switch (keyName, keySecret) {
-        case (let n?, let s?):
-            let keyDNSName: DNSName
-            do { keyDNSName = try DNSName(n) } catch { throw request.badParameter("key_name", "is not a key name: \(error)") }
-            // tsig-keygen prints the secret as base64; never echo it.
-            guard let secret = Data(base64Encoded: s.trimmingCharacters(in: .whitespacesAndNewlines)), !secret.isEmpty else {
-                throw request.badParameter("key_secret", "is not base64 (use the secret \"…\" value tsig-keygen printed)")
-            }
-            key = TSIGKey(name: keyDNSName, algorithm: alg, secret: Array(secret))
-        case (nil, nil):
-            guard insecure else {
-                throw request.badParameter(
-                    "key_name", "and key_secret are missing: updates are signed with TSIG (set insecure: true to send an unsigned update on purpose)")
-            }
-            key = nil
-        case (nil, _?): throw request.badParameter("key_name", "is required with key_secret")
-        case (_?, nil): throw request.badParameter("key_secret", "is required with key_name (e.g. \"${secrets.tsig}\")")
-        }
-        confirmTimeout = .milliseconds(try request.durationMs("confirm_timeout") ?? 10_000)
+    /// "db.example.test. A" for one change, "2 RRsets (db.example.test. A, db.example.test. CNAME)" for several.
+    var subject: String {
+        changes.count == 1 ? changes[0].label : "\(changes.count) RRsets (" + changes.map(\.label).joined(separator: ", ") + ")"
     }
 
-    /// `@` is the zone; a name ending in `.` or already inside the zone is absolute; anything else
-    /// is relative to the zone (`db` → `db.example.test.`). The result must lie in the zone.
-    static func ownerName(_ text: String, zone: DNSName, parameter: String, _ request: ActionRequest) throws(LifeboatError) -> DNSName {
-        let result: DNSName
-        do {
-            if text == "@" {
-                result = zone
-            } else {
-                let parsed = try DNSName(text)
-                result = text.hasSuffix(".") || parsed.isSubdomain(of: zone) ? parsed : try DNSName(labels: parsed.labels + zone.labels)
+    static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> DNSUpdateParameters? {
+        let common = try DNSCommonParameters.read(r)
+        var zone: DNSName?
+        if let zoneText = try r.requiredString("zone") {
+            do { zone = try DNSName(zoneText) } catch { throw r.problem("zone", "is not a domain name: \(error)") }
+        }
+        let changes = try readChanges(r, zone: zone)
+        var prerequisites: [DNSUpdate.Prerequisite]? = []
+        for (i, item) in (try r.stringList("prerequisites") ?? []).enumerated() {
+            guard let text = item, let p = try prerequisite(text, zone: zone, r, item: i) else { prerequisites = nil; continue }
+            prerequisites?.append(p)
+        }
+        var algorithm: TSIGAlgorithm? = .hmacSHA256
+        if let algorithmText = try r.string("algorithm") {
+            guard let alg = TSIGAlgorithm(name: algorithmText) else {
+                throw r.problem("algorithm", "must be hmac-sha256, hmac-sha512 or hmac-sha1 (not '\(algorithmText)')")
             }
-        } catch {
-            throw request.badParameter(parameter, "is not a domain name: \(error)")
+            algorithm = alg
+        } else if r.deferred("algorithm") {
+            algorithm = nil
         }
-        guard result.isSubdomain(of: zone) else {
-            throw request.badParameter(parameter, "'\(result)' is not in zone \(zone)")
+        let key = try readKey(r, algorithm: algorithm)
+        let confirmMs = try r.durationMs("confirm_timeout") ?? 10_000
+        guard let common, let zone, let changes, let prerequisites, let algorithm, let key else { return nil }
+        return DNSUpdateParameters(
+            common: common, zone: zone, changes: changes, usesChangeList: r.has("changes"), prerequisites: prerequisites,
+            key: key.key, algorithm: algorithm, confirmTimeout: .milliseconds(confirmMs))
+    }
+
+    /// `changes:`, or the flat one-RRset form (`name`, `type`, `records`, `operation`, `ttl`).
+    private static func readChanges(_ r: DNSParameterReader, zone: DNSName?) throws(DNSParameterProblem) -> [DNSRRsetChange]? {
+        guard r.has("changes") else {
+            return try DNSRRsetChange.read(r, zone: zone, defaultTTL: nil).map { [$0] }
         }
-        return result
+        if let flat = ["name", "type", "records", "operation"].first(where: r.has) {
+            throw r.problem(flat, "cannot be used with changes: (write it in each change)")
+        }
+        if r.deferred("changes") { return nil }
+        let usage = "must be a list of changes, each {name, type, operation, records, ttl}"
+        guard case .list(let items)? = r.values["changes"], !items.isEmpty else { throw r.problem("changes", usage) }
+        var out: [DNSRRsetChange]? = []
+        for (i, item) in items.enumerated() {
+            guard case .map(let fields) = item else { throw r.problem("changes", usage, item: i) }
+            let entry = DNSParameterReader(values: fields, path: ["changes", String(i)], deferTemplates: r.deferTemplates)
+            try entry.refuseKeys(except: DNSRRsetChange.fields)
+            guard let change = try DNSRRsetChange.read(entry, zone: zone, defaultTTL: try r.int("ttl")) else {
+                out = nil
+                continue
+            }
+            if let earlier = out?.firstIndex(where: { $0.name == change.name && $0.type == change.type }) {
+                throw r.problem("changes", "changes \(earlier) and \(i) both change \(change.label); make them one change", item: i)
+            }
+            out?.append(change)
+        }
+        return out
+    }
+
+    /// How the update is signed.
+    private enum Signing {
+        case key(TSIGKey)
+        case unsigned
+
+        var key: TSIGKey? {
+            if case .key(let k) = self { return k }
+            return nil
+        }
+    }
+
+    /// The key, or unsigned (`insecure: true`); nil when deferred (validate only).
+    private static func readKey(_ r: DNSParameterReader, algorithm: TSIGAlgorithm?) throws(DNSParameterProblem) -> Signing? {
+        switch (r.has("key_name"), r.has("key_secret")) {
+        case (true, true):
+            var name: DNSName?
+            if let n = try r.string("key_name") {
+                do { name = try DNSName(n) } catch { throw r.problem("key_name", "is not a key name: \(error)") }
+            }
+            var secret: Data?
+            if let s = try r.string("key_secret") {
+                // tsig-keygen prints the secret as base64; never echo it.
+                guard let decoded = Data(base64Encoded: s.trimmingCharacters(in: .whitespacesAndNewlines)), !decoded.isEmpty else {
+                    throw r.problem("key_secret", "is not base64 (use the secret \"…\" value tsig-keygen printed)")
+                }
+                secret = decoded
+            }
+            guard let name, let secret, let algorithm else { return nil }
+            return .key(TSIGKey(name: name, algorithm: algorithm, secret: Array(secret)))
+        case (false, false):
+            if r.deferred("insecure") { return nil }
+            guard try r.bool("insecure") == true else {
+                throw r.problem(
+                    "key_name", "and key_secret are missing: updates are signed with TSIG (set insecure: true to send an unsigned update on purpose)")
+            }
+            return .unsigned
+        case (false, true): throw r.problem("key_name", "is required with key_secret")
+        case (true, false): throw r.problem("key_secret", "is required with key_name (e.g. \"${secrets.tsig}\")")
+        }
     }
 
     /// nsupdate's forms: `yxdomain NAME`, `nxdomain NAME`, `yxrrset NAME TYPE [RDATA]`, `nxrrset NAME TYPE`.
-    static func prerequisite(_ text: String, zone: DNSName, _ request: ActionRequest) throws(LifeboatError) -> DNSUpdate.Prerequisite {
+    /// Nil when the zone is deferred (validate only).
+    static func prerequisite(_ text: String, zone: DNSName?, _ r: DNSParameterReader, item: Int) throws(DNSParameterProblem) -> DNSUpdate.Prerequisite? {
         let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        let usage = "has '\(text)'; write yxdomain NAME, nxdomain NAME, yxrrset NAME TYPE [RDATA] or nxrrset NAME TYPE"
-        guard fields.count >= 2 else { throw request.badParameter("prerequisites", usage) }
-        let owner = try ownerName(fields[1], zone: zone, parameter: "prerequisites", request)
-        func rrType() throws(LifeboatError) -> RRType {
-            guard fields.count >= 3, let t = RRType(fields[2]) else { throw request.badParameter("prerequisites", usage) }
-            return t
+        let usage = r.problem(
+            "prerequisites", "has '\(text)'; write yxdomain NAME, nxdomain NAME, yxrrset NAME TYPE [RDATA] or nxrrset NAME TYPE", item: item)
+        guard fields.count >= 2 else { throw usage }
+        let kind = fields[0].lowercased()
+        let type = fields.count >= 3 ? RRType(fields[2]) : nil
+        switch kind {
+        case "yxdomain", "nxdomain": guard fields.count == 2 else { throw usage }
+        case "nxrrset": guard fields.count == 3, type != nil else { throw usage }
+        case "yxrrset": guard type != nil else { throw usage }
+        default: throw usage
         }
-        switch fields[0].lowercased() {
-        case "yxdomain" where fields.count == 2: return .nameInUse(owner)
-        case "nxdomain" where fields.count == 2: return .nameNotInUse(owner)
-        case "nxrrset" where fields.count == 3: return .rrsetDoesNotExist(owner, try rrType())
-        case "yxrrset" where fields.count == 3: return .rrsetExists(owner, try rrType())
-        case "yxrrset":
-            let t = try rrType()
-            let rdataText = fields[3...].joined(separator: " ")
-            do { return .rrsetEquals(owner, t, [try RData(parsing: rdataText, type: t)]) } catch {
-                throw request.badParameter("prerequisites", "has '\(text)': \(error)")
+        let owner = try DNSRRsetChange.ownerName(fields[1], zone: zone, key: "prerequisites", item: item, r)
+        var rdata: RData?
+        if let type, kind == "yxrrset", fields.count > 3 {
+            do { rdata = try RData(parsing: fields[3...].joined(separator: " "), type: type) } catch {
+                throw r.problem("prerequisites", "has '\(text)': \(error)", item: item)
             }
-        default: throw request.badParameter("prerequisites", usage)
+        }
+        guard let owner else { return nil }
+        switch (kind, type) {
+        case ("yxdomain", _): return .nameInUse(owner)
+        case ("nxdomain", _): return .nameNotInUse(owner)
+        case ("nxrrset", let t?): return .rrsetDoesNotExist(owner, t)
+        case (_, let t?): return rdata.map { .rrsetEquals(owner, t, [$0]) } ?? .rrsetExists(owner, t)
+        default: throw usage
         }
     }
 
-    /// Whether the server's current records already are what this step asks for.
-    func isInPlace(_ current: [RData]) -> Bool {
-        let now = Set(current)
-        let wanted = Set(records)
-        switch operation {
-        case .replace: return now == wanted
-        case .add: return wanted.isSubset(of: now)
-        case .delete: return records.isEmpty ? now.isEmpty : wanted.isDisjoint(with: now)
-        }
+    /// Whether the server's current RRsets (one per change, in order) are what the step asks for.
+    func isInPlace(_ current: [[RData]]) -> Bool {
+        zip(changes, current).allSatisfy { $0.isInPlace($1) }
     }
 
-    /// The UPDATE that makes it so.
+    /// The UPDATE that makes it so: every change in one message, applied all or nothing.
     func update(id: UInt16) -> DNSUpdate {
-        var ops: [DNSUpdate.Operation] = []
-        switch operation {
-        case .replace:
-            ops.append(.deleteRRset(name: name, type: type))
-            ops += records.map { .add(name: name, type: type, ttl: ttl, rdata: $0) }
-        case .add:
-            ops += records.map { .add(name: name, type: type, ttl: ttl, rdata: $0) }
-        case .delete:
-            if records.isEmpty {
-                ops.append(type == .any ? .deleteName(name) : .deleteRRset(name: name, type: type))
-            } else {
-                ops += records.map { .deleteRR(name: name, type: type, rdata: $0) }
-            }
-        }
-        return DNSUpdate(id: id, zone: zone, prerequisites: prerequisites, operations: ops)
+        DNSUpdate(id: id, zone: zone, prerequisites: prerequisites, operations: changes.flatMap(\.operations))
     }
 }
 
@@ -185,18 +173,20 @@ struct DNSCommonParameters: Sendable {
     var perTry: Duration
     var tries: Int
 
-    init(_ request: ActionRequest) throws(LifeboatError) {
-        let serverText = try request.requiredString("server")
-        guard let s = DNSServerAddress(serverText) else {
-            throw request.badParameter("server", "must be host:port, e.g. 127.0.0.1:53 or [::1]:5353 (not '\(serverText)')")
+    /// Nil when the server is deferred (validate only).
+    static func read(_ r: DNSParameterReader) throws(DNSParameterProblem) -> DNSCommonParameters? {
+        var server: DNSServerAddress?
+        if let serverText = try r.requiredString("server") {
+            guard let s = DNSServerAddress(serverText) else {
+                throw r.problem("server", "must be host:port, e.g. 127.0.0.1:53 or [::1]:5353 (not '\(serverText)')")
+            }
+            server = s
         }
-        server = s
-        let ms = try request.durationMs("timeout") ?? 2_000
-        guard ms > 0 else { throw request.badParameter("timeout", "must be more than 0") }
-        perTry = .milliseconds(ms)
-        let t = try request.int("tries") ?? 3
-        guard (1...10).contains(t) else { throw request.badParameter("tries", "must be 1 to 10") }
-        tries = t
+        let ms = try r.durationMs("timeout") ?? 2_000
+        guard ms > 0 else { throw r.problem("timeout", "must be more than 0") }
+        let tries = try r.int("tries") ?? 3
+        guard (1...10).contains(tries) else { throw r.problem("tries", "must be 1 to 10") }
+        return server.map { DNSCommonParameters(server: $0, perTry: .milliseconds(ms), tries: tries) }
     }
 
     var transport: DNSTransport { DNSTransport(server: server, timeout: perTry, tries: tries) }

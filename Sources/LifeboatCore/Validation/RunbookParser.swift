@@ -275,6 +275,7 @@ struct RunbookParser: DocumentReading {
                 locations: &locations)
         }
         guard let spec = actions[action] else { return out }
+        let errorsBefore = diagnostics.count
         for e in entries {
             guard let parameter = spec.parameter(e.key) else {
                 if spec.strictParameters {
@@ -289,7 +290,29 @@ struct RunbookParser: DocumentReading {
             }
         }
         checkRequired(spec, present: Set(out.filter { $0.value != .null }.keys), at: entry.keyLocation, in: what)
+        if let check = spec.check, diagnostics.count == errorsBefore {
+            for p in check(out) {
+                let name = p.path.joined(separator: ".")
+                error(Self.locate(p.path, in: entry.value) ?? entry.keyLocation, "parameter '\(name)' of \(what) \(p.problem)",
+                    hint: spec.parameter(p.path.first ?? "").map { "\($0.name): \($0.summary)" } ?? "fix the step's with:")
+            }
+        }
         return out
+    }
+
+    /// Where `path` (keys and list indexes) points inside a `with:` node; nil when it is not there.
+    static func locate(_ path: [String], in node: YAMLNode) -> SourceLocation? {
+        var current = node
+        for component in path {
+            if let entries = current.entries, let e = entries.first(where: { $0.key == component }) {
+                current = e.value
+            } else if let items = current.items, let i = Int(component), items.indices.contains(i) {
+                current = items[i]
+            } else {
+                return nil
+            }
+        }
+        return current.location
     }
 
     private mutating func checkRequired(

@@ -45,6 +45,7 @@ enum RunDriver {
         progress.finish()
         let events = try await store.events(of: runID)
         RunSummary.print(runID: runID, machine: machine, events: events, steps: try await store.steps(of: runID))
+        if case .finished(.failed) = machine.phase, refusedByPreflight(machine, events) { return .refused }
         return exitStatus(machine.phase)
     }
 
@@ -54,6 +55,17 @@ enum RunDriver {
         case .finished, .rolledBack: return .runFailed
         case .paused, .executing, .created, .rollingBack: return .resumable
         }
+    }
+
+    /// Whether every failed step last failed because its preflight refused (nothing was tried):
+    /// such a run exits 4, "refused", as `--dry-run` does, rather than 1.
+    static func refusedByPreflight(_ machine: RunStateMachine, _ events: [RunEvent]) -> Bool {
+        var lastError: [String: LifeboatError.Code] = [:]
+        for event in events {
+            if case .stepFailed(let step, _, _, let error) = event.kind { lastError[step] = error.code }
+        }
+        let failed = machine.header.steps.map(\.id).filter { machine.state(of: $0) == .failed }
+        return !failed.isEmpty && failed.allSatisfy { lastError[$0] == .preflightFailed }
     }
 }
 
