@@ -31,7 +31,7 @@ struct Lifeboat: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
             ApproveCommand.self, AbortCommand.self, ResolveCommand.self, RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
-            StatusCommand.self, MetricsCommand.self,
+            StatusCommand.self, MetricsCommand.self, CompletionsCommand.self, ManualCommand.self,
         ])
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
@@ -40,6 +40,9 @@ struct Lifeboat: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
+            if let chooser = command as? any ColorChoosing {
+                ColorChoice.current = chooser.color.choice
+            }
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

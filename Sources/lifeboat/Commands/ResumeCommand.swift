@@ -22,6 +22,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(help: "Pause instead of waiting for approvals nobody can give here.") var noWait = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var color: ColorOption
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
