@@ -106,7 +106,7 @@ struct OutputCLITests {
         let check = try cli.runTool(["bash", "-n", "-c", bash.stdout])
         #expect(check.status == 0, "bash -n: \(check.stdout)")
         #expect(try cli.run("completions", "zsh").stdout.hasPrefix("#compdef lifeboat"))
-        #expect(try cli.run("completions", "fish").stdout.contains("complete -c lifeboat"))
+        #expect(try cli.run("completions", "fish").stdout.contains("complete -c 'lifeboat'"))
         let unknown = try cli.run("completions", "tcsh")
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("bash"))

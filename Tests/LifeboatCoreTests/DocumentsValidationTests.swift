@@ -105,7 +105,7 @@ struct DocumentsValidationTests {
         BadCase(file: "runbooks/bad-rollback.yaml", at: "runbooks/bad-rollback.yaml:10:24",
                 fragment: "unknown action 'undo' in the rollback of step 'b'"),
         BadCase(file: "runbooks/yaml-syntax.yaml", at: "runbooks/yaml-syntax.yaml:5:11",
-                fragment: "invalid YAML: flow mapping starts here and is never closed", hint: "'}'"),
+                fragment: "invalid YAML: a flow mapping starts here and is never closed", hint: "close it with '}'"),
         BadCase(file: "runbooks/unterminated-quote.yaml", at: "runbooks/unterminated-quote.yaml:4:12",
                 fragment: "invalid YAML: this quoted string is never closed (the file ends at 9:1)",
                 hint: "closing quote"),
@@ -229,7 +229,7 @@ struct DocumentsValidationTests {
         #expect(report.diagnostics.count == 1)
         #expect(warning.severity == .warning)
         #expect(warning.description.hasPrefix(path + ":6:5: warning: step 'a' expects 10m"), "\(warning)")
-        #expect(warning.hint?.contains("raise timeout: to at least 10m") == true)
+        #expect(warning.hint?.contains("raise timeout: to at least 10m00s") == true)
         #expect(try TestActions.loader.loadRunbook(at: path).steps.count == 1)  // a run is not stopped by it
         let strict = TestActions.loader.validate(paths: [path], strict: true)
         #expect(!strict.ok)
