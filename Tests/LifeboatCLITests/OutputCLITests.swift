@@ -13,6 +13,15 @@ struct OutputCLITests {
         try cli.write("warn.yaml", "runbook: warned\nsteps:\n  - id: a\n    action: wait\n    with: {duration: 0ms}\n    expect: 1m\n    timeout: 1s\n")
     }
 
+    /// A scenario of one `command` step that succeeds.
+    func writeOneStepScenario(_ cli: CLI) throws {
+        try writeScenario(cli, steps: """
+              - id: one
+                action: command
+                with: {argv: ["true"]}
+            """)
+    }
+
     @Test func colorAlwaysColoursAndNeverDoesNot() throws {
         let cli = try CLI()
         try documents(cli)
@@ -28,11 +37,7 @@ struct OutputCLITests {
 
     @Test func aRunIsColouredOnlyWhenAsked() throws {
         let cli = try CLI()
-        try writeScenario(cli, steps: """
-              - id: one
-                action: command
-                with: {argv: ["true"]}
-            """)
+        try writeOneStepScenario(cli)
         let plain = try cli.run("run", "plans/p.yaml", "-s", "failover", "--color", "never")
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(!plain.stdout.contains(Self.escape))
@@ -59,11 +64,7 @@ struct OutputCLITests {
 
     @Test func modeRealIsExecute() throws {
         let cli = try CLI()
-        try writeScenario(cli, steps: """
-              - id: one
-                action: command
-                with: {argv: ["true"]}
-            """)
+        try writeOneStepScenario(cli)
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 0)
         let real = try cli.run("history", "--mode", "real", "--json")
@@ -78,11 +79,7 @@ struct OutputCLITests {
 
     @Test func auditVerifyJSONGivesTheFullHeadOfTheExport() throws {
         let cli = try CLI()
-        try writeScenario(cli, steps: """
-              - id: one
-                action: command
-                with: {argv: ["true"]}
-            """)
+        try writeOneStepScenario(cli)
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
         let verify = try cli.run("audit", "verify", "--json")
         #expect(verify.status == 0, "\(verify.stderr)")

@@ -236,6 +236,14 @@ struct DocumentsValidationTests {
         #expect(strict.diagnostics.map(\.severity) == [.error])
     }
 
+    @Test func aPinnedRunbookWithAnRTOWindowOutOfOrderStillLoadsForResume() throws {
+        let path = FixturePaths.fixture("invalid/runbooks/rto-window-out-of-order.yaml")
+        #expect(throws: ValidationFailure.self) { try TestActions.loader.loadRunbook(at: path) }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let pinned = try TestActions.loader.loadPinnedRunbook(DocumentSource(kind: .runbook, path: path, text: text))
+        #expect(pinned.rtoWindow?.end == "declare")
+    }
+
     @Test func loadRunbookThrowsEveryDiagnostic() {
         let path = FixturePaths.fixture("invalid/runbooks/bad-param-default.yaml")
         #expect {
