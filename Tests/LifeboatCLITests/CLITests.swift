@@ -28,7 +28,7 @@ struct CLITests {
     @Test func validateAcceptsTheExamples() throws {
         let cli = try CLI()
         let root = CLI.repoRoot.path
-        let result = try cli.run("validate", root + "/plans", root + "/runbooks")
+        let result = try cli.run("validate", root + "/plans", root + "/runbooks", "--strict")  // no warnings either
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("payment-platform"))
         #expect(result.stdout.contains("document(s) valid"))
