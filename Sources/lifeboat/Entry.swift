@@ -32,7 +32,7 @@ struct Lifeboat: AsyncParsableCommand {
             ApproveCommand.self, PauseCommand.self, AbortCommand.self, ResolveCommand.self, SkipCommand.self,
             RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
-            StatusCommand.self, MetricsCommand.self,
+            StatusCommand.self, MetricsCommand.self, CompletionsCommand.self, ManualCommand.self,
         ])
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
@@ -41,6 +41,9 @@ struct Lifeboat: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
+            if let chooser = command as? any ColorChoosing {
+                ColorChoice.current = chooser.color.choice
+            }
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

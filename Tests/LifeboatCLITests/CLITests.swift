@@ -28,7 +28,7 @@ struct CLITests {
     @Test func validateAcceptsTheExamples() throws {
         let cli = try CLI()
         let root = CLI.repoRoot.path
-        let result = try cli.run("validate", root + "/plans", root + "/runbooks")
+        let result = try cli.run("validate", root + "/plans", root + "/runbooks", "--strict")  // no warnings either
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("payment-platform"))
         #expect(result.stdout.contains("document(s) valid"))
@@ -98,8 +98,8 @@ struct CLITests {
         let second = try cli.run("run", "plans/p.yaml", "-s", "failover")
         #expect(second.status == 4)
         #expect(second.stderr.contains("already has an active run"))
-        // Fix the cause, then redrive.
-        FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("plans/marker").path, contents: nil)
+        // Fix the cause (in the runbook's folder, where a step's relative paths start), then redrive.
+        FileManager.default.createFile(atPath: cli.directory.appendingPathComponent("runbooks/marker").path, contents: nil)
         let id = try #require(try cli.newestRunID())
         let resumed = try cli.run("resume", id)
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")

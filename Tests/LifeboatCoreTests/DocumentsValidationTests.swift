@@ -104,8 +104,18 @@ struct DocumentsValidationTests {
                 fragment: "the rollback of step 'a' has no 'action'"),
         BadCase(file: "runbooks/bad-rollback.yaml", at: "runbooks/bad-rollback.yaml:10:24",
                 fragment: "unknown action 'undo' in the rollback of step 'b'"),
-        BadCase(file: "runbooks/yaml-syntax.yaml", at: "runbooks/yaml-syntax.yaml:6:1",
-                fragment: "invalid YAML: while parsing a flow mapping"),
+        BadCase(file: "runbooks/yaml-syntax.yaml", at: "runbooks/yaml-syntax.yaml:5:11",
+                fragment: "invalid YAML: a flow mapping starts here and is never closed", hint: "close it with '}'"),
+        BadCase(file: "runbooks/unterminated-quote.yaml", at: "runbooks/unterminated-quote.yaml:4:12",
+                fragment: "invalid YAML: this quoted string is never closed (the file ends at 9:1)",
+                hint: "closing quote"),
+        BadCase(file: "runbooks/tab-indent.yaml", at: "runbooks/tab-indent.yaml:3:1",
+                fragment: "a tab character at 3:1; YAML indents with spaces", hint: "spaces"),
+        BadCase(file: "runbooks/rto-window-out-of-order.yaml", at: "runbooks/rto-window-out-of-order.yaml:2:33",
+                fragment: "rto_window ends at 'declare', which runs before its start 'smoke'",
+                hint: "rto_window: {start: declare, end: smoke}"),
+        BadCase(file: "runbooks/rto-window-unordered.yaml", at: "runbooks/rto-window-unordered.yaml:2:29",
+                fragment: "rto_window end 'b' does not depend on its start 'a'", hint: "add 'a' to the needs of 'b'"),
         BadCase(file: "runbooks/not-a-document.yaml", at: "runbooks/not-a-document.yaml:1:1",
                 fragment: "no top-level 'plan:' or 'runbook:' key"),
         BadCase(file: "runbooks/kind-typo.yaml", at: "runbooks/kind-typo.yaml:1:1",
@@ -206,6 +216,32 @@ struct DocumentsValidationTests {
         let report = TestActions.loader.validate(paths: [FixturePaths.fixture(file)])
         for d in report.diagnostics { Issue.record("\(d)") }
         #expect(report.ok)
+    }
+
+    @Test func expectOverTimeoutIsAWarningThatStrictMakesAnError() throws {
+        let path = NSTemporaryDirectory() + "lifeboat-expect-\(UUID().uuidString).yaml"
+        try "runbook: slow\nsteps:\n  - id: a\n    action: wait\n    with: {duration: 1s}\n    expect: 10m\n    timeout: 1s\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = TestActions.loader.validate(paths: [path])
+        #expect(report.ok)
+        let warning = try #require(report.diagnostics.first)
+        #expect(report.diagnostics.count == 1)
+        #expect(warning.severity == .warning)
+        #expect(warning.description.hasPrefix(path + ":6:5: warning: step 'a' expects 10m"), "\(warning)")
+        #expect(warning.hint?.contains("raise timeout: to at least 10m00s") == true)
+        #expect(try TestActions.loader.loadRunbook(at: path).steps.count == 1)  // a run is not stopped by it
+        let strict = TestActions.loader.validate(paths: [path], strict: true)
+        #expect(!strict.ok)
+        #expect(strict.diagnostics.map(\.severity) == [.error])
+    }
+
+    @Test func aPinnedRunbookWithAnRTOWindowOutOfOrderStillLoadsForResume() throws {
+        let path = FixturePaths.fixture("invalid/runbooks/rto-window-out-of-order.yaml")
+        #expect(throws: ValidationFailure.self) { try TestActions.loader.loadRunbook(at: path) }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let pinned = try TestActions.loader.loadPinnedRunbook(DocumentSource(kind: .runbook, path: path, text: text))
+        #expect(pinned.rtoWindow?.end == "declare")
     }
 
     @Test func loadRunbookThrowsEveryDiagnostic() {

@@ -17,7 +17,7 @@ public struct CommandAction: ActionHandler {
                 ActionParameter("argv", .stringList, "program and arguments, passed to exec as they are; argv[0] via PATH or relative to the plan"),
                 ActionParameter("shell", .string, "a script for /bin/sh -c, used only when written explicitly (exclusive with argv)"),
                 ActionParameter("env", .map, "environment variables merged over the inherited environment"),
-                ActionParameter("cwd", .string, "working directory, relative to the plan's folder (default: the plan's folder)"),
+                ActionParameter("cwd", .string, "working directory, relative to the runbook's folder (default: the runbook's folder)"),
                 ActionParameter("expect_exit", .any, "exit code or list of exit codes that mean success (default 0)"),
                 ActionParameter("output_tail", .int, "how many lines of output to keep and report (default 20)"),
                 ActionParameter("verify", .map, "read-only check {argv: [...]} or {shell: ...}: exit 0 = effect already in place, 1 = not"),

@@ -4,7 +4,7 @@ import LifeboatCore
 /// author wrote `shell:` explicitly. Values are never spliced into a shell line.
 struct CommandInvocation: Sendable, Hashable {
     enum Program: Sendable, Hashable {
-        /// `argv[0]` as written (resolved through `PATH` or against the plan's folder) and its arguments.
+        /// `argv[0]` as written (resolved through `PATH` or against the runbook's folder) and its arguments.
         case argv([String])
         /// A script the author wrote as `shell:`; run as `/bin/sh -c SCRIPT`.
         case shell(String)
@@ -15,10 +15,10 @@ struct CommandInvocation: Sendable, Hashable {
     var program: Program
     /// Variables merged over the inherited environment.
     var environment: [String: String]
-    /// The working directory (`cwd:` resolved against the plan's folder).
+    /// The working directory (`cwd:` resolved against the runbook's folder).
     var workingDirectory: String
-    /// The plan's folder: a relative `argv[0]` resolves here, whatever `cwd:` says.
-    var planDirectory: String
+    /// The runbook's folder: a relative `argv[0]` resolves here, whatever `cwd:` says.
+    var runbookDirectory: String
 
     /// How messages name the program: `argv[0]` as written, or `/bin/sh -c`.
     var displayName: String {
@@ -56,13 +56,13 @@ struct CommandInvocation: Sendable, Hashable {
             }
             guard !argv[0].isEmpty else { throw request.badParameter(prefix + "argv", "must not start with an empty string") }
             return CommandInvocation(program: .argv(argv), environment: environment, workingDirectory: workingDirectory,
-                planDirectory: request.baseDirectory)
+                runbookDirectory: request.baseDirectory)
         case (nil, .some(let value)):
             guard case .string(let script) = value, !script.isEmpty else {
                 throw request.badParameter(prefix + "shell", "must be a non-empty string")
             }
             return CommandInvocation(program: .shell(script), environment: environment, workingDirectory: workingDirectory,
-                planDirectory: request.baseDirectory)
+                runbookDirectory: request.baseDirectory)
         }
     }
 }

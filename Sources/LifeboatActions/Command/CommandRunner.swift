@@ -127,7 +127,7 @@ enum CommandRunner {
         case .shell: name = CommandInvocation.shellPath
         }
         let lookup = ExecutableLookup.resolve(
-            name, baseDirectory: invocation.planDirectory, searchPath: invocation.environment["PATH"])
+            name, baseDirectory: invocation.runbookDirectory, searchPath: invocation.environment["PATH"])
         switch lookup {
         case .success(let path):
             return path
@@ -136,7 +136,7 @@ enum CommandRunner {
             throw LifeboatError(
                 .actionFailed, "step '\(stepID)': command `\(name)` was not found \(where_)",
                 hint: name.contains("/")
-                    ? "check the path; relative paths start from the plan's folder" : "install it or give its full path")
+                    ? "check the path; relative paths start from the runbook's folder" : "install it or give its full path")
         case .failure(.notExecutable(let path)):
             throw LifeboatError(
                 .actionFailed, "step '\(stepID)': command `\(name)` (\(path)) is not an executable file",
@@ -156,7 +156,7 @@ enum CommandRunner {
                 return LifeboatError(
                     .actionFailed,
                     "step '\(stepID)': cannot run `\(invocation.displayName)` in \(invocation.workingDirectory): no such directory",
-                    hint: "fix the step's cwd: (relative to the plan's folder)")
+                    hint: "fix the step's cwd: (relative to the runbook's folder)")
             }
             if subprocessError.code == .executableNotFound || subprocessError.code == .spawnFailed {
                 return LifeboatError(

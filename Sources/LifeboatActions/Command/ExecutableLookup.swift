@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// Finds the file `argv[0]` names: through `PATH` for a bare name, against the plan's folder for a
+/// Finds the file `argv[0]` names: through `PATH` for a bare name, against the runbook's folder for a
 /// name containing `/`.
 enum ExecutableLookup {
     enum Failure: Error, Hashable {

@@ -28,7 +28,7 @@ enum TLSSettings {
         guard FilePaths.isRegularFile(path) else {
             throw LifeboatError(
                 .invalidInput, "step '\(stepID)': \(what) \(path) does not exist",
-                hint: "paths are relative to the plan's folder")
+                hint: "paths are relative to the runbook's folder")
         }
         do {
             return try body(path)

@@ -4,7 +4,7 @@ import Yams
 
 /// Reads the credentials of one context from kubeconfig files, the way kubectl does.
 ///
-/// Files: the step's `kubeconfig:` (relative to the plan's folder), else each path in `$KUBECONFIG`
+/// Files: the step's `kubeconfig:` (relative to the runbook's folder), else each path in `$KUBECONFIG`
 /// (colon-separated, merged: the first file that names a cluster, user or context wins, and the
 /// first `current-context` wins), else `~/.kube/config`. Paths inside a file (`certificate-authority`,
 /// `client-certificate`, `client-key`, `tokenFile`) are relative to that file's folder.

@@ -118,7 +118,7 @@ struct ScaleParameters: Sendable {
 
     private static func read(_ path: String, _ key: String, _ request: ActionRequest) throws(LifeboatError) -> [UInt8] {
         guard FilePaths.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
-            throw request.badParameter(key, "names \(path), which does not exist or cannot be read (paths are relative to the plan's folder)")
+            throw request.badParameter(key, "names \(path), which does not exist or cannot be read (paths are relative to the runbook's folder)")
         }
         return Array(data)
     }

@@ -33,7 +33,7 @@ public struct ActionRequest: Sendable {
     public var params: [String: Value]
     /// Masks secret values in anything the action reports.
     public var masker: SecretMasker
-    /// Where the plan file lives; relative paths in a step resolve against it.
+    /// The folder of the runbook the step is written in; relative paths in a step resolve against it.
     public var baseDirectory: String
     public var location: SourceLocation?
 

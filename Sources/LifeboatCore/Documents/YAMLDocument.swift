@@ -65,7 +65,7 @@ enum YAMLDocument {
         do {
             root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
-            throw ValidationFailure([diagnostic(for: error, file: file)])
+            throw ValidationFailure([YAMLSyntaxDiagnostic.make(for: error, text: text, file: file)])
         } catch {
             throw ValidationFailure([Diagnostic(
                 SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(error)",
@@ -123,27 +123,6 @@ enum YAMLDocument {
         case .map(let entries): return entries
         case .list(let items): return items.flatMap { $0.entries ?? [] }
         case .scalar: return []
-        }
-    }
-
-    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
-        let hint = "fix the YAML syntax (indentation, quotes, ':' after keys)"
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-            .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let prefix = context.map { "\($0.text) " } ?? ""
-            return Diagnostic(at(mark), "invalid YAML: \(prefix)\(problem)", hint: hint)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return Diagnostic(
-                at(context.mark), "duplicate key \(keys) in a mapping", hint: "keep one of them")
-        case .reader(let problem, _, _, _):
-            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(problem)",
-                hint: "save the file as UTF-8")
-        default:
-            return Diagnostic(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", hint: hint)
         }
     }
 }

@@ -13,7 +13,9 @@ extension DocumentLoader {
         let read = try Self.readPinned(source, as: .runbook)
         var parser = RunbookParser(actions: actions)
         let parsed = parser.parse(read.root, source: read.source)
-        let diagnostics = runbookDiagnostics(parsed)
+        // A run that pinned a runbook before the rto_window order was checked must still resume:
+        // the order only affects what RTO is measured, not what runs.
+        let diagnostics = runbookDiagnostics(parsed, windowOrder: false)
         guard diagnostics.isEmpty else { throw ValidationFailure(diagnostics) }
         return parsed.runbook
     }

@@ -4,7 +4,8 @@ extension DocumentLoader {
     /// A plan is validated together with each scenario's runbook: the runbook gets its own entry in
     /// the report (added if it was not among `paths`), and the plan's entry lists what is wrong
     /// with the combination (unknown or missing params, vars and secrets the plan lacks).
-    public func validate(paths: [String]) -> ValidationReport {
+    /// Runbooks also get warnings (`RunbookWarnings`); `strict` makes them errors.
+    public func validate(paths: [String], strict: Bool = false) -> ValidationReport {
         var order: [String] = []
         var files: [String: ValidationReport.File] = [:]
         var pending: [String] = []
@@ -44,7 +45,7 @@ extension DocumentLoader {
             order.append(path)
             if case .success(let parsed)? = runbookCache[path] {
                 files[path] = .init(
-                    path: path, kind: .runbook, id: parsed.runbook.id.nilIfEmpty, diagnostics: runbookDiagnostics(parsed))
+                    path: path, kind: .runbook, id: parsed.runbook.id.nilIfEmpty, diagnostics: validationDiagnostics(parsed))
                 continue
             }
             let read: DocumentFiles.Read
@@ -58,7 +59,7 @@ extension DocumentLoader {
                 case .success(let parsed):
                     files[path] = .init(
                         path: path, kind: .runbook, id: parsed.runbook.id.nilIfEmpty,
-                        diagnostics: runbookDiagnostics(parsed))
+                        diagnostics: validationDiagnostics(parsed))
                 case .failure(let failure):
                     files[path] = .init(path: path, kind: .runbook, id: nil, diagnostics: failure.diagnostics)
                 }
@@ -89,7 +90,13 @@ extension DocumentLoader {
                     path: path, kind: .plan, id: parsed.plan.id.nilIfEmpty, diagnostics: Self.sorted(diagnostics))
             }
         }
-        return ValidationReport(files: order.compactMap { files[$0] })
+        let report = ValidationReport(files: order.compactMap { files[$0] })
+        return strict ? report.strict() : report
+    }
+
+    /// A runbook's errors and warnings, in document order.
+    private func validationDiagnostics(_ parsed: ParsedRunbook) -> [Diagnostic] {
+        Self.sorted(runbookDiagnostics(parsed) + RunbookWarnings.check(parsed))
     }
 }
 

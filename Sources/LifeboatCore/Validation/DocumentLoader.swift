@@ -69,8 +69,8 @@ public struct DocumentLoader: Sendable {
         return Self.sorted(out)
     }
 
-    func runbookDiagnostics(_ parsed: ParsedRunbook) -> [Diagnostic] {
-        Self.sorted(parsed.diagnostics + RunbookChecks.check(parsed))
+    func runbookDiagnostics(_ parsed: ParsedRunbook, windowOrder: Bool = true) -> [Diagnostic] {
+        Self.sorted(parsed.diagnostics + RunbookChecks.check(parsed, windowOrder: windowOrder))
     }
 
     /// Problems of the combination plan + scenario + runbook: vars and secrets the runbook uses,

@@ -23,8 +23,9 @@ enum RunbookChecks {
     static let runFields = ["id", "mode", "plan", "scenario"]
 
     /// Problems that need the whole runbook to be seen. Vars and secrets are checked separately,
-    /// against each plan that uses the runbook (`checkPlanReferences`).
-    static func check(_ parsed: ParsedRunbook) -> [Diagnostic] {
+    /// against each plan that uses the runbook (`checkPlanReferences`). `windowOrder: false` skips
+    /// the `rto_window` order check, which only affects what is measured.
+    static func check(_ parsed: ParsedRunbook, windowOrder: Bool = true) -> [Diagnostic] {
         var out: [Diagnostic] = []
         let steps = parsed.runbook.steps
         // Ids: duplicates point at the second and name the first's line.
@@ -68,9 +69,28 @@ enum RunbookChecks {
                     "rto_window \(key) '\(id)' is not a step of this runbook",
                     hint: Suggestion.hint(for: id, in: graph.ids, noun: "step")))
             }
+            if windowOrder { out += checkWindowOrder(window, parsed, graph: graph) }
         }
         out += checkReferences(parsed, graph: graph)
         return out
+    }
+
+    /// The window's end step must come after its start step in the `needs` graph (or be it), or
+    /// the RTO it measures could end before it starts.
+    private static func checkWindowOrder(_ window: RTOWindow, _ parsed: ParsedRunbook, graph: StepGraph) -> [Diagnostic] {
+        let (start, end) = (window.start, window.end)
+        guard start != end, graph.contains(start), graph.contains(end), !graph.hasCycle else { return [] }
+        let reachability = graph.reachability()
+        if reachability.isAncestor(start, of: end) { return [] }
+        let location = parsed.locations["rto_window.end"] ?? parsed.runbook.source.startLocation
+        if reachability.isAncestor(end, of: start) {
+            return [Diagnostic(
+                location, "rto_window ends at '\(end)', which runs before its start '\(start)' ('\(start)' needs '\(end)')",
+                hint: "swap them: rto_window: {start: \(end), end: \(start)}")]
+        }
+        return [Diagnostic(
+            location, "rto_window end '\(end)' does not depend on its start '\(start)', so it may end before the window starts",
+            hint: "end the window at a step that needs '\(start)' (directly or through other steps), or add '\(start)' to the needs of '\(end)'")]
     }
 
     private static func checkReferences(_ parsed: ParsedRunbook, graph: StepGraph) -> [Diagnostic] {

@@ -9,15 +9,16 @@ public struct ValidationReport: Sendable, Hashable, Codable {
         public var kind: DocumentSource.Kind?
         /// The document's `plan:` or `runbook:` id, when it has one.
         public var id: String?
+        /// No errors (warnings allowed).
         public var ok: Bool
-        /// Sorted by line and column.
+        /// Errors and warnings, sorted by line and column.
         public var diagnostics: [Diagnostic]
 
         public init(path: String, kind: DocumentSource.Kind?, id: String?, diagnostics: [Diagnostic]) {
             self.path = path
             self.kind = kind
             self.id = id
-            self.ok = diagnostics.isEmpty
+            self.ok = !diagnostics.contains { $0.severity == .error }
             self.diagnostics = diagnostics
         }
     }
@@ -28,6 +29,17 @@ public struct ValidationReport: Sendable, Hashable, Codable {
     public init(files: [File]) {
         self.files = files
         self.ok = files.allSatisfy(\.ok)
+    }
+
+    /// The same report with every warning made an error (`validate --strict`).
+    public func strict() -> ValidationReport {
+        ValidationReport(files: files.map { file in
+            File(path: file.path, kind: file.kind, id: file.id, diagnostics: file.diagnostics.map { d in
+                var error = d
+                error.severity = .error
+                return error
+            })
+        })
     }
 
     /// Every diagnostic of every file, in report order.

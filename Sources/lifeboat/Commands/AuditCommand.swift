@@ -27,6 +27,8 @@ struct AuditCommand: AsyncParsableCommand {
         struct Report: Encodable {
             var ok: Bool
             var eventsChecked: Int
+            /// The full hash of the last verified event: compare it with a head kept elsewhere.
+            var head: String
             var chain: String
             var projectionMismatches: [String]
             var integrity: String
@@ -41,7 +43,7 @@ struct AuditCommand: AsyncParsableCommand {
             let integrity = try await db.integrityCheck()
             let report = Report(
                 ok: chain.isOK && mismatches.isEmpty && integrity == "ok", eventsChecked: chain.eventsChecked,
-                chain: chain.description, projectionMismatches: mismatches, integrity: integrity)
+                head: chain.head, chain: chain.description, projectionMismatches: mismatches, integrity: integrity)
             if output.json {
                 try JSONOutput.print(report)
             } else {

@@ -24,7 +24,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     @Option(help: "Only runs of this plan id.") var plan: String?
     @Option(help: "Only runs of this scenario.") var scenario: String?
-    @Option(help: "Only runs in this mode: execute, drill, tabletop.") var mode: String?
+    @Option(help: "Only runs in this mode: execute (or real), drill, tabletop.") var mode: String?
     @Option(name: [.customLong("status"), .customLong("outcome")], help: "Only runs with this status / outcome (succeeded, failed, paused, aborted, …).")
     var status: String?
     @OptionGroup var range: TimeRangeOptions
@@ -44,8 +44,8 @@ struct HistoryCommand: AsyncParsableCommand {
         let (since, until) = try range.resolve(now: now)
         var query = HistoryQuery(planID: plan, scenario: scenario, sinceMs: since, untilMs: until, limit: limit ?? 50)
         if let mode {
-            guard let m = RunMode(rawValue: mode) else {
-                throw LifeboatError(.invalidInput, "--mode \(mode): use one of " + RunMode.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let m = RunMode(argument: mode) else {
+                throw LifeboatError(.invalidInput, "--mode \(mode): use one of " + RunMode.argumentNames.joined(separator: ", "))
             }
             query.mode = m
         }

@@ -26,6 +26,7 @@ struct ResumeCommand: AsyncParsableCommand {
     var redrive: [String] = []
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var color: ColorOption
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)

@@ -30,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var color: ColorOption
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }

@@ -21,6 +21,7 @@ struct TabletopCommand: AsyncParsableCommand {
     @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var color: ColorOption
 
     func run() async throws {
         let loader = Runtime.loader

@@ -13,11 +13,13 @@ final class ProgressView: RunObserver, Sendable {
     }
 
     private let live: Bool
+    private let style: Style
     private let clock: any EngineClock
     private let state = Mutex(State())
 
-    init(live: Bool = Console.stdoutIsTerminal, clock: any EngineClock) {
+    init(live: Bool = Style.stdoutRedraws, style: Style = .stdout, clock: any EngineClock) {
         self.live = live
+        self.style = style
         self.clock = clock
     }
 
@@ -30,9 +32,9 @@ final class ProgressView: RunObserver, Sendable {
             }
         }
         for event in events {
-            let text = EventText.describe(event.kind)
+            let text = style.paint(EventText.describe(event.kind), color(for: event.kind))
             if live {
-                Console.raw("\r\u{1B}[2K" + color(for: event.kind) + text + "\u{1B}[0m\n")
+                Console.raw(Self.eraseLine + text + "\n")
             } else {
                 Console.out(EventText.timestamp(event.atMs) + "  " + text)
             }
@@ -47,7 +49,7 @@ final class ProgressView: RunObserver, Sendable {
 
     /// Removes the status line before the final summary is printed.
     func finish() {
-        if live { Console.raw("\r\u{1B}[2K") }
+        if live { Console.raw(Self.eraseLine) }
     }
 
     private func redrawStatus(_ rtoMs: Int64?) {
@@ -57,8 +59,11 @@ final class ProgressView: RunObserver, Sendable {
         if let rtoMs, rtoMs > 0 {
             line += " of RTO \(DurationText.format(milliseconds: rtoMs)) (\(elapsed * 100 / rtoMs)%)"
         }
-        Console.raw("\r\u{1B}[2K\u{1B}[2m" + line + "\u{1B}[0m")
+        Console.raw(Self.eraseLine + style.paint(line, .dim))
     }
+
+    /// Back to the start of the line and clear it (cursor control, not colour).
+    private static let eraseLine = "\r\u{1B}[2K"
 
     static func summary(_ machine: RunStateMachine) -> String {
         var done = 0
@@ -81,14 +86,14 @@ final class ProgressView: RunObserver, Sendable {
         return parts.joined(separator: " · ")
     }
 
-    private func color(for kind: RunEvent.Kind) -> String {
+    private func color(for kind: RunEvent.Kind) -> Style.Color? {
         switch kind {
-        case .stepSucceeded, .approvalGranted, .runFinished(.succeeded), .compensationSucceeded: return "\u{1B}[32m"
+        case .stepSucceeded, .approvalGranted, .runFinished(.succeeded), .compensationSucceeded: return .green
         case .stepFailed, .approvalDenied, .runFinished(.failed), .runFinished(.aborted), .compensationFailed,
             .stepUnknown, .stepInterrupted(_, _, .unknown):
-            return "\u{1B}[31m"
-        case .approvalRequested, .stepRetryScheduled, .runPaused, .circuitChanged: return "\u{1B}[33m"
-        default: return ""
+            return .red
+        case .approvalRequested, .stepRetryScheduled, .runPaused, .circuitChanged: return .yellow
+        default: return nil
         }
     }
 }

@@ -54,15 +54,17 @@ enum RunSetup {
     }
 
     /// Run inputs. Secrets are read now (never stored); a tabletop shows placeholders instead.
+    /// Relative paths resolve against the folder of the document they are written in: a secret's
+    /// `file:` against the plan's, a step's (argv, cwd, kubeconfig, …) against the runbook's.
     static func inputs(runID: String, plan: Plan, runbook: Runbook, header: RunHeader) throws -> RunInputs {
-        let baseDirectory = (absolute(plan.source.path) as NSString).deletingLastPathComponent
+        let planDirectory = folder(of: plan.source)
         let secrets: [String: String]
         if header.mode == .tabletop {
             secrets = Dictionary(uniqueKeysWithValues: plan.secrets.keys.map { ($0, "<secret:\($0)>") })
         } else {
             // Only the secrets this runbook uses: a scenario need not have every secret of the plan.
             let used = referencedSecrets(runbook)
-            secrets = try SecretResolver(baseDirectory: baseDirectory).resolve(plan.secrets.filter { used.contains($0.key) })
+            secrets = try SecretResolver(baseDirectory: planDirectory).resolve(plan.secrets.filter { used.contains($0.key) })
         }
         let run: [String: Value] = [
             "id": .string(runID), "mode": .string(header.mode.rawValue), "plan": .string(plan.id),
@@ -73,7 +75,11 @@ enum RunSetup {
             steps: steps,
             render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
             masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
-            baseDirectory: baseDirectory)
+            baseDirectory: folder(of: runbook.source))
+    }
+
+    private static func folder(of document: DocumentSource) -> String {
+        (absolute(document.path) as NSString).deletingLastPathComponent
     }
 
     /// Names of the secrets a runbook's steps and rollbacks reference.
