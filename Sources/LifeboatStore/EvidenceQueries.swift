@@ -46,11 +46,14 @@ extension SQLiteStore {
         var (conditions, values) = query.conditions()
         values.append(max(query.limit, 0))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT * FROM runs \(whereClause) ORDER BY created_at_ms DESC, rowid DESC LIMIT ?"
+        let sql = """
+            SELECT runs.*, (SELECT count(*) FROM steps WHERE steps.run_id = runs.id AND steps.forced IS NOT NULL) AS forced_steps
+            FROM runs \(whereClause) ORDER BY created_at_ms DESC, rowid DESC LIMIT ?
+            """
         let arguments = StatementArguments(values)
         return try await read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                MeasuredRun(run: try Rows.runRecord(row), measurement: try MeasurementColumns.figures(row))
+                MeasuredRun(run: try Rows.runRecord(row), measurement: try MeasurementColumns.figures(row), forcedSteps: row["forced_steps"])
             }
         }
     }

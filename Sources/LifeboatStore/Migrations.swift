@@ -8,7 +8,9 @@ enum Migrations {
     static let applicationID: Int32 = 0x4C42_4F54
 
     /// Migration names, in order.
-    static let names = ["v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements"]
+    static let names = [
+        "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes",
+    ]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -138,6 +140,24 @@ enum Migrations {
                         WHERE rpo_achieved_ms IS NOT NULL;
                     """)
             try MeasurementColumns.backfill(in: db)
+        }
+        migrator.registerMigration(names[4]) { db in
+            // The outcome an operator forced on a step (resolve, skip), so that history, show and the
+            // reports can say "succeeded, 1 forced". Older runs could only be forced by resolve.
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT")
+            let resolutions = try Row.fetchAll(
+                db, sql: "SELECT payload FROM events WHERE kind IN ('stepResolved', 'stepRedriven') ORDER BY seq")
+            for row in resolutions {
+                let event = try CanonicalJSON.decode(RunEvent.self, from: row["payload"], what: "a resolution event")
+                var forced: String?
+                switch event.kind {
+                case .stepResolved(_, let resolution, _, _): forced = resolution == .retry ? nil : resolution.rawValue
+                default: forced = nil
+                }
+                try db.execute(
+                    sql: "UPDATE steps SET forced = ? WHERE run_id = ? AND step_id = ?",
+                    arguments: [forced, event.runID, RunProjection.stepID(of: event.kind)])
+            }
         }
         return migrator
     }

@@ -68,6 +68,7 @@ enum ProjectionUpdates {
         changes.int("duration_ms", step.durationMs, old.durationMs)
         changes.text("summary", step.summary, old.summary)
         changes.text("error", step.error, old.error)
+        changes.text("forced", step.forced, old.forced)
         let outputs = try Rows.outputsJSON(step.outputs)
         changes.text("outputs", outputs, stored.outputsJSON)
         try changes.execute(

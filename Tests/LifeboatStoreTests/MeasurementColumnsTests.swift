@@ -45,18 +45,22 @@ import Testing
         #expect(try await store.verifyProjections().isEmpty)
     }
 
-    @Test func theMigrationBackfillsAnExistingStore() async throws {
+    /// A store migrated up to `migration` holding `events` (after `runCreated`) and their
+    /// projection rows, written as that version wrote them (its steps table has no `forced`).
+    func oldStore(upTo migration: String, _ events: [RunEvent]) async throws -> String {
         let path = try temporaryFolder() + "/state.db"
         let old = try DatabaseQueue(path: path)
-        try Migrations.migrator.migrate(old, upTo: Migrations.names[2])
+        try Migrations.migrator.migrate(old, upTo: migration)
         try await old.write { db in
+            // Rows.save writes today's columns: lend the table the newer column while saving.
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT")
             let created = Fixtures.created("r1")
             guard case .runCreated(let header) = created.kind else { return }
             var (run, steps) = RunProjection.newRun(created, header: header)
             try Rows.save(run, in: db)
             for step in steps { try Rows.save(step, in: db) }
             try EventChain.append(created, payload: try CanonicalJSON.encode(created), in: db)
-            for event in Fixtures.successfulRun("r1") {
+            for event in events {
                 RunProjection.apply(event, to: &run)
                 if let id = RunProjection.stepID(of: event.kind), let i = steps.firstIndex(where: { $0.stepID == id }) {
                     RunProjection.apply(event, to: &steps[i])
@@ -65,12 +69,41 @@ import Testing
             }
             try Rows.save(run, in: db)
             for step in steps { try Rows.save(step, in: db) }
+            try db.execute(sql: "ALTER TABLE steps DROP COLUMN forced")
+            // A v4 store wrote the figures of an ended run with its last event.
+            if Migrations.names.firstIndex(of: migration)! >= 3 { try MeasurementColumns.backfill(in: db) }
         }
         try old.close()
+        return path
+    }
+
+    @Test func theMigrationBackfillsAnExistingStore() async throws {
+        let path = try await oldStore(upTo: Migrations.names[2], Fixtures.successfulRun("r1"))
         let store = try SQLiteStore(path: path)
-        #expect(try await store.appliedMigrations().last == "v4-run-measurements")
+        #expect(try await store.appliedMigrations().last == Migrations.names.last)
         #expect(try await store.measuredRuns(HistoryQuery()).first?.measurement?.rto.achievedMs == 10_000)
         #expect(try await store.verifyProjections().isEmpty)
+    }
+
+    /// v5 finds the steps an operator resolved before resolutions were counted as forced.
+    @Test func theForcedOutcomesMigrationBackfillsResolutions() async throws {
+        let at: Int64 = 1_700_000_000_000
+        let events = [
+            Fixtures.event("r1", at + 1_000, .executorStarted(pid: 1, host: "h", resumed: false)),
+            Fixtures.event("r1", at + 2_000, .approvalRequested(step: "declare", prompt: "go?")),
+            Fixtures.event("r1", at + 3_000, .approvalGranted(step: "declare", by: "bob", via: "t", waitMs: 1)),
+            Fixtures.event("r1", at + 4_000, .stepStarted(step: "promote", attempt: 1)),
+            Fixtures.event("r1", at + 5_000, .stepFailed(step: "promote", attempt: 1, durationMs: 1,
+                                                          error: StepError(code: .actionFailed, message: "x", retryable: false))),
+            Fixtures.event("r1", at + 6_000, .runFinished(outcome: .failed)),
+            Fixtures.event("r1", at + 7_000, .stepResolved(step: "promote", resolution: .succeeded, by: "alice")),
+        ]
+        let path = try await oldStore(upTo: Migrations.names[3], events)
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.steps(of: "r1").first { $0.stepID == "promote" }?.forced == "succeeded")
+        #expect(try await store.measuredRuns(HistoryQuery()).first?.forcedSteps == 1)
+        let mismatches = try await store.verifyProjections().map(\.description)
+        #expect(mismatches == [])
     }
 
     @Test func editedFiguresAreFoundByVerify() async throws {

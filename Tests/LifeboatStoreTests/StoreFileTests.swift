@@ -43,7 +43,9 @@ import Testing
         let path = try temporaryFolder() + "/state.db"
         do {
             let store = try SQLiteStore(path: path)
-            #expect(try await store.appliedMigrations() == ["v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements"])
+            #expect(try await store.appliedMigrations() == [
+                "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes",
+            ])
         }
         let store = try SQLiteStore(path: path)
         #expect(try await store.appliedMigrations() == Migrations.names)

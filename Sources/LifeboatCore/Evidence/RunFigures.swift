@@ -64,9 +64,18 @@ public struct RunFigures: Sendable, Hashable, Codable {
 public struct MeasuredRun: Sendable, Hashable, Codable {
     public var run: RunRecord
     public var measurement: RunFigures?
+    /// How many of its steps carry an outcome an operator forced (resolve, skip).
+    public var forcedSteps: Int
 
-    public init(run: RunRecord, measurement: RunFigures?) {
+    public init(run: RunRecord, measurement: RunFigures?, forcedSteps: Int = 0) {
         self.run = run
         self.measurement = measurement
+        self.forcedSteps = forcedSteps
+    }
+
+    /// `succeeded`, `succeeded, 1 forced`, `paused (unknown-step)`.
+    public var outcomeText: String {
+        run.status.rawValue + (run.pauseReason.map { " (\($0.rawValue))" } ?? "")
+            + (forcedSteps > 0 ? ", \(forcedSteps) forced" : "")
     }
 }

@@ -54,6 +54,7 @@ public enum RunProjection {
         case .stepSkipped(_, let reason, let by):
             step.status = .skipped
             step.summary = by.map { "skipped by \($0): \(reason)" } ?? reason
+            if by != nil { step.forced = "skipped" }
             step.endedAtMs = at
         case .stepStarted(_, let attempt):
             step.status = .running
@@ -110,6 +111,7 @@ public enum RunProjection {
             step.error = reason
         case .stepResolved(_, let resolution, let by, let reason):
             let because = reason.map { ": \($0)" } ?? ""
+            step.forced = resolution == .retry ? nil : resolution.rawValue
             switch resolution {
             case .succeeded:
                 step.status = .succeeded
@@ -131,6 +133,7 @@ public enum RunProjection {
         case .stepRedriven:
             step.status = .pending
             step.error = nil
+            step.forced = nil
         case .stepNoted:
             break
         case .compensationStarted:

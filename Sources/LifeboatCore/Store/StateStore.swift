@@ -125,11 +125,14 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var summary: String?
     public var error: String?
     public var outputs: [String: Value]
+    /// The outcome an operator forced (`succeeded`, `failed`, `compensated` by `resolve`, or
+    /// `skipped` by `skip`); nil when the step earned its status.
+    public var forced: String?
 
     public init(
         runID: String, stepID: String, position: Int, title: String, action: String, status: StepStatus,
         attempts: Int = 0, startedAtMs: Int64? = nil, endedAtMs: Int64? = nil, durationMs: Int64? = nil,
-        summary: String? = nil, error: String? = nil, outputs: [String: Value] = [:]
+        summary: String? = nil, error: String? = nil, outputs: [String: Value] = [:], forced: String? = nil
     ) {
         self.runID = runID
         self.stepID = stepID
@@ -144,6 +147,7 @@ public struct StepRecord: Sendable, Hashable, Codable {
         self.summary = summary
         self.error = error
         self.outputs = outputs
+        self.forced = forced
     }
 }
 

@@ -80,7 +80,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         let pad = PredictionText.pad
         let ms = DurationText.format(milliseconds:)
-        Console.out(pad("RUN", 22) + pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("STATUS", 16) + pad("STARTED (UTC)", 21) + "RTO")
+        Console.out(pad("RUN", 22) + pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("STATUS", 22) + pad("STARTED (UTC)", 21) + "RTO")
         for e in entries {
             let r = e.run
             var rto = "—"
@@ -88,8 +88,7 @@ struct HistoryCommand: AsyncParsableCommand {
                 rto = ms(achieved) + (m.rto.objectiveMs.map { " / \(ms($0)) " + m.rto.verdict.rawValue } ?? "")
             }
             let started = String(EventText.timestamp(r.createdAtMs).prefix(19)).replacingOccurrences(of: "T", with: " ")
-            let status = r.status.rawValue + (r.pauseReason.map { " (\($0.rawValue))" } ?? "")
-            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(status, 16) + pad(started, 21) + rto)
+            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(e.outcomeText, 22) + pad(started, 21) + rto)
         }
     }
 
