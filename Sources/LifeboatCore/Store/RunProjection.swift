@@ -54,7 +54,10 @@ public enum RunProjection {
         case .stepSkipped(_, let reason, let by):
             step.status = .skipped
             step.summary = by.map { "skipped by \($0): \(reason)" } ?? reason
-            if by != nil { step.forced = "skipped" }
+            if by != nil {
+                step.forced = "skipped"
+                step.error = nil
+            }
             step.endedAtMs = at
         case .stepStarted(_, let attempt):
             step.status = .running

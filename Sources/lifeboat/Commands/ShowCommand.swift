@@ -60,7 +60,9 @@ struct ShowCommand: AsyncParsableCommand {
         let r = d.run
         Console.out("run \(r.id)")
         Console.out("  plan \(r.planID) · scenario \(r.scenario) · runbook \(r.runbookID) · mode \(r.mode.rawValue)")
-        Console.out("  status \(r.status.rawValue)" + (r.pauseReason.map { " (\($0.rawValue))" } ?? "") + " · started by \(r.startedBy) at \(EventText.timestamp(r.createdAtMs))"
+        let forced = d.steps.filter { $0.forced != nil }.count
+        Console.out("  status \(r.status.rawValue)" + (r.pauseReason.map { " (\($0.rawValue))" } ?? "")
+                    + (forced > 0 ? ", \(forced) forced" : "") + " · started by \(r.startedBy) at \(EventText.timestamp(r.createdAtMs))"
                     + (r.endedAtMs.map { " · ended \(EventText.timestamp($0))" } ?? ""))
         Console.out("  documents sha256 \(r.documentsHash)")
         for doc in d.documents { Console.out("    \(doc.kind) \(doc.path) (\(doc.sha256.prefix(12)))") }
@@ -76,7 +78,7 @@ struct ShowCommand: AsyncParsableCommand {
         Console.out("  " + pad("STEP", 22) + pad("STATUS", 19) + pad("TRIES", 6) + pad("STARTED (UTC)", 14) + pad("TOOK", 9) + "RESULT")
         for s in d.steps {
             let started = s.startedAtMs.map { String(EventText.timestamp($0).dropFirst(11).prefix(12)) } ?? "—"
-            let result = s.error ?? s.summary ?? ""
+            let result = (s.forced.map { "[forced \($0)] " } ?? "") + (s.error ?? s.summary ?? "")
             Console.out("  " + pad(s.stepID, 22) + pad(s.status.rawValue, 19) + pad(String(s.attempts), 6) + pad(started, 14)
                         + pad(s.durationMs.map(ms) ?? "—", 9) + result)
         }

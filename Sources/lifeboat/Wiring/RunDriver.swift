@@ -74,7 +74,8 @@ enum RunSummary {
     static func print(runID: String, machine: RunStateMachine, events: [RunEvent], steps: [StepRecord]) {
         let ms = DurationText.format(milliseconds:)
         Console.out("")
-        Console.out("run \(runID): \(machine.phaseName.uppercased())")
+        let forced = machine.forcedCount > 0 ? ", \(machine.forcedCount) forced" : ""
+        Console.out("run \(runID): \((machine.phaseName + forced).uppercased())")
         let tabletop = machine.header.mode == .tabletop
         if tabletop { Console.out("  " + PredictionText.pad("STEP", 22) + PredictionText.pad("STATUS", 19) + PredictionText.pad("TOOK", 9) + "EXPECTED") }
         for step in steps {
@@ -83,6 +84,7 @@ enum RunSummary {
             if tabletop { line += machine.step(step.stepID)?.expectMs.map(ms) ?? "—" }
             if step.attempts > 1 { line += "(\(step.attempts) attempts) " }
             if let e = step.error, step.status == .failed || step.status == .unknown { line += e }
+            if let forced = step.forced { line += " [forced \(forced): \(step.summary ?? step.error ?? "")]" }
             Console.out(line)
         }
         if let m = RunMeasurement.compute(events) {

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+/// The operator's ways out, through the built binary: no state a run can stop in leaves the plan
+/// locked, and forced outcomes show as forced.
+@Suite("CLI: operator commands (abort, resolve, skip, pause, redrive)", .serialized)
+struct OperatorCLITests {
+    /// One `history --json` entry for run `id`.
+    func historyEntry(_ cli: CLI, _ id: String) throws -> [String: Any] {
+        let out = try cli.run("history", "--json").stdout
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+        return try #require(entries.first { ($0["run"] as? [String: Any])?["id"] as? String == id })
+    }
+
+    @Test func aRunWhoseCompensationFailsIsEndedByAbortAndTheScenarioRunsAgain() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: change
+                action: command
+                with: {argv: ["true"]}
+                rollback: {action: command, with: {argv: [sh, -c, "echo undo broke >&2; exit 3"]}}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
+        let id = try #require(try cli.newestRunID())
+        let rollback = try cli.run("rollback", id, "--yes")
+        #expect(rollback.status == 1)
+        #expect(rollback.stdout.contains("rollback failed"))
+        #expect(rollback.stdout.contains("next: `lifeboat rollback \(id)`"))
+        #expect(rollback.stdout.contains("`lifeboat abort \(id) --reason …`"))
+        // Retrying fails the same way; the run still holds the plan+scenario.
+        #expect(try cli.run("rollback", id, "--yes").status == 1)
+        let blocked = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(blocked.status == 4)
+        #expect(blocked.stderr.contains("(rollback-failed)"))
+        let abort = try cli.run("abort", id, "--reason", "undo script is broken; fixed by hand")
+        #expect(abort.status == 0, "\(abort.stderr)")
+        #expect(abort.stdout.contains("aborted; its plan+scenario lease is released"))
+        let again = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
+    @Test func aFailedCompensationResolvedAsCompensatedLetsTheRollbackFinish() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: first
+                action: command
+                with: {argv: ["true"]}
+                rollback: {action: command, with: {argv: ["true"]}}
+              - id: second
+                action: command
+                needs: [first]
+                with: {argv: ["true"]}
+                rollback: {action: command, with: {argv: ["false"]}}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
+        let id = try #require(try cli.newestRunID())
+        #expect(try cli.run("rollback", id, "--yes").status == 1)
+        let noReason = try cli.run("resolve", id, "second", "--as", "compensated")
+        #expect(noReason.status == 2)
+        #expect(noReason.stderr.contains("--reason"))
+        let resolved = try cli.run("resolve", id, "second", "--as", "compensated", "--reason", "undone by hand")
+        #expect(resolved.status == 0, "\(resolved.stderr)")
+        let finish = try cli.run("rollback", id, "--yes")
+        #expect(finish.status == 0, "\(finish.stdout)\n\(finish.stderr)")
+        #expect(finish.stdout.contains("will run compensations of: first"))
+        #expect(try cli.run("show", id).stdout.contains("status rolled-back"))
+    }
+
+    @Test func aStepResolvedAsFailedIsNotRedrivenByAPlainResume() throws {
+        let cli = try CLI()
+        let counter = cli.path("attempts.log")
+        try writeScenario(cli, steps: """
+              - id: flaky
+                action: command
+                with: {argv: [sh, -c, "echo x >> \(counter); exit 1"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
+        let id = try #require(try cli.newestRunID())
+        #expect(try cli.run("resolve", id, "flaky", "--as", "failed", "--reason", "target retired").status == 0)
+        let plain = try cli.run("resume", id)
+        #expect(plain.status == 1)
+        #expect(!plain.stdout.contains("redriven"))
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\n")  // ran once, not again
+        let redriven = try cli.run("resume", id, "--redrive", "flaky")
+        #expect(redriven.stdout.contains("flaky: failed step redriven"))
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\nx\n")
+    }
+
+    @Test func aSkippedStepShowsAsForcedInHistory() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: broken
+                action: command
+                with: {argv: ["false"]}
+              - id: after
+                action: command
+                needs: [broken]
+                with: {argv: ["true"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
+        let id = try #require(try cli.newestRunID())
+        let skip = try cli.run("skip", id, "broken", "--reason", "done by hand in the console")
+        #expect(skip.status == 0, "\(skip.stderr)")
+        let resumed = try cli.run("resume", id)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(resumed.stdout.contains("SUCCEEDED, 1 FORCED"))
+        let entry = try historyEntry(cli, id)
+        #expect(entry["forcedSteps"] as? Int == 1)
+        #expect((entry["run"] as? [String: Any])?["status"] as? String == "succeeded")
+        #expect(try cli.run("history").stdout.contains("succeeded, 1 forced"))
+        let show = try cli.run("show", id).stdout
+        #expect(show.contains("skipped by tester: done by hand in the console"))
+    }
+
+    @Test func pauseOfARunNobodyExecutesNamesTheWaysOut() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: broken
+                action: command
+                with: {argv: ["false"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
+        let id = try #require(try cli.newestRunID())
+        let pause = try cli.run("pause", id)
+        #expect(pause.status == 4)
+        #expect(pause.stderr.contains("nothing to pause"))
+        #expect(pause.stderr.contains("`lifeboat resume \(id)`"))
+    }
+}
