@@ -9,7 +9,7 @@ enum Migrations {
 
     /// Migration names, in order.
     static let names = [
-        "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes",
+        "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
     ]
 
     static var migrator: DatabaseMigrator {
@@ -143,8 +143,9 @@ enum Migrations {
         }
         migrator.registerMigration(names[4]) { db in
             // The outcome an operator forced on a step (resolve, skip), so that history, show and the
-            // reports can say "succeeded, 1 forced". Older runs could only be forced by resolve.
-            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT")
+            // reports can say "succeeded, 1 forced" (older runs could only be forced by resolve); and
+            // the detail of a step's last failure (older events kept none).
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT; ALTER TABLE steps ADD COLUMN error_detail TEXT")
             let resolutions = try Row.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE kind IN ('stepResolved', 'stepRedriven') ORDER BY seq")
             for row in resolutions {

@@ -69,6 +69,7 @@ enum ProjectionUpdates {
         changes.text("summary", step.summary, old.summary)
         changes.text("error", step.error, old.error)
         changes.text("forced", step.forced, old.forced)
+        changes.text("error_detail", step.errorDetail, old.errorDetail)
         let outputs = try Rows.outputsJSON(step.outputs)
         changes.text("outputs", outputs, stored.outputsJSON)
         try changes.execute(

@@ -72,7 +72,8 @@ enum Rows {
             status: try enumValue(row["status"], "status of \(what)"), attempts: row["attempts"],
             startedAtMs: row["started_at_ms"], endedAtMs: row["ended_at_ms"], durationMs: row["duration_ms"],
             summary: row["summary"], error: row["error"],
-            outputs: try outputs(row["outputs"], what: "outputs of \(what)"), forced: row["forced"])
+            outputs: try outputs(row["outputs"], what: "outputs of \(what)"), forced: row["forced"],
+            errorDetail: row["error_detail"])
     }
 
     /// The stored text of a step's outputs (`{}` for none, which is what the encoder writes for an
@@ -89,19 +90,19 @@ enum Rows {
     static func save(_ step: StepRecord, in db: Database) throws {
         try db.cachedStatement(sql: """
                 INSERT INTO steps (run_id, step_id, position, title, action, status, attempts, started_at_ms,
-                    ended_at_ms, duration_ms, summary, error, outputs, forced)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ended_at_ms, duration_ms, summary, error, outputs, forced, error_detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(run_id, step_id) DO UPDATE SET
                     position = excluded.position, title = excluded.title, action = excluded.action,
                     status = excluded.status, attempts = excluded.attempts, started_at_ms = excluded.started_at_ms,
                     ended_at_ms = excluded.ended_at_ms, duration_ms = excluded.duration_ms,
                     summary = excluded.summary, error = excluded.error, outputs = excluded.outputs,
-                    forced = excluded.forced
+                    forced = excluded.forced, error_detail = excluded.error_detail
                 """).execute(
             arguments: [
                 step.runID, step.stepID, step.position, step.title, step.action, step.status.rawValue, step.attempts,
                 step.startedAtMs, step.endedAtMs, step.durationMs, step.summary, step.error,
-                try outputsJSON(step.outputs), step.forced,
+                try outputsJSON(step.outputs), step.forced, step.errorDetail,
             ])
     }
 

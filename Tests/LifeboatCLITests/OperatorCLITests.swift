@@ -128,3 +128,43 @@ struct OperatorCLITests {
         #expect(pause.stderr.contains("`lifeboat resume \(id)`"))
     }
 }
+
+/// A failing step keeps its evidence: the masked tail of its output, in `show`, `show --json`,
+/// `show --verbose` and the reports.
+@Suite("CLI: a failing step keeps its evidence", .serialized)
+struct FailureEvidenceCLITests {
+    @Test func aFailingCommandsOutputLinesAreInShowAndItsReports() throws {
+        var cli = try CLI()
+        cli.environment["DB_PASSWORD"] = "hunter2-secret"
+        try writeScenario(cli, steps: """
+              - id: disk
+                action: command
+                with:
+                  env: {PW: "${secrets.db}"}
+                  shell: |
+                    for i in 1 2 3 4 5; do echo "out-line-$i"; done
+                    echo "err-line-1" >&2; echo "FATAL: disk full on /var/lib/pg (password $PW)" >&2; echo "err-line-3" >&2
+                    exit 3
+            """, secrets: "secrets: {db: {env: DB_PASSWORD}}")
+        let run = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(run.status == 1)
+        let id = try #require(try cli.newestRunID())
+        let json = try cli.run("show", id, "--json").stdout
+        let detail = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let step = try #require((detail["steps"] as? [[String: Any]])?.first)
+        let tail = try #require(step["errorDetail"] as? String)
+        for line in ["out-line-1", "out-line-5", "err-line-1", "FATAL: disk full on /var/lib/pg (password ***)", "err-line-3"] {
+            #expect(tail.contains(line), "\(line) missing from \(tail)")
+        }
+        let show = try cli.run("show", id).stdout
+        #expect(show.contains("│ FATAL: disk full on /var/lib/pg (password ***)"))
+        let verbose = try cli.run("show", id, "--verbose").stdout
+        #expect(verbose.contains("disk attempt 1: failed — step 'disk': command"))
+        #expect(verbose.contains("│ out-line-3"))
+        #expect(try cli.run("report", id, "--format", "md").stdout.contains("`FATAL: disk full on /var/lib/pg (password \\*\\*\\*)`"))
+        #expect(try cli.run("report", id, "--format", "junit").stdout.contains("<system-err>"))
+        let export = try cli.run("audit", "export").stdout
+        #expect(export.contains("FATAL: disk full on /var/lib/pg (password ***)"))
+        for output in [json, show, verbose, export] { #expect(!output.contains("hunter2-secret")) }
+    }
+}

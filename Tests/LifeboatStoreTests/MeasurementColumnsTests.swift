@@ -52,8 +52,8 @@ import Testing
         let old = try DatabaseQueue(path: path)
         try Migrations.migrator.migrate(old, upTo: migration)
         try await old.write { db in
-            // Rows.save writes today's columns: lend the table the newer column while saving.
-            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT")
+            // Rows.save writes today's columns: lend the table the newer columns while saving.
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT; ALTER TABLE steps ADD COLUMN error_detail TEXT")
             let created = Fixtures.created("r1")
             guard case .runCreated(let header) = created.kind else { return }
             var (run, steps) = RunProjection.newRun(created, header: header)
@@ -69,7 +69,7 @@ import Testing
             }
             try Rows.save(run, in: db)
             for step in steps { try Rows.save(step, in: db) }
-            try db.execute(sql: "ALTER TABLE steps DROP COLUMN forced")
+            try db.execute(sql: "ALTER TABLE steps DROP COLUMN forced; ALTER TABLE steps DROP COLUMN error_detail")
             // A v4 store wrote the figures of an ended run with its last event.
             if Migrations.names.firstIndex(of: migration)! >= 3 { try MeasurementColumns.backfill(in: db) }
         }

@@ -44,7 +44,7 @@ import Testing
         do {
             let store = try SQLiteStore(path: path)
             #expect(try await store.appliedMigrations() == [
-                "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes",
+                "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
             ])
         }
         let store = try SQLiteStore(path: path)

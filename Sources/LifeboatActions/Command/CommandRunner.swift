@@ -166,7 +166,7 @@ enum CommandRunner {
         }
         return LifeboatError(
             .actionFailed, "step '\(stepID)': command `\(invocation.displayName)` failed to run",
-            hint: "see the detail with --verbose", retryable: true, detail: "\(error)")
+            hint: "see the detail with `lifeboat show RUN --verbose`", retryable: true, detail: "\(error)")
     }
 }
 

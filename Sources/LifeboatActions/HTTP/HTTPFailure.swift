@@ -67,7 +67,7 @@ enum HTTPFailure {
         case .other:
             return LifeboatError(
                 .actionFailed, "step '\(stepID)': \(target) failed: \(shortDescription(error))",
-                hint: "see the detail with --verbose", retryable: true, detail: detail)
+                hint: "see the detail with `lifeboat show RUN --verbose`", retryable: true, detail: detail)
         }
     }
 
@@ -135,7 +135,7 @@ enum HTTPFailure {
                 reason: "the server rejected the handshake",
                 hint: "does it require a client certificate? set tls.client_cert and tls.client_key")
         }
-        return .tls(reason: "handshake failed", hint: "check the server's TLS setup; the detail is in --verbose")
+        return .tls(reason: "handshake failed", hint: "check the server's TLS setup; the detail is in `lifeboat show RUN --verbose`")
     }
 
     private static func shortDescription(_ error: any Error) -> String {

@@ -180,7 +180,7 @@ extension PGError {
                 target: target, message: "cannot connect to \(target): \(first)",
                 hint: "check dbname and user in the conninfo", detail: text, retryable: false)
         }
-        return connection(first, "see the detail with --verbose")
+        return connection(first, "see the detail with `lifeboat show RUN --verbose`")
     }
 
     /// The call ran past `timeout` and was cancelled on the server.

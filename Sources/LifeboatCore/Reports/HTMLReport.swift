@@ -122,7 +122,9 @@ public enum HTMLReport {
 
             """
         for s in report.steps {
-            let result = s.error.map { "<span class=\"err\">\(h($0))</span>" } ?? h(s.summary ?? "")
+            let forced = s.forced.map { "<span class=\"pill forced\">forced \(h($0))</span> " } ?? ""
+            let detail = s.errorDetail.map { "<pre class=\"tail\">\(h($0))</pre>" } ?? ""
+            let result = forced + (s.error.map { "<span class=\"err\">\(h($0))</span>\(detail)" } ?? h(s.summary ?? ""))
             let took = s.durationMs.map { h(ReportText.duration($0)) } ?? "—"
             let total = s.attempts > 1 ? "<div class=\"muted\">all attempts \(h(ReportText.duration(s.totalAttemptMs)))</div>" : ""
             out += """

@@ -46,6 +46,8 @@ enum HTMLStyle {
         .nowrap,.pill.mode{white-space:nowrap}
         .result{max-width:420px;overflow-wrap:anywhere}
         .err{color:var(--bad)}
+        pre.tail{margin:6px 0 0;padding:6px 8px;background:#f8fafc;border:1px solid #e2e8f0;border-radius:4px;\
+        font-size:11.5px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:240px;overflow:auto}
         table.facts th{width:200px;color:var(--muted);font-weight:600;font-size:12.5px}
         .pill{display:inline-block;padding:1px 9px;border-radius:999px;font-size:11.5px;font-weight:600;white-space:nowrap;\
         background:var(--none-bg);color:var(--none);text-transform:none;letter-spacing:0}
@@ -54,6 +56,7 @@ enum HTMLStyle {
         .pill.warn,.pill.st-running,.pill.st-awaiting-approval,.pill.st-retry-wait,.pill.st-verifying{background:var(--warn-bg);\
         color:var(--warn)}
         .pill.mode{background:#e6ecf7;color:var(--navy)}
+        .pill.forced{background:var(--warn-bg);color:var(--warn)}
         svg.timeline{width:100%;height:auto;display:block;margin-top:6px}
         .legend{display:flex;flex-wrap:wrap;gap:6px 18px;margin-top:10px;font-size:12px;color:var(--muted)}
         .legend span{display:inline-flex;align-items:center;gap:6px}

@@ -20,6 +20,7 @@ public enum JUnitReport {
                 body = "<failure message=\"\(x(message))\" type=\"\(s.status.rawValue)\">"
                     + x("step \(s.id) (\(s.action)) \(s.status.rawValue) after \(s.attempts) attempt(s): \(message)")
                     + "</failure>"
+                if let detail = s.errorDetail { body += "<system-err>\(x(detail))</system-err>" }
             case .skipped:
                 skipped += 1
                 body = "<skipped message=\"\(x(s.summary ?? "skipped"))\"/>"

@@ -45,7 +45,9 @@ public enum MarkdownReport {
         out.append("|---|---|---|---|---|---|---|")
         for s in report.steps {
             let status = s.status == .failed || s.status == .unknown ? "**\(s.status.rawValue)**" : s.status.rawValue
-            let result = s.error.map { "error: " + e($0) } ?? s.summary.map(e) ?? ""
+            let forced = s.forced.map { "**forced \($0)**: " } ?? ""
+            let detail = s.errorDetail.map { "<br>" + $0.split(separator: "\n").map { "`\(e(String($0)))`" }.joined(separator: "<br>") } ?? ""
+            let result = forced + (s.error.map { "error: " + e($0) + detail } ?? s.summary.map(e) ?? "")
             out.append("| \(s.position + 1) | \(e(s.id)): \(e(s.title)) | \(status) | \(s.attempts) | "
                 + "\(s.startedAtMs.map(ReportText.timeOfDay) ?? "—") | \(s.durationMs.map(ms) ?? "—") | \(result) |")
         }

@@ -75,6 +75,10 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var totalAttemptMs: Int64
         public var summary: String?
         public var error: String?
+        /// The last failure's detail (a command's output tail), secrets masked.
+        public var errorDetail: String?
+        /// The outcome an operator forced (resolve, skip), if any.
+        public var forced: String?
         /// Lane on the timeline; nil if the step never started.
         public var lane: Int?
     }
@@ -128,7 +132,7 @@ public struct RunReport: Sendable, Hashable, Codable {
                 position: s.position, id: s.stepID, title: s.title, action: s.action, status: s.status,
                 attempts: s.attempts, startedAtMs: s.startedAtMs ?? requested[s.stepID], endedAtMs: s.endedAtMs, durationMs: s.durationMs,
                 totalAttemptMs: attemptTotal[s.stepID] ?? s.durationMs ?? 0, summary: s.summary, error: s.error,
-                lane: lanes[s.stepID])
+                errorDetail: s.errorDetail, forced: s.forced, lane: lanes[s.stepID])
         }
         return RunReport(
             run: facts,

@@ -195,20 +195,26 @@ public struct StepHeader: Sendable, Hashable, Codable {
     public var isApproval: Bool { action == BuiltinActions.approval }
 }
 
-/// A failure as recorded: code, one-line message (secrets masked), whether a retry may help.
+/// A failure as recorded: code, one-line message, whether a retry may help, and the detail behind
+/// it (a command's output tail, a server's words, the errno text), secrets masked in both.
 public struct StepError: Sendable, Hashable, Codable, CustomStringConvertible {
     public var code: LifeboatError.Code
     public var message: String
     public var retryable: Bool
+    /// Nil in runs recorded before details were kept, and for errors that have none.
+    public var detail: String?
 
-    public init(code: LifeboatError.Code, message: String, retryable: Bool) {
+    public init(code: LifeboatError.Code, message: String, retryable: Bool, detail: String? = nil) {
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.detail = detail
     }
 
     public init(_ error: LifeboatError, masker: SecretMasker) {
-        self.init(code: error.code, message: masker.mask(error.description), retryable: error.retryable)
+        self.init(
+            code: error.code, message: masker.mask(error.description), retryable: error.retryable,
+            detail: error.detail.map(masker.mask))
     }
 
     public var description: String { message }

@@ -65,6 +65,7 @@ public enum RunProjection {
             if step.startedAtMs == nil { step.startedAtMs = at }
             step.endedAtMs = nil
             step.error = nil
+            step.errorDetail = nil
         case .stepSucceeded(_, _, let duration, let result):
             step.status = .succeeded
             step.durationMs = duration
@@ -77,6 +78,7 @@ public enum RunProjection {
             step.durationMs = duration
             step.endedAtMs = at
             step.error = error.message
+            step.errorDetail = error.detail
         case .stepRetryScheduled:
             step.status = .retryWait
         case .stepReleased(_, let reason):
@@ -147,6 +149,7 @@ public enum RunProjection {
         case .compensationFailed(_, _, let error):
             step.status = .compensationFailed
             step.error = error.message
+            step.errorDetail = error.detail
         case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
             .rollbackStarted, .rollbackFinished:
             break

@@ -125,6 +125,8 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public var summary: String?
     public var error: String?
     public var outputs: [String: Value]
+    /// The detail of the last failure (a command's output tail, a server's words), secrets masked.
+    public var errorDetail: String?
     /// The outcome an operator forced (`succeeded`, `failed`, `compensated` by `resolve`, or
     /// `skipped` by `skip`); nil when the step earned its status.
     public var forced: String?
@@ -132,7 +134,8 @@ public struct StepRecord: Sendable, Hashable, Codable {
     public init(
         runID: String, stepID: String, position: Int, title: String, action: String, status: StepStatus,
         attempts: Int = 0, startedAtMs: Int64? = nil, endedAtMs: Int64? = nil, durationMs: Int64? = nil,
-        summary: String? = nil, error: String? = nil, outputs: [String: Value] = [:], forced: String? = nil
+        summary: String? = nil, error: String? = nil, outputs: [String: Value] = [:], forced: String? = nil,
+        errorDetail: String? = nil
     ) {
         self.runID = runID
         self.stepID = stepID
@@ -148,6 +151,7 @@ public struct StepRecord: Sendable, Hashable, Codable {
         self.error = error
         self.outputs = outputs
         self.forced = forced
+        self.errorDetail = errorDetail
     }
 }
 

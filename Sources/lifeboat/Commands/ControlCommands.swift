@@ -240,8 +240,8 @@ enum ControlSupport {
     }
 
     /// The commands that lead a stopped run on, with its id filled in (nil for an end state).
-    static func waysOut(_ machine: RunStateMachine, _ runID: String) -> String? {
-        let commands = machine.waysOut
+    static func waysOut(_ machine: RunStateMachine, _ runID: String, besides: Set<RunStateMachine.Command> = []) -> String? {
+        let commands = machine.waysOut.filter { !besides.contains($0) }
         guard !commands.isEmpty else { return nil }
         return commands.map { "`\($0.description.replacing(" RUN", with: " \(runID)"))`" }.joined(separator: ", ")
     }

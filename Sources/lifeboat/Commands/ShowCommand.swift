@@ -8,14 +8,19 @@ struct ShowCommand: AsyncParsableCommand {
         commandName: "show",
         abstract: "Show one run: facts, each step with its timing, RTO/RPO verdicts, and (with --events) the log.",
         discussion: """
+            A failed step is followed by the detail of its failure (a command's last output lines, a
+            server's words), secrets masked; --verbose shows every attempt's.
+
             Examples:
               lifeboat show 20261129-031502-7f3a
+              lifeboat show 20261129-031502-7f3a --verbose
               lifeboat show 20261129-031502-7f3a --events
               lifeboat show 20261129-031502-7f3a --json
             """)
 
     @Argument(help: "The run id.") var runID: String
     @Flag(help: "Also print every recorded event.") var events = false
+    @Flag(help: "Also print every attempt's output tail and error detail.") var verbose = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
@@ -81,6 +86,14 @@ struct ShowCommand: AsyncParsableCommand {
             let result = (s.forced.map { "[forced \($0)] " } ?? "") + (s.error ?? s.summary ?? "")
             Console.out("  " + pad(s.stepID, 22) + pad(s.status.rawValue, 19) + pad(String(s.attempts), 6) + pad(started, 14)
                         + pad(s.durationMs.map(ms) ?? "—", 9) + result)
+            if !verbose, let detail = s.errorDetail, [.failed, .unknown, .compensationFailed].contains(s.status) {
+                printIndented(detail)
+            }
+        }
+        if verbose {
+            Console.out("")
+            Console.out("  attempts:")
+            for e in log { printAttempt(e.kind) }
         }
         if let m = d.measurement {
             Console.out("")
@@ -89,7 +102,33 @@ struct ShowCommand: AsyncParsableCommand {
         }
         if let events = d.events {
             Console.out("")
+            Console.out("  events:")
+            Console.out("")
             for e in events { Console.out("  " + EventText.timestamp(e.atMs) + "  " + EventText.describe(e.kind)) }
         }
+    }
+
+    /// One attempt's (or compensation's) outcome with its output tail or error detail.
+    private func printAttempt(_ kind: RunEvent.Kind) {
+        switch kind {
+        case .stepSucceeded(let step, let attempt, _, let result):
+            Console.out("  \(step) attempt \(attempt): succeeded — \(result.summary)")
+            if let output = result.outputs["output"]?.stringValue, !output.isEmpty { printIndented(output) }
+        case .stepFailed(let step, let attempt, _, let error):
+            Console.out("  \(step) attempt \(attempt): failed — \(error.message)")
+            if let detail = error.detail { printIndented(detail) }
+        case .compensationSucceeded(let step, _, let result):
+            Console.out("  \(step) compensation: succeeded — \(result.summary)")
+            if let output = result.outputs["output"]?.stringValue, !output.isEmpty { printIndented(output) }
+        case .compensationFailed(let step, _, let error):
+            Console.out("  \(step) compensation: failed — \(error.message)")
+            if let detail = error.detail { printIndented(detail) }
+        default:
+            break
+        }
+    }
+
+    private func printIndented(_ text: String) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) { Console.out("      │ " + line) }
     }
 }

@@ -114,7 +114,7 @@ enum RunSummary {
             return "continue with `lifeboat resume \(runID)`"
         case .finished(.failed):
             return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps; or "
-                + (ControlSupport.waysOut(machine, runID) ?? "`lifeboat abort \(runID)`")
+                + (ControlSupport.waysOut(machine, runID, besides: [.resume]) ?? "`lifeboat abort \(runID)`")
         case .finished(.succeeded):
             return "details: `lifeboat show \(runID)`"
         case .rollingBack, .rolledBack(.failed):
