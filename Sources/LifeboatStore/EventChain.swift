@@ -52,6 +52,7 @@ enum EventChain {
         case .compensationSucceeded: return "compensationSucceeded"
         case .compensationFailed: return "compensationFailed"
         case .rollbackFinished: return "rollbackFinished"
+        case .documentsReloaded: return "documentsReloaded"
         }
     }
 

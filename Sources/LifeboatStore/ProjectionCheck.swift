@@ -43,6 +43,10 @@ enum ProjectionCheck {
         var (run, steps) = RunProjection.newRun(first, header: header)
         var index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
         for event in events.dropFirst() {
+            if case .documentsReloaded(let header, _, _) = event.kind {
+                steps = RunProjection.reloaded(steps, runID: runID, header: header)
+                index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
+            }
             RunProjection.apply(event, to: &run)
             if let stepID = RunProjection.stepID(of: event.kind), let i = index[stepID] {
                 RunProjection.apply(event, to: &steps[i])

@@ -118,8 +118,10 @@ enum Rows {
 
     // MARK: documents
 
-    static func pin(_ documents: [DocumentSource], runID: String, in db: Database) throws {
-        for (position, document) in documents.enumerated() {
+    /// Pins `documents` at the positions after the run's first `after` ones.
+    static func pin(_ documents: [DocumentSource], runID: String, after: Int = 0, in db: Database) throws {
+        for (offset, document) in documents.enumerated() {
+            let position = after + offset
             try db.cachedStatement(sql: "INSERT INTO documents (run_id, position, kind, path, text, sha256) VALUES (?, ?, ?, ?, ?, ?)").execute(
                 arguments: [
                     runID, position, document.kind.rawValue, document.path, document.text,

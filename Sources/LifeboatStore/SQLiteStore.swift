@@ -84,11 +84,22 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    public func append(_ events: [RunEvent], consumingControls controls: [Int64]) async throws {
+    public func append(_ events: [RunEvent], consumingControls controls: [Int64], pinning documents: [DocumentSource])
+        async throws
+    {
         if events.isEmpty && controls.isEmpty { return }
         let payloads = try events.map(encode)
         let path = self.path
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: Self.documentsHash(documents))
         try await write(run: events.first?.runID) { db in
+            if let header = reloaded, let runID = events.first?.runID {
+                try Rows.pin(documents, runID: runID, after: try Rows.documents(of: runID, in: db).count, in: db)
+                let rows = RunProjection.reloaded(try Rows.steps(of: runID, in: db), runID: runID, header: header)
+                try db.execute(
+                    sql: "DELETE FROM steps WHERE run_id = ? AND step_id NOT IN (SELECT value FROM json_each(?))",
+                    arguments: [runID, try CanonicalJSON.encode(rows.map(\.stepID))])
+                for row in rows { try Rows.save(row, in: db) }
+            }
             var runs: [String: RunRecord] = [:]
             var storedRuns: [String: ProjectionUpdates.StoredRun] = [:]
             var runOrder: [String] = []

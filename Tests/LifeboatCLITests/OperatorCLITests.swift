@@ -168,3 +168,67 @@ struct FailureEvidenceCLITests {
         for output in [json, show, verbose, export] { #expect(!output.contains("hunter2-secret")) }
     }
 }
+
+/// `resume --reload` continues a run that failed on a document mistake with the corrected files.
+@Suite("CLI: resume --reload", .serialized)
+struct ReloadCLITests {
+    func steps(prepare: String, deploy: String) -> String {
+        """
+              - id: prepare
+                action: command
+                with: {argv: [\(prepare)]}
+              - id: deploy
+                action: command
+                needs: [prepare]
+                with: {argv: [\(deploy)]}
+            """
+    }
+
+    @Test func aCorrectedDocumentIsPickedUpAndAChangedCompletedStepIsRefused() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: steps(prepare: "\"true\"", deploy: "tru"))  // a typo: preflight refuses it
+        let failed = try cli.run("run", "plans/p.yaml", "-s", "failover")
+        #expect(failed.status == 4)
+        #expect(failed.stdout.contains("--reload"))
+        let id = try #require(try cli.newestRunID())
+        // Resuming without --reload uses the pinned copy and fails the same way.
+        #expect(try cli.run("resume", id).status == 4)
+        // Fixing the failed step and also changing the completed one: refused, nothing recorded.
+        try writeScenario(cli, steps: steps(prepare: "\"echo\", \"changed\"", deploy: "\"true\""))
+        let refused = try cli.run("resume", id, "--reload")
+        #expect(refused.status == 4, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stdout.contains("~ prepare: parameters"))
+        #expect(refused.stderr.contains("step 'prepare' (succeeded) changed its parameters"))
+        #expect(refused.stderr.contains("--reload --force"))
+        #expect(!(try cli.run("show", id, "--events").stdout.contains("documents reloaded")))
+        // Fixing only the failed step: the run continues with the corrected runbook.
+        try writeScenario(cli, steps: steps(prepare: "\"true\"", deploy: "\"true\""))
+        let resumed = try cli.run("resume", id, "--reload")
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(resumed.stdout.contains("~ deploy: parameters"))
+        #expect(resumed.stdout.contains("reload recorded: documents"))
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("documents reloaded by tester"))
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
+    @Test func forceAcceptsAChangedCompletedStepAndANewStepRuns() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: steps(prepare: "\"true\"", deploy: "\"false\""))
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
+        let id = try #require(try cli.newestRunID())
+        try writeScenario(cli, steps: steps(prepare: "\"echo\", \"v2\"", deploy: "\"true\"") + """
+
+              - id: notify
+                action: command
+                needs: [deploy]
+                with: {argv: ["true"]}
+            """)
+        let resumed = try cli.run("resume", id, "--reload", "--force")
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(resumed.stdout.contains("+ notify: added"))
+        let show = try cli.run("show", id).stdout
+        #expect(show.contains("notify"))
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+}

@@ -226,3 +226,65 @@ struct RunStateMachineOperatorTests {
         return copy
     }
 }
+
+/// `resume --reload`: the run continues under corrected documents; a step that already ran and
+/// would now do something else is refused unless forced.
+@Suite("Run state machine: reload of corrected documents")
+struct RunStateMachineReloadTests {
+    private func step(_ spec: String, _ definition: String) -> StepHeader {
+        var s = TestHeaders.step(spec)
+        s.definition = definition
+        return s
+    }
+
+    private func failedAtB() throws -> RunStateMachine {
+        var m = RunStateMachine(header: TestHeaders.header([step("a", "v1"), step("b<a", "typo")]))
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ActionResult(summary: "ok")))
+        _ = try m.handle(.stepFailed(step: "b", attempt: 1, durationMs: 1,
+                                     error: StepError(code: .invalidInput, message: "bad argv", retryable: false), jitterSample: 0))
+        #expect(m.phase == .finished(.failed))
+        m.executorLost()
+        return m
+    }
+
+    @Test func aFixedFailedStepAndANewStepAreAccepted() throws {
+        var m = try failedAtB()
+        var fixed = TestHeaders.header([step("a", "v1"), step("b<a", "fixed"), step("c<b", "new")])
+        fixed.documentsHash = "new-hash"
+        #expect(m.reloadConflicts(fixed).isEmpty)  // b failed: it runs again, so it may change
+        #expect(try m.handle(.reload(header: fixed, by: "ic", force: false)) == RunStateMachine.Decision(
+            events: [.documentsReloaded(header: fixed, previousHash: "hash", by: "ic")]))
+        #expect(m.header == fixed)
+        #expect(m.state(of: "c") == .pending)
+        #expect(m.state(of: "a") == .succeeded)
+        let resumed = try m.handle(.resume(pid: 2, host: "h", by: "ic"))
+        #expect(resumed.actions == [.startAttempt(step: "b", attempt: 2)])
+    }
+
+    @Test func aChangedCompletedStepIsRefusedUnlessForced() throws {
+        var m = try failedAtB()
+        let changed = TestHeaders.header([step("a", "v2"), step("b<a", "typo")])
+        let refused = #expect(throws: RunStateMachine.TransitionError.self) {
+            try m.handle(.reload(header: changed, by: "ic", force: false))
+        }
+        #expect(refused?.description.contains("step 'a' (succeeded) changed its parameters") == true)
+        #expect(refused?.hint?.contains("--reload --force") == true)
+        #expect(m.header.steps[0].definition == "v1")  // nothing changed
+        let removed = TestHeaders.header([step("b", "typo")])
+        #expect(throws: RunStateMachine.TransitionError.self) { try m.handle(.reload(header: removed, by: "ic", force: false)) }
+    }
+
+    @Test func aReloadReplaysToTheSameMachine() throws {
+        let fixed = TestHeaders.header([step("a", "v1"), step("c", "new"), step("b<a,c", "fixed")])
+        var log = [RunEvent.Kind.runCreated(TestHeaders.header([step("a", "v1"), step("b<a", "typo")]))]
+        var live = RunStateMachine(header: TestHeaders.header([step("a", "v1"), step("b<a", "typo")]))
+        for input: RunStateMachine.Input in [
+            .start(pid: 1, host: "h"), .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ActionResult(summary: "ok")),
+        ] { log += try live.handle(input).events }
+        live.executorLost()
+        log += try live.handle(.reload(header: fixed, by: "ic", force: true)).events
+        let replayed = try RunStateMachine.replay(log.map { RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: $0) })
+        #expect(replayed == live)
+    }
+}

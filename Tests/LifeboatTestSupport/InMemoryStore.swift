@@ -57,11 +57,16 @@ public actor InMemoryStore: StateStore {
         log.append(created)
     }
 
-    public func append(_ events: [RunEvent], consumingControls ids: [Int64]) async throws {
+    public func append(_ events: [RunEvent], consumingControls ids: [Int64], pinning documents: [DocumentSource]) async throws {
         if !pendingFailures.isEmpty { throw pendingFailures.removeFirst() }
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: nil)
         // Fold into copies first so a refused append changes nothing.
         var runs = runRecords
         var steps = stepRecords
+        if let header = reloaded, let id = events.first?.runID {
+            steps[id] = RunProjection.reloaded(steps[id] ?? [], runID: id, header: header)
+            pinned[id, default: []] += documents.map { PinnedDocument(source: $0, sha256: hashText($0.text)) }
+        }
         for event in events {
             if case .runCreated = event.kind {
                 throw LifeboatError(.internalError, "run \(event.runID): runCreated is recorded by createRun only")

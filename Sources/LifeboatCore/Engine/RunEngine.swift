@@ -77,6 +77,19 @@ public struct RunEngine: Sendable {
             first: .rollback(by: configuration.operatorName, strategy: strategy, rerunInterrupted: rerunInterrupted))
     }
 
+    /// `resume --reload`: records that the run continues under `header`, pinning `documents` (the
+    /// corrected plan and runbook) in the same transaction. Refused (naming the steps) when a step
+    /// that already ran would now do something else, unless `force`.
+    @discardableResult
+    public func reload(runID: String, header: RunHeader, documents: [DocumentSource], force: Bool) async throws
+        -> RunStateMachine
+    {
+        var machine = try await machine(for: runID)
+        let decision = try decide(.reload(header: header, by: configuration.operatorName, force: force), on: &machine, runID: runID)
+        try await commit(decision.events, consuming: [], pinning: documents, runID: runID, machine: machine)
+        return machine
+    }
+
     /// Records an operator's input on a run no process is executing (`resolve`, `skip`, `abort`).
     @discardableResult
     public func record(_ input: RunStateMachine.Input, runID: String) async throws -> RunStateMachine {
@@ -100,12 +113,15 @@ public struct RunEngine: Sendable {
 
     /// The one place events are recorded: stamped, committed (with the controls they consume) before
     /// any side effect they announce starts, then shown to the observer.
-    func commit(_ kinds: [RunEvent.Kind], consuming controls: [Int64], runID: String, machine: RunStateMachine) async throws {
+    func commit(
+        _ kinds: [RunEvent.Kind], consuming controls: [Int64], pinning documents: [DocumentSource] = [], runID: String,
+        machine: RunStateMachine
+    ) async throws {
         guard !kinds.isEmpty || !controls.isEmpty else { return }
         let events = kinds.map {
             RunEvent(runID: runID, atMs: clock.wallMs(), monoMs: clock.monoMs(), session: configuration.session, kind: $0)
         }
-        try await store.append(events, consumingControls: controls)
+        try await store.append(events, consumingControls: controls, pinning: documents)
         if !events.isEmpty { observer?.recorded(events, machine: machine) }
     }
 

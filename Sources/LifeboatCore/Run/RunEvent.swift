@@ -65,6 +65,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
         case compensationFailed(step: String, durationMs: Int64, error: StepError)
         case rollbackFinished(outcome: RollbackOutcome)
+        /// `resume --reload`: the run continues with corrected documents (pinned in the same
+        /// transaction); `header` is the run's header from now on.
+        case documentsReloaded(header: RunHeader, previousHash: String, by: String)
     }
 
     public enum Recovery: String, Sendable, Hashable, Codable {
@@ -172,11 +175,15 @@ public struct StepHeader: Sendable, Hashable, Codable {
     /// Whether the compensation's action may run again after a crash interrupted it (nil in runs
     /// recorded before this was kept: treated as not idempotent).
     public var compensationIdempotent: Bool?
+    /// What the step does, as canonical text (its action, `with:` and rollback): `resume --reload`
+    /// compares it to see whether a step that already ran would now do something else. Nil in runs
+    /// recorded before it was kept (then any reload of a step that ran counts as a change).
+    public var definition: String?
 
     public init(
         id: String, title: String, action: String, needs: [String], idempotent: Bool, hasVerify: Bool,
         retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool,
-        compensationIdempotent: Bool? = nil
+        compensationIdempotent: Bool? = nil, definition: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -190,6 +197,7 @@ public struct StepHeader: Sendable, Hashable, Codable {
         self.applies = applies
         self.hasCompensation = hasCompensation
         self.compensationIdempotent = compensationIdempotent
+        self.definition = definition
     }
 
     public var isApproval: Bool { action == BuiltinActions.approval }

@@ -113,6 +113,8 @@ extension RunStateMachine {
         case .rollbackFinished(let outcome):
             guard phase == .rollingBack else { throw invalid("rollbackFinished", "no rollback is in progress") }
             phase = .rolledBack(outcome)
+        case .documentsReloaded(let newHeader, _, _):
+            rebase(on: newHeader)
         }
     }
 

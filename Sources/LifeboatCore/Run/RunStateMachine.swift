@@ -76,6 +76,9 @@ public struct RunStateMachine: Sendable, Hashable {
         case rollback(by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool)
         case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
         case compensationFailed(step: String, durationMs: Int64, error: StepError)
+        /// `resume --reload`: continue with corrected documents, whose run header is `header`. A
+        /// step that already ran and would now do something else is refused unless `force`.
+        case reload(header: RunHeader, by: String, force: Bool)
     }
 
     /// A side effect for the executor, to start once the decision's events are committed.
@@ -111,7 +114,8 @@ public struct RunStateMachine: Sendable, Hashable {
         public var hint: String?
     }
 
-    public let header: RunHeader
+    /// The run's header: from `runCreated`, or from the last `documentsReloaded`.
+    public internal(set) var header: RunHeader
     public internal(set) var phase: Phase = .created
     public internal(set) var states: StepStates
     /// Outputs of steps that succeeded, for `${steps.ID.outputs.KEY}`.
@@ -142,18 +146,59 @@ public struct RunStateMachine: Sendable, Hashable {
         case abort
     }
 
-    let stepsByID: [String: StepHeader]
+    private(set) var stepsByID: [String: StepHeader]
     /// For each step (by position), the positions of the steps it needs.
-    let needIndices: [[Int]]
+    private(set) var needIndices: [[Int]]
 
     public init(header: RunHeader) {
         self.header = header
-        let states = StepStates(ids: header.steps.map(\.id))
+        self.states = StepStates(ids: header.steps.map(\.id))
+        self.stepsByID = [:]
+        self.needIndices = []
+        index()
+    }
+
+    /// Rebuilds the lookups of the header's steps.
+    private mutating func index() {
+        stepsByID = Dictionary(header.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let states = self.states
+        needIndices = header.steps.map { step in step.needs.compactMap { states.position(of: $0) } }
+    }
+
+    /// Continues under `newHeader` (`documentsReloaded`): steps keep their state by id, new steps
+    /// are pending, removed steps are forgotten.
+    mutating func rebase(on newHeader: RunHeader) {
+        let old = states
+        var states = StepStates(ids: newHeader.steps.map(\.id))
+        for step in newHeader.steps { if let state = old[step.id] { states[step.id] = state } }
+        let kept = Set(newHeader.steps.map(\.id))
+        outputs = outputs.filter { kept.contains($0.key) }
+        failures = failures.filter { kept.contains($0.key) }
+        attempts = attempts.filter { kept.contains($0.key) }
+        forced = forced.filter { kept.contains($0.key) }
+        completionOrder = completionOrder.filter { kept.contains($0) }
         self.states = states
-        var byID: [String: StepHeader] = [:]
-        for step in header.steps { byID[step.id] = step }
-        self.stepsByID = byID
-        self.needIndices = header.steps.map { step in step.needs.compactMap { states.position(of: $0) } }
+        header = newHeader
+        index()
+    }
+
+    /// The steps whose effect may be in place (succeeded, unknown, interrupted, compensated…) and
+    /// whose definition differs in `newHeader`, with what changed: what `resume --reload` refuses
+    /// without `--force`. A failed, skipped or waiting step may change: it runs again or not at all.
+    public func reloadConflicts(_ newHeader: RunHeader) -> [String] {
+        let next = Dictionary(newHeader.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return header.steps.compactMap { step in
+            switch states[step.id]! {
+            case .pending, .failed, .retryWait, .skipped, .awaitingApproval: return nil
+            default: break
+            }
+            guard let new = next[step.id] else { return "step '\(step.id)' (\(Self.name(of: states[step.id]!))) was removed" }
+            if new.action != step.action { return "step '\(step.id)' (\(Self.name(of: states[step.id]!))) changed its action from \(step.action) to \(new.action)" }
+            if step.definition == nil || new.definition != step.definition {
+                return "step '\(step.id)' (\(Self.name(of: states[step.id]!))) changed its parameters"
+            }
+            return nil
+        }
     }
 
     /// Rebuilds a machine from a run's recorded events (the first must be `runCreated`).
@@ -284,6 +329,21 @@ public struct RunStateMachine: Sendable, Hashable {
         case .abort(let by, let reason):
             try abort(by: by, reason: reason, into: &out)
             if phase != .executing { return out }
+
+        case .reload(let newHeader, let by, let force):
+            guard !isLive else { throw invalid("reload", "a process is executing it") }
+            switch phase {
+            case .created, .executing, .paused, .finished(.failed): break
+            default: throw invalid("reload", "the run is \(phaseName): only a run that can resume can reload its documents")
+            }
+            let conflicts = reloadConflicts(newHeader)
+            if !conflicts.isEmpty && !force {
+                throw invalid(
+                    "reload", conflicts.joined(separator: "; "),
+                    hint: "undo that change, or continue anyway with `lifeboat resume RUN --reload --force`")
+            }
+            try emit(.documentsReloaded(header: newHeader, previousHash: header.documentsHash, by: by), into: &out)
+            return out
 
         case .rollback(let by, let strategy, let rerunInterrupted):
             try rollback(by: by, strategy: strategy, rerunInterrupted: rerunInterrupted, into: &out)

@@ -20,6 +20,10 @@ public enum RunProjection {
     /// Applies one event to the run row.
     public static func apply(_ event: RunEvent, to run: inout RunRecord) {
         run.updatedAtMs = event.atMs
+        if case .documentsReloaded(let header, _, _) = event.kind {
+            run.documentsHash = header.documentsHash
+            run.runbookID = header.runbookID
+        }
         guard let status = RunStatus.after(event.kind) else { return }
         run.status = status
         if case .runPaused(let reason) = event.kind { run.pauseReason = reason } else { run.pauseReason = nil }
@@ -27,6 +31,20 @@ public enum RunProjection {
         case .succeeded, .failed, .aborted, .rolledBack, .rollbackFailed: run.endedAtMs = event.atMs
         case .running, .rollingBack: run.endedAtMs = nil
         default: break
+        }
+    }
+
+    /// The step rows after `documentsReloaded`: the new header's steps in its order, each keeping
+    /// what its row recorded when the step was already in the run.
+    public static func reloaded(_ steps: [StepRecord], runID: String, header: RunHeader) -> [StepRecord] {
+        let existing = Dictionary(steps.map { ($0.stepID, $0) }, uniquingKeysWith: { first, _ in first })
+        return header.steps.enumerated().map { index, step in
+            var row = existing[step.id]
+                ?? StepRecord(runID: runID, stepID: step.id, position: index, title: step.title, action: step.action, status: .pending)
+            row.position = index
+            row.title = step.title
+            row.action = step.action
+            return row
         }
     }
 
@@ -42,7 +60,7 @@ public enum RunProjection {
             .compensationFailed(let s, _, _):
             return s
         case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
-            .rollbackStarted, .rollbackFinished:
+            .rollbackStarted, .rollbackFinished, .documentsReloaded:
             return nil
         }
     }
@@ -151,7 +169,7 @@ public enum RunProjection {
             step.error = error.message
             step.errorDetail = error.detail
         case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
-            .rollbackStarted, .rollbackFinished:
+            .rollbackStarted, .rollbackFinished, .documentsReloaded:
             break
         }
     }

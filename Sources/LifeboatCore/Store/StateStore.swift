@@ -12,7 +12,9 @@ public protocol StateStore: Sendable {
 
     /// Appends events to a run's log (in order), updates the projections, marks `consumingControls`
     /// consumed, and releases the lease when the run becomes terminal; all in one transaction.
-    func append(_ events: [RunEvent], consumingControls: [Int64]) async throws
+    /// A `documentsReloaded` event comes alone, with the `documents` it pins (their hash is its
+    /// header's `documentsHash`); its steps rows follow the new header.
+    func append(_ events: [RunEvent], consumingControls: [Int64], pinning documents: [DocumentSource]) async throws
 
     /// A run's events in log order.
     func events(of runID: String) async throws -> [RunEvent]
@@ -32,6 +34,30 @@ public protocol StateStore: Sendable {
 
     /// Unconsumed control messages for a run, oldest first.
     func pendingControls(of runID: String) async throws -> [ControlMessage]
+}
+
+extension StateStore {
+    public func append(_ events: [RunEvent], consumingControls: [Int64]) async throws {
+        try await append(events, consumingControls: consumingControls, pinning: [])
+    }
+
+    /// Checks the rule of `append(_:consumingControls:pinning:)` for a `documentsReloaded` event and
+    /// returns its header (nil when `events` reload nothing). `hash`: the documents' hash, when the
+    /// store computes one.
+    public func reloadedHeader(_ events: [RunEvent], pinning documents: [DocumentSource], hash: String?) throws -> RunHeader? {
+        let reloads = events.compactMap { event -> RunHeader? in
+            if case .documentsReloaded(let header, _, _) = event.kind { return header }
+            return nil
+        }
+        guard let header = reloads.first else {
+            guard documents.isEmpty else { throw LifeboatError(.internalError, "documents are pinned only by documentsReloaded") }
+            return nil
+        }
+        guard events.count == 1, hash == nil || header.documentsHash == hash else {
+            throw LifeboatError(.internalError, "documentsReloaded is recorded alone, with the documents its header names")
+        }
+        return header
+    }
 }
 
 /// The `runs` projection.

@@ -24,6 +24,10 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(help: "Pause instead of waiting for approvals nobody can give here.") var noWait = false
     @Option(help: ArgumentHelp("Also re-run this step, resolved as failed (repeatable).", valueName: "step"))
     var redrive: [String] = []
+    @Flag(help: "Continue with today's plan and runbook (after fixing a document mistake); refused when a step that already ran would change, unless --force.")
+    var reload = false
+    @Flag(help: "With --reload: accept changes to steps that already ran.") var force = false
+    @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
     @OptionGroup var color: ColorOption
@@ -32,7 +36,12 @@ struct ResumeCommand: AsyncParsableCommand {
         let db = try Runtime.openExistingStore(store)
         let configuration = Runtime.configuration(operatorName: by.resolved, autoApprove: yes, waitForApprovals: !noWait)
         let engine = RunEngine(store: db, actions: Runtime.actions, clock: Runtime.clock, configuration: configuration)
-        let machine = try await engine.machine(for: runID)
+        var machine = try await engine.machine(for: runID)
+        if reload {
+            machine = try await self.reload(machine, engine: engine, store: db)
+        } else if force || !params.params.isEmpty {
+            throw LifeboatError(.invalidInput, "--force and -p go with --reload", hint: "add --reload, or drop them")
+        }
         try engine.check(engine.resumeInput(redrive: Set(redrive)), on: machine, runID: runID)
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
         Console.out("resuming run \(runID): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)), was \(machine.phaseName)")
@@ -40,5 +49,23 @@ struct ResumeCommand: AsyncParsableCommand {
             runID: runID, header: machine.header, inputs: inputs, store: db, storePath: store.path,
             configuration: configuration, start: .resume(redrive: Set(redrive)))
         throw status.exitCode
+    }
+
+    /// Re-reads the run's documents, prints what changed, and records the reload (pinning them).
+    private func reload(_ machine: RunStateMachine, engine: RunEngine, store: SQLiteStore) async throws -> RunStateMachine {
+        let lock = try ExecutorLock.acquire(storePath: self.store.path, runID: runID)
+        defer { lock.release() }
+        let prepared = try await RunSetup.reloaded(
+            runID: runID, header: machine.header, store: store, overrides: try params.overrides())
+        let changes = RunSetup.changes(from: machine.header, to: prepared.header)
+        guard prepared.header.documentsHash != machine.header.documentsHash || !changes.isEmpty else {
+            Console.out("reload: the plan and runbook are unchanged since the run pinned them")
+            return machine
+        }
+        Console.out("reload: the step graph " + (changes.isEmpty ? "is unchanged" : "changes:"))
+        for line in changes { Console.out("  " + line) }
+        let reloaded = try await engine.reload(runID: runID, header: prepared.header, documents: prepared.documents, force: force)
+        Console.out("reload recorded: documents \(machine.header.documentsHash.prefix(12)) → \(prepared.header.documentsHash.prefix(12))")
+        return reloaded
     }
 }

@@ -52,6 +52,8 @@ enum EventText {
             return "\(s): compensated in \(DurationText.format(milliseconds: d)) — \(r.summary)"
         case .compensationFailed(let s, _, let e): return "\(s): compensation FAILED — \(e.message)"
         case .rollbackFinished(let outcome): return "rollback \(outcome.rawValue)"
+        case .documentsReloaded(let header, let previous, let by):
+            return "documents reloaded by \(by): \(previous.prefix(12)) → \(header.documentsHash.prefix(12)), \(header.steps.count) steps"
         }
     }
 

@@ -113,7 +113,8 @@ enum RunSummary {
         case .paused:
             return "continue with `lifeboat resume \(runID)`"
         case .finished(.failed):
-            return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps; or "
+            return "fix the cause, then `lifeboat resume \(runID)` re-runs the failed steps (a mistake in the plan or "
+                + "runbook: fix the file, then `lifeboat resume \(runID) --reload`); or "
                 + (ControlSupport.waysOut(machine, runID, besides: [.resume]) ?? "`lifeboat abort \(runID)`")
         case .finished(.succeeded):
             return "details: `lifeboat show \(runID)`"

@@ -44,13 +44,66 @@ enum RunSetup {
                 hasVerify: mode == .tabletop ? false : (spec?.hasVerify ?? false),
                 retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
                 applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil,
-                compensationIdempotent: step.rollback.map { Runtime.actions.spec($0.action)?.idempotent ?? false })
+                compensationIdempotent: step.rollback.map { Runtime.actions.spec($0.action)?.idempotent ?? false },
+                definition: definition(of: step))
         }
         return RunHeader(
             planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,
             params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
             approvedByFlag: approvedByFlag)
+    }
+
+    /// What a step does (action, `with:`, rollback) as canonical text, for `resume --reload`.
+    static func definition(of step: Step) -> String {
+        struct Definition: Encodable {
+            var action: String
+            var with: [String: Value]
+            var rollbackAction: String?
+            var rollbackWith: [String: Value]?
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let definition = Definition(
+            action: step.action, with: step.with, rollbackAction: step.rollback?.action, rollbackWith: step.rollback?.with)
+        return (try? encoder.encode(definition)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// `resume --reload`: today's versions of the documents a run pinned last (read from the paths
+    /// it pinned them from), resolved for its scenario with `overrides`.
+    static func reloaded(
+        runID: String, header: RunHeader, store: any StateStore, overrides: [String: String]
+    ) async throws -> Prepared {
+        let pinned = try await store.documents(of: runID)
+        guard let planPath = pinned.last(where: { $0.source.kind == .plan })?.source.path else {
+            throw LifeboatError(.storeFailure, "run \(runID) has no pinned plan in the store")
+        }
+        let loader = Runtime.loader
+        let resolved = try loader.resolve(plan: loader.loadPlan(at: planPath), scenario: header.scenario, overrides: overrides)
+        return try prepare(
+            resolved, runID: runID, mode: header.mode, startedBy: header.startedBy, concurrency: header.concurrency,
+            approvedByFlag: header.approvedByFlag)
+    }
+
+    /// Lines saying how `new` differs from `old`, step by step.
+    static func changes(from old: RunHeader, to new: RunHeader) -> [String] {
+        let before = Dictionary(old.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Set(new.steps.map(\.id))
+        var lines: [String] = []
+        for step in new.steps {
+            guard let was = before[step.id] else {
+                lines.append("+ \(step.id): added (\(step.action))")
+                continue
+            }
+            var what: [String] = []
+            if was.action != step.action { what.append("action \(was.action) → \(step.action)") }
+            else if was.definition != step.definition { what.append("parameters") }
+            if was.needs != step.needs { what.append("needs [\(was.needs.joined(separator: ", "))] → [\(step.needs.joined(separator: ", "))]") }
+            if was.retry != step.retry || was.timeoutMs != step.timeoutMs { what.append("retry or timeout") }
+            if !what.isEmpty { lines.append("~ \(step.id): " + what.joined(separator: "; ")) }
+        }
+        for step in old.steps where !after.contains(step.id) { lines.append("- \(step.id): removed") }
+        return lines
     }
 
     /// Run inputs. Secrets are read now (never stored); a tabletop shows placeholders instead.
@@ -103,8 +156,9 @@ enum RunSetup {
     /// Inputs for resuming or rolling back a run, from the documents it pinned (not today's files).
     static func inputs(resuming runID: String, header: RunHeader, store: any StateStore) async throws -> RunInputs {
         let pinned = try await store.documents(of: runID)
-        guard let planDoc = pinned.first(where: { $0.source.kind == .plan })?.source,
-              let runbookDoc = pinned.first(where: { $0.source.kind == .runbook })?.source
+        // The last pinned pair: `resume --reload` pins corrected documents after the first ones.
+        guard let planDoc = pinned.last(where: { $0.source.kind == .plan })?.source,
+              let runbookDoc = pinned.last(where: { $0.source.kind == .runbook })?.source
         else {
             throw LifeboatError(.storeFailure, "run \(runID) has no pinned plan or runbook in the store")
         }
