@@ -70,6 +70,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT plan_id, scenario, mode, count(*) AS runs, total(status = 'succeeded') AS ok,
+                        total(status = 'succeeded' AND EXISTS (
+                            SELECT 1 FROM steps WHERE steps.run_id = runs.id AND steps.forced IS NOT NULL)) AS ok_forced,
                         total(rto_verdict = 'met') AS rto_met, total(rto_verdict = 'missed') AS rto_missed,
                         total(rpo_verdict = 'met') AS rpo_met, total(rpo_verdict = 'missed') AS rpo_missed,
                         count(rto_achieved_ms) AS rto_n, count(rpo_achieved_ms) AS rpo_n
@@ -119,7 +121,8 @@ extension SQLiteStore {
                 }
                 return HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: modeText) ?? .drill,
-                    runs: g["runs"], succeeded: Int(g["ok"] as Double), lastRunID: newest.map { $0["id"] as String },
+                    runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: Int(g["ok_forced"] as Double),
+                    lastRunID: newest.map { $0["id"] as String },
                     lastEndedAtMs: newest.flatMap { $0["ended_at_ms"] as Int64? },
                     rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed", measured: "rto_n"),
                     rpo: try figures("rpo_achieved_ms", "rpo_objective_ms", met: "rpo_met", missed: "rpo_missed", measured: "rpo_n"))

@@ -111,6 +111,12 @@ struct OperatorCLITests {
         #expect(try cli.run("history").stdout.contains("succeeded, 1 forced"))
         let show = try cli.run("show", id).stdout
         #expect(show.contains("skipped by tester: done by hand in the console"))
+        #expect(show.contains("status succeeded, 1 forced"))
+        let summary = try cli.run("history", "--summary", "--json").stdout
+        let groups = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [[String: Any]])
+        #expect(groups.first?["succeededForced"] as? Int == 1)
+        #expect(try cli.run("history", "--summary").stdout.contains("100% (1 forced)"))
+        #expect(try cli.run("report", id, "--format", "md").stdout.contains("succeeded, 1 forced"))
     }
 
     @Test func pauseOfARunNobodyExecutesNamesTheWaysOut() throws {

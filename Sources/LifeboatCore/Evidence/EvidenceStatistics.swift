@@ -87,6 +87,8 @@ public struct HistorySummaryGroup: Sendable, Hashable, Codable {
     /// Ended runs (succeeded, failed, aborted, rolled back, rollback failed).
     public var runs: Int
     public var succeeded: Int
+    /// Of the succeeded runs, those with an outcome an operator forced (resolve, skip).
+    public var succeededForced: Int
     /// `succeeded / runs`, 0…1.
     public var successRate: Double
     public var lastRunID: String?
@@ -95,14 +97,15 @@ public struct HistorySummaryGroup: Sendable, Hashable, Codable {
     public var rpo: Figures
 
     public init(
-        planID: String, scenario: String, mode: RunMode, runs: Int, succeeded: Int, lastRunID: String?,
-        lastEndedAtMs: Int64?, rto: Figures, rpo: Figures
+        planID: String, scenario: String, mode: RunMode, runs: Int, succeeded: Int, succeededForced: Int = 0,
+        lastRunID: String?, lastEndedAtMs: Int64?, rto: Figures, rpo: Figures
     ) {
         self.planID = planID
         self.scenario = scenario
         self.mode = mode
         self.runs = runs
         self.succeeded = succeeded
+        self.succeededForced = succeededForced
         self.successRate = runs == 0 ? 0 : Double(succeeded) / Double(runs)
         self.lastRunID = lastRunID
         self.lastEndedAtMs = lastEndedAtMs

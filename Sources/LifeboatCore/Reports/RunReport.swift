@@ -140,7 +140,13 @@ public struct RunReport: Sendable, Hashable, Codable {
             approvals: approvals, measurement: measurement, steps: rows, timeline: timeline)
     }
 
+    /// The run's outcome, with how many steps an operator forced (`succeeded, 1 forced`).
     private static func outcome(_ run: RunRecord, steps: [StepRecord]) -> String {
+        let forced = steps.filter { $0.forced != nil }.count
+        return earnedOutcome(run, steps: steps) + (forced > 0 ? ", \(forced) forced" : "")
+    }
+
+    private static func earnedOutcome(_ run: RunRecord, steps: [StepRecord]) -> String {
         switch run.status {
         case .failed:
             let failed = steps.filter { $0.status == .failed || $0.status == .unknown }.map(\.stepID)

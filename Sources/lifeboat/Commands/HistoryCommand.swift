@@ -104,13 +104,14 @@ struct HistoryCommand: AsyncParsableCommand {
         let pad = PredictionText.pad
         let ms: (Int64?) -> String = { $0.map { DurationText.format(milliseconds: $0) } ?? "—" }
         Console.out(
-            pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("RUNS", 7) + pad("OK", 6)
+            pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("RUNS", 7) + pad("OK", 16)
                 + pad("RTO OBJ", 9) + pad("LAST", 9) + pad("P50", 9) + pad("P95", 9) + pad("TREND", 17)
                 + pad("RPO OBJ", 9) + pad("LAST", 9) + "P95")
         for g in groups {
             Console.out(
                 pad("\(g.planID) / \(g.scenario)", 38) + pad(g.mode.rawValue, 9) + pad(String(g.runs), 7)
-                    + pad(String(Int((g.successRate * 100).rounded())) + "%", 6)
+                    + pad(String(Int((g.successRate * 100).rounded())) + "%"
+                          + (g.succeededForced > 0 ? " (\(g.succeededForced) forced)" : ""), 16)
                     + pad(ms(g.rto.objectiveMs), 9) + pad(ms(g.rto.lastMs), 9) + pad(ms(g.rto.p50Ms), 9)
                     + pad(ms(g.rto.p95Ms), 9) + pad(g.rto.trend.rawValue, 17)
                     + pad(ms(g.rpo.objectiveMs), 9) + pad(ms(g.rpo.lastMs), 9) + ms(g.rpo.p95Ms))
