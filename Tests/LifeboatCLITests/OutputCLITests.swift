@@ -74,7 +74,7 @@ struct OutputCLITests {
         #expect((entries.first?["run"] as? [String: Any])?["mode"] as? String == "execute")
         let wrong = try cli.run("history", "--mode", "rehearsal")
         #expect(wrong.status == 2)
-        #expect(wrong.stderr.contains("execute, drill, tabletop, dry-run, real"), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("'execute', 'drill', 'tabletop', 'dry-run' or 'real'"), "\(wrong.stderr)")
     }
 
     @Test func auditVerifyJSONGivesTheFullHeadOfTheExport() throws {

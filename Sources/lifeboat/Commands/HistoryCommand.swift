@@ -24,15 +24,15 @@ struct HistoryCommand: AsyncParsableCommand {
 
     @Option(help: "Only runs of this plan id.") var plan: String?
     @Option(help: "Only runs of this scenario.") var scenario: String?
-    @Option(help: "Only runs in this mode: execute (or real), drill, tabletop.") var mode: String?
+    @Option(help: "Only runs in this mode: execute (or real), drill, tabletop.") var mode: RunMode?
     @Option(name: [.customLong("status"), .customLong("outcome")], help: "Only runs with this status / outcome (succeeded, failed, paused, aborted, …).")
-    var status: String?
+    var status: RunStatus?
     @OptionGroup var range: TimeRangeOptions
     @Option(help: "At most this many runs (default 50; 500 in a report).") var limit: Int?
     @Flag(help: "Per plan + scenario + mode: runs, success rate, RTO/RPO last, p50, p95 and trend.") var summary = false
     @Option(help: "How many of the newest measured runs make the trend series (with --summary or --report).") var last = 10
     @Option(help: ArgumentHelp("Write the history report of --plan instead: html or md.", valueName: "format"))
-    var report: String?
+    var report: HistoryReportFormat?
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --report: write it to this file (default: stdout).", valueName: "file"))
     var outputFile: String?
     @OptionGroup var clock: NowOption
@@ -43,18 +43,8 @@ struct HistoryCommand: AsyncParsableCommand {
         let now = try clock.resolve()
         let (since, until) = try range.resolve(now: now)
         var query = HistoryQuery(planID: plan, scenario: scenario, sinceMs: since, untilMs: until, limit: limit ?? 50)
-        if let mode {
-            guard let m = RunMode(argument: mode) else {
-                throw LifeboatError(.invalidInput, "--mode \(mode): use one of " + RunMode.argumentNames.joined(separator: ", "))
-            }
-            query.mode = m
-        }
-        if let status {
-            guard let s = RunStatus(rawValue: status) else {
-                throw LifeboatError(.invalidInput, "--status \(status): use one of " + RunStatus.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            query.status = s
-        }
+        query.mode = mode
+        query.status = status
         guard last >= 1 else { throw LifeboatError(.invalidInput, "--last \(last) must be at least 1") }
         if outputFile != nil, report == nil {
             throw LifeboatError(.invalidInput, "-o is for --report", hint: "add --report html or --report md")
@@ -121,10 +111,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
     }
 
-    private func writeReport(_ format: String, query: HistoryQuery, db: SQLiteStore, now: Int64) async throws {
-        guard format == "html" || format == "md" else {
-            throw LifeboatError(.invalidInput, "--report \(format): use html or md")
-        }
+    private func writeReport(_ format: HistoryReportFormat, query: HistoryQuery, db: SQLiteStore, now: Int64) async throws {
         guard let planID = query.planID else {
             throw LifeboatError(.invalidInput, "--report needs --plan", hint: "add --plan PLAN_ID (see `lifeboat history`)")
         }
@@ -133,7 +120,7 @@ struct HistoryCommand: AsyncParsableCommand {
         let report = HistoryReport(
             planID: planID, sinceMs: query.sinceMs, untilMs: query.untilMs, generatedAtMs: now,
             groups: try await db.historySummary(query, last: last), runs: try await db.measuredRuns(runsQuery))
-        let text = format == "html" ? report.html() : report.markdown()
+        let text = format == .html ? report.html() : report.markdown()
         if let outputFile {
             try AtomicFile.write(text, to: outputFile)
             Console.err("wrote \(outputFile)")

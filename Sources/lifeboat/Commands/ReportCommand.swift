@@ -45,49 +45,10 @@ struct ReportCommand: AsyncParsableCommand {
             documents: try await db.documents(of: runID))
         let text = try chosen.render(report)
         if let outputPath {
-            try ReportFile.writeAtomically(text, to: outputPath)
+            try AtomicFile.write(text, to: outputPath)
             Console.err("wrote \(chosen.rawValue) report of run \(runID) to \(outputPath)")
         } else {
             Console.out(text, terminator: "")
-        }
-    }
-}
-
-/// Writes a file so that readers see the old content or the new, never half of it.
-enum ReportFile {
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-            throw LifeboatError(.notFound, "cannot write report to \(path): folder \(dir.path) does not exist",
-                                hint: "create the folder or choose another -o path")
-        }
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw LifeboatError(.invalidInput, "cannot write report to \(path): \(String(cString: strerror(errno)))",
-                                hint: "choose a writable -o path")
-        }
-        let bytes = Array(text.utf8)
-        var written = 0
-        var failure: Int32 = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
-            }
-            written += n
-        }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0 && rename(temp.path, url.path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temp.path)
-            throw LifeboatError(.invalidInput, "cannot write report to \(path): \(String(cString: strerror(failure)))",
-                                hint: "choose a writable -o path")
         }
     }
 }

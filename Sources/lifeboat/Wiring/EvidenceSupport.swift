@@ -44,41 +44,6 @@ struct TimeRangeOptions: ParsableArguments {
     }
 }
 
-/// Writes files whole: a temp file in the same folder, flushed, then renamed over the target, so a
-/// reader (node_exporter, a CI job) never sees half a file.
-enum AtomicFile {
-    static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: folder) else {
-            throw LifeboatError(.notFound, "cannot write \(path): folder \(folder) does not exist", hint: "create it first")
-        }
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            throw LifeboatError(.invalidInput, "cannot write \(temp): \(String(cString: strerror(errno)))", hint: "check the folder's permissions")
-        }
-        var bytes = Array(text.utf8)[...]
-        var failure: Int32 = 0
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
-            }
-            bytes = bytes.dropFirst(n)
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0, rename(temp, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temp)
-            throw LifeboatError(.invalidInput, "cannot write \(path): \(String(cString: strerror(failure)))", hint: "check the disk and the folder's permissions")
-        }
-    }
-}
-
 /// Finds the plans under files and folders for `status` and `metrics`.
 enum PlanFinder {
     static func plans(in paths: [String]) throws -> [ScheduleCompliance.PlanInfo] {

@@ -1,8 +1,9 @@
+import ArgumentParser
 import LifeboatCore
 
-extension RunMode {
-    /// What `--mode` accepts: the modes' names, and `real` for `execute` (runbooks say `when: real`).
-    init?(argument: String) {
+/// `--mode` takes the modes' names, and `real` for `execute` (runbooks say `when: real`).
+extension RunMode: ExpressibleByArgument {
+    public init?(argument: String) {
         if argument == "real" {
             self = .execute
         } else {
@@ -10,5 +11,12 @@ extension RunMode {
         }
     }
 
-    static var argumentNames: [String] { allCases.map(\.rawValue) + ["real"] }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) + ["real"] }
+}
+
+extension RunStatus: ExpressibleByArgument {}
+
+/// `history --report`: the range report's format.
+enum HistoryReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case html, md
 }
