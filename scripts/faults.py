@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Fault injection: each case breaks something real under the built CLI and asserts the outcome.
 
-Cases run against real processes: HTTP servers started here, a tmpfs mounted for the store (needs
-root), and the sandbox's PostgreSQL and BIND (`scripts/sandbox up`, started and stopped here). No
-case may hang (each has a deadline) or lose a checkpoint (ledger, integrity_check, audit verify).
+Cases run against real processes: HTTP servers started here, and the sandbox's PostgreSQL and
+BIND (`scripts/sandbox up`, started and stopped here). The store's own faults (read-only, disk
+full) and a PostgreSQL killed mid-promotion are Swift suites (StoreFailureTests, PromoteCrashTests)
+and are not repeated here. No case may hang (each has a deadline) or lose a checkpoint (ledger, integrity_check, audit verify).
 Prints one row per case: what was done, what was expected, what was seen.
 
 Usage: scripts/faults [--bin PATH] [--only NAME[,NAME...]] [--no-sandbox]
@@ -164,23 +165,6 @@ def psql(host, sql):
     return out.stdout.strip()
 
 
-class TmpfsStore:
-    """A small tmpfs mounted for the state store (root only), unmounted afterwards."""
-
-    def __init__(self, size):
-        self.path = tempfile.mkdtemp(prefix="lifeboat-tmpfs-")
-        out = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", self.path], capture_output=True, text=True)
-        if out.returncode != 0:
-            raise Failure("cannot mount a tmpfs (needs root): " + out.stderr.strip())
-
-    def remount(self, mode):
-        subprocess.run(["mount", "-o", "remount,%s" % mode, self.path], check=True)
-
-    def close(self):
-        subprocess.run(["umount", "-l", self.path])
-        os.rmdir(self.path)
-
-
 # ---------------------------------------------------------------------------------------------
 # Cases that need only the CLI
 
@@ -283,75 +267,6 @@ def readers_hammer():
     return "run succeeded; %d reads, all exit 0; %s" % (len(results), sc.store_checks())
 
 
-def store_fault(size, break_store, repair, expected_text):
-    """Runs 8 ledger steps with the store on a tmpfs, breaks the store after 2 steps, checks the
-    exit code and message, repairs, resumes, checks nothing was lost or doubled."""
-    fs = TmpfsStore(size)
-    try:
-        sc = Scenario("")
-        sc.db = fs.path + "/state.db"
-        with open(sc.root + "/runbooks/r.yaml", "w") as f:
-            f.write("runbook: faults\nsteps:\n" + ledger_steps(sc.root, 8, pause="0.3"))
-        run = sc.start("run", "plans/p.yaml", "-s", "s")
-        wait_until(lambda: len(sc.ledger()) >= 2, 30, "two steps to finish")
-        break_store(fs)
-        status, out, err = finish(run)
-        message = last_line(err) or last_line(out)
-        expect(status == 6, "exit %d, expected 6 (store failure): %s" % (status, message))
-        expect(expected_text in message, "message does not say '%s': %s" % (expected_text, message))
-        repair(fs)
-        rid = sc.run_id()
-        resumed = sc.cli("resume", rid)
-        expect(resumed.returncode == 0, "resume exit %d: %s" % (resumed.returncode, last_line(resumed.stderr)))
-        lines = sc.ledger()
-        expect(sorted(lines) == ["s%02d" % i for i in range(8)], "ledger after resume: %s" % lines)
-        return "exit 6: %s | resume: succeeded, 8/8 steps once; %s" % (message[:90], sc.store_checks())
-    finally:
-        fs.close()
-
-
-@case("state store becomes read-only")
-def store_read_only():
-    # A filesystem cannot be remounted read-only while a process holds a file open for writing, so
-    # the store turns read-only between runs: the next run must refuse cleanly and start nothing.
-    fs = TmpfsStore("16m")
-    try:
-        sc = Scenario("")
-        sc.db = fs.path + "/state.db"
-        with open(sc.root + "/runbooks/r.yaml", "w") as f:
-            f.write("runbook: faults\nsteps:\n" + ledger_steps(sc.root, 3, pause="0"))
-        expect(sc.cli("run", "plans/p.yaml", "-s", "s").returncode == 0, "first run failed")
-        fs.remount("ro")
-        refused = sc.cli("run", "plans/p.yaml", "-s", "s")
-        reader = sc.cli("history")
-        message = last_line(refused.stderr)
-        expect(refused.returncode == 6, "exit %d, expected 6 (store failure): %s" % (refused.returncode, message))
-        expect("read-only" in message, "message does not say read-only: " + message)
-        expect(len(sc.ledger()) == 3, "a step ran while the store was read-only")
-        fs.remount("rw")
-        again = sc.cli("run", "plans/p.yaml", "-s", "s")
-        expect(again.returncode == 0, "run after remount rw: exit %d %s" % (again.returncode, last_line(again.stderr)))
-        expect(len(sc.ledger()) == 6, "ledger has %d lines, expected 6" % len(sc.ledger()))
-        return "exit 6, nothing started: %s | history while read-only: exit %d | rw again: run succeeded; %s" % (
-            message[:70], reader.returncode, sc.store_checks())
-    finally:
-        fs.close()
-
-
-@case("state store's filesystem is full")
-def store_full():
-    def fill(fs):
-        with open(fs.path + "/filler", "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
-
-    return store_fault("2m", fill, lambda fs: os.remove(fs.path + "/filler"), "disk full")
-
-
 # ---------------------------------------------------------------------------------------------
 # Cases against the sandbox's PostgreSQL and BIND
 
@@ -378,39 +293,6 @@ def lag_above_bound():
     finally:
         psql("127.0.0.3", "ALTER SYSTEM RESET recovery_min_apply_delay")
         psql("127.0.0.3", "SELECT pg_reload_conf()")
-
-
-@case("PostgreSQL killed mid-promotion", needs_sandbox=True)
-def killed_mid_promotion():
-    # The fence runs inside postgres.promote, after the lag gate and before pg_promote: it kills the
-    # replica being promoted (once), so the promotion loses its server half-way.
-    sc = Scenario("")
-    killer = sc.root + "/kill-replica-once.sh"
-    with open(killer, "w") as f:
-        f.write("#!/bin/sh\n[ -e %s/killed ] && exit 0\ntouch %s/killed\nkill -9 $(head -1 %s/pg/replica/postmaster.pid)\n"
-                % (sc.root, sc.root, SANDBOX))
-    os.chmod(killer, 0o755)
-    with open(sc.root + "/runbooks/r.yaml", "w") as f:
-        f.write("runbook: faults\nsteps:\n  - id: promote\n    action: postgres.promote\n"
-                "    with: {conninfo: '%s', max_lag: 16MB, fence: {argv: [%s]}, timeout: 10s}\n" % (REPLICA, killer))
-    out = sc.cli("run", "plans/p.yaml", "-s", "s")
-    rid = sc.run_id()
-    step = sc.show(rid)["steps"][0]
-    expect(out.returncode == 1 and step["status"] == "failed", "exit %d, step %s" % (out.returncode, step["status"]))
-    # Bring the replica back (it restarts in recovery) and redrive the run.
-    # Its backends outlive a killed postmaster for a moment: retry the start until they are gone.
-    deadline = time.monotonic() + 20
-    while True:
-        started = as_postgres("/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-D", SANDBOX + "/pg/replica",
-                              "-l", SANDBOX + "/logs/replica.log")
-        if started.returncode == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    expect(started.returncode == 0, "replica did not restart: " + started.stderr.strip())
-    resumed = sc.cli("resume", rid)
-    expect(resumed.returncode == 0, "resume exit %d: %s" % (resumed.returncode, last_line(resumed.stderr)))
-    expect(psql("127.0.0.3", "SELECT pg_is_in_recovery()") == "f", "the replica is still in recovery after resume")
-    return "exit 1: %s | replica restarted, resume promoted it; %s" % ((step.get("error") or "")[:70], sc.store_checks())
 
 
 def dns_step(server, secret_expr, extra=""):

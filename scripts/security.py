@@ -10,11 +10,9 @@
                ${…} references, given by -p and by a scenario's with:, reach a command's argv and env
                byte for byte, create no file, are not substituted again, and reach PostgreSQL as a
                bound value (SELECT $1 returns them; a DROP TABLE payload drops nothing)
-  store mode   the store and its -wal/-shm are 0600 even under umask 000
-  tls          http.check against a self-signed HTTPS server fails by default and passes with
-               tls: {ca_file}
-  dns tsig     dns.update without a key and without insecure: true is refused (only when
-               `lifeboat schema` lists dns.update)
+
+The store's 0600 mode (StoreFileTests), TLS verified by default (HTTPCheckActionTests) and TSIG
+required for dns.update (DNSActionTests) are Swift suites and are not repeated here.
 
 PostgreSQL: a throwaway server started here as the `postgres` user on 127.0.0.1 (a free port, a
 temp dir), stopped afterwards. Usage: scripts/security [--bin PATH] [--only NAME,...] [--no-postgres]
@@ -26,8 +24,6 @@ import os
 import secrets as pyrandom
 import shutil
 import socket
-import ssl
-import stat
 import subprocess
 import sys
 import tempfile
@@ -349,126 +345,6 @@ def metacharacters_stay_values():
             "with: (%d with ${ via -p only): %d runs, argv and env byte for byte, no file created%s" % (
                 len(payloads), skipped, done, ", SELECT $1 returned each literally, canary table intact" if pg
                 else "; postgres.query skipped (--no-postgres)"))
-
-
-@check("store mode")
-def store_is_private():
-    ws = Workspace("  - id: ask\n    action: approval\n    with: {prompt: ok?}\n")
-    try:
-        out = ws.cli("run", "plans/p.yaml", "-s", "s", "--no-wait", umask=0)
-        expect(out.returncode == 3, "run --no-wait exit %d, expected 3: %s" % (out.returncode, out.stderr.strip()[-200:]))
-        modes = {}
-        for suffix in ("", "-wal", "-shm"):
-            path = ws.db + suffix
-            if os.path.exists(path):
-                modes[os.path.basename(path)] = stat.S_IMODE(os.stat(path).st_mode)
-        # While a reader holds the store open the -wal and -shm exist: check them then too.
-        import sqlite3
-        conn = sqlite3.connect(ws.db)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        for suffix in ("-wal", "-shm"):
-            path = ws.db + suffix
-            if os.path.exists(path):
-                modes[os.path.basename(path)] = stat.S_IMODE(os.stat(path).st_mode)
-        conn.close()
-        default = Workspace("  - id: ask\n    action: approval\n    with: {prompt: ok?}\n")
-        env = dict(os.environ, LIFEBOAT_OPERATOR="security")
-        env.pop("LIFEBOAT_DB", None)
-        subprocess.run([LIFEBOAT, "run", "plans/p.yaml", "-s", "s", "--no-wait"], cwd=default.root, env=env,
-                       capture_output=True, preexec_fn=lambda: os.umask(0), timeout=60)
-        folder = default.root + "/.lifeboat"
-        for name in ["."] + (os.listdir(folder) if os.path.isdir(folder) else []):
-            modes[".lifeboat/" + name] = stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)
-        default.close()
-        wrong = {k: oct(v) for k, v in modes.items() if v & 0o077 and k != ".lifeboat/."}
-        expect("state.db" in modes, "no store file")
-        expect(not wrong, "group/other bits: %s" % wrong)
-        return "under umask 000: " + ", ".join("%s %s" % (k, oct(v)) for k, v in sorted(modes.items()))
-    finally:
-        ws.close()
-
-
-@check("tls")
-def tls_verified_by_default():
-    folder = tempfile.mkdtemp(prefix="lifeboat-security-tls-")
-    cert, key = folder + "/cert.pem", folder + "/key.pem"
-    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                           "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                          capture_output=True, text=True)
-    expect(made.returncode == 0, "openssl failed: " + made.stderr.strip())
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = RecordingHTTP(tls_context=context)
-    results = {}
-    try:
-        for name, tls in (("default", ""), ("ca_file", ", tls: {ca_file: %s}" % cert)):
-            ws = Workspace("  - id: tls\n    action: http.check\n    with: {url: \"https://127.0.0.1:%d/ok\", expect_status: 200, timeout: 5s%s}\n"
-                           % (server.port, tls))
-            out = ws.cli("run", "plans/p.yaml", "-s", "s")
-            rid = ws.run_id()
-            error = ""
-            if rid:
-                steps = json.loads(ws.cli("show", rid, "--json").stdout)["steps"]
-                error = steps[0].get("error") or ""
-            results[name] = (out.returncode, error)
-            ws.close()
-        expect(results["default"][0] == 1, "self-signed server without ca_file: exit %d (expected 1, refused)" % results["default"][0])
-        expect(results["ca_file"][0] == 0, "with ca_file: exit %d: %s" % results["ca_file"])
-        return "self-signed HTTPS: default exit 1 (%s); with tls.ca_file exit 0" % (results["default"][1][:90] or "failed")
-    finally:
-        server.close()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@check("dns tsig")
-def dns_update_needs_tsig():
-    schema = json.loads(subprocess.run([LIFEBOAT, "schema"], capture_output=True, text=True).stdout)
-    if "with.dns.update" not in schema.get("$defs", {}):
-        return "SKIP: `lifeboat schema` lists no dns.update on this build"
-    # A UDP listener stands where the DNS server would be: an unsigned UPDATE must never reach it.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    port = sock.getsockname()[1]
-    received = []
-
-    def listen():
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and not stop.is_set():
-            try:
-                data, _ = sock.recvfrom(4096)
-                received.append(data)
-            except socket.timeout:
-                pass
-    stop = threading.Event()
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    base = ("  - id: dns\n    action: dns.update\n    timeout: 5s\n"
-            "    with: {server: \"127.0.0.1:%d\", zone: example.test, name: db.example.test., type: A, records: [192.0.2.1]%s}\n")
-    try:
-        ws = Workspace(base % (port, ""))
-        validate = ws.cli("validate", "plans/p.yaml")
-        run = ws.cli("run", "plans/p.yaml", "-s", "s", "--yes") if validate.returncode == 0 else None
-        insecure = Workspace(base % (port, ", insecure: true"))
-        allowed = insecure.cli("validate", "plans/p.yaml")
-        stop.set()
-        listener.join()
-        updates = [d for d in received if len(d) > 3 and (d[2] >> 3) & 0xF == 5]
-        expect(not updates, "%d unsigned UPDATE message(s) reached the server" % len(updates))
-        if validate.returncode == 2:
-            where = "refused at validation (exit 2: %s)" % (validate.stdout + validate.stderr).strip().splitlines()[-1][:100]
-        else:
-            expect(run.returncode != 0, "an update without a key ran (exit 0)")
-            text = run.stdout + run.stderr
-            expect("tsig" in text.lower() or "key" in text.lower(), "refused, but not for the missing key: " + text.strip()[-200:])
-            where = "refused at run time (exit %d)" % run.returncode
-        mentions_key = "key" in (allowed.stdout + allowed.stderr).lower() and allowed.returncode != 0
-        expect(not mentions_key, "insecure: true still refused for the key: " + allowed.stdout.strip()[-200:])
-        return "no key, no insecure: %s, no UPDATE sent; with insecure: true no key complaint (validate exit %d)" % (
-            where, allowed.returncode)
-    finally:
-        stop.set()
-        sock.close()
 
 
 def main():
