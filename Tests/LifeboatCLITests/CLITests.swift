@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import LifeboatTestSupport
 import Testing
 
 /// Writes a plan and runbook into the CLI's temp folder.

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// Every invalid fixture document, through the real binary: exit 2, every problem as

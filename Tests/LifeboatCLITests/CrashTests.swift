@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// kill -9 of the real CLI in the middle of a run whose steps each append a unique line to a

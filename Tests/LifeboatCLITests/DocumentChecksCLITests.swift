@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// Issue 11, through the built binary: cross-field checks, YAML errors that point where the

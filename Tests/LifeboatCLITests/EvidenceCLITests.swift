@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LifeboatTestSupport
 import Testing
 
 /// `history` filters, summary and report, `status`, `metrics` (checked by promtool) and

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// The operator's ways out, through the built binary: no state a run can stop in leaves the plan

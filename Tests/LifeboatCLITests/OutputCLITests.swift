@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// Issue 11, through the built binary: colour (`--color`, `NO_COLOR`, `TERM=dumb`), `--mode real`,

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// `lifeboat report` on runs made by the built binary with real `command` steps.

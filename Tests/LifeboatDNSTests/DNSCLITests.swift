@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
 /// The built binary on documents with dns steps: problems found by `validate` (file:line:col),
@@ -8,7 +9,7 @@ struct DNSCLITests {
     /// A name outside the zone, a malformed TXT and a missing key: each is reported by `validate`
     /// at the value, and `run` refuses (exit 2) before the first step has run.
     @Test func validateLocatesDNSProblemsAndRunRefusesBeforeAnyStep() throws {
-        let cli = try LifeboatBinary()
+        let cli = try LifeboatCLI()
         defer { try? FileManager.default.removeItem(at: cli.directory) }
         try cli.writeDNSDocuments(server: "127.0.0.1:1", steps: """
               - id: marker
@@ -66,7 +67,7 @@ struct DNSCLITests {
     /// exits 4 ("refused"), as `--dry-run` does.
     @Test func preflightRefusalExits4() async throws {
         try await DNSTestServer.with(.bind) { server in
-            let cli = try LifeboatBinary()
+            let cli = try LifeboatCLI()
             defer { try? FileManager.default.removeItem(at: cli.directory) }
             try cli.writeDNSDocuments(server: server.server, steps: """
                   - id: dns
@@ -90,7 +91,7 @@ struct DNSCLITests {
 
     /// Nothing answers the preflight's SOA query: refused too (exit 4), and no UPDATE is sent.
     @Test func silentServerIsAPreflightRefusal() throws {
-        let cli = try LifeboatBinary()
+        let cli = try LifeboatCLI()
         defer { try? FileManager.default.removeItem(at: cli.directory) }
         try cli.writeDNSDocuments(server: "127.0.0.1:\(try freePort())", steps: """
               - id: dns

@@ -1,74 +1,8 @@
 import Foundation
+import LifeboatTestSupport
 import Testing
 
-/// The built `lifeboat` binary (`.build/debug/lifeboat`, or `$LIFEBOAT_BIN`) in a temp folder with its own store.
-struct LifeboatBinary {
-    static let path: String = {
-        if let env = ProcessInfo.processInfo.environment["LIFEBOAT_BIN"] { return env }
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/lifeboat").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
-    }()
-
-    let directory: URL
-    var environment: [String: String]
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-dns-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var env = ProcessInfo.processInfo.environment
-        env["LIFEBOAT_DB"] = directory.appendingPathComponent("state.db").path
-        env["LIFEBOAT_OPERATOR"] = "tester"
-        env.removeValue(forKey: "LIFEBOAT_BIN")
-        environment = env
-    }
-
-    func write(_ name: String, _ text: String) throws {
-        let url = directory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-    }
-
-    func start(_ arguments: [String]) throws -> (Process, output: URL) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.path)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        let out = directory.appendingPathComponent("out-\(UUID().uuidString).txt")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return (process, out)
-    }
-
-    func run(_ arguments: String...) throws -> (status: Int32, output: String) {
-        let (process, out) = try start(arguments)
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
-    }
-
-    func showJSON(_ runID: String) throws -> [String: Any] {
-        let result = try run("show", runID, "--json", "--events")
-        return (try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]) ?? [:]
-    }
-
-    func newestRunID() throws -> String? {
-        let result = try run("history", "--json")
-        guard let entries = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8))) as? [[String: Any]],
-            let run = entries.first?["run"] as? [String: Any]
-        else { return nil }
-        return run["id"] as? String
-    }
-}
-
-extension LifeboatBinary {
+extension LifeboatCLI {
     /// plans/p.yaml (plan `dns`, scenario `failover`, var `dns_server`, secret `tsig` from
     /// $LIFEBOAT_TSIG_SECRET) and runbooks/r.yaml with `steps` (YAML list items under `steps:`).
     func writeDNSDocuments(server: String, steps: String) throws {
@@ -97,7 +31,7 @@ struct DNSCrashTests {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let relay = try DNSRelay(upstreamPort: bind.port, delay: 2, directory: bind.directory)
             defer { relay.stop() }
-            var cli = try LifeboatBinary()
+            var cli = try LifeboatCLI()
             defer { try? FileManager.default.removeItem(at: cli.directory) }
             cli.environment["LIFEBOAT_TSIG_SECRET"] = bind.secret
             try cli.writeDNSDocuments(server: "127.0.0.1:\(relay.port)", steps: """
@@ -119,7 +53,7 @@ struct DNSCrashTests {
             let serialBefore = try bind.serial()
 
             // Kill the moment the relay holds the UPDATE: run() is in flight, nothing recorded its end.
-            let (process, output) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--yes"])
+            let (process, output, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--yes"])
             let deadline = ContinuousClock.now + .seconds(60)
             while process.isRunning, relay.updatesReceived == 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))

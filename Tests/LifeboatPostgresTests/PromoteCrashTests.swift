@@ -1,85 +1,8 @@
 import Foundation
 import LifeboatActions
 import LifeboatCore
+import LifeboatTestSupport
 import Testing
-
-/// The built `lifeboat` binary (`.build/debug/lifeboat`, or `$LIFEBOAT_BIN`) in a temp folder with its own store.
-struct LifeboatBinary {
-    static let path: String = {
-        if let env = ProcessInfo.processInfo.environment["LIFEBOAT_BIN"] { return env }
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/lifeboat").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
-    }()
-
-    let directory: URL
-    var environment: [String: String]
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-promote-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var env = ProcessInfo.processInfo.environment
-        env["LIFEBOAT_DB"] = directory.appendingPathComponent("state.db").path
-        env["LIFEBOAT_OPERATOR"] = "tester"
-        env.removeValue(forKey: "LIFEBOAT_BIN")
-        environment = env
-    }
-
-    func write(_ name: String, _ text: String) throws {
-        let url = directory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-    }
-
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.path)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        let out = directory.appendingPathComponent("out-\(UUID().uuidString).txt")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
-    }
-
-    func run(_ arguments: String...) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.path)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        let out = directory.appendingPathComponent("out-\(UUID().uuidString).txt")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
-    }
-
-    func showJSON(_ runID: String) throws -> [String: Any] {
-        let result = try run("show", runID, "--json", "--events")
-        return (try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]) ?? [:]
-    }
-
-    func newestRunID() throws -> String? {
-        let result = try run("history", "--json")
-        guard let entries = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]],
-            let run = entries.first?["run"] as? [String: Any]
-        else { return nil }
-        return run["id"] as? String
-    }
-}
 
 /// kill -9 of the CLI while it promotes a real replica, then `lifeboat resume`: the promotion is
 /// verified, not repeated. Part of the serialized promote suite: one promote cluster at a time.
@@ -96,7 +19,7 @@ extension PostgresPromoteActionTests {
             try await cluster.admin(
                 cluster.primary, "CREATE TRIGGER slow_probe BEFORE INSERT ON probe FOR EACH ROW EXECUTE FUNCTION slow_probe()")
             try await waitForReplay(cluster)
-            let cli = try LifeboatBinary()
+            let cli = try LifeboatCLI()
             try cli.write("plans/p.yaml", """
                 plan: promote-crash
                 owner: sre
@@ -128,7 +51,7 @@ extension PostgresPromoteActionTests {
             // pg_promote has done its work, the CLI has not recorded it yet.
             let watcher = try await PGConnection.connect(replica.adminConninfo(), timeout: .seconds(30))
             defer { watcher.close() }
-            let process = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--yes"])
+            let (process, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--yes"])
             let deadline = ContinuousClock.now + .seconds(120)
             var killedAfterPromotion = false
             while process.isRunning, ContinuousClock.now < deadline {

@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatActions
 import LifeboatCore
+import LifeboatTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,46 +14,6 @@ extension PostgresRestoreSuites {
     /// the test clears as an operator would (wipe the data dir, `resolve --as retry`, `resume`).
     @Suite("postgres.restore: kill -9 of the CLI, then resume", .serialized)
     struct RestoreCrashTests {
-        static let binary: String = {
-            if let env = ProcessInfo.processInfo.environment["LIFEBOAT_BIN"] { return env }
-            return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/lifeboat").path
-        }()
-
-        struct Shell {
-            let directory: String
-            var environment: [String: String]
-
-            func start(_ arguments: [String]) throws -> Process {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: RestoreCrashTests.binary)
-                process.arguments = arguments
-                process.environment = environment
-                process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                process.standardInput = FileHandle.nullDevice
-                try process.run()
-                return process
-            }
-
-            func run(_ arguments: String...) throws -> (status: Int32, stdout: String) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: RestoreCrashTests.binary)
-                process.arguments = arguments
-                process.environment = environment
-                process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                let out = directory + "/out-\(UUID().uuidString)"
-                FileManager.default.createFile(atPath: out, contents: nil)
-                process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-                process.standardError = FileHandle.nullDevice
-                process.standardInput = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                return (process.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
-            }
-        }
-
         /// Whether a tar, cp or pg_ctl started for `dataDir` is still running (orphans of the killed CLI).
         static func helpersRunning(_ dataDir: String) -> Bool {
             let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
@@ -69,23 +30,16 @@ extension PostgresRestoreSuites {
         /// `replay`: killed once the server was started (verify waits for it and finds the restore done).
         @Test(arguments: ["copy", "replay"])
         func killNineDuringARestoreThenResumeFinishesWithTheRightRows(phase: String) async throws {
-            guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-                Issue.record("\(Self.binary) is missing: run swift build first")
+            guard FileManager.default.isExecutableFile(atPath: LifeboatCLI.binary) else {
+                Issue.record("\(LifeboatCLI.binary) is missing: run swift build first")
                 return
             }
             let material = try await PITRMaterial.shared()
             let binDir = material.cluster.binDir
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-restore-crash-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory + "/plans", withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: directory + "/runbooks", withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            var environment = ProcessInfo.processInfo.environment
-            environment["LIFEBOAT_DB"] = directory + "/state.db"
-            environment["LIFEBOAT_OPERATOR"] = "tester"
-            let shell = Shell(directory: directory, environment: environment)
+            let shell = try LifeboatCLI()
             let dataDir = material.cluster.baseDir + "/" + uniqueName("crash")
             let port = PostgresCommands.freePort()
-            try """
+            try shell.write("plans/p.yaml", """
                 plan: restore-plan
                 owner: sre
                 tier: 2
@@ -93,8 +47,8 @@ extension PostgresRestoreSuites {
                   corruption:
                     runbook: ../runbooks/r.yaml
 
-                """.write(toFile: directory + "/plans/p.yaml", atomically: true, encoding: .utf8)
-            try """
+                """)
+            try shell.write("runbooks/r.yaml", """
                 runbook: restore-runbook
                 steps:
                   - id: restore
@@ -111,11 +65,11 @@ extension PostgresRestoreSuites {
                       verify_expect: "13"
                       timeout: 3m
 
-                """.write(toFile: directory + "/runbooks/r.yaml", atomically: true, encoding: .utf8)
+                """)
 
             do {
                 // Kill as soon as the restore has started writing the data dir.
-                let process = try shell.start(["run", "plans/p.yaml", "-s", "corruption"])
+                let (process, _, _) = try shell.start(["run", "plans/p.yaml", "-s", "corruption"])
                 let deadline = Date().addingTimeInterval(120)
                 func reached() -> Bool {
                     phase == "copy"
