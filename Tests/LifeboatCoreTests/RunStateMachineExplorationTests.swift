@@ -15,20 +15,8 @@ struct RunStateMachineExplorationTests {
     private static let retryable = StepError(code: .actionFailed, message: "flaky", retryable: true)
     private static let fatal = StepError(code: .actionFailed, message: "broken", retryable: false)
 
-    /// A deterministic generator (SplitMix64), so a failure names a seed that reproduces it.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func runbook(seed: UInt64) -> RunHeader {
-        var g = Generator(state: seed)
+        var g = SeededGenerator(seed: seed)
         let count = Int.random(in: 2...8, using: &g)
         var steps: [StepHeader] = []
         for i in 0..<count {
@@ -188,7 +176,7 @@ struct RunStateMachineExplorationTests {
 
     /// Random walks through the state space of a larger runbook.
     static func walks(_ header: RunHeader, count: Int, length: Int, seed: UInt64, tally: inout Tally) {
-        var g = Generator(state: seed)
+        var g = SeededGenerator(seed: seed)
         var seen: Set<RunStateMachine> = []
         for _ in 0..<count {
             var m = RunStateMachine(header: header)

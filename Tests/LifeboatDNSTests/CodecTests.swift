@@ -1,4 +1,5 @@
 import LifeboatDNS
+import LifeboatTestSupport
 import Testing
 
 func hex(_ text: String) -> [UInt8] {
@@ -218,18 +219,5 @@ struct CodecTests {
         }
         #expect(accepted + rejected == 5000)
         #expect(rejected > 0 && accepted > 0, "accepted \(accepted), rejected \(rejected)")
-    }
-}
-
-/// SplitMix64: a reproducible generator for the property test.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
