@@ -45,6 +45,8 @@ enum Leases {
     static func held(planID: String, scenario: String, by runID: String, status: String) -> LifeboatError {
         LifeboatError(
             .leaseHeld, "plan \(planID) scenario \(scenario) already has an active run \(runID) (\(status))",
-            hint: "resume it with `lifeboat resume \(runID)` or end it with `lifeboat abort \(runID)`")
+            hint: status == RunStatus.rollingBack.rawValue || status == RunStatus.rollbackFailed.rawValue
+                ? "retry its rollback with `lifeboat rollback \(runID)` or end it with `lifeboat abort \(runID)`"
+                : "resume it with `lifeboat resume \(runID)` or end it with `lifeboat abort \(runID)`")
     }
 }

@@ -33,6 +33,11 @@ struct OperatorCLITests {
         let blocked = try cli.run("run", "plans/p.yaml", "-s", "failover")
         #expect(blocked.status == 4)
         #expect(blocked.stderr.contains("(rollback-failed)"))
+        #expect(blocked.stderr.contains("retry its rollback with `lifeboat rollback \(id)` or end it with `lifeboat abort \(id)`"))
+        // A failed compensation is resolved as compensated or failed, not as an execution outcome.
+        let wrong = try cli.run("resolve", id, "change", "--as", "succeeded", "--reason", "x")
+        #expect(wrong.status == 4)
+        #expect(wrong.stderr.contains("can be resolved as compensated, failed"))
         let abort = try cli.run("abort", id, "--reason", "undo script is broken; fixed by hand")
         #expect(abort.status == 0, "\(abort.stderr)")
         #expect(abort.stdout.contains("aborted; its plan+scenario lease is released"))

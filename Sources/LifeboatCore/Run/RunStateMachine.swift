@@ -420,15 +420,16 @@ public struct RunStateMachine: Sendable, Hashable {
         }
         guard !isLive else { throw invalid("resolve", "a process is executing it") }
         guard !hasEnded else { throw invalid("resolve", "the run has ended (\(phaseName))") }
+        let rollingBack = phase == .rollingBack || phase == .rolledBack(.failed)
         let allowed: [RunEvent.Resolution]
         switch state {
-        case .unknown, .failed: allowed = [.succeeded, .failed, .retry]
-        case .compensationFailed, .compensating: allowed = [.compensated, .failed]
+        case .unknown, .failed: allowed = rollingBack ? [] : [.succeeded, .failed, .retry]
+        case .compensationFailed, .compensating: allowed = rollingBack ? [.compensated, .failed] : []
         default: allowed = []
         }
         guard allowed.contains(resolution) else {
             let why = allowed.isEmpty
-                ? "only unknown or failed steps and failed compensations can be resolved"
+                ? "only unknown or failed steps (while the run can resume) and failed compensations (while it rolls back) can be resolved"
                 : "a step that is \(Self.name(of: state)) can be resolved as \(allowed.map(\.rawValue).joined(separator: ", "))"
             throw invalid("resolve", "step '\(id)' is \(Self.name(of: state)); \(why)")
         }
