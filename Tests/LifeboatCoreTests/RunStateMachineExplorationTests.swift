@@ -4,8 +4,8 @@ import Testing
 
 /// No dead ends, shown by exploring the machine's reachable state space for generated runbooks
 /// (random DAGs of 2–8 steps with retries, approvals, verify and rollbacks): every input from the
-/// world, every operator command and a crash of the executor at every point, in every order the
-/// machine allows. Two properties:
+/// world (circuit breaker decisions included), every operator command and a crash of the executor
+/// at every point, in every order the machine allows. Two properties:
 /// - every state a stopped run can be in has a path to an end state (succeeded, aborted, rolled
 ///   back) through operator commands alone;
 /// - every command the machine offers an operator (`waysOut`) is accepted when given.
@@ -43,7 +43,10 @@ struct RunStateMachineExplorationTests {
             let id = step.id
             switch m.state(of: id) {
             case .running(let a)?:
-                out += [.stepSucceeded(step: id, attempt: a, durationMs: 1, result: ok),
+                // Steps share one endpoint: its circuit opens, holds and half-opens as results come.
+                out += [.attemptPrepared(step: id, attempt: a, endpoint: "https://api", nowMs: 0),
+                        .circuitTrialDue(step: id, attempt: a, nowMs: 100_000),
+                        .stepSucceeded(step: id, attempt: a, durationMs: 1, result: ok),
                         .stepFailed(step: id, attempt: a, durationMs: 1, error: retryable, jitterSample: 0.5),
                         .stepFailed(step: id, attempt: a, durationMs: 1, error: fatal, jitterSample: 0.5)]
             case .verifying?:

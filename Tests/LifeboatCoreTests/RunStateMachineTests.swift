@@ -319,25 +319,82 @@ struct RunStateMachineTests {
     }
 }
 
-@Suite("Circuit breaker")
+@Suite("Run state machine: circuit breakers (input → events, actions)")
 struct CircuitBreakerTests {
-    @Test func opensAfterThresholdHalfOpensAfterCooldownAndClosesOnSuccess() {
-        var b = CircuitBreaker(policy: .init(failureThreshold: 2, cooldownMs: 1_000))
-        #expect(b.request(nowMs: 0) == .allow)
-        #expect(b.record(success: false, nowMs: 0) == nil)
-        #expect(b.record(success: false, nowMs: 10) == .open)
-        #expect(b.request(nowMs: 500) == .reject(retryAfterMs: 510))
-        #expect(b.request(nowMs: 1_010) == .allowTrial)
-        #expect(b.request(nowMs: 1_011) == .reject(retryAfterMs: 1_000))  // one trial at a time
-        #expect(b.record(success: true, nowMs: 1_020) == .closed)
-        #expect(b.request(nowMs: 1_030) == .allow)
+    typealias Decision = RunStateMachine.Decision
+    private let down = StepError(code: .actionFailed, message: "down", retryable: true)
+
+    /// Steps a and b (and c) call `https://api`; retries allowed; threshold 2, cooldown 1 s.
+    private func machine(steps: [String] = ["a", "b"]) throws -> RunStateMachine {
+        let retry = RetryPolicy(attempts: 5, delayMs: 10, maxDelayMs: 10, jitter: .none)
+        var m = RunStateMachine(header: TestHeaders.header(steps.map { TestHeaders.step($0, retry: retry) }))
+        m.breakerPolicy = .init(failureThreshold: 2, cooldownMs: 1_000)
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        return m
     }
 
-    @Test func failedTrialReopens() {
-        var b = CircuitBreaker(policy: .init(failureThreshold: 1, cooldownMs: 100))
-        _ = b.record(success: false, nowMs: 0)
-        #expect(b.request(nowMs: 100) == .allowTrial)
-        #expect(b.record(success: false, nowMs: 150) == .open)
-        #expect(b.request(nowMs: 200) == .reject(retryAfterMs: 50))
+    @Test func opensAfterThresholdHoldsCallsHalfOpensAfterCooldownAndClosesOnSuccess() throws {
+        var m = try machine()
+        #expect(try m.handle(.attemptPrepared(step: "a", attempt: 1, endpoint: "https://api", nowMs: 0))
+            == Decision(actions: [.call(step: "a", attempt: 1)]))
+        #expect(try m.handle(.attemptPrepared(step: "b", attempt: 1, endpoint: "https://api", nowMs: 0))
+            == Decision(actions: [.call(step: "b", attempt: 1)]))
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 5)).events
+            == [.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down),
+                .stepRetryScheduled(step: "a", nextAttempt: 2, delayMs: 10)])
+        #expect(try m.handle(.stepFailed(step: "b", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 10)).events
+            == [.stepFailed(step: "b", attempt: 1, durationMs: 1, error: down),
+                .circuitChanged(endpoint: "https://api", state: .open),
+                .stepRetryScheduled(step: "b", nextAttempt: 2, delayMs: 10)])
+        _ = try m.handle(.retryDue(step: "a"))
+        // Open: the attempt is held, not failed (no retry is used up).
+        #expect(try m.handle(.attemptPrepared(step: "a", attempt: 2, endpoint: "https://api", nowMs: 500))
+            == Decision(actions: [.holdForCircuit(step: "a", attempt: 2, delayMs: 510)]))
+        // After the cooldown: one trial call, half-open; another caller waits for it.
+        #expect(try m.handle(.circuitTrialDue(step: "a", attempt: 2, nowMs: 1_010)) == Decision(
+            events: [.circuitChanged(endpoint: "https://api", state: .halfOpen)], actions: [.call(step: "a", attempt: 2)]))
+        _ = try m.handle(.retryDue(step: "b"))
+        #expect(try m.handle(.attemptPrepared(step: "b", attempt: 2, endpoint: "https://api", nowMs: 1_011))
+            == Decision(actions: [.holdForCircuit(step: "b", attempt: 2, delayMs: 1_000)]))
+        #expect(try m.handle(.stepSucceeded(step: "a", attempt: 2, durationMs: 1, result: ActionResult(summary: "up"), nowMs: 1_020)).events
+            == [.stepSucceeded(step: "a", attempt: 2, durationMs: 1, result: ActionResult(summary: "up")),
+                .circuitChanged(endpoint: "https://api", state: .closed)])
+        #expect(try m.handle(.circuitTrialDue(step: "b", attempt: 2, nowMs: 2_011)) == Decision(actions: [.call(step: "b", attempt: 2)]))
+    }
+
+    @Test func aFailedTrialReopens() throws {
+        var m = try machine(steps: ["a"])
+        m.breakerPolicy = .init(failureThreshold: 1, cooldownMs: 100)
+        _ = try m.handle(.attemptPrepared(step: "a", attempt: 1, endpoint: "e", nowMs: 0))
+        _ = try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 0))
+        _ = try m.handle(.retryDue(step: "a"))
+        #expect(try m.handle(.attemptPrepared(step: "a", attempt: 2, endpoint: "e", nowMs: 100)).events
+            == [.circuitChanged(endpoint: "e", state: .halfOpen)])
+        #expect(try m.handle(.stepFailed(step: "a", attempt: 2, durationMs: 1, error: down, jitterSample: 0, nowMs: 150)).events
+            == [.stepFailed(step: "a", attempt: 2, durationMs: 1, error: down), .circuitChanged(endpoint: "e", state: .open),
+                .stepRetryScheduled(step: "a", nextAttempt: 3, delayMs: 10)])
+        _ = try m.handle(.retryDue(step: "a"))
+        #expect(try m.handle(.attemptPrepared(step: "a", attempt: 3, endpoint: "e", nowMs: 200))
+            == Decision(actions: [.holdForCircuit(step: "a", attempt: 3, delayMs: 50)]))
+    }
+
+    /// The breakers' states come back by replay; a trial a crash interrupted is not left in flight.
+    @Test func replayRebuildsTheBreakersAndAResumeMakesANewTrial() throws {
+        var m = try machine(steps: ["a"])
+        m.breakerPolicy = .init(failureThreshold: 1, cooldownMs: 100)
+        var log = [RunEvent.Kind.runCreated(m.header), .executorStarted(pid: 1, host: "h", resumed: false),
+                   .stepStarted(step: "a", attempt: 1)]
+        log += try m.handle(.attemptPrepared(step: "a", attempt: 1, endpoint: "e", nowMs: 0)).events
+        log += try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 0)).events
+        log += try m.handle(.retryDue(step: "a")).events
+        log += try m.handle(.attemptPrepared(step: "a", attempt: 2, endpoint: "e", nowMs: 100)).events
+        #expect(log.contains(.circuitChanged(endpoint: "e", state: .halfOpen)))
+        var replayed = try RunStateMachine.replay(log.map { RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: $0) })
+        #expect(replayed.breakers == m.breakers)
+        replayed.breakerPolicy = m.breakerPolicy
+        // The process died during the trial call: the resumed run re-runs a (idempotent or not,
+        // per its header) and its next prepared attempt is the new trial, not held behind the old one.
+        _ = try replayed.handle(.resume(pid: 2, host: "h", by: "op"))
+        #expect(replayed.breakers["e"]?.state == .halfOpen(trialInFlight: false))
     }
 }

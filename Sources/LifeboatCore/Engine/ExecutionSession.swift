@@ -20,8 +20,8 @@ struct ExecutionSession {
     let runID: String
     let inputs: RunInputs
     var machine: RunStateMachine
-    var breakers: [String: CircuitBreaker] = [:]
-    var endpointOfStep: [String: String] = [:]
+    /// Requests prepared for attempts the machine has not yet let call (`call` runs them).
+    var prepared: [String: (request: ActionRequest, handler: any ActionHandler)] = [:]
     var approvalRequestedMono: [String: Int64] = [:]
     var interrupts = 0
 
@@ -30,6 +30,7 @@ struct ExecutionSession {
         self.runID = runID
         self.inputs = inputs
         self.machine = machine
+        self.machine.breakerPolicy = engine.configuration.breaker
     }
 
     private var clock: any EngineClock { engine.clock }
@@ -65,20 +66,15 @@ struct ExecutionSession {
     {
         switch signal {
         case .stepDone(let id, let attempt, let duration, let result):
-            if let endpoint = endpointOfStep[id], var breaker = breakers[endpoint] {
-                let success: Bool
-                if case .success = result { success = true } else { success = false }
-                let change = breaker.record(success: success, nowMs: clock.monoMs())
-                breakers[endpoint] = breaker
-                if let change { try await feed(.circuit(endpoint: endpoint, state: change), group: &group) }
-            }
+            let now = clock.monoMs()
             switch result {
             case .success(let r):
-                try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked(r)), group: &group)
+                try await feed(
+                    .stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked(r), nowMs: now), group: &group)
             case .failure(let error):
                 try await feed(
                     .stepFailed(step: id, attempt: attempt, durationMs: duration,
-                                error: StepError(error, masker: inputs.masker), jitterSample: engine.random()),
+                                error: StepError(error, masker: inputs.masker), jitterSample: engine.random(), nowMs: now),
                     group: &group)
             }
 
@@ -112,7 +108,7 @@ struct ExecutionSession {
             try await feed(.retryDue(step: id), group: &group)
 
         case .circuitTrialDue(let id, let attempt):
-            try await startStep(id, attempt: attempt, group: &group)
+            try await feed(.circuitTrialDue(step: id, attempt: attempt, nowMs: clock.monoMs()), group: &group)
 
         case .approval(let id, let decision):
             guard machine.state(of: id) == .awaitingApproval else { return }  // decided elsewhere first
@@ -214,7 +210,16 @@ struct ExecutionSession {
     {
         switch action {
         case .startAttempt(let id, let attempt):
-            try await startStep(id, attempt: attempt, group: &group)
+            try await prepareStep(id, attempt: attempt, group: &group)
+        case .call(let id, let attempt):
+            call(id, attempt: attempt, group: &group)
+        case .holdForCircuit(let id, let attempt, let delay):
+            // The attempt waits for the breaker's trial call instead of failing: a call never made
+            // must not use up the step's retries (the open circuit is already recorded).
+            group.addTask { [clock] in
+                do { try await clock.sleep(ms: delay) } catch { return .cancelled }
+                return .circuitTrialDue(step: id, attempt: attempt)
+            }
         case .scheduleRetry(let id, let delay):
             group.addTask { [clock] in
                 do { try await clock.sleep(ms: delay) } catch { return .cancelled }
@@ -317,7 +322,9 @@ struct ExecutionSession {
         }
     }
 
-    private mutating func startStep(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
+    /// Renders the attempt's request and asks the machine whether its endpoint's circuit lets it
+    /// call (a tabletop walk-through calls nothing: it starts at once).
+    private mutating func prepareStep(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
         async throws
     {
         guard let header = machine.step(id) else { return }
@@ -339,27 +346,16 @@ struct ExecutionSession {
             return
         }
 
-        if let endpoint = handler.endpoint(for: request) {
-            endpointOfStep[id] = endpoint
-            var breaker = breakers[endpoint] ?? CircuitBreaker(policy: config.breaker)
-            let decision = breaker.request(nowMs: clock.monoMs())
-            breakers[endpoint] = breaker
-            switch decision {
-            case .allow: break
-            case .allowTrial: try await feed(.circuit(endpoint: endpoint, state: .halfOpen), group: &group)
-            case .reject(let after):
-                // The attempt waits for the breaker's trial call instead of failing: a call never
-                // made must not use up the step's retries (the open circuit is already recorded).
-                endpointOfStep[id] = nil
-                group.addTask { [clock] in
-                    do { try await clock.sleep(ms: max(after, 1)) } catch { return .cancelled }
-                    return .circuitTrialDue(step: id, attempt: attempt)
-                }
-                return
-            }
-        }
+        self.prepared[id] = (request, handler)
+        try await feed(
+            .attemptPrepared(step: id, attempt: attempt, endpoint: handler.endpoint(for: request), nowMs: clock.monoMs()),
+            group: &group)
+    }
 
-        let timeoutMs = header.timeoutMs
+    /// Runs a prepared attempt's action, raced against the step's timeout.
+    private mutating func call(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        guard let (request, handler) = prepared.removeValue(forKey: id) else { return }
+        let timeoutMs = machine.step(id)?.timeoutMs
         group.addTask { [clock] in
             let start = clock.monoMs()
             let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs, clock: clock)

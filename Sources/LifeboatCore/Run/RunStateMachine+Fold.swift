@@ -71,7 +71,9 @@ extension RunStateMachine {
             states[id] = .pending
             failures[id] = 0
             forced[id] = nil
-        case .stepNoted, .circuitChanged:
+        case .circuitChanged(let endpoint, let state):
+            applyCircuit(endpoint, state)
+        case .stepNoted:
             break
         case .abortRequested:
             if phase == .executing { setStop(.abort) }

@@ -46,9 +46,14 @@ public struct RunStateMachine: Sendable, Hashable {
         /// A process continues a stopped run: recovers interrupted steps and redrives failed ones
         /// (not those resolved as failed, unless named in `redrive`).
         case resume(pid: Int32, host: String, by: String, redrive: Set<String> = [])
-        case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
+        /// The executor prepared an attempt's request: `endpoint` is what it talks to (nil when it
+        /// has no remote endpoint), for the circuit breaker; `nowMs` a monotonic clock reading.
+        case attemptPrepared(step: String, attempt: Int, endpoint: String?, nowMs: Int64)
+        /// A held attempt's wait for its circuit is over: ask the breaker again.
+        case circuitTrialDue(step: String, attempt: Int, nowMs: Int64)
+        case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult, nowMs: Int64 = 0)
         /// `jitterSample` is a uniform sample in [0, 1) for the retry delay (full jitter).
-        case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError, jitterSample: Double)
+        case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError, jitterSample: Double, nowMs: Int64 = 0)
         case retryDue(step: String)
         case approvalGranted(step: String, by: String, via: String, waitMs: Int64)
         case approvalDenied(step: String, by: String, via: String, reason: String)
@@ -63,7 +68,6 @@ public struct RunStateMachine: Sendable, Hashable {
         case operatorSkip(step: String, by: String, reason: String)
         case release(step: String, reason: String)
         case note(step: String, text: String, by: String)
-        case circuit(endpoint: String, state: RunEvent.CircuitState)
         /// Stop starting steps; pause with `reason` once running steps have finished (SIGINT).
         case interrupt(RunEvent.PauseReason)
         /// An operator pauses the executing run: no new step starts; it is resumable.
@@ -83,7 +87,12 @@ public struct RunStateMachine: Sendable, Hashable {
 
     /// A side effect for the executor, to start once the decision's events are committed.
     public enum Action: Sendable, Hashable {
+        /// Prepare the attempt's request (render its parameters) and report its endpoint.
         case startAttempt(step: String, attempt: Int)
+        /// Run the prepared attempt's action (its circuit allows the call).
+        case call(step: String, attempt: Int)
+        /// Wait `delayMs` for the endpoint's circuit, then report `circuitTrialDue`.
+        case holdForCircuit(step: String, attempt: Int, delayMs: Int64)
         case runVerify(step: String, attempt: Int)
         case scheduleRetry(step: String, delayMs: Int64)
         case requestApproval(step: String)
@@ -136,6 +145,13 @@ public struct RunStateMachine: Sendable, Hashable {
     public internal(set) var stopRequest: StopRequest?
     /// Whether `stopRequest` came from a recorded event (it survives the executor; SIGINT does not).
     var stopRequestRecorded = false
+    /// Circuit breakers by endpoint (`+Breakers`), and the endpoint of each step's running attempt.
+    public internal(set) var breakers: [String: Breaker] = [:]
+    var endpointOfStep: [String: String] = [:]
+    /// The breakers' policy: the executor's configuration (not recorded; replay uses the default).
+    public var breakerPolicy = CircuitBreaker.Policy()
+    /// The last monotonic clock reading an input carried (0 in a replayed machine).
+    var clockMs: Int64 = 0
     /// Whether this machine belongs to the process executing the run (set by `start`, `resume` and
     /// `rollback`; never by replay). A replayed machine whose phase says executing or rolling back
     /// is a run whose process stopped: operator commands treat it as stopped.
@@ -258,13 +274,23 @@ public struct RunStateMachine: Sendable, Hashable {
         case .resume(let pid, let host, let by, let redrive):
             try resume(pid: pid, host: host, by: by, redrive: redrive, into: &out)
 
-        case .stepSucceeded(let id, let attempt, let duration, let result):
+        case .attemptPrepared(let id, let attempt, let endpoint, let now):
+            try decideCall(id, attempt: attempt, endpoint: endpoint, nowMs: now, into: &out)
+            return out
+
+        case .circuitTrialDue(let id, let attempt, let now):
+            try decideCall(id, attempt: attempt, endpoint: endpointOfStep[id], nowMs: now, into: &out)
+            return out
+
+        case .stepSucceeded(let id, let attempt, let duration, let result, let now):
             try expectRunning(id, attempt, "stepSucceeded")
             try emit(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: result), into: &out)
+            try recordCall(id, success: true, nowMs: now, into: &out)
 
-        case .stepFailed(let id, let attempt, let duration, let error, let sample):
+        case .stepFailed(let id, let attempt, let duration, let error, let sample, let now):
             try expectRunning(id, attempt, "stepFailed")
             try emit(.stepFailed(step: id, attempt: attempt, durationMs: duration, error: error), into: &out)
+            try recordCall(id, success: false, nowMs: now, into: &out)
             let policy = stepsByID[id]!.retry
             if error.retryable, failures[id, default: 0] < policy.attempts, stopRequest != .abort {
                 let delay = policy.delay(afterAttempt: attempt, sample: sample)
@@ -309,10 +335,6 @@ public struct RunStateMachine: Sendable, Hashable {
         case .note(let id, let text, let by):
             guard states[id] != nil else { throw invalid("note", "there is no step '\(id)'") }
             try emit(.stepNoted(step: id, note: text, by: by), into: &out)
-            return out
-
-        case .circuit(let endpoint, let state):
-            try emit(.circuitChanged(endpoint: endpoint, state: state), into: &out)
             return out
 
         case .interrupt(let reason):
@@ -385,6 +407,7 @@ public struct RunStateMachine: Sendable, Hashable {
         stopRequest = nil
         stopRequestRecorded = false
         hasExecutor = true
+        forgetTrialsInFlight()
         let wasCreated = phase == .created
         try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated), into: &out)
         if wasCreated {
