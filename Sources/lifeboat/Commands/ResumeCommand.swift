@@ -57,7 +57,7 @@ struct ResumeCommand: AsyncParsableCommand {
         defer { lock.release() }
         let prepared = try await RunSetup.reloaded(
             runID: runID, header: machine.header, store: store, overrides: try params.overrides())
-        let changes = RunSetup.changes(from: machine.header, to: prepared.header)
+        let changes = RunPlanner.changes(from: machine.header, to: prepared.header)
         guard prepared.header.documentsHash != machine.header.documentsHash || !changes.isEmpty else {
             Console.out("reload: the plan and runbook are unchanged since the run pinned them")
             return machine

@@ -34,39 +34,9 @@ enum RunSetup {
         _ resolved: ResolvedScenario, mode: RunMode, startedBy: String, concurrency: Int, approvedByFlag: Bool,
         documentsHash: String
     ) -> RunHeader {
-        let runbook = resolved.runbook
-        let order = StepGraph(steps: runbook.steps).topologicalOrder
-        let steps = order.compactMap { runbook.step($0) }.map { step -> StepHeader in
-            let spec = Runtime.actions.spec(step.action)
-            return StepHeader(
-                id: step.id, title: step.displayTitle, action: step.action, needs: step.needs,
-                idempotent: mode == .tabletop ? true : (step.idempotent ?? spec?.idempotent ?? false),
-                hasVerify: mode == .tabletop ? false : (spec?.hasVerify ?? false),
-                retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
-                applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil,
-                compensationIdempotent: step.rollback.map { Runtime.actions.spec($0.action)?.idempotent ?? false },
-                definition: definition(of: step))
-        }
-        return RunHeader(
-            planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,
-            params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
-            startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
-            approvedByFlag: approvedByFlag)
-    }
-
-    /// What a step does (action, `with:`, rollback) as canonical text, for `resume --reload`.
-    static func definition(of step: Step) -> String {
-        struct Definition: Encodable {
-            var action: String
-            var with: [String: Value]
-            var rollbackAction: String?
-            var rollbackWith: [String: Value]?
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let definition = Definition(
-            action: step.action, with: step.with, rollbackAction: step.rollback?.action, rollbackWith: step.rollback?.with)
-        return (try? encoder.encode(definition)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        RunPlanner(actions: Runtime.actions).header(
+            resolved, mode: mode, startedBy: startedBy, concurrency: concurrency, approvedByFlag: approvedByFlag,
+            documentsHash: documentsHash)
     }
 
     /// `resume --reload`: today's versions of the documents a run pinned last (read from the paths
@@ -85,27 +55,6 @@ enum RunSetup {
             approvedByFlag: header.approvedByFlag)
     }
 
-    /// Lines saying how `new` differs from `old`, step by step.
-    static func changes(from old: RunHeader, to new: RunHeader) -> [String] {
-        let before = Dictionary(old.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let after = Set(new.steps.map(\.id))
-        var lines: [String] = []
-        for step in new.steps {
-            guard let was = before[step.id] else {
-                lines.append("+ \(step.id): added (\(step.action))")
-                continue
-            }
-            var what: [String] = []
-            if was.action != step.action { what.append("action \(was.action) → \(step.action)") }
-            else if was.definition != step.definition { what.append("parameters") }
-            if was.needs != step.needs { what.append("needs [\(was.needs.joined(separator: ", "))] → [\(step.needs.joined(separator: ", "))]") }
-            if was.retry != step.retry || was.timeoutMs != step.timeoutMs { what.append("retry or timeout") }
-            if !what.isEmpty { lines.append("~ \(step.id): " + what.joined(separator: "; ")) }
-        }
-        for step in old.steps where !after.contains(step.id) { lines.append("- \(step.id): removed") }
-        return lines
-    }
-
     /// Run inputs. Secrets are read now (never stored); a tabletop shows placeholders instead.
     /// Relative paths resolve against the folder of the document they are written in: a secret's
     /// `file:` against the plan's, a step's (argv, cwd, kubeconfig, …) against the runbook's.
@@ -116,7 +65,7 @@ enum RunSetup {
             secrets = Dictionary(uniqueKeysWithValues: plan.secrets.keys.map { ($0, "<secret:\($0)>") })
         } else {
             // Only the secrets this runbook uses: a scenario need not have every secret of the plan.
-            let used = referencedSecrets(runbook)
+            let used = RunPlanner.referencedSecrets(runbook)
             secrets = try SecretResolver(baseDirectory: planDirectory).resolve(plan.secrets.filter { used.contains($0.key) })
         }
         let run: [String: Value] = [
@@ -133,19 +82,6 @@ enum RunSetup {
 
     private static func folder(of document: DocumentSource) -> String {
         (absolute(document.path) as NSString).deletingLastPathComponent
-    }
-
-    /// Names of the secrets a runbook's steps and rollbacks reference.
-    static func referencedSecrets(_ runbook: Runbook) -> Set<String> {
-        var names = Set<String>()
-        for step in runbook.steps {
-            for value in [Value.map(step.with), .map(step.rollback?.with ?? [:])] {
-                for case .success(let reference) in Template.references(in: value) where reference.scope == .secrets {
-                    names.insert(reference.path[0])
-                }
-            }
-        }
-        return names
     }
 
     static func absolute(_ path: String) -> String {
