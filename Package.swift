@@ -36,6 +36,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Renderers of runs and histories: HTML (with its SVG timeline), Markdown, JSON, JUnit,
+        // Prometheus text; one HTML escaper. Pure: text in, text out.
+        .target(
+            name: "LifeboatReports",
+            dependencies: ["LifeboatCore"],
+            swiftSettings: strictSettings
+        ),
         // SQLite store (GRDB): migrations, event log with hash chain, projections, lease.
         .target(
             name: "LifeboatStore",
@@ -80,6 +87,7 @@ let package = Package(
             name: "lifeboat",
             dependencies: [
                 "LifeboatCore",
+                "LifeboatReports",
                 "LifeboatStore",
                 "LifeboatActions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LifeboatCoreTests",
-            dependencies: ["LifeboatCore", "LifeboatTestSupport"],
+            dependencies: ["LifeboatCore", "LifeboatReports", "LifeboatTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,5 @@
 import LifeboatCore
+import LifeboatReports
 import Testing
 
 /// Schedule compliance with runs placed at chosen dates.

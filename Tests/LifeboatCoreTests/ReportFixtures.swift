@@ -1,4 +1,5 @@
 import LifeboatCore
+import LifeboatReports
 import LifeboatTestSupport
 import Testing
 

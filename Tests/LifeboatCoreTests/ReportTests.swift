@@ -1,5 +1,6 @@
 import Foundation
 @testable import LifeboatCore
+@testable import LifeboatReports
 import LifeboatTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatReports
 import LifeboatStore
 
 struct HistoryCommand: AsyncParsableCommand {

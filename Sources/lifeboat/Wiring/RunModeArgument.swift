@@ -1,5 +1,6 @@
 import ArgumentParser
 import LifeboatCore
+import LifeboatReports
 
 /// `--mode` takes the modes' names, and `real` for `execute` (runbooks say `when: real`).
 extension RunMode: ExpressibleByArgument {

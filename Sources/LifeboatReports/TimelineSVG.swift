@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Draws a report's timeline as an inline SVG: lanes of attempt bars on a time axis with ticks,
 /// retry backoff gaps, hatched approval waits and the RTO target and achieved lines.
 enum TimelineSVG {

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Everything a report about one run says, computed from the store's rows and the run's event log;
 /// the renderers (HTML, Markdown, JSON, JUnit) only lay it out.
 public struct RunReport: Sendable, Hashable, Codable {

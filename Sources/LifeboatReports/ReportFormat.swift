@@ -1,3 +1,4 @@
+import LifeboatCore
 import Foundation
 
 /// The formats `lifeboat report` writes.

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// The Prometheus text exposition format (version 0.0.4), for node_exporter's textfile collector.
 public struct PrometheusText: Sendable {
     public enum Kind: String, Sendable { case gauge, counter }
@@ -80,18 +81,7 @@ public struct PrometheusText: Sendable {
 
 /// Builds Lifeboat's metrics from the last ended drill of each plan + scenario and the schedule
 /// status of each plan.
-public enum EvidenceMetrics {
-    /// The newest ended drill or real execution of a plan + scenario.
-    public struct LastDrill: Sendable, Hashable {
-        public var run: RunRecord
-        public var figures: RunFigures?
-
-        public init(run: RunRecord, figures: RunFigures?) {
-            self.run = run
-            self.figures = figures
-        }
-    }
-
+extension EvidenceMetrics {
     public static func render(lastDrills: [LastDrill], schedule: [ScheduleCompliance.PlanStatus], now: Int64) -> String {
         func family(_ name: String, _ help: String) -> PrometheusText.Family { .init(name: name, help: help) }
         var rtoAchieved = family("lifeboat_rto_achieved_seconds", "RTO achieved by the last ended drill or execution of a plan and scenario.")

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// The history report of one plan over a time range (`lifeboat history --report html|md`):
 /// the per scenario and mode summary, an RTO chart per scenario with the objective line (HTML),
 /// and every run in the range. Pure: the caller gathers the data and writes the text.

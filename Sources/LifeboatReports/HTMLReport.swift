@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Renders a run report as one self-contained HTML page: inline CSS and an inline SVG timeline, no
 /// scripts and no external assets, so it can be mailed, attached to a ticket or archived as is.
 /// Every value that comes from a document, a person or a system is escaped.

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Renders a run report as JUnit XML for CI systems: one testsuite for the run, one testcase per
 /// step (failed and unknown steps fail, skipped and never-run steps are skipped) and one per
 /// objective (fails when missed, skipped when not measured).

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// The report page's stylesheet, inlined into every HTML report.
 enum HTMLStyle {
     static let css = """

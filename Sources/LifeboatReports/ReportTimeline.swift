@@ -1,3 +1,4 @@
+import LifeboatCore
 /// A run's timeline, computed from its events alone: one segment per step attempt, backoff gap,
 /// approval wait and compensation, each placed in a lane so that overlapping steps never share one,
 /// with the RTO window's start, target and achieved marks. Times are milliseconds from `originMs`.

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Text helpers the report renderers share: escaping for each output language, UTC timestamps
 /// and durations. Pure functions, no Foundation formatters (reports must render the same anywhere).
 public enum ReportText {

@@ -1,3 +1,4 @@
+import LifeboatCore
 /// The RTO and RPO verdicts as the renderers show them: one row each, in words.
 public struct ReportObjective: Sendable, Hashable {
     /// `RTO` or `RPO`.

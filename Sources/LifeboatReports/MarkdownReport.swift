@@ -1,3 +1,4 @@
+import LifeboatCore
 /// Renders a run report as Markdown for a postmortem or a ticket: facts, verdicts, approvals and the
 /// step table, readable as plain text too. Every value from a document or a person is escaped.
 public enum MarkdownReport {
