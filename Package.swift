@@ -94,6 +94,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // scripts/bench-evidence: seeds a large store by cloning real runs through the store's own
+        // code (createRun + append), so the hash chain and projections are Lifeboat's.
+        .executableTarget(
+            name: "lifeboat-bench-seed",
+            dependencies: ["LifeboatCore", "LifeboatStore"],
+            swiftSettings: strictSettings
+        ),
         // Test doubles shared by the test targets: in-memory store, scripted actions, manual clock.
         .target(
             name: "LifeboatTestSupport",

@@ -2,18 +2,18 @@
 """Seeds a large Lifeboat store and times the evidence commands on it (see scripts/bench-evidence).
 
 What the seeded data is, honestly: the CLI executes a few real drills of a 20-step runbook
-(`command: true` steps) in three scenarios (two succeed, one fails and is aborted). Those runs'
-rows are then cloned via SQL into --runs runs (default 100,000): each clone gets a new run id
-and is shifted in time (one run every ~10 minutes over the past two years); its step rows,
-pinned documents and events are copied with the same shift. Event payloads get the new run id
-and shifted atMs, and every clone's events are re-chained (prev_hash/hash recomputed with
-Lifeboat's formula), so `lifeboat audit verify` accepts the store. The measurement columns
-(RTO/RPO figures) are copied from the template run, so all clones of a template have the same
-figures. Clones' events are contiguous per run (real stores interleave concurrent runs).
+(`command: true` steps) in three scenarios (two succeed, one fails and is aborted). Those runs
+are then cloned into --runs runs (default 100,000) by lifeboat-bench-seed, through Lifeboat's
+own store code: each clone gets a new run id and is shifted in time (one run every ~10 minutes
+over the past two years), is created with `createRun` (pinning the same documents) and recorded
+with `append`, so its hash chain, projections and measurement columns are Lifeboat's own. All
+clones of a template have the same figures; clones' events are contiguous per run (real stores
+interleave concurrent runs).
 """
-import hashlib, os, re, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
+import os, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
 
 binary = os.path.abspath(sys.argv[1])
+seeder = os.path.join(os.path.dirname(binary), "lifeboat-bench-seed")
 args = sys.argv[2:]
 runs_wanted = int(args[args.index("--runs") + 1]) if "--runs" in args else 100_000
 keep = args[args.index("--keep") + 1] if "--keep" in args else None
@@ -69,75 +69,21 @@ assert r.returncode == 1, r.stderr
 failed_id = [l for l in lifeboat("history", "--status", "failed").stdout.splitlines()[1:]][0].split()[0]
 lifeboat("abort", failed_id, "--reason", "bench")
 
-# 2. Clone them.
-con = sqlite3.connect(db_path)
-con.execute("PRAGMA journal_mode=WAL")
-con.execute("PRAGMA synchronous=OFF")
-run_cols = [c[1] for c in con.execute("PRAGMA table_info(runs)")]
-step_cols = [c[1] for c in con.execute("PRAGMA table_info(steps)")]
-templates = []
-for row in con.execute("SELECT * FROM runs ORDER BY created_at_ms"):
-    run = dict(zip(run_cols, row))
-    steps = [dict(zip(step_cols, s)) for s in con.execute("SELECT * FROM steps WHERE run_id = ?", (run["id"],))]
-    docs = con.execute("SELECT position, kind, path, text, sha256 FROM documents WHERE run_id = ?", (run["id"],)).fetchall()
-    events = con.execute("SELECT at_ms, mono_ms, session, kind, step_id, payload FROM events WHERE run_id = ? ORDER BY seq", (run["id"],)).fetchall()
-    templates.append((run, steps, docs, events))
-seq, prev = con.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-now_ms = int(time.time() * 1000)
-span = 2 * 365 * 86_400_000
-start = now_ms - span
-interval = span // runs_wanted
-at_re = re.compile(r'"atMs":(-?\d+)')
-print(f"cloning into {runs_wanted} runs ({steps_per_run} steps each)…", file=sys.stderr)
+# 2. Clone them through Lifeboat's own store code (lifeboat-bench-seed: createRun + append).
+print(f"cloning into {runs_wanted} runs ({steps_per_run} steps each) with {seeder}…", file=sys.stderr)
 t0 = time.time()
-run_sql = f"INSERT INTO runs ({','.join(run_cols)}) VALUES ({','.join('?' * len(run_cols))})"
-step_sql = f"INSERT INTO steps ({','.join(step_cols)}) VALUES ({','.join('?' * len(step_cols))})"
-event_sql = "INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
-doc_sql = "INSERT INTO documents (run_id, position, kind, path, text, sha256) VALUES (?,?,?,?,?,?)"
-con.execute("BEGIN")
-time_cols = ("created_at_ms", "updated_at_ms", "ended_at_ms")
-step_time_cols = ("started_at_ms", "ended_at_ms")
-for i in range(runs_wanted - len(templates)):
-    run, steps, docs, events = templates[i % len(templates)]
-    new_id = f"bench-{i:07d}"
-    delta = start + i * interval - run["created_at_ms"]
-    r = dict(run, id=new_id)
-    for c in time_cols:
-        if r[c] is not None:
-            r[c] += delta
-    con.execute(run_sql, [r[c] for c in run_cols])
-    rows = []
-    for s in steps:
-        s = dict(s, run_id=new_id)
-        for c in step_time_cols:
-            if s[c] is not None:
-                s[c] += delta
-        rows.append([s[c] for c in step_cols])
-    con.executemany(step_sql, rows)
-    con.executemany(doc_sql, [(new_id, *d) for d in docs])
-    erows = []
-    old_id = run["id"]
-    for at, mono, session, kind, step_id, payload in events:
-        payload = at_re.sub(lambda m: f'"atMs":{int(m.group(1)) + delta}', payload.replace(f'"{old_id}"', f'"{new_id}"'))
-        seq += 1
-        h = hashlib.sha256(f"{prev}\n{seq}\n{new_id}\n".encode() + payload.encode()).hexdigest()
-        erows.append((seq, new_id, at + delta, mono, session, kind, step_id, payload, prev, h))
-        prev = h
-    con.executemany(event_sql, erows)
-    if i % 10_000 == 9_999:
-        con.execute("COMMIT")
-        con.execute("BEGIN")
-        print(f"  {i + 1} runs ({time.time() - t0:.0f} s)", file=sys.stderr)
-con.execute("COMMIT")
+subprocess.run([seeder, db_path, "--runs", str(runs_wanted)], check=True)
+con = sqlite3.connect(db_path)
 con.execute("ANALYZE")
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("runs", "steps", "events", "documents")}
+template_id = con.execute("SELECT id FROM runs WHERE id NOT LIKE 'bench-%' ORDER BY created_at_ms LIMIT 1").fetchone()[0]
 con.close()
 size = os.path.getsize(db_path)
 print(f"seeded in {time.time() - t0:.0f} s: {counts}; store {size / 1e6:.0f} MB = {size / counts['runs'] / 1e3:.1f} kB per run", file=sys.stderr)
 
 # 3. Time the commands (fresh process each time, as a user runs them).
-one_run = "bench-0050000" if counts["runs"] > 50_000 else templates[0][0]["id"]
+one_run = "bench-0050000" if counts["runs"] > 50_000 else template_id
 benchmarks = [
     ("history", ["history"]),
     ("history --json", ["history", "--json"]),
