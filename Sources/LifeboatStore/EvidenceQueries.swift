@@ -138,13 +138,16 @@ extension SQLiteStore {
                     let row = try Row.fetchOne(
                         db,
                         sql: """
-                            SELECT id, ended_at_ms FROM runs
+                            SELECT id, ended_at_ms,
+                                (SELECT count(*) FROM steps WHERE steps.run_id = runs.id AND steps.forced IS NOT NULL) AS forced_steps
+                            FROM runs
                             WHERE status = 'succeeded' AND plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
                             ORDER BY ended_at_ms DESC LIMIT 1
                             """, arguments: [plan, scenario, modeText])
                 else { return nil }
                 return ScheduleCompliance.LatestRun(
-                    planID: plan, scenario: scenario, mode: mode, runID: row["id"], endedAtMs: row["ended_at_ms"])
+                    planID: plan, scenario: scenario, mode: mode, runID: row["id"], endedAtMs: row["ended_at_ms"],
+                    forcedSteps: row["forced_steps"])
             }
         }
     }

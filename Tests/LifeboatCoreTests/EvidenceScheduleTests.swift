@@ -40,6 +40,15 @@ import Testing
         #expect(onlyTabletop.overdue)
     }
 
+    /// A run that counts for a cadence with forced steps says so in the basis: the cadence was met
+    /// by a run an operator helped over a step.
+    @Test func aBasisRunWithForcedStepsSaysSo() {
+        var forced = Self.run("region", .drill, "2026-03-01")
+        forced.forcedSteps = 1
+        #expect(cadence(.tabletop, latest: [forced], now: "2026-04-01").basis.hasSuffix("(succeeded, 1 forced)"))
+        #expect(!cadence(.tabletop, latest: [Self.run("region", .drill, "2026-03-01")], now: "2026-04-01").basis.contains("forced"))
+    }
+
     @Test func semiannualFailoverFromTheNewestDrillOrExecution() {
         let latest = [Self.run("region", .drill, "2025-08-31"), Self.run("db", .execute, "2025-10-10")]
         let c = cadence(.failover, latest: latest, now: "2026-04-09")

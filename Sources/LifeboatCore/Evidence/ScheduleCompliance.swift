@@ -33,8 +33,11 @@ public enum ScheduleCompliance {
         public var mode: RunMode
         public var runID: String
         public var endedAtMs: Int64
+        /// Steps of the run whose outcome an operator forced (resolve, skip).
+        public var forcedSteps: Int
 
-        public init(planID: String, scenario: String, mode: RunMode, runID: String, endedAtMs: Int64) {
+        public init(planID: String, scenario: String, mode: RunMode, runID: String, endedAtMs: Int64, forcedSteps: Int = 0) {
+            self.forcedSteps = forcedSteps
             self.planID = planID
             self.scenario = scenario
             self.mode = mode
@@ -128,8 +131,9 @@ public enum ScheduleCompliance {
                 basis: basis)
         }
         let dueAt = due(after: last.endedAtMs, frequency)
+        let forced = last.forcedSteps > 0 ? " (succeeded, \(last.forcedSteps) forced)" : ""
         return CadenceStatus(
             cadence: cadence, frequency: frequency, state: now > dueAt ? .overdue : .ok, lastRunID: last.runID,
-            lastAtMs: last.endedAtMs, dueAtMs: dueAt, basis: basis)
+            lastAtMs: last.endedAtMs, dueAtMs: dueAt, basis: basis + forced)
     }
 }
