@@ -91,6 +91,7 @@ extension EvidenceMetrics {
         var rpoObjective = family("lifeboat_rpo_objective_seconds", "RPO objective of the plan and scenario (as of its last drill).")
         var rpoMet = family("lifeboat_rpo_objective_met", "1 when the last drill met the RPO objective, 0 when it missed it (absent when not measured).")
         var succeeded = family("lifeboat_last_drill_succeeded", "1 when the last ended drill or execution of the plan and scenario succeeded.")
+        var forcedSteps = family("lifeboat_last_drill_forced_steps", "Steps of the last ended drill or execution whose outcome an operator forced (resolve, skip).")
         var drillTime = family("lifeboat_last_drill_timestamp_seconds", "When the last drill or execution of the plan and scenario ended (Unix time).")
         var cadenceTime = family("lifeboat_schedule_last_timestamp_seconds", "When the last run counting for the plan's cadence ended (Unix time; absent when never).")
         var cadenceDue = family("lifeboat_schedule_due_timestamp_seconds", "When the next test of the plan's cadence is due (Unix time; absent when never run).")
@@ -102,6 +103,7 @@ extension EvidenceMetrics {
             let r = drill.run
             let labels = [("plan", r.planID), ("scenario", r.scenario), ("mode", r.mode.rawValue)]
             succeeded.add(labels, r.status == .succeeded ? 1 : 0)
+            forcedSteps.add(labels, Double(drill.forcedSteps))
             if let ended = r.endedAtMs { drillTime.add(labels, seconds(ended)) }
             if let objective = r.objectives.rtoMs { rtoObjective.add(labels, seconds(objective)) }
             if let objective = r.objectives.rpoMs { rpoObjective.add(labels, seconds(objective)) }
@@ -121,7 +123,7 @@ extension EvidenceMetrics {
         }
         generated.add([], seconds(now))
         return PrometheusText(families: [
-            rtoAchieved, rtoObjective, rtoMet, rpoAchieved, rpoObjective, rpoMet, succeeded, drillTime, cadenceTime,
+            rtoAchieved, rtoObjective, rtoMet, rpoAchieved, rpoObjective, rpoMet, succeeded, forcedSteps, drillTime, cadenceTime,
             cadenceDue, overdue, generated,
         ]).render()
     }

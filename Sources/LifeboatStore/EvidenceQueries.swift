@@ -161,11 +161,14 @@ extension SQLiteStore {
                         let row = try Row.fetchOne(
                             db,
                             sql: """
-                                SELECT * FROM runs WHERE plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
+                                SELECT runs.*, (SELECT count(*) FROM steps
+                                    WHERE steps.run_id = runs.id AND steps.forced IS NOT NULL) AS forced_steps
+                                FROM runs WHERE plan_id = ? AND scenario = ? AND mode = ? AND ended_at_ms IS NOT NULL
                                 ORDER BY created_at_ms DESC LIMIT 1
                                 """, arguments: [plan, scenario, mode])
                     else { return nil }
-                    return .init(run: try Rows.runRecord(row), figures: try MeasurementColumns.figures(row))
+                    return .init(
+                        run: try Rows.runRecord(row), figures: try MeasurementColumns.figures(row), forcedSteps: row["forced_steps"])
                 }
         }
     }

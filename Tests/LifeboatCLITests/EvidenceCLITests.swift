@@ -129,6 +129,7 @@ struct EvidenceCLITests {
         #expect(text.contains(#"lifeboat_rto_objective_seconds{plan="evidence-plan",scenario="failover",mode="drill"} 600"#))
         #expect(text.contains(#"lifeboat_rto_objective_met{plan="evidence-plan",scenario="failover",mode="drill"} 1"#))
         #expect(text.contains(#"lifeboat_schedule_overdue{plan="evidence-plan",cadence="tabletop",frequency="quarterly"} 0"#))
+        #expect(text.contains(#"lifeboat_last_drill_forced_steps{plan="evidence-plan",scenario="failover",mode="drill"} 0"#))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
         let promtool = Process()

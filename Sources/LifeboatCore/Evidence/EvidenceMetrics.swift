@@ -4,10 +4,13 @@ public enum EvidenceMetrics {
     public struct LastDrill: Sendable, Hashable {
         public var run: RunRecord
         public var figures: RunFigures?
+        /// Steps of the run whose outcome an operator forced (resolve, skip).
+        public var forcedSteps: Int
 
-        public init(run: RunRecord, figures: RunFigures?) {
+        public init(run: RunRecord, figures: RunFigures?, forcedSteps: Int = 0) {
             self.run = run
             self.figures = figures
+            self.forcedSteps = forcedSteps
         }
     }
 }
