@@ -4,7 +4,10 @@ Every figure is measured in this run, and every goal is checked as a ratio again
 measured in the same run on the same machine:
   1. per-step overhead: a run of N no-op `command` steps (argv `true`) against a minimal durable
      loop in Python that spawns the same process and commits one SQLite transaction per step
-     (WAL, synchronous=FULL, like Lifeboat's store). Goal: <= 1.2x.
+     (WAL, synchronous=FULL, like Lifeboat's store), in wall time and in CPU time (user + system,
+     the children included). Goal: <= 1.2x in both. Beside them, chaostoolkit (1.19, no durable
+     state) runs an experiment of the same N `process` actions. Goal: Lifeboat's run is faster.
+     chaostoolkit is installed into .build/bench-venv by pip; without it the row says so.
   2. cold start of `lifeboat validate` on the example plan (median of 30). Goal: <= 30 ms. The
      cost of spawning `true` is printed beside it as the floor.
   3. validation of a generated 2,000-step runbook (median of 10). Goal: <= 100 ms.
@@ -18,6 +21,7 @@ measured in the same run on the same machine:
 """
 import json
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -50,10 +54,20 @@ def chain_runbook(n, action_lines):
     return "\n".join(out) + "\n"
 
 
-def timed(cmd, **kw):
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd, cpu=None, **kw):
+    """Wall seconds of `cmd`; with `cpu` (a list), appends its CPU seconds (it and its children)."""
+    before = children_cpu()
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(children_cpu() - before)
+    return wall
 
 
 # 1. per-step overhead -------------------------------------------------------------------------
@@ -63,7 +77,7 @@ env = dict(os.environ, LIFEBOAT_DB=f"{work}/state.db", LIFEBOAT_OPERATOR="bench"
 empty_start = timed([binary, "validate", f"{work}/plans/p.yaml"], env=env)
 
 
-def durable_loop(n, spawn=True):
+def durable_loop(n, spawn=True, cpu=None):
     path = f"{work}/loop.db"
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
@@ -72,27 +86,57 @@ def durable_loop(n, spawn=True):
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, step INTEGER, status TEXT, code INTEGER)")
+    before = time.process_time() + children_cpu()
     start = time.perf_counter()
     for i in range(n):
         code = subprocess.run(["true"]).returncode if spawn else 0
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO events (step, status, code) VALUES (?, ?, ?)", (i, "succeeded", code))
         db.execute("COMMIT")
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(time.process_time() + children_cpu() - before)
+    return wall
+
+
+def chaostoolkit():
+    """The `chaos` command in .build/bench-venv, installed by pip on first use; None without it."""
+    venv = f"{repo}/.build/bench-venv"
+    chaos = f"{venv}/bin/chaos"
+    if not os.path.exists(chaos):
+        try:
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([f"{venv}/bin/pip", "install", "-q", "chaostoolkit==1.19.0"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+        except (subprocess.SubprocessError, OSError) as error:
+            print(f"chaostoolkit not installed ({error}); its row is skipped", file=sys.stderr)
+            return None
+    return chaos
+
+
+chaos = chaostoolkit()
+write(f"{work}/chaos/experiment.json", json.dumps({
+    "version": "1.0.0", "title": "bench", "description": f"{steps} no-op process actions",
+    "method": [{"type": "action", "name": f"s{i}", "provider": {"type": "process", "path": "true"}}
+               for i in range(steps)]}))
 
 
 # Interleaved rounds, medians: the machine's load drifts, so each ratio compares figures taken
 # side by side rather than minutes apart.
 write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
 write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
-samples = {"lifeboat": [], "loop": [], "engine": [], "commit": []}
+samples = {"lifeboat": [], "loop": [], "engine": [], "commit": [], "chaos": []}
+cpu = {"lifeboat": [], "loop": [], "chaos": []}
 for round_ in range(rounds):
     for db in ("state.db", "noproc.db"):
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(f"{work}/{db}{suffix}"):
                 os.remove(f"{work}/{db}{suffix}")
-    samples["lifeboat"].append(timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], env=env))
-    samples["loop"].append(durable_loop(steps))
+    samples["lifeboat"].append(timed([binary, "run", f"{work}/plans/p.yaml", "-s", "s"], cpu=cpu["lifeboat"], env=env))
+    samples["loop"].append(durable_loop(steps, cpu=cpu["loop"]))
+    if chaos:
+        samples["chaos"].append(timed([chaos, "--settings", f"{work}/chaos/settings.yaml", "run", "experiment.json",
+                                       "--journal-path", "journal.json"], cpu=cpu["chaos"], cwd=f"{work}/chaos"))
     samples["engine"].append(timed([binary, "run", f"{work}/noproc/plans/p.yaml", "-s", "s"],
                                    env=dict(env, LIFEBOAT_DB=f"{work}/noproc.db")))
     samples["commit"].append(durable_loop(steps, spawn=False))
@@ -100,6 +144,7 @@ lifeboat_total, loop_total, engine_total, commit_total = (
     statistics.median(samples[k]) for k in ("lifeboat", "loop", "engine", "commit"))
 lifeboat_per_step = lifeboat_total / steps
 loop_per_step = loop_total / steps
+lifeboat_cpu, loop_cpu = statistics.median(cpu["lifeboat"]), statistics.median(cpu["loop"])
 
 # 2. cold start --------------------------------------------------------------------------------
 plan = f"{repo}/plans/payment-platform.yaml"
@@ -165,6 +210,13 @@ rows = [
     ("per-step: lifeboat run, %d no-op steps (median of %d)" % (steps, rounds), ms(lifeboat_per_step), ms(lifeboat_total) + " total"),
     ("per-step: durable loop (spawn true + 1 commit)", ms(loop_per_step), ms(loop_total) + " total"),
     ("per-step ratio lifeboat / loop (goal <= 1.2)", f"{lifeboat_per_step / loop_per_step:.2f}x", ""),
+    ("per-step CPU: lifeboat / loop (user+sys, children in)", ms(lifeboat_cpu / steps),
+     f"loop {ms(loop_cpu / steps)}; ratio {lifeboat_cpu / loop_cpu:.2f}x (goal <= 1.2)"),
+    ("chaostoolkit 1.19: %d `process` actions (median of %d)" % (steps, rounds),
+     ms(statistics.median(samples["chaos"])) if samples["chaos"] else "skipped",
+     (f"lifeboat {ms(lifeboat_total)}; ratio lifeboat / chaostoolkit "
+      f"{lifeboat_total / statistics.median(samples['chaos']):.2f}x (goal < 1); CPU "
+      f"{ms(statistics.median(cpu['chaos']))}") if samples["chaos"] else "chaostoolkit not installable here"),
     ("  breakdown: lifeboat, %d `wait 0ms` steps (no child)" % steps, ms(engine_total / steps), "engine + store"),
     ("  breakdown: loop, commits only (no child)", ms(commit_total / steps),
      f"ratio {engine_total / commit_total:.2f}x"),

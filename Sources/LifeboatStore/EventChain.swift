@@ -68,7 +68,7 @@ enum EventChain {
                 """).execute(
             arguments: [
                 seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
-                RunProjection.stepID(of: event.kind), payload, prev,
+                event.kind.stepID, payload, prev,
                 hash(prev: prev, seq: seq, runID: event.runID, payload: payload),
             ])
         return seq
@@ -146,7 +146,7 @@ enum EventChain {
             let stepID: String? = row["step_id"]
             let atMs: Int64 = row["at_ms"]
             if event.runID != runID || event.atMs != atMs || kindName(event.kind) != kind
-                || RunProjection.stepID(of: event.kind) != stepID
+                || event.kind.stepID != stepID
             {
                 return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s columns disagree with its payload")
             }

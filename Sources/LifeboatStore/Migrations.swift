@@ -157,7 +157,7 @@ enum Migrations {
                 }
                 try db.execute(
                     sql: "UPDATE steps SET forced = ? WHERE run_id = ? AND step_id = ?",
-                    arguments: [forced, event.runID, RunProjection.stepID(of: event.kind)])
+                    arguments: [forced, event.runID, event.kind.stepID])
             }
         }
         return migrator

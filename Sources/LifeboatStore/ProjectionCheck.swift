@@ -1,7 +1,7 @@
 import GRDB
 import LifeboatCore
 
-/// A `runs` or `steps` row that differs from the fold of its run's events.
+/// A `runs` or `steps` row that differs from what its run's replayed machine derives.
 public struct ProjectionMismatch: Sendable, Hashable, CustomStringConvertible {
     public var runID: String
     /// The step, when the mismatch is in a step row.
@@ -20,8 +20,8 @@ public struct ProjectionMismatch: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension SQLiteStore {
-    /// Re-folds every run's events through `RunProjection` and compares the result with the stored
-    /// `runs` and `steps` rows (for `lifeboat audit verify`). Empty when they all agree.
+    /// Replays every run's events through its state machine and compares the rows it derives with
+    /// the stored `runs` and `steps` rows (for `lifeboat audit verify`). Empty when they all agree.
     public func verifyProjections() async throws -> [ProjectionMismatch] {
         try await read { db in
             var mismatches: [ProjectionMismatch] = []
@@ -37,21 +37,15 @@ extension SQLiteStore {
 enum ProjectionCheck {
     static func check(runID: String, in db: Database) throws -> [ProjectionMismatch] {
         let events = try Rows.events(of: runID, in: db)
-        guard let first = events.first, case .runCreated(let header) = first.kind else {
+        guard let first = events.first, case .runCreated = first.kind else {
             return [ProjectionMismatch(runID: runID, stepID: nil, detail: "its log does not start with runCreated")]
         }
-        var (run, steps) = RunProjection.newRun(first, header: header)
-        var index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
-        for event in events.dropFirst() {
-            if case .documentsReloaded(let header, _, _) = event.kind {
-                steps = RunProjection.reloaded(steps, runID: runID, header: header)
-                index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
-            }
-            RunProjection.apply(event, to: &run)
-            if let stepID = RunProjection.stepID(of: event.kind), let i = index[stepID] {
-                RunProjection.apply(event, to: &steps[i])
-            }
+        let rows: RunRows
+        do { rows = try RunStateMachine.replay(events).rows } catch {
+            return [ProjectionMismatch(runID: runID, stepID: nil, detail: "its events do not replay: \(error.description)")]
         }
+        let (run, steps) = (rows.run, rows.steps)
+        var index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
         var mismatches: [ProjectionMismatch] = []
         let storedRun = try Rows.run(runID, in: db)
         if storedRun != run {
@@ -67,7 +61,7 @@ enum ProjectionCheck {
         let stored = try Rows.steps(of: runID, in: db)
         for step in stored {
             guard let i = index.removeValue(forKey: step.stepID) else {
-                mismatches.append(ProjectionMismatch(runID: runID, stepID: step.stepID, detail: "no such step in runCreated"))
+                mismatches.append(ProjectionMismatch(runID: runID, stepID: step.stepID, detail: "no such step in the run's header"))
                 continue
             }
             if steps[i] != step {

@@ -70,7 +70,8 @@ public final class SQLiteStore: StateStore {
         var pinned = created
         pinned.kind = .runCreated(header)
         let event = pinned
-        let (run, steps) = RunProjection.newRun(event, header: header)
+        let rows = try createdRows(event)
+        let (run, steps) = (rows.run, rows.steps)
         let payload = try encode(event)
         try await write { db in
             if try Rows.run(id, in: db) != nil {
@@ -84,74 +85,50 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    public func append(_ events: [RunEvent], consumingControls controls: [Int64], pinning documents: [DocumentSource])
-        async throws
-    {
+    public func append(
+        _ events: [RunEvent], rows: RunRows?, consumingControls controls: [Int64], pinning documents: [DocumentSource]
+    ) async throws {
         if events.isEmpty && controls.isEmpty { return }
         let payloads = try events.map(encode)
         let path = self.path
         let reloaded = try reloadedHeader(events, pinning: documents, hash: Self.documentsHash(documents))
-        try await write(run: events.first?.runID) { db in
-            if let header = reloaded, let runID = events.first?.runID {
+        guard let runID = events.first?.runID else {
+            return try await write { db in try Rows.consume(controls, atMs: Self.nowMs(), in: db) }
+        }
+        guard let rows, rows.run.id == runID, events.allSatisfy({ $0.runID == runID }) else {
+            throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
+        }
+        try await write(run: runID) { db in
+            guard let stored = try ProjectionUpdates.storedRun(runID, in: db) else {
+                throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
+            }
+            if reloaded != nil {
                 try Rows.pin(documents, runID: runID, after: try Rows.documents(of: runID, in: db).count, in: db)
-                let rows = RunProjection.reloaded(try Rows.steps(of: runID, in: db), runID: runID, header: header)
                 try db.execute(
                     sql: "DELETE FROM steps WHERE run_id = ? AND step_id NOT IN (SELECT value FROM json_each(?))",
-                    arguments: [runID, try CanonicalJSON.encode(rows.map(\.stepID))])
-                for row in rows { try Rows.save(row, in: db) }
+                    arguments: [runID, try CanonicalJSON.encode(rows.steps.map(\.stepID))])
             }
-            var runs: [String: RunRecord] = [:]
-            var storedRuns: [String: ProjectionUpdates.StoredRun] = [:]
-            var runOrder: [String] = []
-            var endedBefore: [String: Bool] = [:]
-            var steps: [String: StepRecord] = [:]
-            var storedSteps: [String: ProjectionUpdates.StoredStep] = [:]
-            var stepOrder: [String] = []
             for (event, payload) in zip(events, payloads) {
                 if case .runCreated = event.kind {
-                    throw LifeboatError(.internalError, "run \(event.runID): runCreated is recorded by createRun only")
-                }
-                var run: RunRecord
-                if let cached = runs[event.runID] {
-                    run = cached
-                } else if let stored = try ProjectionUpdates.storedRun(event.runID, in: db) {
-                    run = stored.record
-                    storedRuns[event.runID] = stored
-                    runOrder.append(event.runID)
-                    endedBefore[event.runID] = stored.record.endedAtMs != nil
-                } else {
-                    throw LifeboatError(.notFound, "run \(event.runID) not found in \(path)")
-                }
-                RunProjection.apply(event, to: &run)
-                runs[event.runID] = run
-                if let stepID = RunProjection.stepID(of: event.kind) {
-                    let key = event.runID + "\u{0}" + stepID
-                    var step: StepRecord
-                    if let cached = steps[key] {
-                        step = cached
-                    } else if let stored = try ProjectionUpdates.storedStep(event.runID, stepID, in: db) {
-                        step = stored.record
-                        storedSteps[key] = stored
-                        stepOrder.append(key)
-                    } else {
-                        throw LifeboatError(.internalError, "run \(event.runID) has no step \(stepID)")
-                    }
-                    RunProjection.apply(event, to: &step)
-                    steps[key] = step
+                    throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
                 }
                 try EventChain.append(event, payload: payload, in: db)
             }
-            for key in stepOrder { try ProjectionUpdates.update(steps[key]!, stored: storedSteps[key]!, in: db) }
-            for id in runOrder {
-                let run = runs[id]!
-                try ProjectionUpdates.update(run, stored: storedRuns[id]!, in: db)
-                try Leases.sync(run, atMs: run.updatedAtMs, in: db)
-                // The measurement columns follow the log of an ended run; a resumed run clears them.
-                if run.endedAtMs != nil {
-                    try MeasurementColumns.refresh(run, in: db)
-                } else if endedBefore[id] == true {
-                    try MeasurementColumns.save(nil, runID: id, in: db)
+            for step in rows.steps {
+                if let old = try ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
+                    try ProjectionUpdates.update(step, stored: old, in: db)
+                } else {
+                    try Rows.save(step, in: db)
                 }
+            }
+            let run = rows.run
+            try ProjectionUpdates.update(run, stored: stored, in: db)
+            try Leases.sync(run, atMs: run.updatedAtMs, in: db)
+            // The measurement columns follow the log of an ended run; a resumed run clears them.
+            if run.endedAtMs != nil {
+                try MeasurementColumns.refresh(run, in: db)
+            } else if stored.record.endedAtMs != nil {
+                try MeasurementColumns.save(nil, runID: runID, in: db)
             }
             try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
         }

@@ -278,7 +278,7 @@ struct RunStateMachineReloadTests {
     @Test func aReloadReplaysToTheSameMachine() throws {
         let fixed = TestHeaders.header([step("a", "v1"), step("c", "new"), step("b<a,c", "fixed")])
         var log = [RunEvent.Kind.runCreated(TestHeaders.header([step("a", "v1"), step("b<a", "typo")]))]
-        var live = RunStateMachine(header: TestHeaders.header([step("a", "v1"), step("b<a", "typo")]))
+        var live = RunStateMachine(header: TestHeaders.header([step("a", "v1"), step("b<a", "typo")]), runID: "r")
         for input: RunStateMachine.Input in [
             .start(pid: 1, host: "h"), .stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ActionResult(summary: "ok")),
         ] { log += try live.handle(input).events }

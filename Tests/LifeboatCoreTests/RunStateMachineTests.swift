@@ -306,7 +306,7 @@ struct RunStateMachineTests {
     ])
     func impossibleTransitionsFailLoudly(event: RunEvent.Kind) {
         var m = machine([TestHeaders.step("a")])
-        #expect(throws: RunStateMachine.TransitionError.self) { try m.apply(event) }
+        #expect(throws: RunStateMachine.TransitionError.self) { try m.apply(RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: event)) }
     }
 
     @Test func tabletopTreatsApprovalsAsOrdinarySteps() throws {

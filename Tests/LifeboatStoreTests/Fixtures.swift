@@ -64,17 +64,18 @@ enum Fixtures {
         ]
     }
 
-    /// The records `RunProjection` folds from `events` (which start with `runCreated`).
-    static func fold(_ events: [RunEvent]) -> (RunRecord, [StepRecord]) {
-        guard case .runCreated(let header) = events[0].kind else { fatalError("first event must be runCreated") }
-        var (run, steps) = RunProjection.newRun(events[0], header: header)
-        for event in events.dropFirst() {
-            RunProjection.apply(event, to: &run)
-            if let stepID = RunProjection.stepID(of: event.kind), let i = steps.firstIndex(where: { $0.stepID == stepID }) {
-                RunProjection.apply(event, to: &steps[i])
-            }
-        }
-        return (run, steps)
+    /// The rows `events` change when appended to the run `store` holds, as the engine's machine
+    /// derives them.
+    static func rows(after events: [RunEvent], in store: any StateStore) async throws -> RunRows {
+        var machine = try RunStateMachine.replay(try await store.events(of: events[0].runID))
+        for event in events { try machine.apply(event) }
+        return machine.rows(changedBy: events.map(\.kind))
+    }
+
+    /// The rows the machine replayed from `events` (which start with `runCreated`) derives.
+    static func fold(_ events: [RunEvent]) throws -> (RunRecord, [StepRecord]) {
+        let rows = try RunStateMachine.replay(events).rows
+        return (rows.run, rows.steps)
     }
 }
 

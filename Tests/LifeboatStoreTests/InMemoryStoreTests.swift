@@ -15,7 +15,10 @@ import Testing
         #expect(error?.code == .leaseHeld)
         #expect(error?.message == "plan payment-platform scenario region-failure already has an active run r1 (created)")
 
-        try await store.append([Fixtures.event("r1", 2, .runFinished(outcome: .failed))], consumingControls: [])
+        try await store.append(
+            [Fixtures.event("r1", 2, .executorStarted(pid: 1, host: "h", resumed: false)),
+             Fixtures.event("r1", 2, .runFinished(outcome: .failed))],
+            consumingControls: [])
         #expect(await store.leaseHolder(planID: "payment-platform", scenario: "region-failure") == "r1")
         try await store.append([Fixtures.event("r1", 3, .runFinished(outcome: .aborted))], consumingControls: [])
         #expect(await store.leaseHolder(planID: "payment-platform", scenario: "region-failure") == nil)

@@ -55,20 +55,12 @@ import Testing
             // Rows.save writes today's columns: lend the table the newer columns while saving.
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN forced TEXT; ALTER TABLE steps ADD COLUMN error_detail TEXT")
             let created = Fixtures.created("r1")
-            guard case .runCreated(let header) = created.kind else { return }
-            var (run, steps) = RunProjection.newRun(created, header: header)
-            try Rows.save(run, in: db)
-            for step in steps { try Rows.save(step, in: db) }
-            try EventChain.append(created, payload: try CanonicalJSON.encode(created), in: db)
-            for event in events {
-                RunProjection.apply(event, to: &run)
-                if let id = RunProjection.stepID(of: event.kind), let i = steps.firstIndex(where: { $0.stepID == id }) {
-                    RunProjection.apply(event, to: &steps[i])
-                }
+            let rows = try RunStateMachine.replay([created] + events).rows
+            try Rows.save(rows.run, in: db)
+            for step in rows.steps { try Rows.save(step, in: db) }
+            for event in [created] + events {
                 try EventChain.append(event, payload: try CanonicalJSON.encode(event), in: db)
             }
-            try Rows.save(run, in: db)
-            for step in steps { try Rows.save(step, in: db) }
             try db.execute(sql: "ALTER TABLE steps DROP COLUMN forced; ALTER TABLE steps DROP COLUMN error_detail")
             // A v4 store wrote the figures of an ended run with its last event.
             if Migrations.names.firstIndex(of: migration)! >= 3 { try MeasurementColumns.backfill(in: db) }

@@ -46,7 +46,7 @@ import Testing
         let life = Fixtures.successfulRun("r1")
         for event in life { try await store.append([event], consumingControls: []) }
 
-        let (run, steps) = Fixtures.fold([created] + life)
+        let (run, steps) = try Fixtures.fold([created] + life)
         #expect(try await store.run("r1") == run)
         #expect(try await store.steps(of: "r1") == steps)
         #expect(try await store.verifyProjections().isEmpty)
@@ -151,6 +151,10 @@ import Testing
         #expect(pending[0].id == approve && pending[0].by == "bob")
 
         try await store.append(
+            [Fixtures.event("r1", 12, .executorStarted(pid: 1, host: "h", resumed: false)),
+             Fixtures.event("r1", 12, .approvalRequested(step: "declare", prompt: "Fail over?"))],
+            consumingControls: [])
+        try await store.append(
             [Fixtures.event("r1", 20, .approvalGranted(step: "declare", by: "bob", via: "lifeboat approve", waitMs: 5))],
             consumingControls: [approve])
         #expect(try await store.pendingControls(of: "r1").map(\.by) == ["carol"])
@@ -179,12 +183,17 @@ import Testing
 
     @Test func appendFromACancelledTaskStillCommits() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
-        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        let created = Fixtures.created("r1")
+        try await store.createRun(id: "r1", created: created, documents: [])
+        try await store.append([Fixtures.event("r1", 2, .executorStarted(pid: 1, host: "h", resumed: false))], consumingControls: [])
+        // As the engine appends: with the rows its machine derives (no read before the write).
+        let paused = Fixtures.event("r1", 3, .runPaused(reason: .interrupted))
+        let rows = try await Fixtures.rows(after: [paused], in: store)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 withUnsafeCurrentTask { $0?.cancel() }
                 #expect(Task.isCancelled)
-                try await store.append([Fixtures.event("r1", 2, .runPaused(reason: .interrupted))], consumingControls: [])
+                try await store.append([paused], rows: rows, consumingControls: [], pinning: [])
             }
             try await group.waitForAll()
         }
@@ -213,7 +222,7 @@ import Testing
         }
         let stored = try await store.read(dump)
 
-        let (run, steps) = Fixtures.fold([created] + life)
+        let (run, steps) = try Fixtures.fold([created] + life)
         let reference = try DatabaseQueue()
         try Migrations.migrate(reference, path: ":memory:")
         let expected = try await reference.write { db in

@@ -72,9 +72,13 @@ import Testing
                 do {
                     try await store.append(
                         [Fixtures.event("r1", 10 + Int64(n), .stepNoted(step: "smoke", note: note, by: "t")),
-                         Fixtures.event("r1", 10 + Int64(n), .stepStarted(step: "smoke", attempt: n + 1))],
+                         Fixtures.event("r1", 10 + Int64(n), .stepStarted(step: "smoke", attempt: n + 1)),
+                         Fixtures.event("r1", 10 + Int64(n), .stepFailed(
+                            step: "smoke", attempt: n + 1, durationMs: 1,
+                            error: StepError(code: .actionFailed, message: "503", retryable: true))),
+                         Fixtures.event("r1", 10 + Int64(n), .stepRetryScheduled(step: "smoke", nextAttempt: n + 2, delayMs: 1))],
                         consumingControls: [])
-                    committed += 2
+                    committed += 4
                 } catch let error as LifeboatError {
                     failure = error
                     break
@@ -94,7 +98,7 @@ import Testing
         #expect(try shell("mount", "-o", "remount,size=16m", folder) == 0)
         let store = try SQLiteStore(path: path)
         #expect(try await store.events(of: "r1").count == committed)
-        #expect(try await store.steps(of: "r1").first { $0.stepID == "smoke" }?.attempts == (committed - 2) / 2)
+        #expect(try await store.steps(of: "r1").first { $0.stepID == "smoke" }?.attempts == (committed - 2) / 4)
         try await store.append([Fixtures.event("r1", 9_999, .runPaused(reason: .interrupted))], consumingControls: [])
         #expect(try await store.verifyChain().isOK)
         #expect(try await store.verifyProjections().isEmpty)

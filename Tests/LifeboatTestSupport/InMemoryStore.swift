@@ -1,7 +1,7 @@
 import LifeboatCore
 
 /// A `StateStore` in memory, with the SQLite store's semantics (the plan+scenario lease,
-/// projections through `RunProjection`, control consumption, all-or-nothing appends), for engine
+/// rows derived by the run's machine, control consumption, all-or-nothing appends), for engine
 /// tests. `failNextAppend(with:)` simulates a store failure such as a full disk.
 public actor InMemoryStore: StateStore {
     private var runRecords: [String: RunRecord] = [:]
@@ -49,7 +49,8 @@ public actor InMemoryStore: StateStore {
         if let other = holder(planID: header.planID, scenario: header.scenario, excluding: id) {
             throw leaseHeld(header.planID, header.scenario, other)
         }
-        let (run, steps) = RunProjection.newRun(created, header: header)
+        let rows = try createdRows(created)
+        let (run, steps) = (rows.run, rows.steps)
         runRecords[id] = run
         runOrder.append(id)
         stepRecords[id] = steps
@@ -57,29 +58,34 @@ public actor InMemoryStore: StateStore {
         log.append(created)
     }
 
-    public func append(_ events: [RunEvent], consumingControls ids: [Int64], pinning documents: [DocumentSource]) async throws {
+    public func append(_ events: [RunEvent], rows: RunRows?, consumingControls ids: [Int64], pinning documents: [DocumentSource])
+        async throws
+    {
         if !pendingFailures.isEmpty { throw pendingFailures.removeFirst() }
         let reloaded = try reloadedHeader(events, pinning: documents, hash: nil)
-        // Fold into copies first so a refused append changes nothing.
+        // Change copies first so a refused append changes nothing.
         var runs = runRecords
         var steps = stepRecords
-        if let header = reloaded, let id = events.first?.runID {
-            steps[id] = RunProjection.reloaded(steps[id] ?? [], runID: id, header: header)
-            pinned[id, default: []] += documents.map { PinnedDocument(source: $0, sha256: hashText($0.text)) }
-        }
-        for event in events {
-            if case .runCreated = event.kind {
-                throw LifeboatError(.internalError, "run \(event.runID): runCreated is recorded by createRun only")
+        if let id = events.first?.runID {
+            guard runs[id] != nil else { throw LifeboatError(.notFound, "run \(id) not found") }
+            guard let rows, rows.run.id == id, events.allSatisfy({ $0.runID == id }) else {
+                throw LifeboatError(.internalError, "run \(id): an append carries one run's events with that run's rows")
             }
-            guard var run = runs[event.runID] else { throw LifeboatError(.notFound, "run \(event.runID) not found") }
-            RunProjection.apply(event, to: &run)
-            runs[event.runID] = run
-            if let stepID = RunProjection.stepID(of: event.kind) {
-                guard let index = steps[event.runID]?.firstIndex(where: { $0.stepID == stepID }) else {
-                    throw LifeboatError(.internalError, "run \(event.runID) has no step \(stepID)")
+            if events.contains(where: { if case .runCreated = $0.kind { return true }; return false }) {
+                throw LifeboatError(.internalError, "run \(id): runCreated is recorded by createRun only")
+            }
+            if reloaded != nil {
+                pinned[id, default: []] += documents.map { PinnedDocument(source: $0, sha256: hashText($0.text)) }
+                steps[id] = rows.steps
+            } else {
+                for row in rows.steps {
+                    guard let index = steps[id]?.firstIndex(where: { $0.stepID == row.stepID }) else {
+                        throw LifeboatError(.internalError, "run \(id) has no step \(row.stepID)")
+                    }
+                    steps[id]![index] = row
                 }
-                RunProjection.apply(event, to: &steps[event.runID]![index])
             }
+            runs[id] = rows.run
         }
         for id in Set(events.map(\.runID)) {
             let run = runs[id]!

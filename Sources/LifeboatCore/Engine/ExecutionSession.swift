@@ -200,7 +200,7 @@ struct ExecutionSession {
         group: inout ThrowingTaskGroup<EngineSignal, any Error>
     ) async throws {
         let decision = try engine.decide(input, on: &machine, runID: runID)
-        try await engine.commit(decision.events, consuming: controls, runID: runID, machine: machine)
+        try await engine.commit(decision, consuming: controls, runID: runID, machine: machine)
         for action in decision.actions { try await perform(action, group: &group) }
     }
 

@@ -86,7 +86,7 @@ public struct RunEngine: Sendable {
     {
         var machine = try await machine(for: runID)
         let decision = try decide(.reload(header: header, by: configuration.operatorName, force: force), on: &machine, runID: runID)
-        try await commit(decision.events, consuming: [], pinning: documents, runID: runID, machine: machine)
+        try await commit(decision, consuming: [], pinning: documents, runID: runID, machine: machine)
         return machine
     }
 
@@ -95,7 +95,7 @@ public struct RunEngine: Sendable {
     public func record(_ input: RunStateMachine.Input, runID: String) async throws -> RunStateMachine {
         var machine = try await machine(for: runID)
         let decision = try decide(input, on: &machine, runID: runID)
-        try await commit(decision.events, consuming: [], runID: runID, machine: machine)
+        try await commit(decision, consuming: [], runID: runID, machine: machine)
         return machine
     }
 
@@ -104,24 +104,27 @@ public struct RunEngine: Sendable {
     func decide(_ input: RunStateMachine.Input, on machine: inout RunStateMachine, runID: String) throws(LifeboatError)
         -> RunStateMachine.Decision
     {
-        do { return try machine.handle(input) } catch {
+        do { return try machine.handle(input, atMs: clock.wallMs()) } catch {
             throw LifeboatError(
                 .invalidState, "run \(runID): \(error.description)",
                 hint: error.hint?.replacing(" RUN", with: " \(runID)"))
         }
     }
 
-    /// The one place events are recorded: stamped, committed (with the controls they consume) before
-    /// any side effect they announce starts, then shown to the observer.
+    /// The one place events are recorded: stamped with the decision's time, committed (with the
+    /// rows they change, derived from `machine`, and the controls they consume) before any side
+    /// effect they announce starts, then shown to the observer.
     func commit(
-        _ kinds: [RunEvent.Kind], consuming controls: [Int64], pinning documents: [DocumentSource] = [], runID: String,
-        machine: RunStateMachine
+        _ decision: RunStateMachine.Decision, consuming controls: [Int64], pinning documents: [DocumentSource] = [],
+        runID: String, machine: RunStateMachine
     ) async throws {
-        guard !kinds.isEmpty || !controls.isEmpty else { return }
-        let events = kinds.map {
-            RunEvent(runID: runID, atMs: clock.wallMs(), monoMs: clock.monoMs(), session: configuration.session, kind: $0)
+        guard !decision.events.isEmpty || !controls.isEmpty else { return }
+        let monoMs = clock.monoMs()
+        let events = decision.events.map {
+            RunEvent(runID: runID, atMs: decision.atMs, monoMs: monoMs, session: configuration.session, kind: $0)
         }
-        try await store.append(events, consumingControls: controls, pinning: documents)
+        try await store.append(
+            events, rows: machine.rows(changedBy: decision.events), consumingControls: controls, pinning: documents)
         if !events.isEmpty { observer?.recorded(events, machine: machine) }
     }
 

@@ -1,6 +1,17 @@
 extension RunStateMachine {
-    /// Folds a recorded event into the state, refusing transitions that cannot happen.
-    public mutating func apply(_ kind: RunEvent.Kind) throws(TransitionError) {
+    /// Folds a recorded event into the state (and the facts its rows show), refusing transitions
+    /// that cannot happen.
+    public mutating func apply(_ event: RunEvent) throws(TransitionError) {
+        try apply(event.kind, atMs: event.atMs)
+    }
+
+    /// Folds an event recorded at `atMs` (wall clock, UTC ms).
+    mutating func apply(_ kind: RunEvent.Kind, atMs: Int64) throws(TransitionError) {
+        try applyState(kind)
+        recordFacts(kind, atMs: atMs)
+    }
+
+    private mutating func applyState(_ kind: RunEvent.Kind) throws(TransitionError) {
         switch kind {
         case .runCreated:
             throw invalid("runCreated", "a run is created once")

@@ -105,9 +105,12 @@ public struct RunStateMachine: Sendable, Hashable {
     public struct Decision: Sendable, Hashable {
         public var events: [RunEvent.Kind] = []
         public var actions: [Action] = []
-        public init(events: [RunEvent.Kind] = [], actions: [Action] = []) {
+        /// When the events are recorded (wall clock, UTC ms): the time `handle` was given.
+        public var atMs: Int64 = 0
+        public init(events: [RunEvent.Kind] = [], actions: [Action] = [], atMs: Int64 = 0) {
             self.events = events
             self.actions = actions
+            self.atMs = atMs
         }
     }
 
@@ -156,6 +159,9 @@ public struct RunStateMachine: Sendable, Hashable {
     /// `rollback`; never by replay). A replayed machine whose phase says executing or rolling back
     /// is a run whose process stopped: operator commands treat it as stopped.
     public internal(set) var hasExecutor = false
+    /// What the rows show beyond the state (`+Rows`).
+    var stepFacts: [String: StepFacts] = [:]
+    var runFacts = RunFacts()
 
     public enum StopRequest: Sendable, Hashable {
         case pause(RunEvent.PauseReason)
@@ -166,11 +172,13 @@ public struct RunStateMachine: Sendable, Hashable {
     /// For each step (by position), the positions of the steps it needs.
     private(set) var needIndices: [[Int]]
 
-    public init(header: RunHeader) {
+    /// A created run's machine: `runID` and `createdAtMs` (its `runCreated` event's) are for its rows.
+    public init(header: RunHeader, runID: String = "", createdAtMs: Int64 = 0) {
         self.header = header
         self.states = StepStates(ids: header.steps.map(\.id))
         self.stepsByID = [:]
         self.needIndices = []
+        self.runFacts = RunFacts(runID: runID, created: header, createdAtMs: createdAtMs, updatedAtMs: createdAtMs)
         index()
     }
 
@@ -192,6 +200,7 @@ public struct RunStateMachine: Sendable, Hashable {
         failures = failures.filter { kept.contains($0.key) }
         attempts = attempts.filter { kept.contains($0.key) }
         forced = forced.filter { kept.contains($0.key) }
+        stepFacts = stepFacts.filter { kept.contains($0.key) }
         completionOrder = completionOrder.filter { kept.contains($0) }
         self.states = states
         header = newHeader
@@ -222,8 +231,8 @@ public struct RunStateMachine: Sendable, Hashable {
         guard let first = events.first, case .runCreated(let header) = first.kind else {
             throw TransitionError(description: "a run's log must start with runCreated")
         }
-        var machine = RunStateMachine(header: header)
-        for event in events.dropFirst() { try machine.apply(event.kind) }
+        var machine = RunStateMachine(header: header, runID: first.runID, createdAtMs: first.atMs)
+        for event in events.dropFirst() { try machine.apply(event) }
         return machine
     }
 
@@ -258,8 +267,9 @@ public struct RunStateMachine: Sendable, Hashable {
 
     // MARK: - Inputs
 
-    public mutating func handle(_ input: Input) throws(TransitionError) -> Decision {
-        var out = Decision()
+    /// `atMs`: the wall-clock time (UTC ms) the decision's events will be recorded with.
+    public mutating func handle(_ input: Input, atMs: Int64 = 0) throws(TransitionError) -> Decision {
+        var out = Decision(atMs: atMs)
         switch input {
         case .start(let pid, let host):
             guard phase == .created else { throw invalid("start", "the run has already started") }
@@ -558,7 +568,7 @@ public struct RunStateMachine: Sendable, Hashable {
 
     /// Folds `kind`, records it in the decision, and adds the action it announces.
     mutating func emit(_ kind: RunEvent.Kind, into out: inout Decision) throws(TransitionError) {
-        try apply(kind)
+        try apply(kind, atMs: out.atMs)
         out.events.append(kind)
         if let action = Self.action(announcedBy: kind) { out.actions.append(action) }
     }

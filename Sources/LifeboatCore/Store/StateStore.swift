@@ -10,11 +10,14 @@ public protocol StateStore: Sendable {
     /// same plan and scenario exists.
     func createRun(id: String, created: RunEvent, documents: [DocumentSource]) async throws
 
-    /// Appends events to a run's log (in order), updates the projections, marks `consumingControls`
-    /// consumed, and releases the lease when the run becomes terminal; all in one transaction.
-    /// A `documentsReloaded` event comes alone, with the `documents` it pins (their hash is its
-    /// header's `documentsHash`); its steps rows follow the new header.
-    func append(_ events: [RunEvent], consumingControls: [Int64], pinning documents: [DocumentSource]) async throws
+    /// Appends events to a run's log (in order), writes `rows` (the run's row and the step rows the
+    /// events change, as the run's machine derives them after the events; nil only with no events),
+    /// marks `consumingControls` consumed, and releases the lease when the run becomes terminal; all
+    /// in one transaction. A `documentsReloaded` event comes alone, with the `documents` it pins
+    /// (their hash is its header's `documentsHash`), and the rows of every step of its header: rows
+    /// of steps it no longer has are removed.
+    func append(_ events: [RunEvent], rows: RunRows?, consumingControls: [Int64], pinning documents: [DocumentSource])
+        async throws
 
     /// A run's events in log order.
     func events(of runID: String) async throws -> [RunEvent]
@@ -37,8 +40,32 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
-    public func append(_ events: [RunEvent], consumingControls: [Int64]) async throws {
-        try await append(events, consumingControls: consumingControls, pinning: [])
+    /// Appends events whose rows the store derives by replaying the run's whole log through its
+    /// machine: for tools and tests. The engine hands its own machine's rows instead.
+    public func append(_ events: [RunEvent], consumingControls: [Int64], pinning documents: [DocumentSource] = [])
+        async throws
+    {
+        guard let runID = events.first?.runID else {
+            return try await append([], rows: nil, consumingControls: consumingControls, pinning: documents)
+        }
+        let recorded = try await self.events(of: runID)
+        guard !recorded.isEmpty else { throw LifeboatError(.notFound, "run \(runID) not found") }
+        var machine: RunStateMachine
+        do {
+            machine = try RunStateMachine.replay(recorded)
+            for event in events { try machine.apply(event) }
+        } catch {
+            throw LifeboatError(.internalError, "run \(runID): \(error.description)")
+        }
+        try await append(
+            events, rows: machine.rows(changedBy: events.map(\.kind)), consumingControls: consumingControls, pinning: documents)
+    }
+
+    /// The rows of a run that only its `runCreated` event has made.
+    public func createdRows(_ created: RunEvent) throws -> RunRows {
+        do { return try RunStateMachine.replay([created]).rows } catch {
+            throw LifeboatError(.internalError, "run \(created.runID): \(error.description)")
+        }
     }
 
     /// Checks the rule of `append(_:consumingControls:pinning:)` for a `documentsReloaded` event and
