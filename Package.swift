@@ -110,6 +110,14 @@ let package = Package(
         ),
         .testTarget(
             name: "LifeboatCoreTests",
+            dependencies: ["LifeboatCore", "LifeboatTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        // The report renderers on real event logs (the real engine, scripted actions), checked
+        // with the real tools (xmllint, junitparser, promtool, chromium).
+        .testTarget(
+            name: "LifeboatReportsTests",
             dependencies: ["LifeboatCore", "LifeboatReports", "LifeboatTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

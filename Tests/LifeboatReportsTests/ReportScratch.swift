@@ -13,6 +13,12 @@ enum ReportScratch {
         return path
     }()
 
+    /// The repository root (for `scripts/render-report`).
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
     static func write(_ text: String, name: String) throws -> String {
         let path = directory + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -170,7 +170,7 @@ struct ReportTests {
     @Test func junitPassesTheSchemaAndARealParser() async throws {
         let report = try await ReportFixtures.failedRunWithRetriesApprovalAndParallelBranches().report()
         let file = try ReportScratch.write(JUnitReport.render(report), name: "junit.xml")
-        let schema = FixturePaths.fixture("reports/junit.xsd")
+        let schema = Bundle.module.url(forResource: "Fixtures/junit", withExtension: "xsd")!.path
         let lint = try ReportScratch.run(["xmllint", "--noout", "--schema", schema, file])
         #expect(lint.status == 0, "xmllint: \(lint.output)")
         #expect(lint.output.contains("validates"))
@@ -240,7 +240,7 @@ struct ReportTests {
         let report = try await ReportFixtures.failedRunWithRetriesApprovalAndParallelBranches().report()
         let html = try ReportScratch.write(HTMLReport.render(report), name: "report.html")
         let png = ReportScratch.directory + "/report.png"
-        let script = FixturePaths.repository + "/scripts/render-report"
+        let script = ReportScratch.repository + "/scripts/render-report"
         let render = try ReportScratch.run([script, html, png, "1280", "1500"])
         #expect(render.status == 0, "render-report: \(render.output)")
         let check = try ReportScratch.run(["python3", "-c", PNGCheck.script, png])
