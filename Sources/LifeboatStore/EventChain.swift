@@ -43,6 +43,7 @@ enum EventChain {
         case .stepRedriven: return "stepRedriven"
         case .stepNoted: return "stepNoted"
         case .circuitChanged: return "circuitChanged"
+        case .circuitFailuresCounted: return "circuitFailuresCounted"
         case .abortRequested: return "abortRequested"
         case .pauseRequested: return "pauseRequested"
         case .runPaused: return "runPaused"

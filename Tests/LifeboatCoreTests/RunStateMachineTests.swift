@@ -341,6 +341,7 @@ struct CircuitBreakerTests {
             == Decision(actions: [.call(step: "b", attempt: 1)]))
         #expect(try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 5)).events
             == [.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down),
+                .circuitFailuresCounted(endpoint: "https://api", consecutiveFailures: 1),
                 .stepRetryScheduled(step: "a", nextAttempt: 2, delayMs: 10)])
         #expect(try m.handle(.stepFailed(step: "b", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 10)).events
             == [.stepFailed(step: "b", attempt: 1, durationMs: 1, error: down),
@@ -396,5 +397,33 @@ struct CircuitBreakerTests {
         // per its header) and its next prepared attempt is the new trial, not held behind the old one.
         _ = try replayed.handle(.resume(pid: 2, host: "h", by: "op"))
         #expect(replayed.breakers["e"]?.state == .halfOpen(trialInFlight: false))
+    }
+
+    /// Failures below the threshold are recorded, so a crash between them does not reset the count:
+    /// the resumed run opens the circuit at the threshold, and a success resets the count.
+    @Test func failuresBelowTheThresholdSurviveReplay() throws {
+        var m = try machine(steps: ["a"])
+        var log = [RunEvent.Kind.runCreated(m.header), .executorStarted(pid: 1, host: "h", resumed: false),
+                   .stepStarted(step: "a", attempt: 1)]
+        _ = try m.handle(.attemptPrepared(step: "a", attempt: 1, endpoint: "e", nowMs: 0))
+        log += try m.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 0)).events
+        #expect(log.contains(.circuitFailuresCounted(endpoint: "e", consecutiveFailures: 1)))
+        var replayed = try RunStateMachine.replay(log.map { RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: $0) })
+        #expect(replayed.breakers["e"]?.state == .closed(consecutiveFailures: 1))
+        replayed.breakerPolicy = m.breakerPolicy
+        // The process died while the retry waited: resume starts attempt 2, whose failure is the second.
+        #expect(try replayed.handle(.resume(pid: 2, host: "h", by: "op")).events.contains(.stepStarted(step: "a", attempt: 2)))
+        _ = try replayed.handle(.attemptPrepared(step: "a", attempt: 2, endpoint: "e", nowMs: 0))
+        #expect(try replayed.handle(.stepFailed(step: "a", attempt: 2, durationMs: 1, error: down, jitterSample: 0, nowMs: 1))
+            .events.contains(.circuitChanged(endpoint: "e", state: .open)))
+
+        // A success after failures records the reset.
+        var fresh = try machine(steps: ["a", "b"])
+        _ = try fresh.handle(.attemptPrepared(step: "a", attempt: 1, endpoint: "e", nowMs: 0))
+        _ = try fresh.handle(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: down, jitterSample: 0, nowMs: 0))
+        _ = try fresh.handle(.attemptPrepared(step: "b", attempt: 1, endpoint: "e", nowMs: 0))
+        #expect(try fresh.handle(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ActionResult(summary: "up"), nowMs: 1))
+            .events.contains(.circuitFailuresCounted(endpoint: "e", consecutiveFailures: 0)))
+        #expect(fresh.breakers["e"]?.state == .closed(consecutiveFailures: 0))
     }
 }

@@ -53,6 +53,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// A tabletop note or operator remark.
         case stepNoted(step: String, note: String, by: String)
         case circuitChanged(endpoint: String, state: CircuitState)
+        /// A closed circuit's count of consecutive failed calls changed (a failure below the
+        /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
+        case circuitFailuresCounted(endpoint: String, consecutiveFailures: Int)
         /// An operator asked to abort: no new step starts; the run ends as aborted.
         case abortRequested(by: String, reason: String)
         /// An operator asked the executing run to pause: no new step starts.

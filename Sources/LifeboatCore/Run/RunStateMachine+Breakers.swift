@@ -3,9 +3,9 @@
 /// with `call`, or `holdForCircuit` while the circuit is open (a held attempt uses no retry), and
 /// records `circuitChanged` as results open, half-open and close it.
 ///
-/// Replay rebuilds each breaker's state from its `circuitChanged` events; counts of consecutive
-/// failures below the threshold are kept in this process only, and an open circuit's cooldown
-/// counts from the resuming process's clock. A half-open trial that a crash interrupted does not
+/// Replay rebuilds each breaker's state from its `circuitChanged` and `circuitFailuresCounted`
+/// events (a failure below the threshold, or the reset after a success that followed failures, is
+/// recorded too); an open circuit's cooldown counts from the resuming process's clock. A half-open trial that a crash interrupted does not
 /// stay in flight: the resumed run makes a new one.
 extension RunStateMachine {
     /// An endpoint's breaker, as the machine holds it.
@@ -57,13 +57,13 @@ extension RunStateMachine {
         guard let endpoint = endpointOfStep.removeValue(forKey: id) else { return }
         clockMs = nowMs
         switch (breakers[endpoint]?.state ?? .closed(consecutiveFailures: 0), success) {
-        case (.closed, true):
-            breakers[endpoint] = Breaker()
+        case (.closed(let n), true):
+            if n > 0 { try emit(.circuitFailuresCounted(endpoint: endpoint, consecutiveFailures: 0), into: &out) }
         case (.closed(let n), false):
             if n + 1 >= breakerPolicy.failureThreshold {
                 try emit(.circuitChanged(endpoint: endpoint, state: .open), into: &out)
             } else {
-                breakers[endpoint] = Breaker(state: .closed(consecutiveFailures: n + 1))
+                try emit(.circuitFailuresCounted(endpoint: endpoint, consecutiveFailures: n + 1), into: &out)
             }
         case (.halfOpen, true):
             try emit(.circuitChanged(endpoint: endpoint, state: .closed), into: &out)

@@ -84,6 +84,8 @@ extension RunStateMachine {
             forced[id] = nil
         case .circuitChanged(let endpoint, let state):
             applyCircuit(endpoint, state)
+        case .circuitFailuresCounted(let endpoint, let count):
+            breakers[endpoint] = Breaker(state: .closed(consecutiveFailures: count))
         case .stepNoted:
             break
         case .abortRequested:

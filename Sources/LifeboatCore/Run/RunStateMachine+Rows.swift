@@ -206,7 +206,7 @@ extension RunEvent.Kind {
             .stepNoted(let s, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):
             return s
-        case .runCreated, .executorStarted, .circuitChanged, .abortRequested, .pauseRequested, .runPaused, .runFinished,
+        case .runCreated, .executorStarted, .circuitChanged, .circuitFailuresCounted, .abortRequested, .pauseRequested, .runPaused, .runFinished,
             .rollbackStarted, .rollbackFinished, .documentsReloaded:
             return nil
         }

@@ -42,6 +42,8 @@ enum EventText {
         case .stepRedriven(let s, let by): return "\(s): failed step redriven by \(by)"
         case .stepNoted(let s, let note, let by): return "\(s): note by \(by): \(note)"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
+        case .circuitFailuresCounted(let endpoint, let n):
+            return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"
         case .abortRequested(let by, let reason): return "abort requested by \(by): \(reason)"
         case .pauseRequested(let by, let reason): return "pause requested by \(by): \(reason)"
         case .runPaused(let reason): return "run paused (\(reason.rawValue))"
