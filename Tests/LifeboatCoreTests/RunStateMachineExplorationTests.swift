@@ -77,7 +77,9 @@ struct RunStateMachineExplorationTests {
         out += [.resume(pid: 2, host: "h", by: "op"), .abort(by: "op", reason: "r"),
                 .rollback(by: "op", strategy: .stopOnFailure, rerunInterrupted: false),
                 .rollback(by: "op", strategy: .continueOnFailure, rerunInterrupted: false),
-                .rollback(by: "op", strategy: .stopOnFailure, rerunInterrupted: true)]
+                .rollback(by: "op", strategy: .stopOnFailure, rerunInterrupted: true),
+                .reload(header: corrected(m.header), by: "op", force: false),
+                .reload(header: corrected(m.header), by: "op", force: true)]
         for step in m.header.steps {
             let state = m.state(of: step.id)!
             switch state {
@@ -94,6 +96,19 @@ struct RunStateMachineExplorationTests {
             }
         }
         return out
+    }
+
+    /// `resume --reload`'s corrected documents: every step's definition changed and a step added
+    /// (reloading them again changes nothing more).
+    static func corrected(_ header: RunHeader) -> RunHeader {
+        var corrected = header
+        corrected.steps = header.steps.map { step in
+            var step = step
+            step.definition = "corrected"
+            return step
+        }
+        if !corrected.steps.contains(where: { $0.id == "fix" }) { corrected.steps.append(TestHeaders.step("fix")) }
+        return corrected
     }
 
     /// The problems of a state no process executes: an offered command refused, or no way to an
