@@ -10,10 +10,10 @@ enum WaitUntil {
         let handler = check.handler
         var lastFailure: String?
         var lastCheckRanOut = false
+        let deadline = context.deadline(after: check.timeout)
         let polled: Polled<ActionResult?>
         do {
-            polled = try await context.poll(every: check.interval, until: context.deadline(after: check.timeout), lookAtDeadline: false) {
-                left in
+            polled = try await context.poll(every: check.interval, until: deadline, lookAtDeadline: false) { left in
                 let passed: ActionResult?
                 do {
                     passed = try await context.withTimeout(left) { try await handler.run(nested) }
