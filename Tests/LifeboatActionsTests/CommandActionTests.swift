@@ -13,7 +13,7 @@ struct CommandActionTests {
 
     @Test func succeedsAndReportsExitCodeOutputTailAndDeclaredOutputs() async throws {
         let script = "echo first; echo 'lifeboat-output: lsn=0/3000060'; echo oops >&2; echo 'lifeboat-output: timeline=2'"
-        let result = try await action.run(request(["argv": ["/bin/sh", "-c", .string(script)]]))
+        let result = try await action.run(in: request(["argv": ["/bin/sh", "-c", .string(script)]]))
         #expect(result.outputs["exit_code"] == 0)
         #expect(result.outputs["lsn"] == "0/3000060")
         #expect(result.outputs["timeline"] == "2")
@@ -24,14 +24,14 @@ struct CommandActionTests {
     }
 
     @Test func keepsOnlyTheLastLinesOfLongOutput() async throws {
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["argv": ["/bin/sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done"], "output_tail": 3]))
         #expect(result.outputs["output"] == "line 4997\nline 4998\nline 4999")
     }
 
     @Test func wrongExitCodeIsARetryableFailureNamingTheCommandAndLastLine() async throws {
         let error = await lifeboatError {
-            _ = try await action.run(request(["argv": ["/bin/sh", "-c", "echo starting; echo 'disk full' >&2; exit 3"]], step: "promote"))
+            _ = try await action.run(in: request(["argv": ["/bin/sh", "-c", "echo starting; echo 'disk full' >&2; exit 3"]], step: "promote"))
         }
         #expect(error?.code == .actionFailed)
         #expect(error?.retryable == true)
@@ -40,23 +40,23 @@ struct CommandActionTests {
     }
 
     @Test func expectedExitCodesCanBeListed() async throws {
-        let result = try await action.run(request(["argv": ["/bin/sh", "-c", "exit 3"], "expect_exit": [0, 3]]))
+        let result = try await action.run(in: request(["argv": ["/bin/sh", "-c", "exit 3"], "expect_exit": [0, 3]]))
         #expect(result.outputs["exit_code"] == 3)
     }
 
     @Test func missingExecutableIsANonRetryableFailureNamingIt() async throws {
-        let onPath = await lifeboatError { _ = try await action.run(request(["argv": ["no-such-program-lifeboat"]])) }
+        let onPath = await lifeboatError { _ = try await action.run(in: request(["argv": ["no-such-program-lifeboat"]])) }
         #expect(onPath?.code == .actionFailed)
         #expect(onPath?.retryable == false)
         #expect(onPath?.message.contains("`no-such-program-lifeboat` was not found on PATH") == true)
 
         let dir = try TempDir()
         defer { dir.remove() }
-        let relative = await lifeboatError { _ = try await action.run(request(["argv": ["./scripts/missing.sh"]], base: dir.path)) }
+        let relative = await lifeboatError { _ = try await action.run(in: request(["argv": ["./scripts/missing.sh"]], base: dir.path)) }
         #expect(relative?.message.contains("`./scripts/missing.sh` was not found at \(dir.path)/scripts/missing.sh") == true)
 
         try dir.write("plain.txt", "not a program")
-        let notExecutable = await lifeboatError { _ = try await action.run(request(["argv": ["./plain.txt"]], base: dir.path)) }
+        let notExecutable = await lifeboatError { _ = try await action.run(in: request(["argv": ["./plain.txt"]], base: dir.path)) }
         #expect(notExecutable?.message.contains("is not an executable file") == true)
         #expect(notExecutable?.retryable == false)
     }
@@ -67,7 +67,7 @@ struct CommandActionTests {
         try FileManager.default.createDirectory(atPath: dir.file("scripts"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir.file("work"), withIntermediateDirectories: true)
         try dir.write("scripts/where.sh", "#!/bin/sh\npwd\necho \"region=$REGION\"\n", executable: true)
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["argv": ["./scripts/where.sh"], "cwd": "work", "env": ["REGION": "us-east-1"]], base: dir.path))
         let output = try #require(result.outputs["output"]?.stringValue)
         let realWork = URL(fileURLWithPath: dir.file("work")).resolvingSymlinksInPath().path
@@ -76,27 +76,27 @@ struct CommandActionTests {
     }
 
     @Test func environmentIsInheritedAndMergedOver() async throws {
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["argv": ["/bin/sh", "-c", "echo \"home=$HOME extra=$LIFEBOAT_EXTRA\""], "env": ["LIFEBOAT_EXTRA": "1"]]))
         let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
         #expect(result.outputs["output"] == .string("home=\(home) extra=1"))
     }
 
     @Test func missingWorkingDirectoryIsReported() async throws {
-        let error = await lifeboatError { _ = try await action.run(request(["argv": ["/bin/true"], "cwd": "/nonexistent/lifeboat"])) }
+        let error = await lifeboatError { _ = try await action.run(in: request(["argv": ["/bin/true"], "cwd": "/nonexistent/lifeboat"])) }
         #expect(error?.code == .actionFailed)
         #expect(error?.message.contains("/nonexistent/lifeboat") == true)
     }
 
     @Test func shellIsUsedOnlyWhenWrittenExplicitly() async throws {
-        let viaShell = try await action.run(request(["shell": "echo $((6 * 7)) | tr 4 X"]))
+        let viaShell = try await action.run(in: request(["shell": "echo $((6 * 7)) | tr 4 X"]))
         #expect(viaShell.outputs["output"] == "X2")
-        let viaArgv = try await action.run(request(["argv": ["/bin/echo", "$((6 * 7)) | tr 4 X"]]))
+        let viaArgv = try await action.run(in: request(["argv": ["/bin/echo", "$((6 * 7)) | tr 4 X"]]))
         #expect(viaArgv.outputs["output"] == "$((6 * 7)) | tr 4 X")
 
-        let both = await lifeboatError { _ = try await action.run(request(["argv": ["/bin/true"], "shell": "true"])) }
+        let both = await lifeboatError { _ = try await action.run(in: request(["argv": ["/bin/true"], "shell": "true"])) }
         #expect(both?.code == .invalidInput)
-        let neither = await lifeboatError { _ = try await action.run(request([:])) }
+        let neither = await lifeboatError { _ = try await action.run(in: request([:])) }
         #expect(neither?.code == .invalidInput)
     }
 
@@ -109,11 +109,11 @@ struct CommandActionTests {
         defer { dir.remove() }
         let marker = dir.file("marker")
         let value = template.replacingOccurrences(of: "MARKER", with: marker)
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["argv": ["/usr/bin/printf", "%s", .string(value)], "env": ["VALUE": .string(value)]], base: dir.path))
         #expect(result.outputs["output"] == .string(value))
         // The same value through the environment of an explicit shell script is data, not code.
-        let viaEnv = try await action.run(request(["shell": "printf '%s' \"$VALUE\"", "env": ["VALUE": .string(value)]], base: dir.path))
+        let viaEnv = try await action.run(in: request(["shell": "printf '%s' \"$VALUE\"", "env": ["VALUE": .string(value)]], base: dir.path))
         #expect(viaEnv.outputs["output"] == .string(value))
         #expect(!FileManager.default.fileExists(atPath: marker), "a value was executed by a shell")
     }
@@ -130,7 +130,7 @@ struct CommandActionTests {
         let error: LifeboatError? = await withTaskGroup(of: LifeboatError?.self) { group in
             group.addTask {
                 do {
-                    _ = try await action.run(request(["argv": ["/bin/sh", "-c", .string(script)]]))
+                    _ = try await action.run(in: request(["argv": ["/bin/sh", "-c", .string(script)]]))
                     return nil
                 } catch {
                     return error as? LifeboatError
@@ -155,7 +155,7 @@ struct CommandActionTests {
     @Test func cancellationStopsAPlainSleepPromptly() async throws {
         let action = action
         let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await action.run(request(["argv": ["sleep", "100"]])) }
+            group.addTask { _ = try? await action.run(in: request(["argv": ["sleep", "100"]])) }
             try? await Task.sleep(for: .milliseconds(200))
             let cancelledAt = ContinuousClock.now
             group.cancelAll()
@@ -168,7 +168,7 @@ struct CommandActionTests {
     @Test func aLeaderThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
         let action = action
         let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await action.run(request(["argv": ["/bin/sh", "-c", "trap '' TERM; sleep 100"]])) }
+            group.addTask { _ = try? await action.run(in: request(["argv": ["/bin/sh", "-c", "trap '' TERM; sleep 100"]])) }
             try? await Task.sleep(for: .milliseconds(200))
             let cancelledAt = ContinuousClock.now
             group.cancelAll()
@@ -179,7 +179,7 @@ struct CommandActionTests {
     }
 
     @Test func outputTailIsBoundedInBytes() async throws {
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["shell": "i=0; while [ $i -lt 200 ]; do head -c 3000 /dev/zero | tr '\\0' x; echo; i=$((i+1)); done", "output_tail": 1000]))
         let output = try #require(result.outputs["output"]?.stringValue)
         #expect(output.utf8.count <= 64 * 1024)
@@ -190,33 +190,33 @@ struct CommandActionTests {
         let base: [String: Value] = ["argv": ["/bin/false"]]
         var params = base
         params["verify"] = ["argv": ["/bin/sh", "-c", "echo 'lifeboat-output: state=promoted'; exit 0"]]
-        guard case .done(let result) = try await action.verify(request(params)) else {
+        guard case .done(let result) = try await action.verify(in: request(params)) else {
             Issue.record("exit 0 should mean done")
             return
         }
         #expect(result.outputs["state"] == "promoted")
 
         params["verify"] = ["shell": "exit 1"]
-        guard case .notDone = try await action.verify(request(params)) else {
+        guard case .notDone = try await action.verify(in: request(params)) else {
             Issue.record("exit 1 should mean not done")
             return
         }
         params["verify"] = ["argv": ["/bin/sh", "-c", "exit 2"]]
-        guard case .undecidable = try await action.verify(request(params)) else {
+        guard case .undecidable = try await action.verify(in: request(params)) else {
             Issue.record("exit 2 should be undecidable")
             return
         }
-        #expect(try await action.verify(request(base)) == .undecidable("no verify command"))
+        #expect(try await action.verify(in: request(base)) == .undecidable("no verify command"))
     }
 
     @Test func secretsAreMaskedInOutputsAndErrors() async throws {
         let masker = SecretMasker(secrets: ["s3cr3t-token"])
-        let result = try await action.run(
+        let result = try await action.run(in:
             request(["argv": ["/bin/sh", "-c", "echo token is s3cr3t-token; echo 'lifeboat-output: tok=s3cr3t-token'"]], masker: masker))
         #expect(result.outputs["output"] == "token is ***\nlifeboat-output: tok=***")
         #expect(result.outputs["tok"] == "***")
         let error = await lifeboatError {
-            _ = try await action.run(request(["argv": ["/bin/sh", "-c", "echo bad s3cr3t-token; exit 1"]], masker: masker))
+            _ = try await action.run(in: request(["argv": ["/bin/sh", "-c", "echo bad s3cr3t-token; exit 1"]], masker: masker))
         }
         #expect(error?.message.contains("s3cr3t-token") == false)
         #expect(error?.message.hasSuffix("bad ***") == true)
@@ -224,11 +224,11 @@ struct CommandActionTests {
     }
 
     @Test func preflightChecksTheProgramAndWorkingDirectory() async throws {
-        #expect(try await action.preflight(request(["argv": ["true"]])).isOK)
-        #expect(try await action.preflight(request(["shell": "true"])).isOK)
-        #expect(try await !action.preflight(request(["argv": ["no-such-program-lifeboat"]])).isOK)
-        #expect(try await !action.preflight(request(["argv": ["true"], "cwd": "/nonexistent/lifeboat"])).isOK)
-        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(request(["argv": "not a list"])) }
+        #expect(try await action.preflight(in: request(["argv": ["true"]])).isOK)
+        #expect(try await action.preflight(in: request(["shell": "true"])).isOK)
+        #expect(try await !action.preflight(in: request(["argv": ["no-such-program-lifeboat"]])).isOK)
+        #expect(try await !action.preflight(in: request(["argv": ["true"], "cwd": "/nonexistent/lifeboat"])).isOK)
+        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(in: request(["argv": "not a list"])) }
     }
 }
 

@@ -9,7 +9,7 @@ struct HTTPCheckActionTests {
 
     @Test func passesOnExpectedStatusAndReportsStatusLatencyAndBody() async throws {
         try await TestHTTPServer.withServer { port in
-            let result = try await HTTPCheckAction().run(
+            let result = try await HTTPCheckAction().run(in:
                 request(["url": .string("http://127.0.0.1:\(port)/health"), "body_contains": "ready", "body_matches": #"version \d+\.\d+"#]))
             #expect(result.outputs["status"] == 200)
             #expect(result.outputs["latency_ms"]?.intValue.map { $0 >= 0 } == true)
@@ -22,21 +22,21 @@ struct HTTPCheckActionTests {
         try await TestHTTPServer.withServer { port in
             let action = HTTPCheckAction()
             let notFound = await lifeboatError {
-                _ = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/missing")], step: "smoke"))
+                _ = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/missing")], step: "smoke"))
             }
             #expect(notFound?.code == .actionFailed)
             #expect(notFound?.message == "step 'smoke': GET http://127.0.0.1:\(port)/missing returned 404 (expected 200)")
             #expect(notFound?.retryable == false)
 
             let unavailable = await lifeboatError {
-                _ = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/status/503")]))
+                _ = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/status/503")]))
             }
             #expect(unavailable?.message.contains("returned 503 (expected 200)") == true)
             #expect(unavailable?.retryable == true)
 
-            let listed = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/status/204"), "expect_status": [200, 204]]))
+            let listed = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/status/204"), "expect_status": [200, 204]]))
             #expect(listed.outputs["status"] == 204)
-            let redirect = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/status/302"), "expect_status": 302]))
+            let redirect = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/status/302"), "expect_status": 302]))
             #expect(redirect.outputs["status"] == 302, "redirects are reported, not followed")
         }
     }
@@ -45,9 +45,9 @@ struct HTTPCheckActionTests {
         try await TestHTTPServer.withServer { port in
             let action = HTTPCheckAction()
             let url = Value.string("http://127.0.0.1:\(port)/health")
-            let contains = await lifeboatError { _ = try await action.run(request(["url": url, "body_contains": "degraded"])) }
+            let contains = await lifeboatError { _ = try await action.run(in: request(["url": url, "body_contains": "degraded"])) }
             #expect(contains?.message.contains("the body does not contain \"degraded\"") == true)
-            let matches = await lifeboatError { _ = try await action.run(request(["url": url, "body_matches": "^version 9"])) }
+            let matches = await lifeboatError { _ = try await action.run(in: request(["url": url, "body_matches": "^version 9"])) }
             #expect(matches?.message.contains("does not match") == true)
         }
     }
@@ -55,7 +55,7 @@ struct HTTPCheckActionTests {
     @Test func maxLatencyExceededFails() async throws {
         try await TestHTTPServer.withServer { port in
             let error = await lifeboatError {
-                _ = try await HTTPCheckAction().run(
+                _ = try await HTTPCheckAction().run(in:
                     request(["url": .string("http://127.0.0.1:\(port)/slow?s=0.4"), "max_latency": "100ms"]))
             }
             #expect(error?.code == .actionFailed)
@@ -68,7 +68,7 @@ struct HTTPCheckActionTests {
         try await TestHTTPServer.withServer { port in
             let started = ContinuousClock.now
             let error = await lifeboatError {
-                _ = try await HTTPCheckAction().run(request(["url": .string("http://127.0.0.1:\(port)/slow?s=20"), "timeout": "300ms"]))
+                _ = try await HTTPCheckAction().run(in: request(["url": .string("http://127.0.0.1:\(port)/slow?s=20"), "timeout": "300ms"]))
             }
             #expect(ContinuousClock.now - started < .seconds(10))  // the server would take 20 s; loose for a loaded CI
             #expect(error?.message.contains("no complete response within 300ms") == true)
@@ -79,7 +79,7 @@ struct HTTPCheckActionTests {
     @Test func connectionRefusedIsRetryableAndNamesTheURL() async throws {
         let port = unusedPort()
         let error = await lifeboatError {
-            _ = try await HTTPCheckAction().run(request(["url": .string("http://user:pw@127.0.0.1:\(port)/health?token=x")], step: "smoke"))
+            _ = try await HTTPCheckAction().run(in: request(["url": .string("http://user:pw@127.0.0.1:\(port)/health?token=x")], step: "smoke"))
         }
         #expect(error?.code == .actionFailed)
         #expect(error?.retryable == true)
@@ -89,7 +89,7 @@ struct HTTPCheckActionTests {
 
     @Test func methodHeadersBodyAndBasicAuthAreSent() async throws {
         try await TestHTTPServer.withServer { port in
-            let result = try await HTTPCheckAction().run(
+            let result = try await HTTPCheckAction().run(in:
                 request([
                     "url": .string("http://ops:pa55word@127.0.0.1:\(port)/echo"), "method": "post",
                     "headers": ["X-Lifeboat": "drill"], "body": "{\"ping\":1}", "body_contains": "\"method\": \"POST\"",
@@ -104,14 +104,14 @@ struct HTTPCheckActionTests {
     @Test func bodyTailKeepsBothEndsAndMasksSecrets() async throws {
         try await TestHTTPServer.withServer { port in
             let action = HTTPCheckAction()
-            let big = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/big"), "body_contains": "END"]))
+            let big = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/big"), "body_contains": "END"]))
             let tail = try #require(big.outputs["body_tail"]?.stringValue)
             #expect(tail.hasSuffix("END"))
             #expect(tail.contains(" … "))
             #expect(tail.count < 1_100)
 
             let masker = SecretMasker(secrets: ["hunter2-secret-value"])
-            let secret = try await action.run(request(["url": .string("http://127.0.0.1:\(port)/secret")], masker: masker))
+            let secret = try await action.run(in: request(["url": .string("http://127.0.0.1:\(port)/secret")], masker: masker))
             #expect(secret.outputs["body_tail"] == "token=***")
         }
     }
@@ -123,18 +123,18 @@ struct HTTPCheckActionTests {
             let action = HTTPCheckAction()
             let url = Value.string("https://127.0.0.1:\(port)/health")
 
-            let untrusted = await lifeboatError { _ = try await action.run(request(["url": url])) }
+            let untrusted = await lifeboatError { _ = try await action.run(in: request(["url": url])) }
             #expect(untrusted?.code == .actionFailed)
             #expect(untrusted?.retryable == false)
             #expect(untrusted?.message.contains("TLS failed") == true, "\(String(describing: untrusted))")
 
-            let trusted = try await action.run(request(["url": url, "tls": ["ca_file": .string(certificates.caCert)]]))
+            let trusted = try await action.run(in: request(["url": url, "tls": ["ca_file": .string(certificates.caCert)]]))
             #expect(trusted.outputs["status"] == 200)
 
-            let relative = try await action.run(request(["url": url, "tls": ["ca_file": "ca.pem"]], base: certificates.directory.path))
+            let relative = try await action.run(in: request(["url": url, "tls": ["ca_file": "ca.pem"]], base: certificates.directory.path))
             #expect(relative.outputs["status"] == 200)
 
-            let skipped = try await action.run(request(["url": url, "tls": ["insecure_skip_verify": true]]))
+            let skipped = try await action.run(in: request(["url": url, "tls": ["insecure_skip_verify": true]]))
             #expect(skipped.outputs["status"] == 200)
         }
     }
@@ -145,14 +145,14 @@ struct HTTPCheckActionTests {
         try await TestHTTPServer.withServer(certificate: certificates, requireClientCertificate: true) { port in
             let action = HTTPCheckAction()
             let url = Value.string("https://127.0.0.1:\(port)/health")
-            let withCert = try await action.run(
+            let withCert = try await action.run(in:
                 request([
                     "url": url,
                     "tls": ["ca_file": "ca.pem", "client_cert": "client.pem", "client_key": "client.key"],
                 ], base: certificates.directory.path))
             #expect(withCert.outputs["status"] == 200)
 
-            let withoutCert = await lifeboatError { _ = try await action.run(request(["url": url, "tls": ["ca_file": .string(certificates.caCert)]])) }
+            let withoutCert = await lifeboatError { _ = try await action.run(in: request(["url": url, "tls": ["ca_file": .string(certificates.caCert)]])) }
             #expect(withoutCert?.code == .actionFailed)
         }
     }
@@ -162,7 +162,7 @@ struct HTTPCheckActionTests {
             let (error, elapsed): (LifeboatError?, Duration) = await withTaskGroup(of: LifeboatError?.self) { group in
                 group.addTask {
                     do {
-                        _ = try await HTTPCheckAction().run(request(["url": .string("http://127.0.0.1:\(port)/slow?s=20")]))
+                        _ = try await HTTPCheckAction().run(in: request(["url": .string("http://127.0.0.1:\(port)/slow?s=20")]))
                         return nil
                     } catch {
                         return error as? LifeboatError
@@ -183,7 +183,7 @@ struct HTTPCheckActionTests {
         let certificates = try await TestCertificates.make()
         defer { certificates.directory.remove() }
         try await TestHTTPServer.withServer(certificate: certificates) { port in
-            let result = try await HTTPCheckAction().run(
+            let result = try await HTTPCheckAction().run(in:
                 request(["url": .string("https://localhost:\(port)/health"), "tls": ["ca_file": .string(certificates.caCert)]]))
             #expect(result.outputs["status"] == 200)
         }
@@ -191,7 +191,7 @@ struct HTTPCheckActionTests {
 
     @Test func plainHTTPServerOnAnHTTPSURLIsATLSError() async throws {
         try await TestHTTPServer.withServer { port in
-            let error = await lifeboatError { _ = try await HTTPCheckAction().run(request(["url": .string("https://127.0.0.1:\(port)/health")])) }
+            let error = await lifeboatError { _ = try await HTTPCheckAction().run(in: request(["url": .string("https://127.0.0.1:\(port)/health")])) }
             #expect(error?.code == .actionFailed)
             #expect(error?.message.contains("https://127.0.0.1:\(port)/health") == true)
         }
@@ -200,11 +200,11 @@ struct HTTPCheckActionTests {
     @Test func endpointPreflightAndParameterErrors() async throws {
         #expect(action.endpoint(for: request(["url": "http://db.example.test/health"])) == "http://db.example.test:80")
         #expect(action.endpoint(for: request(["url": "https://u:p@10.0.0.1:8443/x?y=1"])) == "https://10.0.0.1:8443")
-        #expect(try await action.preflight(request(["url": "http://127.0.0.1:1/health"])) == .ok("GET http://127.0.0.1:1/health"))
-        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(request(["url": "ftp://example.test/"])) }
-        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(request(["url": "not a url"])) }
-        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(request(["url": "http://h/", "body_matches": "(unclosed"])) }
-        let missingCA = try await action.preflight(request(["url": "https://h/", "tls": ["ca_file": "/nonexistent/ca.pem"]]))
+        #expect(try await action.preflight(in: request(["url": "http://127.0.0.1:1/health"])) == .ok("GET http://127.0.0.1:1/health"))
+        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(in: request(["url": "ftp://example.test/"])) }
+        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(in: request(["url": "not a url"])) }
+        await #expect(throws: LifeboatError.self) { _ = try await action.preflight(in: request(["url": "http://h/", "body_matches": "(unclosed"])) }
+        let missingCA = try await action.preflight(in: request(["url": "https://h/", "tls": ["ca_file": "/nonexistent/ca.pem"]]))
         #expect(missingCA != .ok("GET https://h/"))
         #expect(action.spec.idempotent)
         #expect(!action.spec.hasVerify)

@@ -74,11 +74,11 @@ struct KubectlWireFormatTests {
                 "kubeconfig": .string(kubeconfig), "namespace": "ns", "name": "web", "replicas": 3, "poll": "50ms", "timeout": "20s",
             ]
             let action = KubernetesScaleAction()
-            let first = try await action.run(request(params))
+            let first = try await action.run(in: request(params))
             #expect(first.outputs["replicas_before"] == 3)
             var five = params
             five["replicas"] = 5
-            _ = try await action.run(request(five))
+            _ = try await action.run(in: request(five))
             let after = try await Self.kubectl(kubeconfig, cache: cache, ["get", "deployment", "web", "-n", "ns", "-o", "json"])
             let status = try #require(try Self.json(after.output)["status"] as? [String: Any])
             #expect(status["readyReplicas"] as? Int == 5)

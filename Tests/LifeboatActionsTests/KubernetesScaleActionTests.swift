@@ -25,7 +25,7 @@ struct KubernetesScaleActionTests {
         defer { certs.directory.remove() }
         try await KubeTestServer.with([Self.web], certificates: certs) { server in
             let kubeconfig = try Self.tokenKubeconfig(server, certs)
-            let result = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 3), step: "scale-up"))
+            let result = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 3), step: "scale-up"))
             #expect(result.outputs["replicas_before"] == 1)
             #expect(result.outputs["replicas_after"] == 3)
             #expect(result.outputs["ready_replicas"] == 3)
@@ -53,13 +53,13 @@ struct KubernetesScaleActionTests {
                 caPEM: try String(contentsOfFile: certs.caCert, encoding: .utf8), user: "token: \(KubeTestServer.token)",
                 currentContext: "other")
             let action = KubernetesScaleAction(environment: ["KUBECONFIG": "/nonexistent/config:" + path, "HOME": "/nonexistent"])
-            let result = try await action.run(
+            let result = try await action.run(in:
                 request(["context": "test", "namespace": "ns", "name": "web", "replicas": 2, "poll": "50ms", "timeout": "20s"]))
             #expect(result.outputs["replicas_after"] == 2)
             #expect(result.outputs["ready_replicas"] == 2)
 
             let refused = await lifeboatError {
-                _ = try await action.run(request(["namespace": "ns", "name": "web", "replicas": 2, "timeout": "5s"]))
+                _ = try await action.run(in: request(["namespace": "ns", "name": "web", "replicas": 2, "timeout": "5s"]))
             }
             #expect(refused?.message.contains("connection refused") == true, "current-context 'other' is https://127.0.0.1:1")
             #expect(refused?.retryable == true)
@@ -77,13 +77,13 @@ struct KubernetesScaleActionTests {
                 "kind": "statefulset", "namespace": "ns", "name": "db", "replicas": 1, "poll": "50ms", "timeout": "20s",
             ]
             let action = KubernetesScaleAction()
-            let result = try await action.run(request(params, masker: masker))
+            let result = try await action.run(in: request(params, masker: masker))
             #expect(result.outputs["replicas_before"] == 3)
             #expect(result.outputs["replicas_after"] == 1)
             #expect(result.outputs["ready_replicas"] == 1)
             #expect(server.requests().contains { $0["path"] == "/apis/apps/v1/namespaces/ns/statefulsets/db/scale" && $0["method"] == "PATCH" })
             #expect(action.endpoint(for: request(params, masker: masker)) == server.url)
-            let literal = await lifeboatError { _ = try await action.run(request(params)) }
+            let literal = await lifeboatError { _ = try await action.run(in: request(params)) }
             #expect(literal?.code == .invalidInput, "a token that is not a secret would be stored with the run")
             #expect(literal?.message.contains("parameter 'token' must come from a secret") == true)
             #expect(literal.map { !$0.description.contains(KubeTestServer.token) } == true)
@@ -93,7 +93,7 @@ struct KubernetesScaleActionTests {
             withData["ca_file"] = nil
             withData["ca_data"] = .string(try String(contentsOfFile: certs.caCert, encoding: .utf8))
             withData["replicas"] = 2
-            let second = try await action.run(request(withData, masker: masker))
+            let second = try await action.run(in: request(withData, masker: masker))
             #expect(second.outputs["replicas_before"] == 1)
             #expect(second.outputs["ready_replicas"] == 2)
         }
@@ -108,7 +108,7 @@ struct KubernetesScaleActionTests {
             try server.directory.write("client.key", try String(contentsOfFile: certs.clientKey, encoding: .utf8))
             let kubeconfig = try server.kubeconfig(
                 caPEM: try String(contentsOfFile: certs.caCert, encoding: .utf8), user: "client-certificate: client.pem\nclient-key: client.key")
-            let result = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2)))
+            let result = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2)))
             #expect(result.outputs["ready_replicas"] == 2)
 
             // client-certificate-data / client-key-data, and the key never shows in an error.
@@ -117,9 +117,9 @@ struct KubernetesScaleActionTests {
             let inline = try server.kubeconfig(
                 name: "inline", caPEM: try String(contentsOfFile: certs.caCert, encoding: .utf8),
                 user: "client-certificate-data: \(certData)\nclient-key-data: \(keyData)")
-            let again = try await KubernetesScaleAction().run(request(Self.scaleParams(inline, replicas: 3)))
+            let again = try await KubernetesScaleAction().run(in: request(Self.scaleParams(inline, replicas: 3)))
             #expect(again.outputs["replicas_before"] == 2)
-            let missing = await lifeboatError { _ = try await KubernetesScaleAction().run(request(Self.scaleParams(inline, replicas: 3, name: "gone"))) }
+            let missing = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(inline, replicas: 3, name: "gone"))) }
             #expect(missing?.message.contains("not found") == true)
             #expect(missing.map { !"\($0) \($0.detail ?? "")".contains(keyData) } == true)
         }
@@ -132,7 +132,7 @@ struct KubernetesScaleActionTests {
         try await KubeTestServer.with([stuck], certificates: certs) { server in
             let kubeconfig = try Self.tokenKubeconfig(server, certs)
             let error = await lifeboatError {
-                _ = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 3, name: "stuck", timeout: "1s")))
+                _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 3, name: "stuck", timeout: "1s")))
             }
             #expect(error?.code == .actionFailed)
             #expect(error?.message.contains("deployment ns/stuck did not become ready within 1s: 1 of 3 replicas ready (target 3)") == true)
@@ -147,14 +147,14 @@ struct KubernetesScaleActionTests {
         try await KubeTestServer.with([Self.web], certificates: certs) { server in
             let wrong = "wrong-token-abcdefgh"
             let kubeconfig = try Self.tokenKubeconfig(server, certs, token: wrong)
-            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2))) }
+            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2))) }
             #expect(error?.message.contains("the API server rejected the credentials") == true)
             #expect(error?.message.contains("check the token / client certificate for context 'test'") == true)
             #expect(error?.retryable == false)
             #expect(error.map { !"\($0) \($0.detail ?? "")".contains(wrong) } == true)
             #expect(!server.requests().contains { $0["method"] == "PATCH" })
 
-            let refused = try await KubernetesScaleAction().preflight(request(Self.scaleParams(kubeconfig, replicas: 2)))
+            let refused = try await KubernetesScaleAction().preflight(in: request(Self.scaleParams(kubeconfig, replicas: 2)))
             guard case .refused(let why) = refused else { Issue.record("preflight passed with a wrong token"); return }
             #expect(why.contains("rejected the credentials") && !why.contains(wrong))
         }
@@ -165,7 +165,7 @@ struct KubernetesScaleActionTests {
         defer { certs.directory.remove() }
         try await KubeTestServer.with([Self.web], certificates: certs) { server in
             let kubeconfig = try Self.tokenKubeconfig(server, certs, token: KubeTestServer.readonlyToken)
-            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2))) }
+            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2))) }
             #expect(error?.message.contains("PATCH deployment ns/web: forbidden (403)") == true)
             #expect(error?.message.contains(#"cannot patch resource "deployments/scale""#) == true, "quotes the Status message")
             #expect(error?.hint?.contains("RBAC") == true)
@@ -183,7 +183,7 @@ struct KubernetesScaleActionTests {
             let kubeconfig = try server.kubeconfig(caPEM: try String(contentsOfFile: certs.caCert, encoding: .utf8), user: "tokenFile: token")
             var params = Self.scaleParams(kubeconfig, replicas: 2)
             params["namespace"] = "elsewhere"
-            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(params)) }
             #expect(error?.message.contains("GET deployment elsewhere/web: not found (404)") == true)
             #expect(error?.message.contains(#"deployments.apps "web" not found"#) == true)
             #expect(error?.retryable == false)
@@ -197,11 +197,11 @@ struct KubernetesScaleActionTests {
         let always = KubeTestServer.Workload(name: "busy", replicas: 1, conflicts: 100)
         try await KubeTestServer.with([twice, always], certificates: certs) { server in
             let kubeconfig = try Self.tokenKubeconfig(server, certs)
-            let result = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2)))
+            let result = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2)))
             #expect(result.outputs["ready_replicas"] == 2)
             #expect(server.requests().filter { $0["method"] == "PATCH" && $0["path"]?.contains("/web/") == true }.count == 3)
 
-            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2, name: "busy"))) }
+            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2, name: "busy"))) }
             #expect(error?.message.contains("PATCH deployment ns/busy: conflict (409)") == true)
             #expect(error?.message.contains("the object has been modified") == true)
             #expect(error?.retryable == true)
@@ -215,7 +215,7 @@ struct KubernetesScaleActionTests {
         try await KubeTestServer.with([Self.web], certificates: certs) { server in
             let kubeconfig = try server.kubeconfig(
                 caPEM: try String(contentsOfFile: otherCA.caCert, encoding: .utf8), user: "token: \(KubeTestServer.token)")
-            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(request(Self.scaleParams(kubeconfig, replicas: 2))) }
+            let error = await lifeboatError { _ = try await KubernetesScaleAction().run(in: request(Self.scaleParams(kubeconfig, replicas: 2))) }
             #expect(error?.message.contains("server certificate not trusted: check certificate-authority") == true)
             #expect(error?.hint?.contains("certificate-authority-data of cluster 'test'") == true)
             #expect(error?.retryable == false)
@@ -230,22 +230,22 @@ struct KubernetesScaleActionTests {
             let kubeconfig = try Self.tokenKubeconfig(server, certs)
             let action = KubernetesScaleAction()
             let params = Self.scaleParams(kubeconfig, replicas: 3)
-            let preflight = try await action.preflight(request(params))
+            let preflight = try await action.preflight(in: request(params))
             #expect(preflight == .ok("deployment ns/web on \(server.url): 1 replica now, selector app=web; will scale to 3"))
-            guard case .notDone(let why) = try await action.verify(request(params)) else {
+            guard case .notDone(let why) = try await action.verify(in: request(params)) else {
                 Issue.record("verify said done before the scale"); return
             }
             #expect(why.contains("has spec.replicas 1, not 3"))
             #expect(!server.requests().contains { $0["method"] != "GET" }, "preflight and verify only read")
 
-            _ = try await action.run(request(params))
-            guard case .done(let result) = try await action.verify(request(params)) else {
+            _ = try await action.run(in: request(params))
+            guard case .done(let result) = try await action.verify(in: request(params)) else {
                 Issue.record("verify did not see the finished scale"); return
             }
             #expect(result.outputs["replicas_after"] == 3)
             #expect(result.outputs["ready_replicas"] == 3)
             // Idempotent: running again changes nothing and reports 3 → 3.
-            let again = try await action.run(request(params))
+            let again = try await action.run(in: request(params))
             #expect(again.outputs["replicas_before"] == 3)
         }
     }
@@ -255,7 +255,7 @@ struct KubernetesScaleActionTests {
         defer { dir.remove() }
         let action = KubernetesScaleAction(environment: ["HOME": dir.path])
         func message(_ params: [String: Value]) async -> String? {
-            await lifeboatError { _ = try await action.run(request(params, base: dir.path)) }?.message
+            await lifeboatError { _ = try await action.run(in: request(params, base: dir.path)) }?.message
         }
         #expect(await message(["name": "web/../../x", "replicas": 1, "server": "https://127.0.0.1:1"])?.contains("parameter 'name' must be a Kubernetes name") == true)
         #expect(await message(["name": "web", "replicas": -1, "server": "https://127.0.0.1:1"])?.contains("'replicas' must be 0 or more") == true)

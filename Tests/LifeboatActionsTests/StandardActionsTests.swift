@@ -22,8 +22,8 @@ struct StandardActionsTests {
     }
 
     @Test func approvalIsRunByTheEngine() async {
-        let error = await lifeboatError { _ = try await ApprovalAction().run(request(["prompt": "Fail over?"])) }
+        let error = await lifeboatError { _ = try await ApprovalAction().run(in: request(["prompt": "Fail over?"])) }
         #expect(error?.code == .internalError)
-        #expect(error?.message == "approval steps are run by the engine")
+        #expect(error?.message == "step 's1': approval steps are run by the engine")
     }
 }

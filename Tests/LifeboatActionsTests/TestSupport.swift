@@ -31,8 +31,8 @@ struct TempDir: Sendable {
 /// A request for step `s1` of run `r1`.
 func request(
     _ params: [String: Value], step: String = "s1", base: String = "/tmp", masker: SecretMasker = .none
-) -> ActionRequest {
-    ActionRequest(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: base)
+) -> ActionContext {
+    ActionContext(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: base)
 }
 
 /// Runs `body` and returns the `LifeboatError` it throws (recording an issue if it throws nothing else).

@@ -9,7 +9,7 @@ struct WaitActionTests {
     var wait: any ActionHandler { registry.handler("wait")! }
 
     @Test func fixedDurationWaitsThatLong() async throws {
-        let result = try await wait.run(request(["duration": "150ms"]))
+        let result = try await wait.run(in: request(["duration": "150ms"]))
         let waited = try #require(result.outputs["waited_ms"]?.intValue)
         #expect(waited >= 150 && waited < 10_000)  // the upper bound only catches a runaway wait: CI machines are busy
         #expect(result.outputs["checks"] == 0)
@@ -22,7 +22,7 @@ struct WaitActionTests {
         let wait = wait
         let result = try await withThrowingTaskGroup(of: ActionResult?.self) { group in
             group.addTask {
-                try await wait.run(
+                try await wait.run(in:
                     request([
                         "until": ["action": "command", "with": ["argv": ["test", "-f", .string(flag)]]],
                         "interval": "50ms", "timeout": "30s",
@@ -45,7 +45,7 @@ struct WaitActionTests {
 
     @Test func untilAnHTTPCheckPasses() async throws {
         try await TestHTTPServer.withServer { port in
-            let result = try await StandardActions.registry().handler("wait")!.run(
+            let result = try await StandardActions.registry().handler("wait")!.run(in:
                 request(["until": ["action": "http.check", "with": ["url": .string("http://127.0.0.1:\(port)/health")]]]))
             #expect(result.outputs["checks"] == 1)
             #expect(result.outputs["result"]?.mapValue?["status"] == 200)
@@ -55,7 +55,7 @@ struct WaitActionTests {
     @Test func untilTimesOutWithTheLastFailure() async throws {
         let started = ContinuousClock.now
         let error = await lifeboatError {
-            _ = try await wait.run(
+            _ = try await wait.run(in:
                 request(["until": ["action": "command", "with": ["argv": ["/bin/false"]]], "interval": "100ms", "timeout": "8s"], step: "ready"))
         }
         let elapsed = ContinuousClock.now - started
@@ -69,7 +69,7 @@ struct WaitActionTests {
     @Test func aHangingCheckCannotOutliveTheTimeout() async throws {
         let started = ContinuousClock.now
         let error = await lifeboatError {
-            _ = try await wait.run(request(["until": ["action": "command", "with": ["argv": ["sleep", "30"]]], "timeout": "300ms"]))
+            _ = try await wait.run(in: request(["until": ["action": "command", "with": ["argv": ["sleep", "30"]]], "timeout": "300ms"]))
         }
         #expect(error?.code == .actionFailed)
         #expect(error?.message.contains("the last check was still running when time ran out") == true)
@@ -78,12 +78,12 @@ struct WaitActionTests {
 
     @Test func badNestedParametersStopAtOnce() async throws {
         let error = await lifeboatError {
-            _ = try await wait.run(request(["until": ["action": "http.check", "with": ["url": "ftp://x/"]], "timeout": "10s"]))
+            _ = try await wait.run(in: request(["until": ["action": "http.check", "with": ["url": "ftp://x/"]], "timeout": "10s"]))
         }
         #expect(error?.code == .invalidInput)
-        let nested = await lifeboatError { _ = try await wait.run(request(["until": ["action": "wait", "with": ["duration": "1s"]]])) }
+        let nested = await lifeboatError { _ = try await wait.run(in: request(["until": ["action": "wait", "with": ["duration": "1s"]]])) }
         #expect(nested?.code == .invalidInput)
-        let both = await lifeboatError { _ = try await wait.run(request(["duration": "1s", "until": ["action": "command"]])) }
+        let both = await lifeboatError { _ = try await wait.run(in: request(["duration": "1s", "until": ["action": "command"]])) }
         #expect(both?.code == .invalidInput)
     }
 
@@ -94,7 +94,7 @@ struct WaitActionTests {
         ] {
             let (error, elapsed): (LifeboatError?, Duration) = await withTaskGroup(of: LifeboatError?.self) { group in
                 group.addTask {
-                    do { _ = try await wait.run(request(params)); return nil } catch { return error as? LifeboatError }
+                    do { _ = try await wait.run(in: request(params)); return nil } catch { return error as? LifeboatError }
                 }
                 try? await Task.sleep(for: .milliseconds(150))
                 let cancelledAt = ContinuousClock.now

@@ -404,6 +404,45 @@ struct RunEngineTests {
         #expect(steps.allSatisfy { !"\($0)".contains("s3cr3t-value") })
     }
 
+    /// The step's name stands once in front of an action's error, and what only the action knows
+    /// to be secret (a password it read from a conninfo, `alsoMask`) is masked wherever it lands:
+    /// a failed attempt's message and detail, and a verify's result after a crash.
+    @Test func theContextNamesTheStepOnceAndMasksWhatTheActionFound() async throws {
+        let own = "pw-only-the-action-knows"
+        let h = Harness([TestHeaders.step("checked", hasVerify: true), TestHeaders.step("failing", idempotent: true)])
+        try await h.create()
+        try await h.crashAfter([.start(pid: 1, host: "h")])
+        let action = ScriptedAction(
+            behaviour: { context in
+                context.alsoMask([own])
+                throw LifeboatError(.actionFailed, "login with \(own) refused", detail: "server said: \(own)")
+            },
+            verify: { context in
+                context.alsoMask([own])
+                return .done(ActionResult(outputs: ["dsn": .string("postgres://app:\(own)@db")], summary: "promoted with \(own)"))
+            })
+        _ = try await h.engine([action]).resume(runID: h.runID, inputs: h.inputs)
+
+        var seen: [String] = []
+        for kind in try await h.kinds() {
+            switch kind {
+            case .stepFailed("failing", _, _, let error):
+                #expect(error.message == "step 'failing': login with *** refused")
+                #expect(error.detail == "server said: ***")
+                seen.append("failed")
+            case .stepVerified("checked", .done(let result)):
+                #expect(result.outputs["dsn"] == "postgres://app:***@db")
+                #expect(result.summary == "promoted with ***")
+                seen.append("verified")
+            default:
+                break
+            }
+        }
+        #expect(seen.sorted() == ["failed", "verified"])
+        let everything = try await h.store.events(of: h.runID).map { "\($0)" }.joined()
+        #expect(!everything.contains(own))
+    }
+
     struct ScriptedTabletop: TabletopConsole {
         let script: [String: TabletopOutcome]
         func walk(_ walk: TabletopStep) async throws -> TabletopOutcome { script[walk.step.id] ?? .done(notes: []) }

@@ -6,8 +6,8 @@ import Testing
 @testable import LifeboatActions
 
 /// A request for step `dns` of run `r1`.
-func request(_ params: [String: Value], masker: SecretMasker = .none) -> ActionRequest {
-    ActionRequest(runID: "r1", stepID: "dns", mode: .execute, params: params, masker: masker, baseDirectory: "/tmp")
+func request(_ params: [String: Value], masker: SecretMasker = .none) -> ActionContext {
+    ActionContext(runID: "r1", stepID: "dns", mode: .execute, params: params, masker: masker, baseDirectory: "/tmp")
 }
 
 /// Runs `body` and returns the `LifeboatError` it throws (recording an issue otherwise).
@@ -47,15 +47,15 @@ struct DNSActionTests {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let action = DNSUpdateAction()
             let params = bind.updateParams(["records": .list(["10.0.0.7", "10.0.0.8"]), "ttl": 60])
-            guard case .ok(let note) = try await action.preflight(request(params)) else {
+            guard case .ok(let note) = try await action.preflight(in: request(params)) else {
                 Issue.record("preflight refused")
                 return
             }
             #expect(note.contains("serial 1"))
-            #expect(try await action.verify(request(params)) == .notDone(
+            #expect(try await action.verify(in: request(params)) == .notDone(
                 "db.example.test. A shows [10.0.0.5], not yet what the step asks for (replace [10.0.0.7, 10.0.0.8])"))
             let serialBefore = try bind.serial()
-            let result = try await action.run(request(params))
+            let result = try await action.run(in: request(params))
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.7", "10.0.0.8"])
             #expect(strings(result.outputs["before"]) == ["10.0.0.5"])
             #expect(strings(result.outputs["after"]) == ["10.0.0.7", "10.0.0.8"])
@@ -65,14 +65,14 @@ struct DNSActionTests {
             #expect(result.summary.contains("[10.0.0.5] → [10.0.0.7, 10.0.0.8]"))
             // TTL as dig sees it.
             #expect(try bind.dig(["db.example.test.", "A", "+noall", "+answer"]).contains("60"))
-            guard case .done(let verified) = try await action.verify(request(params)) else {
+            guard case .done(let verified) = try await action.verify(in: request(params)) else {
                 Issue.record("verify did not find the records in place")
                 return
             }
             #expect(strings(verified.outputs["after"]) == ["10.0.0.7", "10.0.0.8"])
             #expect(verified.outputs["before"] == .null)
             // A second replace with the same records changes nothing on the server.
-            _ = try await action.run(request(params))
+            _ = try await action.run(in: request(params))
             #expect(try bind.serial() == serialBefore + 1)
         }
     }
@@ -81,20 +81,20 @@ struct DNSActionTests {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let action = DNSUpdateAction()
             let add = bind.updateParams(["operation": "add", "records": .list(["10.0.0.9"])])
-            _ = try await action.run(request(add))
+            _ = try await action.run(in: request(add))
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5", "10.0.0.9"])
             let delete = bind.updateParams(["operation": "delete", "records": .list(["10.0.0.5"])])
-            guard case .notDone = try await action.verify(request(delete)) else {
+            guard case .notDone = try await action.verify(in: request(delete)) else {
                 Issue.record("verify of a pending delete was not notDone")
                 return
             }
-            _ = try await action.run(request(delete))
+            _ = try await action.run(in: request(delete))
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.9"])
             let txt = bind.updateParams(["name": "note.example.test.", "type": "TXT", "records": .list(["\"two words\" \"and more\""])])
-            _ = try await action.run(request(txt))
+            _ = try await action.run(in: request(txt))
             #expect(try bind.digShort("note.example.test.", "TXT") == ["\"two words\" \"and more\""])
             let removeName = bind.updateParams(["name": "note", "type": "ANY", "operation": "delete"])
-            _ = try await action.run(request(removeName))
+            _ = try await action.run(in: request(removeName))
             #expect(try bind.digShort("note.example.test.", "TXT") == [])
         }
     }
@@ -105,7 +105,7 @@ struct DNSActionTests {
                 "key_name": .string(BINDServer.key512Name), "key_secret": .string(bind.secret512), "algorithm": "hmac-sha512",
                 "name": "srv._tcp", "type": "SRV", "records": .list(["10 5 5432 db.example.test."]),
             ])
-            let result = try await DNSUpdateAction().run(request(params))
+            let result = try await DNSUpdateAction().run(in: request(params))
             #expect(strings(result.outputs["after"]) == ["10 5 5432 db.example.test."])
             #expect(try bind.digShort("srv._tcp.example.test.", "SRV") == ["10 5 5432 db.example.test."])
         }
@@ -116,14 +116,14 @@ struct DNSActionTests {
             var params = bind.updateParams(["records": .list(["10.0.0.7"]), "insecure": true])
             params["key_name"] = nil
             params["key_secret"] = nil
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.message == "step 'dns': \(bind.server) refused an unsigned update of zone example.test. (REFUSED)")
             #expect(error?.hint?.contains("sign it with a TSIG key") == true)
             #expect(error?.retryable == false)
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
             // Without insecure: true, nothing is sent at all.
             params["insecure"] = nil
-            let refused = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let refused = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(refused?.code == .invalidInput)
             #expect(refused?.message.contains("insecure: true") == true)
         }
@@ -134,7 +134,7 @@ struct DNSActionTests {
             let wrong = Data("not-the-servers-secret-at-all-32".utf8).base64EncodedString()
             let params = bind.updateParams(["records": .list(["10.0.0.7"]), "key_secret": .string(wrong)])
             let error = await lifeboatError {
-                _ = try await DNSUpdateAction().run(request(params, masker: SecretMasker(secrets: [wrong])))
+                _ = try await DNSUpdateAction().run(in: request(params, masker: SecretMasker(secrets: [wrong])))
             }
             #expect(error?.message.contains("BADSIG") == true, "\(String(describing: error))")
             #expect(error?.message.contains("the TSIG secret for key 'ddns-key.' does not match the server's") == true)
@@ -148,7 +148,7 @@ struct DNSActionTests {
     @Test func unknownKeyIsBADKEY() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let params = bind.updateParams(["records": .list(["10.0.0.7"]), "key_name": "nobody-key"])
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.message == "step 'dns': \(bind.server) does not know TSIG key 'nobody-key.' with algorithm hmac-sha256 (BADKEY)")
             #expect(error?.retryable == false)
         }
@@ -159,12 +159,12 @@ struct DNSActionTests {
     @Test func wrongZoneIsNOTZONE() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let outside = bind.updateParams(["name": "db.other.test.", "records": .list(["10.0.0.7"])])
-            let local = await lifeboatError { _ = try await DNSUpdateAction().run(request(outside)) }
+            let local = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(outside)) }
             #expect(local?.code == .invalidInput)
             #expect(local?.message == "step 'dns': parameter 'name' 'db.other.test.' is not in zone example.test.")
 
             let server = try #require(DNSServerAddress(bind.server))
-            let client = DNSServerClient(transport: DNSTransport(server: server, timeout: .seconds(2), tries: 2))
+            let client = DNSServerClient(transport: DNSTransport(server: server, timeout: .seconds(2), tries: 2, context: request([:])))
             let key = TSIGKey(name: try DNSName(BINDServer.keyName), algorithm: .hmacSHA256, secret: Array(Data(base64Encoded: bind.secret)!))
             let zone = try DNSName("example.test.")
             let name = try DNSName("db.other.test.")
@@ -172,9 +172,9 @@ struct DNSActionTests {
             let answer = try await client.update(update, key: key)
             #expect(answer.rcode == .notZone)
             #expect(answer.tsig == .verified)
-            let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
+            let c = DNSFailure.Context(server: server, what: "update", perTry: .seconds(2), tries: 2)
             let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
-            #expect(error?.message == "step 'dns': \(bind.server): db.other.test. A is not in zone example.test. as the server sees it (NOTZONE)")
+            #expect(error?.message == "\(bind.server): db.other.test. A is not in zone example.test. as the server sees it (NOTZONE)")
             #expect(error?.retryable == false)
         }
     }
@@ -183,7 +183,7 @@ struct DNSActionTests {
     @Test func skewedClockIsBADTIME() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let server = try #require(DNSServerAddress(bind.server))
-            var client = DNSServerClient(transport: DNSTransport(server: server, timeout: .seconds(2), tries: 2))
+            var client = DNSServerClient(transport: DNSTransport(server: server, timeout: .seconds(2), tries: 2, context: request([:])))
             client.now = { UInt64(Date().timeIntervalSince1970) - 3600 }
             let key = TSIGKey(name: try DNSName(BINDServer.keyName), algorithm: .hmacSHA256, secret: Array(Data(base64Encoded: bind.secret)!))
             let zone = try DNSName("example.test.")
@@ -192,9 +192,9 @@ struct DNSActionTests {
             let answer = try await client.update(update, key: key)
             #expect(answer.rcode == .notAuth)
             #expect(answer.tsig == .serverError(.badTime))
-            let c = DNSFailure.Context(stepID: "dns", server: server, what: "update", perTry: .seconds(2), tries: 2)
+            let c = DNSFailure.Context(server: server, what: "update", perTry: .seconds(2), tries: 2)
             let error = DNSFailure.update(answer, zone: zone, changed: "\(name) A", keyName: key.name, algorithm: .hmacSHA256, c)
-            #expect(error?.message == "step 'dns': \(bind.server) rejected the update's TSIG time (BADTIME): the clocks differ by more than 300s")
+            #expect(error?.message == "\(bind.server) rejected the update's TSIG time (BADTIME): the clocks differ by more than 300s")
             #expect(error?.hint == "sync this machine's clock and the server's (NTP)")
             #expect(error?.retryable == false)
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
@@ -204,11 +204,11 @@ struct DNSActionTests {
     @Test func failedPrerequisiteChangesNothing() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             let params = bind.updateParams(["records": .list(["10.0.0.7"]), "prerequisites": .list(["nxdomain db"])])
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.message.contains("a prerequisite failed, nothing changed: a name that must not exist exists (YXDOMAIN)") == true)
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.5"])
             let ok = bind.updateParams(["records": .list(["10.0.0.7"]), "prerequisites": .list(["yxrrset db A 10.0.0.5"])])
-            _ = try await DNSUpdateAction().run(request(ok))
+            _ = try await DNSUpdateAction().run(in: request(ok))
             #expect(try bind.digShort("db.example.test.", "A") == ["10.0.0.7"])
         }
     }
@@ -222,7 +222,7 @@ struct DNSActionTests {
             var params = bind.updateParams(["records": .list(["10.0.0.7"]), "prerequisites": .list(["yxrrset db A 10.0.0.5"])])
             params["server"] = .string("127.0.0.1:\(relay.port)")
             let serial = try bind.serial()
-            let result = try await DNSUpdateAction().run(request(params))
+            let result = try await DNSUpdateAction().run(in: request(params))
             #expect(strings(result.outputs["after"]) == ["10.0.0.7"])
             #expect(relay.lines.contains("dropped answer 5"))
             #expect(relay.updatesForwarded == 1)
@@ -238,7 +238,7 @@ struct DNSActionTests {
             defer { relay.stop() }
             var params = bind.updateParams(["records": .list(["10.0.0.7"]), "timeout": "300ms", "tries": 2])
             params["server"] = .string("127.0.0.1:\(relay.port)")
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.message == "step 'dns': update of db.example.test. A in zone example.test. at 127.0.0.1:\(relay.port): 127.0.0.1:\(relay.port) answered this step's earlier messages but not this one (over UDP) after 2 tries (300ms each)")
             #expect(error?.hint?.contains("does it accept UPDATE from this address") == true)
             #expect(error?.retryable == true)
@@ -255,7 +255,7 @@ struct DNSActionTests {
             defer { relay.stop() }
             var params = bind.updateParams(["records": .list(["10.0.0.9"])])
             params["server"] = .string("127.0.0.1:\(relay.port)")
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(relay.lines.contains("forged answer 5"))
             #expect(error?.message.contains("does not verify with key") == true)
             #expect(error?.message.contains("the update may have been applied") == true)
@@ -268,11 +268,11 @@ struct DNSActionTests {
             "server": .string("127.0.0.1:\(port)"), "zone": "example.test", "name": "db", "type": "A", "records": .list(["10.0.0.7"]),
             "key_name": "k", "key_secret": "c2VjcmV0LXNlY3JldA==", "timeout": "300ms", "tries": 3,
         ]
-        let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+        let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
         #expect(error?.message == "step 'dns': query db.example.test. A at 127.0.0.1:\(port): no answer from 127.0.0.1:\(port) after 3 tries (300ms each)")
         #expect(error?.hint == "is the server up and listening on that address and port (UDP and TCP)?")
         #expect(error?.retryable == true)
-        guard case .refused(let why) = try await DNSUpdateAction().preflight(request(params)) else {
+        guard case .refused(let why) = try await DNSUpdateAction().preflight(in: request(params)) else {
             Issue.record("preflight did not refuse")
             return
         }
@@ -282,7 +282,7 @@ struct DNSActionTests {
     @Test func cancellationStopsAWaitingQuery() async throws {
         let port = try freePort()
         let params: [String: Value] = ["server": .string("127.0.0.1:\(port)"), "name": "db.example.test.", "timeout": "30s"]
-        let task = Task { try await DNSCheckAction().run(request(params)) }
+        let task = Task { try await DNSCheckAction().run(in: request(params)) }
         try await Task.sleep(for: .milliseconds(200))
         let start = ContinuousClock.now
         task.cancel()
@@ -302,13 +302,13 @@ struct DNSActionTests {
         try await BINDServer.with(extraRecords: zoneLines) { (bind: BINDServer) async throws -> Void in
             let expect = Value.list(texts.map { .string("\"\($0)\"") })
             let params: [String: Value] = ["server": .string(bind.server), "name": "big.example.test.", "type": "TXT", "expect": expect]
-            let result = try await DNSCheckAction().run(request(params))
+            let result = try await DNSCheckAction().run(in: request(params))
             #expect(result.outputs["over_tcp"] == .bool(true))
             #expect(strings(result.outputs["answer"]).count == 30)
             // The update path reads the RRset over TCP too.
             let more = texts.map { Value.string($0) } + [.string("one more")]
             let update = bind.updateParams(["name": "big", "type": "TXT", "operation": "add", "records": .list(more)])
-            let updated = try await DNSUpdateAction().run(request(update))
+            let updated = try await DNSUpdateAction().run(in: request(update))
             #expect(strings(updated.outputs["after"]).count == 31)
         }
     }
@@ -316,19 +316,19 @@ struct DNSActionTests {
     @Test func checkComparesSetsAndExplainsAMismatch() async throws {
         try await BINDServer.with { (bind: BINDServer) async throws -> Void in
             var params: [String: Value] = ["server": .string(bind.server), "name": "db.example.test.", "expect": .list(["10.0.0.5"])]
-            let ok = try await DNSCheckAction().run(request(params))
+            let ok = try await DNSCheckAction().run(in: request(params))
             #expect(strings(ok.outputs["answer"]) == ["10.0.0.5"])
             #expect(ok.outputs["rcode"] == "NOERROR")
             #expect(ok.outputs["latency_ms"]?.intValue != nil)
             params["expect"] = .list(["10.0.0.9"])
-            let error = await lifeboatError { _ = try await DNSCheckAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSCheckAction().run(in: request(params)) }
             #expect(error?.message == "step 'dns': \(bind.server) answers db.example.test. A with [10.0.0.5], expected [10.0.0.9] (missing 10.0.0.9; unexpected 10.0.0.5)")
             #expect(error?.retryable == true)
             // NXDOMAIN is an empty answer, which `expect: []` accepts.
-            let none = try await DNSCheckAction().run(request(["server": .string(bind.server), "name": "nope.example.test.", "expect": .list([])]))
+            let none = try await DNSCheckAction().run(in: request(["server": .string(bind.server), "name": "nope.example.test.", "expect": .list([])]))
             #expect(none.outputs["rcode"] == "NXDOMAIN")
             // Names in RDATA compare case-insensitively.
-            _ = try await DNSCheckAction().run(
+            _ = try await DNSCheckAction().run(in:
                 request(["server": .string(bind.server), "name": "WWW.example.test.", "type": "CNAME", "expect": .list(["DB.EXAMPLE.TEST"])]))
         }
     }
@@ -361,7 +361,7 @@ struct DNSActionTests {
         for (extra, fragment) in cases {
             var params = base
             for (k, v) in extra { params[k] = v }
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.code == .invalidInput)
             #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "nil") lacks \(fragment)")
             #expect(error?.message.contains("c2VjcmV0LXNlY3JldA==") == false)

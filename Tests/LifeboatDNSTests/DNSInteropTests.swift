@@ -90,7 +90,7 @@ struct DNSInteropTests {
             ]
             for change in changes {
                 let serial = try server.serial()
-                let result = try await DNSUpdateAction().run(request(server.signedParams(change.params)))
+                let result = try await DNSUpdateAction().run(in: request(server.signedParams(change.params)))
                 #expect(try server.nsupdate(change.commands(DNSTestServer.twinZone)) == "NOERROR", "\(kind) \(change)")
                 let seen = try server.twinsAgree(change.name, change.type)
                 #expect(try server.serial() == serial + 1, "\(kind) \(change): the serial rises once per UPDATE")
@@ -110,9 +110,9 @@ struct DNSInteropTests {
         try await DNSTestServer.with(kind) { server in
             let change = TwinChange(name: "child", type: "NS", operation: "replace", records: ["ns.elsewhere.invalid."])
             let params = server.signedParams(change.params)
-            #expect(try await DNSUpdateAction().verify(request(params)) == .notDone(
+            #expect(try await DNSUpdateAction().verify(in: request(params)) == .notDone(
                 "child.example.test. NS shows (none), not yet what the step asks for (replace [ns.elsewhere.invalid.])"))
-            let result = try await DNSUpdateAction().run(request(params))
+            let result = try await DNSUpdateAction().run(in: request(params))
             #expect(strings(result.outputs["before"]) == [])
             #expect(strings(result.outputs["after"]) == ["ns.elsewhere.invalid."])
             #expect(try server.nsupdate(change.commands(DNSTestServer.twinZone)) == "NOERROR")
@@ -120,19 +120,19 @@ struct DNSInteropTests {
             // The server answers with a referral: nothing in the answer section, AA off.
             let referral = try server.dig(["child.example.test.", "NS", "+norec"])
             #expect(try server.digShort("child.example.test.", "NS") == [] && !referral.contains(" aa"), "\(referral)")
-            guard case .done(let verified) = try await DNSUpdateAction().verify(request(params)) else {
+            guard case .done(let verified) = try await DNSUpdateAction().verify(in: request(params)) else {
                 Issue.record("\(kind): verify did not see the delegation")
                 return
             }
             #expect(strings(verified.outputs["after"]) == ["ns.elsewhere.invalid."])
             // dns.check reads the same referral; a relative name with zone:.
-            let check = try await DNSCheckAction().run(request([
+            let check = try await DNSCheckAction().run(in: request([
                 "server": .string(server.server), "zone": "example.test.", "name": "child", "type": "NS", "expect": .list(["ns.elsewhere.invalid."]),
             ]))
             #expect(strings(check.outputs["answer"]) == ["ns.elsewhere.invalid."])
             // Removing the delegation.
             let remove = TwinChange(name: "child", type: "NS", operation: "delete", records: [])
-            let removed = try await DNSUpdateAction().run(request(server.signedParams(remove.params)))
+            let removed = try await DNSUpdateAction().run(in: request(server.signedParams(remove.params)))
             #expect(strings(removed.outputs["before"]) == ["ns.elsewhere.invalid."])
             #expect(strings(removed.outputs["after"]) == [])
             #expect(try server.nsupdate(remove.commands(DNSTestServer.twinZone)) == "NOERROR")
@@ -146,7 +146,7 @@ struct DNSInteropTests {
             let change = TwinChange(name: "db", type: "A", operation: "replace", records: ["10.0.0.7"])
             var params = server.signedParams(change.params)
             params["prerequisites"] = .list(["nxdomain db"])
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params)) }
             #expect(error?.message.contains("a prerequisite failed, nothing changed: a name that must not exist exists (YXDOMAIN)") == true, "\(kind): \(String(describing: error))")
             #expect(error?.retryable == false)
             let twin = DNSTestServer.twinZone
@@ -154,7 +154,7 @@ struct DNSInteropTests {
             #expect(try server.twinsAgree("db", "A") == ["300 A 10.0.0.5"])
 
             params["prerequisites"] = .list(["yxrrset db A 10.0.0.5", "nxrrset db AAAA", "yxdomain www"])
-            _ = try await DNSUpdateAction().run(request(params))
+            _ = try await DNSUpdateAction().run(in: request(params))
             let commands = ["prereq yxrrset db.\(twin) A 10.0.0.5", "prereq nxrrset db.\(twin) AAAA", "prereq yxdomain www.\(twin)"]
             #expect(try server.nsupdate(commands + change.commands(twin)) == "NOERROR")
             #expect(try server.twinsAgree("db", "A") == ["300 A 10.0.0.7"])
@@ -166,7 +166,7 @@ struct DNSInteropTests {
         try await DNSTestServer.with(kind) { server in
             for (i, key) in DNSTestServer.keys.enumerated() {
                 let change = TwinChange(name: "db", type: "A", operation: "replace", records: ["10.0.1.\(i)"])
-                let result = try await DNSUpdateAction().run(request(server.signedParams(change.params, key: key)))
+                let result = try await DNSUpdateAction().run(in: request(server.signedParams(change.params, key: key)))
                 #expect(result.outputs["signed"] == .bool(true))
                 #expect(try server.nsupdate(change.commands(DNSTestServer.twinZone), key: key) == "NOERROR", "\(kind) \(key.algorithm)")
                 #expect(try server.twinsAgree("db", "A") == ["300 A 10.0.1.\(i)"], "\(kind) \(key.algorithm)")
@@ -205,13 +205,13 @@ struct DNSInteropTests {
                 params["algorithm"] = c.key.map { .string($0.algorithm) }
                 if c.key == nil { params["insecure"] = true }
                 let p = try DNSUpdateParameters(request(params))
-                let client = DNSServerClient(transport: DNSTransport(server: serverAddress, timeout: .seconds(2), tries: 2))
+                let client = DNSServerClient(transport: DNSTransport(server: serverAddress, timeout: .seconds(2), tries: 2, context: request([:])))
                 let answer = try await client.update(p.update(id: 7), key: p.key)
                 let reference = try server.nsupdate(change.commands(DNSTestServer.twinZone), key: c.key, secret: c.secret)
                 #expect(rcodeText(answer) == reference, "\(kind) \(c.label): Lifeboat got \(rcodeText(answer)), nsupdate \(reference)")
                 #expect(reference == c.expected[kind], "\(kind) \(c.label)")
 
-                let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(params, masker: SecretMasker(secrets: [wrong, server.secret]))) }
+                let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(params, masker: SecretMasker(secrets: [wrong, server.secret]))) }
                 let text = "\(error?.message ?? "") \(error?.hint ?? "")"
                 switch reference {
                 case "NOTAUTH(BADSIG)": #expect(text.contains("the TSIG secret for key 'ddns-key.' does not match the server's"), "\(text)")
@@ -241,7 +241,7 @@ struct DNSInteropTests {
             let params = server.signedParams(change.params)
             let size = try DNSUpdateParameters(request(params)).update(id: 1).message.encode().count
             #expect(size > 2_000)
-            let result = try await DNSUpdateAction().run(request(params))
+            let result = try await DNSUpdateAction().run(in: request(params))
             #expect(strings(result.outputs["after"]).count == 35)
             #expect(try server.nsupdate(change.commands(DNSTestServer.twinZone)) == "NOERROR")
             #expect(try server.twinsAgree("big", "TXT").count == 35)
@@ -261,7 +261,7 @@ struct DNSInteropTests {
                 ]),
                 "prerequisites": .list(["yxrrset db A 10.0.0.5"]),
             ])
-            let result = try await DNSUpdateAction().run(request(params))
+            let result = try await DNSUpdateAction().run(in: request(params))
             #expect(result.outputs["before"] == .map(["db.example.test. A": .list(["10.0.0.5"]), "db.example.test. CNAME": .list([])]))
             #expect(result.outputs["after"] == .map(["db.example.test. A": .list([]), "db.example.test. CNAME": .list(["db-dr.elsewhere.test."])]))
             #expect(try server.serial() == serial + 1, "\(kind): one UPDATE")
@@ -272,7 +272,7 @@ struct DNSInteropTests {
             #expect(reference == "NOERROR")
             #expect(try server.twinsAgree("db", "CNAME") == ["60 CNAME db-dr.elsewhere.test."])
             #expect(try server.twinsAgree("db", "A") == [])
-            guard case .done = try await DNSUpdateAction().verify(request(params)) else {
+            guard case .done = try await DNSUpdateAction().verify(in: request(params)) else {
                 Issue.record("\(kind): verify did not see both changes")
                 return
             }
@@ -281,7 +281,7 @@ struct DNSInteropTests {
             let lone = TwinChange(name: "app", type: "CNAME", operation: "replace", records: ["app-dr.elsewhere.test."])
             var flat = server.signedParams(lone.params)
             flat["confirm_timeout"] = "1s"
-            let error = await lifeboatError { _ = try await DNSUpdateAction().run(request(flat)) }
+            let error = await lifeboatError { _ = try await DNSUpdateAction().run(in: request(flat)) }
             let loneReference = try server.nsupdate(lone.commands(twin))
             switch kind {
             case .bind, .knot:

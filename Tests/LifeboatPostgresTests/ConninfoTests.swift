@@ -63,17 +63,17 @@ struct ConninfoTests {
 
     @Test func badParametersAreInvalidInput() async {
         let action = PostgresQueryAction()
-        let missing = await thrown(LifeboatError.self) { _ = try await action.run(request(["conninfo": "host=db"])) }
+        let missing = await thrown(LifeboatError.self) { _ = try await action.run(in: request(["conninfo": "host=db"])) }
         #expect(missing?.code == .invalidInput && missing?.message.contains("'sql' is required") == true)
         let params = await thrown(LifeboatError.self) {
-            _ = try await action.run(request(["conninfo": "host=db", "sql": "SELECT $1", "params": .map(["a": 1])]))
+            _ = try await action.run(in: request(["conninfo": "host=db", "sql": "SELECT $1", "params": .map(["a": 1])]))
         }
         #expect(params?.message.contains("'params' must be a list") == true)
     }
 
     @Test func malformedConninfoIsInvalidInputWithoutThePassword() async {
         let error = await thrown(LifeboatError.self) {
-            _ = try await PostgresQueryAction().run(request(["conninfo": "host=127.0.0.1 password=hunter2 nonsense=1", "sql": "SELECT 1"]))
+            _ = try await PostgresQueryAction().run(in: request(["conninfo": "host=127.0.0.1 password=hunter2 nonsense=1", "sql": "SELECT 1"]))
         }
         #expect(error?.code == .invalidInput)
         #expect(error?.message.contains("nonsense") == true)

@@ -41,7 +41,7 @@ struct PGConnectionTests {
         #expect(error?.sqlstate == "42P01")
         #expect(error?.serverMessage == "relation \"no_such_table_here\" does not exist")
         #expect(error?.message == "127.0.0.1:\(cluster.primary.port)/app: relation \"no_such_table_here\" does not exist (SQLSTATE 42P01 undefined_table)")
-        #expect(error?.lifeboatError(stepID: "x").retryable == false)
+        #expect(error?.lifeboatError().retryable == false)
     }
 
     @Test func aTimedOutConnectionIsClosedAndSaysSo() async throws {
@@ -57,7 +57,7 @@ struct PGConnectionTests {
     @Test func statementTimeoutOnTheServerIsATimeout() async throws {
         let cluster = try await PostgresCluster.shared()
         let error = await thrown(LifeboatError.self) {
-            _ = try await PostgresQueryAction().run(
+            _ = try await PostgresQueryAction().run(in:
                 request([
                     "conninfo": .string(cluster.primary.conninfo + " options='-c statement_timeout=100'"), "sql": "SELECT pg_sleep(5)",
                 ]))

@@ -135,10 +135,12 @@ struct Restorer {
             let port = PostgresCommands.freePort()
             var params = make(port)
             if attempt > 0 { params["overwrite"] = true }
-            do {
-                return (try await action.run(request(params, step: "restore")), port)
-            } catch let error as LifeboatError where attempt < 3 && error.message.contains("in use") {
-                attempt += 1
+            let outcome: Result<ActionResult, LifeboatError>
+            do { outcome = .success(try await action.run(in: request(params, step: "restore"))) } catch { outcome = .failure(error) }
+            switch outcome {
+            case .success(let result): return (result, port)
+            case .failure(let error) where attempt < 3 && error.message.contains("in use"): attempt += 1
+            case .failure(let error): throw error
             }
         }
     }

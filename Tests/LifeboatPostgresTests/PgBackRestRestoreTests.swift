@@ -77,7 +77,7 @@ extension PostgresRestoreSuites {
                 let dataDir = cluster.baseDir + "/restored"
                 let port = PostgresCommands.freePort()
                 do {
-                    let result = try await PostgresRestoreAction().run(
+                    let result = try await PostgresRestoreAction().run(in:
                         request(
                             [
                                 "method": "pgbackrest", "stanza": "lb", "repo_config": .string(config), "set": .string(label),

@@ -19,11 +19,11 @@ struct PostgresPromoteActionTests {
                 "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo),
                 "soft_fence": true, "write_check": "probe", "max_lag": "1MB",
             ]
-            let preflight = try await action.preflight(promoteRequest(params))
+            let preflight = try await action.preflight(in: promoteRequest(params))
             guard case .ok(let text) = preflight else { Issue.record("preflight refused: \(preflight)"); return }
             #expect(text.contains("against the primary"))
 
-            let result = try await action.run(promoteRequest(params))
+            let result = try await action.run(in: promoteRequest(params))
             print("MEASURE planned: \(result.summary)")
             #expect(result.outputs["data_loss_window_ms"] == 0)
             #expect(result.outputs["data_loss_bytes"] == 0)
@@ -42,12 +42,12 @@ struct PostgresPromoteActionTests {
             #expect(try await cluster.admin(cluster.primary, "SHOW default_transaction_read_only").firstValue == "on")
 
             // verify on the promoted server: done, with the timeline; a second look never promotes again.
-            let verified = try await action.verify(promoteRequest(params))
+            let verified = try await action.verify(in: promoteRequest(params))
             guard case .done(let done) = verified else { Issue.record("verify: \(verified)"); return }
             #expect(done.outputs["timeline"] == 2)
             #expect(done.outputs["rpo_exact"] == false)
             // A promoted target is refused by preflight.
-            let again = try await action.preflight(promoteRequest(params))
+            let again = try await action.preflight(in: promoteRequest(params))
             guard case .refused(let why) = again else { Issue.record("expected a refusal: \(again)"); return }
             #expect(why.contains("is not a replica (already promoted?)"))
         }
@@ -66,7 +66,7 @@ struct PostgresPromoteActionTests {
             let (result, inserts) = try await withThrowingTaskGroup(of: Int.self) { group in
                 group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
                 #expect(try await eventually(seconds: 60) { written.count >= 200 }, "the writer did not get going")
-                let result = try await action.run(promoteRequest(params))
+                let result = try await action.run(in: promoteRequest(params))
                 var inserts = 0
                 for try await n in group { inserts = n }
                 return (result, inserts)
@@ -116,9 +116,9 @@ struct PostgresPromoteActionTests {
             let params: [String: Value] = [
                 "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo), "max_lag": "1h",
             ]
-            let preflight = try await action.preflight(promoteRequest(params))
+            let preflight = try await action.preflight(in: promoteRequest(params))
             guard case .ok = preflight else { Issue.record("preflight refused: \(preflight)"); return }
-            let result = try await action.run(promoteRequest(params))
+            let result = try await action.run(in: promoteRequest(params))
             print("MEASURE killed primary (cut \(cutReplication)): \(result.summary)")
             #expect(result.outputs["rpo_exact"] == false)
             #expect(result.outputs["rpo_method"] == "bound: time since last replayed commit; primary unreachable")
@@ -158,14 +158,14 @@ struct PostgresPromoteActionTests {
             let base: [String: Value] = ["conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo)]
             var params = base
             params["max_lag"] = "8kB"
-            let lagged = try await action.preflight(promoteRequest(params))
+            let lagged = try await action.preflight(in: promoteRequest(params))
             guard case .refused(let lagText) = lagged else { Issue.record("expected a lag refusal: \(lagged)"); return }
             #expect(lagText.contains("replication lag is"))
             #expect(lagText.contains("over max_lag 8kB"))
             #expect(lagText.contains("wait for the replica to catch up"))
             #expect(!lagText.contains(replica.password))
             params["max_lag"] = "1GB"
-            guard case .ok = try await action.preflight(promoteRequest(params)) else { Issue.record("1GB should pass"); return }
+            guard case .ok = try await action.preflight(in: promoteRequest(params)) else { Issue.record("1GB should pass"); return }
 
             try await cluster.admin(replica, "ALTER SYSTEM RESET recovery_min_apply_delay")
             try await cluster.admin(replica, "SELECT pg_reload_conf()")
@@ -174,7 +174,7 @@ struct PostgresPromoteActionTests {
             #expect(try await eventually(seconds: 30) {
                 try await cluster.admin(replica, "SELECT pg_get_wal_replay_pause_state()").firstValue != "not paused"
             })
-            let paused = try await action.preflight(promoteRequest(params))
+            let paused = try await action.preflight(in: promoteRequest(params))
             guard case .refused(let pauseText) = paused else { Issue.record("expected a pause refusal: \(paused)"); return }
             #expect(pauseText.contains("WAL replay is paused"))
             #expect(pauseText.contains("pg_wal_replay_resume()"))
@@ -186,27 +186,27 @@ struct PostgresPromoteActionTests {
     @Test func refusesAPrimaryAnUnreachableTargetAndABadPassword() async throws {
         let cluster = try await PostgresCluster.shared()
         let replica = try #require(cluster.replica)
-        let onPrimary = try await action.preflight(promoteRequest(["conninfo": .string(cluster.primary.conninfo)]))
+        let onPrimary = try await action.preflight(in: promoteRequest(["conninfo": .string(cluster.primary.conninfo)]))
         guard case .refused(let primaryText) = onPrimary else { Issue.record("expected a refusal: \(onPrimary)"); return }
         #expect(primaryText.contains("is not a replica (already promoted?)"))
         #expect(!primaryText.contains(cluster.primary.password))
 
         let port = PostgresCommands.freePort()
         let nowhere = "host=127.0.0.1 port=\(port) dbname=app user=lifeboat password=nowhere-secret-1 connect_timeout=3"
-        let unreachable = try await action.preflight(promoteRequest(["conninfo": .string(nowhere)]))
+        let unreachable = try await action.preflight(in: promoteRequest(["conninfo": .string(nowhere)]))
         guard case .refused(let downText) = unreachable else { Issue.record("expected a refusal: \(unreachable)"); return }
         #expect(downText.contains("127.0.0.1:\(port)"))
         #expect(!downText.contains("nowhere-secret-1"))
 
         let secret = "wrong-Secret-4711"
         let bad = replica.conninfo(password: secret)
-        let refused = try await action.preflight(promoteRequest(["conninfo": .string(bad)]))
+        let refused = try await action.preflight(in: promoteRequest(["conninfo": .string(bad)]))
         guard case .refused(let authText) = refused else { Issue.record("expected a refusal: \(refused)"); return }
         #expect(authText.contains("authentication failed"))
         #expect(!authText.contains(secret))
-        let error = await thrown(LifeboatError.self) { _ = try await action.run(promoteRequest(["conninfo": .string(bad)])) }
+        let error = await thrown(LifeboatError.self) { _ = try await action.run(in: promoteRequest(["conninfo": .string(bad)])) }
         for text in error.map(allTexts) ?? [] { #expect(!text.contains(secret)) }
-        let verify = try await action.verify(promoteRequest(["conninfo": .string(bad)]))
+        let verify = try await action.verify(in: promoteRequest(["conninfo": .string(bad)]))
         guard case .undecidable(let verifyText) = verify else { Issue.record("expected undecidable: \(verify)"); return }
         #expect(!verifyText.contains(secret))
         // The replica was left alone.
@@ -216,18 +216,18 @@ struct PostgresPromoteActionTests {
     @Test func verifyTellsReplicaFromUnreachable() async throws {
         let cluster = try await PostgresCluster.shared()
         let replica = try #require(cluster.replica)
-        let onReplica = try await action.verify(promoteRequest(["conninfo": .string(replica.conninfo)]))
+        let onReplica = try await action.verify(in: promoteRequest(["conninfo": .string(replica.conninfo)]))
         guard case .notDone(let text) = onReplica else { Issue.record("expected notDone: \(onReplica)"); return }
         #expect(text.contains("still a replica"))
         let nowhere = "host=127.0.0.1 port=\(PostgresCommands.freePort()) dbname=app user=lifeboat connect_timeout=3"
-        let unreachable = try await action.verify(promoteRequest(["conninfo": .string(nowhere)]))
+        let unreachable = try await action.verify(in: promoteRequest(["conninfo": .string(nowhere)]))
         guard case .undecidable = unreachable else { Issue.record("expected undecidable: \(unreachable)"); return }
     }
 
     @Test func writeCheckTableMustBeAPlainIdentifier() async throws {
         for bad in ["probe; DROP TABLE x", "a.b.c", "1probe", "\"probe\"", "pro be", ""] where !bad.isEmpty {
             let error = await thrown(LifeboatError.self) {
-                _ = try await action.run(promoteRequest(["conninfo": "host=127.0.0.1 port=1", "write_check": .string(bad)]))
+                _ = try await action.run(in: promoteRequest(["conninfo": "host=127.0.0.1 port=1", "write_check": .string(bad)]))
             }
             #expect(error?.code == .invalidInput)
             #expect(error?.message.contains("write_check") == true)

@@ -15,7 +15,7 @@ struct PostgresQueryActionTests {
             "O'Brien", "semi; colon", "dollar $1 and $2", "'); DROP TABLE \(table); --", #"back\slash "quoted""#, "",
         ]
         for (index, text) in nasty.enumerated() {
-            let result = try await action.run(
+            let result = try await action.run(in:
                 request([
                     "conninfo": .string(cluster.primary.conninfo),
                     "sql": .string("INSERT INTO \(table) (body, n) VALUES ($1, $2) RETURNING body"),
@@ -31,7 +31,7 @@ struct PostgresQueryActionTests {
 
     @Test func reportsRowsFirstValueAndLatency() async throws {
         let cluster = try await PostgresCluster.shared()
-        let result = try await action.run(
+        let result = try await action.run(in:
             request([
                 "conninfo": .string(cluster.primary.conninfo),
                 "sql": "SELECT g::text FROM generate_series(1, $1::int) AS g", "params": [3],
@@ -41,7 +41,7 @@ struct PostgresQueryActionTests {
         #expect(result.outputs["first_value"] == "1")
         #expect(result.outputs["latency_ms"]?.intValue.map { $0 >= 0 } == true)
         #expect(result.summary.contains("127.0.0.1:\(cluster.primary.port)/app: SELECT 3, 3 rows, first value \"1\""))
-        let none = try await action.run(
+        let none = try await action.run(in:
             request(["conninfo": .string(cluster.primary.conninfo), "sql": "SELECT 1 WHERE false", "expect_rows": 0]))
         #expect(none.outputs["first_value"] == .null)
     }
@@ -49,7 +49,7 @@ struct PostgresQueryActionTests {
     @Test func expectRowsMismatchFailsClearly() async throws {
         let cluster = try await PostgresCluster.shared()
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(
+            _ = try await action.run(in:
                 request(
                     ["conninfo": .string(cluster.primary.conninfo), "sql": "SELECT 1 WHERE false", "expect_rows": 1],
                     step: "smoke"))
@@ -63,15 +63,15 @@ struct PostgresQueryActionTests {
         let cluster = try await PostgresCluster.shared()
         let conninfo = Value.string(cluster.primary.conninfo)
         let wrong = await thrown(LifeboatError.self) {
-            _ = try await action.run(request(["conninfo": conninfo, "sql": "SELECT 'degraded'", "expect_value": "ok"]))
+            _ = try await action.run(in: request(["conninfo": conninfo, "sql": "SELECT 'degraded'", "expect_value": "ok"]))
         }
         #expect(wrong?.message.hasSuffix("the first value is \"degraded\" (expected \"ok\")") == true)
         let null = await thrown(LifeboatError.self) {
-            _ = try await action.run(request(["conninfo": conninfo, "sql": "SELECT NULL", "expect_value": "ok"]))
+            _ = try await action.run(in: request(["conninfo": conninfo, "sql": "SELECT NULL", "expect_value": "ok"]))
         }
         #expect(null?.message.hasSuffix("the first value is NULL (expected \"ok\")") == true)
         let empty = await thrown(LifeboatError.self) {
-            _ = try await action.run(request(["conninfo": conninfo, "sql": "SELECT 1 WHERE false", "expect_value": "1"]))
+            _ = try await action.run(in: request(["conninfo": conninfo, "sql": "SELECT 1 WHERE false", "expect_value": "1"]))
         }
         #expect(empty?.message.hasSuffix("the query returned no rows (expected first value \"1\")") == true)
     }
@@ -79,7 +79,7 @@ struct PostgresQueryActionTests {
     @Test func maxLatencyExceededFails() async throws {
         let cluster = try await PostgresCluster.shared()
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(
+            _ = try await action.run(in:
                 request(["conninfo": .string(cluster.primary.conninfo), "sql": "SELECT pg_sleep(0.3)", "max_latency": "50ms"]))
         }
         #expect(error?.message.contains("over max_latency 50ms") == true)
@@ -90,7 +90,7 @@ struct PostgresQueryActionTests {
         let cluster = try await PostgresCluster.shared()
         let replica = try #require(cluster.replica)
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(
+            _ = try await action.run(in:
                 request(["conninfo": .string(replica.conninfo), "sql": "CREATE TABLE should_fail (id int)"], step: "write"))
         }
         #expect(error?.code == .actionFailed)
@@ -105,7 +105,7 @@ struct PostgresQueryActionTests {
         let marker = uniqueName("lb_timeout")
         let started = ContinuousClock.now
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(
+            _ = try await action.run(in:
                 request([
                     "conninfo": .string(cluster.primary.conninfo + " application_name=\(marker)"), "sql": "SELECT pg_sleep(10)",
                     "timeout": "500ms",
@@ -134,7 +134,7 @@ struct PostgresQueryActionTests {
         let outcome = try await withThrowingTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
-                    _ = try await action.run(request(["conninfo": .string(conninfo), "sql": "SELECT pg_sleep(10)", "timeout": "60s"]))
+                    _ = try await action.run(in: request(["conninfo": .string(conninfo), "sql": "SELECT pg_sleep(10)", "timeout": "60s"]))
                     return nil
                 } catch {
                     return error
@@ -162,7 +162,7 @@ struct PostgresQueryActionTests {
     @Test func unreachablePortIsARetryableConnectionError() async throws {
         let port = PostgresCommands.freePort()
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(
+            _ = try await action.run(in:
                 request(["conninfo": .string("host=127.0.0.1 port=\(port) dbname=app user=lifeboat password=pw1234"), "sql": "SELECT 1"]))
         }
         #expect(error?.code == .actionFailed)
@@ -180,7 +180,7 @@ struct PostgresQueryActionTests {
             ? "postgresql://lifeboat:\(wrong)@127.0.0.1:\(cluster.primary.port)/app"
             : cluster.primary.conninfo(password: wrong)
         let error = await thrown(LifeboatError.self) {
-            _ = try await action.run(request(["conninfo": .string(conninfo), "sql": "SELECT 1"]))
+            _ = try await action.run(in: request(["conninfo": .string(conninfo), "sql": "SELECT 1"]))
         }
         #expect(error?.code == .actionFailed)
         #expect(error?.retryable == false)
@@ -192,7 +192,7 @@ struct PostgresQueryActionTests {
             #expect(!text.contains(wrong), "the password leaked into: \(text)")
             #expect(!text.contains(cluster.primary.password))
         }
-        let refused = try await action.preflight(request(["conninfo": .string(conninfo), "sql": "SELECT 1"]))
+        let refused = try await action.preflight(in: request(["conninfo": .string(conninfo), "sql": "SELECT 1"]))
         guard case .refused(let reason) = refused else {
             Issue.record("preflight should refuse a bad password, got \(refused)")
             return
@@ -202,7 +202,7 @@ struct PostgresQueryActionTests {
 
     @Test func preflightOkOnAReachableServerAndRefusedOtherwise() async throws {
         let cluster = try await PostgresCluster.shared()
-        let ok = try await action.preflight(request(["conninfo": .string(cluster.primary.uri), "sql": "INSERT INTO x VALUES (1)"]))
+        let ok = try await action.preflight(in: request(["conninfo": .string(cluster.primary.uri), "sql": "INSERT INTO x VALUES (1)"]))
         guard case .ok(let text) = ok else {
             Issue.record("expected ok, got \(ok)")
             return
@@ -211,8 +211,8 @@ struct PostgresQueryActionTests {
         #expect(!text.contains(cluster.primary.password))
 
         let port = PostgresCommands.freePort()
-        let refused = try await action.preflight(
+        let refused = try await action.preflight(in:
             request(["conninfo": .string("host=127.0.0.1 port=\(port) user=lifeboat"), "sql": "SELECT 1"]))
-        #expect(refused == .refused("step 's1': cannot connect to 127.0.0.1:\(port): connection refused (is PostgreSQL running and listening on that host and port?)"))
+        #expect(refused == .refused("cannot connect to 127.0.0.1:\(port): connection refused (is PostgreSQL running and listening on that host and port?)"))
     }
 }

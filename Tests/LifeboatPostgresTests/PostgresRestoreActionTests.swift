@@ -76,7 +76,7 @@ extension PostgresRestoreSuites {
             let dataDir = restorer.newDataDir("pastend")
             let port = PostgresCommands.freePort()
             let error = await thrown(LifeboatError.self) {
-                _ = try await restorer.action.run(
+                _ = try await restorer.action.run(in:
                     request(restorer.params(target: ["time": "2999-01-01 00:00:00+00"], dataDir: dataDir, port: port), step: "restore"))
             }
             await Restorer.stopServer(dataDir, binDir: material.cluster.binDir)
@@ -98,7 +98,7 @@ extension PostgresRestoreSuites {
             let error = await thrown(LifeboatError.self) {
                 var params = restorer.params(target: ["time": .string(material.batches[2].after)], dataDir: dataDir, port: port)
                 params["wal_archive"] = .string(archive)
-                _ = try await restorer.action.run(request(params, step: "restore"))
+                _ = try await restorer.action.run(in: request(params, step: "restore"))
             }
             await Restorer.stopServer(dataDir, binDir: material.cluster.binDir)
             #expect(error?.message.contains("WAL segment \(missing) is missing from the archive \(archive)") == true, "\(String(describing: error))")
@@ -107,7 +107,7 @@ extension PostgresRestoreSuites {
             let latest = await thrown(LifeboatError.self) {
                 var params = restorer.params(target: "latest", dataDir: latestDir, port: port)
                 params["wal_archive"] = .string(archive)
-                _ = try await restorer.action.run(request(params, step: "restore"))
+                _ = try await restorer.action.run(in: request(params, step: "restore"))
             }
             #expect(latest?.message.contains("WAL segment \(missing) is missing") == true, "\(String(describing: latest))")
             #expect(ClusterCleanup.postmasterPID(dataDir: latestDir) == nil)
@@ -119,11 +119,11 @@ extension PostgresRestoreSuites {
             let dataDir = try await material.cluster.makeServerDir(uniqueName("busy"))
             try "keep me".write(toFile: dataDir + "/precious", atomically: false, encoding: .utf8)
             let params = restorer.params(target: "latest", dataDir: dataDir, port: PostgresCommands.freePort())
-            let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(request(params, step: "restore")) }
+            let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(in: request(params, step: "restore")) }
             #expect(error?.message == "step 'restore': data dir \(dataDir) is not empty; refusing to restore over it")
             #expect(error?.hint?.contains("overwrite: true") == true)
             #expect(FileManager.default.fileExists(atPath: dataDir + "/precious"))
-            guard case .refused(let why) = try await restorer.action.preflight(request(params, step: "restore")) else {
+            guard case .refused(let why) = try await restorer.action.preflight(in: request(params, step: "restore")) else {
                 Issue.record("preflight should refuse")
                 return
             }
@@ -147,7 +147,7 @@ extension PostgresRestoreSuites {
             let port = Int(UInt16(bigEndian: address.sin_port))
             let dataDir = restorer.newDataDir("port")
             let error = await thrown(LifeboatError.self) {
-                _ = try await restorer.action.run(request(restorer.params(target: "latest", dataDir: dataDir, port: port), step: "restore"))
+                _ = try await restorer.action.run(in: request(restorer.params(target: "latest", dataDir: dataDir, port: port), step: "restore"))
             }
             #expect(error?.message == "step 'restore': port \(port) on 127.0.0.1 is already in use; cannot start the restored server for \(dataDir) there")
             #expect(ServerState.isAbsentOrEmpty(dataDir))
@@ -159,7 +159,7 @@ extension PostgresRestoreSuites {
             // Nothing yet: not done.
             let fresh = restorer.newDataDir("vfresh")
             let freshParams = restorer.params(target: "latest", dataDir: fresh, port: PostgresCommands.freePort())
-            guard case .notDone = try await restorer.action.verify(request(freshParams, step: "restore")) else {
+            guard case .notDone = try await restorer.action.verify(in: request(freshParams, step: "restore")) else {
                 Issue.record("an absent data dir is not done")
                 return
             }
@@ -167,7 +167,7 @@ extension PostgresRestoreSuites {
             let half = try await material.cluster.makeServerDir(uniqueName("vhalf"))
             try await PostgresCommands.run(["/bin/tar", "-xf", material.backupDir + "/base.tar", "-C", half])
             let halfParams = restorer.params(target: "latest", dataDir: half, port: PostgresCommands.freePort())
-            let outcome = try await restorer.action.verify(request(halfParams, step: "restore"))
+            let outcome = try await restorer.action.verify(in: request(halfParams, step: "restore"))
             guard case .undecidable(let message) = outcome else {
                 Issue.record("a half-done restore must be undecidable, got \(outcome)")
                 return
@@ -176,15 +176,15 @@ extension PostgresRestoreSuites {
             #expect(message.contains("lifeboat resolve r1 restore --as retry"))
             var overwrite = halfParams
             overwrite["overwrite"] = true
-            guard case .notDone = try await restorer.action.verify(request(overwrite, step: "restore")) else {
+            guard case .notDone = try await restorer.action.verify(in: request(overwrite, step: "restore")) else {
                 Issue.record("with overwrite: true a half-done restore can be redone")
                 return
             }
             // …and redoing it with overwrite: true works.
-            let redone = try await restorer.action.run(request(overwrite, step: "restore"))
+            let redone = try await restorer.action.run(in: request(overwrite, step: "restore"))
             #expect(redone.outputs["target_reached"] == true)
             // Done: a finished restore is recognised, with its outputs.
-            let done = try await restorer.action.verify(request(overwrite, step: "restore"))
+            let done = try await restorer.action.verify(in: request(overwrite, step: "restore"))
             await Restorer.stopServer(half, binDir: material.cluster.binDir)
             guard case .done(let result) = done else {
                 Issue.record("a finished restore is done, got \(done)")
@@ -279,7 +279,7 @@ extension PostgresRestoreSuites {
             let dataDir = restorer.newDataDir("rootowned")
             #expect(mkdir(dataDir, 0o700) == 0)
             let error = await thrown(LifeboatError.self) {
-                _ = try await restorer.action.run(
+                _ = try await restorer.action.run(in:
                     request(restorer.params(target: "latest", dataDir: dataDir, port: PostgresCommands.freePort()), step: "restore"))
             }
             #expect(error?.message == "step 'restore': data dir \(dataDir) is owned by uid 0, not by postgres (uid \(getpwnam("postgres")!.pointee.pw_uid))")
@@ -296,7 +296,7 @@ extension PostgresRestoreSuites {
             let dataDir = restorer.newDataDir("nostart")
             var params = restorer.params(target: "latest", dataDir: dataDir, port: PostgresCommands.freePort())
             params["base_backup"] = .string(plain)
-            let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(request(params, step: "restore")) }
+            let error = await thrown(LifeboatError.self) { _ = try await restorer.action.run(in: request(params, step: "restore")) }
             await Restorer.stopServer(dataDir, binDir: material.cluster.binDir)
             #expect(error?.message.contains("restore into \(dataDir)") == true, "\(String(describing: error))")
             #expect(error?.message.contains("the server stopped: FATAL:") == true, "\(String(describing: error))")

@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 
 /// A `postgres.promote` request run from `/` (so `runuser` fences start in a readable folder).
-func promoteRequest(_ params: [String: Value], step: String = "promote", masker: SecretMasker = .none) -> ActionRequest {
-    ActionRequest(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: "/")
+func promoteRequest(_ params: [String: Value], step: String = "promote", masker: SecretMasker = .none) -> ActionContext {
+    ActionContext(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: "/")
 }
 
 /// `pg_ctl stop -m MODE` of `node` as an argv the action's fence runs (as postgres when we are root).

@@ -28,7 +28,7 @@ struct RestoreSettingsTests {
         #expect {
             try parameters(.map([name: .string("x")]))
         } throws: { error in
-            "\(error)".contains(message) && "\(error)".contains("step 'restore'")
+            "\(error)".contains(message) && "\(error)".hasPrefix("parameter 'settings'")
         }
     }
 

@@ -3,8 +3,8 @@ import LifeboatCore
 import Testing
 
 /// A `postgres.query` request for step `s1` of run `r1`.
-func request(_ params: [String: Value], step: String = "s1", masker: SecretMasker = .none) -> ActionRequest {
-    ActionRequest(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: "/tmp")
+func request(_ params: [String: Value], step: String = "s1", masker: SecretMasker = .none) -> ActionContext {
+    ActionContext(runID: "r1", stepID: step, mode: .execute, params: params, masker: masker, baseDirectory: "/tmp")
 }
 
 /// Runs `body` and returns the error of type `E` it throws (recording an issue otherwise).

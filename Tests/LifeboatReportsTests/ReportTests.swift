@@ -160,7 +160,7 @@ struct ReportTests {
         let xml = JUnitReport.render(report)
         #expect(xml.contains("tests=\"8\" failures=\"2\" errors=\"0\" skipped=\"1\""))
         #expect(xml.contains("<testcase name=\"cache: Step cache\" classname=\"lifeboat.plan.scenario\""))
-        #expect(xml.contains("<failure message=\"cache warm-up failed: &lt;b&gt;503&lt;/b&gt; from redis\" type=\"failed\">"))
+        #expect(xml.contains("<failure message=\"step &apos;cache&apos;: cache warm-up failed: &lt;b&gt;503&lt;/b&gt; from redis\" type=\"failed\">"))
         #expect(xml.contains("<failure message=\"RTO missed: achieved"))
         #expect(xml.contains("<skipped message=\"RPO not measured"))
         #expect(xml.contains("dns: Flip &lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;quote&quot; | pipe"))

@@ -3,8 +3,8 @@ import Synchronization
 
 /// An action whose behaviour a test scripts per step: engine tests use it instead of real systems.
 public final class ScriptedAction: ActionHandler, Sendable {
-    public typealias Behaviour = @Sendable (ActionRequest) async throws -> ActionResult
-    public typealias VerifyBehaviour = @Sendable (ActionRequest) async throws -> VerifyOutcome
+    public typealias Behaviour = @Sendable (ActionContext) async throws -> ActionResult
+    public typealias VerifyBehaviour = @Sendable (ActionContext) async throws -> VerifyOutcome
 
     public let spec: ActionSpec
     private let behaviour: Behaviour
@@ -36,19 +36,19 @@ public final class ScriptedAction: ActionHandler, Sendable {
 
     public func runs(of step: String) -> Int { calls.filter { $0.step == step && $0.kind == .run }.count }
 
-    public func endpoint(for request: ActionRequest) -> String? { endpointName }
+    public func endpoint(for request: ActionContext) -> String? { endpointName }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
+    public func preflight(_ request: ActionContext) async throws -> PreflightReport {
         if request.params["refuse_preflight"] != nil { return .refused("scripted refusal") }
         return .ok("scripted")
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
+    public func run(_ request: ActionContext) async throws -> ActionResult {
         log.withLock { $0.append(Call(step: request.stepID, attempt: request.attempt, kind: .run)) }
         return try await behaviour(request)
     }
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
+    public func verify(_ request: ActionContext) async throws -> VerifyOutcome {
         log.withLock { $0.append(Call(step: request.stepID, attempt: request.attempt, kind: .verify)) }
         guard let verifyBehaviour else { return .undecidable("no verify") }
         return try await verifyBehaviour(request)

@@ -17,9 +17,9 @@ public struct ApprovalAction: ActionHandler {
             hasVerify: false)
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
+    public func run(_ context: ActionContext) async throws -> ActionResult {
         throw LifeboatError(
             .internalError, "approval steps are run by the engine",
-            hint: "step '\(request.stepID)' reached the approval handler; this is a bug")
+            hint: "step '\(context.stepID)' reached the approval handler; this is a bug")
     }
 }

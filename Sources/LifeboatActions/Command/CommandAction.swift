@@ -26,46 +26,45 @@ public struct CommandAction: ActionHandler {
             hasVerify: true)
     }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let parameters = try CommandParameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let parameters = try CommandParameters(context)
         let invocation = parameters.invocation
         guard FilePaths.isDirectory(invocation.workingDirectory) else {
-            return .refused("step '\(request.stepID)': working directory \(invocation.workingDirectory) does not exist")
+            return .refused("working directory \(invocation.workingDirectory) does not exist")
         }
         do {
-            let path = try CommandRunner.resolveExecutable(invocation, stepID: request.stepID)
-            if let verify = parameters.verify { _ = try CommandRunner.resolveExecutable(verify, stepID: request.stepID) }
+            let path = try CommandRunner.resolveExecutable(invocation)
+            if let verify = parameters.verify { _ = try CommandRunner.resolveExecutable(verify) }
             return .ok("`\(invocation.displayName)` is \(path)")
         } catch {
             return .refused(error.description)
         }
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let parameters = try CommandParameters(request)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let parameters = try CommandParameters(context)
         let invocation = parameters.invocation
-        let outcome = try await CommandRunner.run(invocation, tailLines: parameters.tailLines, stepID: request.stepID)
-        let masker = request.masker
+        let outcome = try await CommandRunner.run(invocation, tailLines: parameters.tailLines)
         guard let code = outcome.exitCode, parameters.expectedExitCodes.contains(code) else {
             let expected = parameters.expectedExitCodes.map(String.init).joined(separator: ", ")
-            let lastLine = outcome.tail.last(where: { !$0.isEmpty }).map { ": " + masker.mask($0) } ?? ""
+            let lastLine = outcome.tail.last(where: { !$0.isEmpty }).map { ": " + $0 } ?? ""
             throw LifeboatError(
                 .actionFailed,
-                "step '\(request.stepID)': command `\(invocation.displayName)` \(outcome.terminationText) (expected \(expected))\(lastLine)",
-                hint: "see the output tail in `lifeboat show \(request.runID)`", retryable: true,
-                detail: masker.mask(outcome.tail.joined(separator: "\n")))
+                "command `\(invocation.displayName)` \(outcome.terminationText) (expected \(expected))\(lastLine)",
+                hint: "see the output tail in `lifeboat show \(context.runID)`", retryable: true,
+                detail: outcome.tail.joined(separator: "\n"))
         }
         return ActionResult(
-            outputs: Self.outputs(outcome, masker: masker),
+            outputs: Self.outputs(outcome),
             summary: "`\(invocation.displayName)` exited \(code) in \(DurationText.format(milliseconds: outcome.elapsedMs))")
     }
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
-        let parameters = try CommandParameters(request)
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome {
+        let parameters = try CommandParameters(context)
         guard let check = parameters.verify else { return .undecidable("no verify command") }
         let outcome: CommandOutcome
         do {
-            outcome = try await CommandRunner.run(check, tailLines: parameters.tailLines, stepID: request.stepID)
+            outcome = try await CommandRunner.run(check, tailLines: parameters.tailLines)
         } catch where error.code == .cancelled {
             throw error
         } catch {
@@ -75,7 +74,7 @@ public struct CommandAction: ActionHandler {
         case 0:
             return .done(
                 ActionResult(
-                    outputs: Self.outputs(outcome, masker: request.masker),
+                    outputs: Self.outputs(outcome),
                     summary: "verify `\(check.displayName)` says the effect is already in place"))
         case 1:
             return .notDone("verify `\(check.displayName)` exited 1: the effect is not in place")
@@ -84,11 +83,13 @@ public struct CommandAction: ActionHandler {
         }
     }
 
-    static func outputs(_ outcome: CommandOutcome, masker: SecretMasker) -> [String: Value] {
+    /// `exit_code`, `output` and the `lifeboat-output:` values, as the command printed them (the
+    /// context masks them).
+    static func outputs(_ outcome: CommandOutcome) -> [String: Value] {
         var outputs: [String: Value] = [:]
-        for (key, value) in outcome.outputs { outputs[key] = .string(masker.mask(value)) }
+        for (key, value) in outcome.outputs { outputs[key] = .string(value) }
         outputs["exit_code"] = .int(Int(outcome.exitCode ?? -1))
-        outputs["output"] = .string(masker.mask(outcome.tail.joined(separator: "\n")))
+        outputs["output"] = .string(outcome.tail.joined(separator: "\n"))
         return outputs
     }
 }

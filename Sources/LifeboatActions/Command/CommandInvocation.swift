@@ -32,37 +32,37 @@ struct CommandInvocation: Sendable, Hashable {
     /// come from the step's `with:` and are shared by the verify command.
     static func parse(
         _ map: [String: Value], environment: [String: String], workingDirectory: String, field: String,
-        request: ActionRequest
+        context: ActionContext
     ) throws(LifeboatError) -> CommandInvocation {
         let argvValue = map["argv"].flatMap { $0 == .null ? nil : $0 }
         let shellValue = map["shell"].flatMap { $0 == .null ? nil : $0 }
         let prefix = field.isEmpty ? "" : "\(field)."
         switch (argvValue, shellValue) {
         case (nil, nil):
-            throw request.badParameter(prefix + "argv", "is required (or write shell: for a /bin/sh script)")
+            throw context.badParameter(prefix + "argv", "is required (or write shell: for a /bin/sh script)")
         case (.some, .some):
-            throw request.badParameter(prefix + "argv", "and shell: are exclusive; give exactly one")
+            throw context.badParameter(prefix + "argv", "and shell: are exclusive; give exactly one")
         case (.some(let value), nil):
             guard case .list(let items) = value, !items.isEmpty else {
-                throw request.badParameter(prefix + "argv", "must be a non-empty list of strings")
+                throw context.badParameter(prefix + "argv", "must be a non-empty list of strings")
             }
             var argv: [String] = []
             for item in items {
                 switch item {
                 case .string(let s): argv.append(s)
                 case .int, .double, .bool: argv.append(item.renderedText)
-                default: throw request.badParameter(prefix + "argv", "must be a list of strings")
+                default: throw context.badParameter(prefix + "argv", "must be a list of strings")
                 }
             }
-            guard !argv[0].isEmpty else { throw request.badParameter(prefix + "argv", "must not start with an empty string") }
+            guard !argv[0].isEmpty else { throw context.badParameter(prefix + "argv", "must not start with an empty string") }
             return CommandInvocation(program: .argv(argv), environment: environment, workingDirectory: workingDirectory,
-                runbookDirectory: request.baseDirectory)
+                runbookDirectory: context.baseDirectory)
         case (nil, .some(let value)):
             guard case .string(let script) = value, !script.isEmpty else {
-                throw request.badParameter(prefix + "shell", "must be a non-empty string")
+                throw context.badParameter(prefix + "shell", "must be a non-empty string")
             }
             return CommandInvocation(program: .shell(script), environment: environment, workingDirectory: workingDirectory,
-                runbookDirectory: request.baseDirectory)
+                runbookDirectory: context.baseDirectory)
         }
     }
 }

@@ -54,11 +54,9 @@ struct CommandOutcome: Sendable {
 enum CommandRunner {
     static let termGrace: Duration = .seconds(1)
 
-    static func run(
-        _ invocation: CommandInvocation, tailLines: Int, stepID: String
-    ) async throws(LifeboatError) -> CommandOutcome {
-        if Task.isCancelled { throw cancelled(invocation, stepID: stepID) }
-        let executablePath = try resolveExecutable(invocation, stepID: stepID)
+    static func run(_ invocation: CommandInvocation, tailLines: Int) async throws(LifeboatError) -> CommandOutcome {
+        if Task.isCancelled { throw cancelled(invocation) }
+        let executablePath = try resolveExecutable(invocation)
 
         let arguments: Arguments
         switch invocation.program {
@@ -97,7 +95,7 @@ enum CommandRunner {
             }
             if Task.isCancelled {
                 groupID.killSurvivors()
-                throw cancelled(invocation, stepID: stepID)
+                throw cancelled(invocation)
             }
             let collector = result.closureResult
             let termination: CommandOutcome.Termination
@@ -113,14 +111,14 @@ enum CommandRunner {
         } catch {
             if Task.isCancelled {
                 groupID.killSurvivors()
-                throw cancelled(invocation, stepID: stepID)
+                throw cancelled(invocation)
             }
-            throw spawnFailure(error, invocation, stepID: stepID)
+            throw spawnFailure(error, invocation)
         }
     }
 
     /// The absolute path to exec, or a non-retryable error naming `argv[0]`.
-    static func resolveExecutable(_ invocation: CommandInvocation, stepID: String) throws(LifeboatError) -> String {
+    static func resolveExecutable(_ invocation: CommandInvocation) throws(LifeboatError) -> String {
         let name: String
         switch invocation.program {
         case .argv(let argv): name = argv[0]
@@ -134,38 +132,38 @@ enum CommandRunner {
         case .failure(.notFound(let searched)):
             let where_ = searched == "PATH" ? "on PATH" : "at \(searched)"
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': command `\(name)` was not found \(where_)",
+                .actionFailed, "command `\(name)` was not found \(where_)",
                 hint: name.contains("/")
                     ? "check the path; relative paths start from the runbook's folder" : "install it or give its full path")
         case .failure(.notExecutable(let path)):
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': command `\(name)` (\(path)) is not an executable file",
+                .actionFailed, "command `\(name)` (\(path)) is not an executable file",
                 hint: "chmod +x it, or name an interpreter as argv[0]")
         }
     }
 
-    private static func cancelled(_ invocation: CommandInvocation, stepID: String) -> LifeboatError {
+    private static func cancelled(_ invocation: CommandInvocation) -> LifeboatError {
         LifeboatError(
-            .cancelled, "step '\(stepID)': command `\(invocation.displayName)` was stopped (timeout or abort)",
+            .cancelled, "command `\(invocation.displayName)` was stopped (timeout or abort)",
             hint: "its process group was terminated")
     }
 
-    private static func spawnFailure(_ error: any Error, _ invocation: CommandInvocation, stepID: String) -> LifeboatError {
+    private static func spawnFailure(_ error: any Error, _ invocation: CommandInvocation) -> LifeboatError {
         if let subprocessError = error as? SubprocessError {
             if subprocessError.code == .failedToChangeWorkingDirectory {
                 return LifeboatError(
                     .actionFailed,
-                    "step '\(stepID)': cannot run `\(invocation.displayName)` in \(invocation.workingDirectory): no such directory",
+                    "cannot run `\(invocation.displayName)` in \(invocation.workingDirectory): no such directory",
                     hint: "fix the step's cwd: (relative to the runbook's folder)")
             }
             if subprocessError.code == .executableNotFound || subprocessError.code == .spawnFailed {
                 return LifeboatError(
-                    .actionFailed, "step '\(stepID)': command `\(invocation.displayName)` could not be started",
+                    .actionFailed, "command `\(invocation.displayName)` could not be started",
                     hint: "check that it is a program this machine can run", detail: "\(subprocessError)")
             }
         }
         return LifeboatError(
-            .actionFailed, "step '\(stepID)': command `\(invocation.displayName)` failed to run",
+            .actionFailed, "command `\(invocation.displayName)` failed to run",
             hint: "see the detail with `lifeboat show RUN --verbose`", retryable: true, detail: "\(error)")
     }
 }

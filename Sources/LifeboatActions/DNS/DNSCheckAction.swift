@@ -28,22 +28,21 @@ public struct DNSCheckAction: ActionHandler {
             check: { Parameters.problems($0) })
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        guard let text = try? request.string("server"), let server = DNSServerAddress(text) else { return nil }
+    public func endpoint(for context: ActionContext) -> String? {
+        guard let text = try? context.string("server"), let server = DNSServerAddress(text) else { return nil }
         return "dns://\(server)"
     }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try Parameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try Parameters(context)
         return .ok("will ask \(p.common.server) for \(p.name) \(p.type)")
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try Parameters(request)
-        let client = DNSServerClient(transport: p.common.transport)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try Parameters(context)
+        let client = DNSServerClient(transport: p.common.transport(context))
         let c = DNSFailure.Context(
-            stepID: request.stepID, server: p.common.server, what: "query \(p.name) \(p.type)", perTry: p.common.perTry,
-            tries: p.common.tries)
+            server: p.common.server, what: "query \(p.name) \(p.type)", perTry: p.common.perTry, tries: p.common.tries)
         let clock = ContinuousClock()
         let start = clock.now
         let answer: DNSMessage
@@ -61,8 +60,7 @@ public struct DNSCheckAction: ActionHandler {
             if !extra.isEmpty { parts.append("unexpected " + extra.joined(separator: ", ")) }
             throw LifeboatError(
                 .actionFailed,
-                request.masker.mask(
-                    "step '\(request.stepID)': \(p.common.server) answers \(p.name) \(p.type) with \(shown), expected \(DNSUpdateAction.list(expect)) (\(parts.joined(separator: "; ")))"),
+                "\(p.common.server) answers \(p.name) \(p.type) with \(shown), expected \(DNSUpdateAction.list(expect)) (\(parts.joined(separator: "; ")))",
                 hint: "the change has not reached this server yet, or was never made; look at the zone's primary", retryable: true)
         }
         return ActionResult(
@@ -72,8 +70,7 @@ public struct DNSCheckAction: ActionHandler {
                 "latency_ms": .int(Int(latencyMs)),
                 "over_tcp": .bool(overTCP),
             ],
-            summary: request.masker.mask(
-                "\(p.common.server): \(p.name) \(p.type) → \(shown) in \(DurationText.format(milliseconds: latencyMs))"))
+            summary: "\(p.common.server): \(p.name) \(p.type) → \(shown) in \(DurationText.format(milliseconds: latencyMs))")
     }
 
     struct Parameters: DNSStepParameters {

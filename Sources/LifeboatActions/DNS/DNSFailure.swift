@@ -2,13 +2,12 @@ import LifeboatCore
 import LifeboatDNS
 
 /// Turns transport failures, RCODEs and TSIG errors into one-line `LifeboatError`s that name the
-/// step and server and say what to check. Timeouts, refused connections and SERVFAIL are
+/// server and say what to check (the step's context names the step). Timeouts, refused connections and SERVFAIL are
 /// retryable; REFUSED, NOTAUTH, TSIG errors (BADTIME too: a skewed clock stays skewed), NOTZONE,
 /// FORMERR and failed prerequisites are not (sending the same thing again gets the same answer).
 enum DNSFailure {
     /// What the step was doing, for messages: "update of zone example.test.", "query db.example.test. A".
     struct Context {
-        var stepID: String
         var server: DNSServerAddress
         var what: String
         var perTry: Duration
@@ -18,7 +17,7 @@ enum DNSFailure {
     }
 
     static func transport(_ error: any Error, _ c: Context) -> LifeboatError {
-        let subject = "step '\(c.stepID)': \(c.what) at \(c.server)"
+        let subject = "\(c.what) at \(c.server)"
         if error is CancellationError { return LifeboatError(.cancelled, "\(subject) was stopped (timeout or abort)") }
         guard let error = error as? DNSTransportError else {
             return LifeboatError.wrap(error, code: .actionFailed, context: subject)
@@ -64,7 +63,7 @@ enum DNSFailure {
         _ answer: DNSServerClient.UpdateAnswer, zone: DNSName, changed: String, addsCNAME: Bool = false, keyName: DNSName?,
         algorithm: TSIGAlgorithm, _ c: Context
     ) -> LifeboatError? {
-        let subject = "step '\(c.stepID)': \(c.server)"
+        let subject = "\(c.server)"
         let keyText = keyName.map { "'\($0)'" } ?? ""
         let cnameNote = addsCNAME ? "; a CNAME beside other data is refused too: delete the name's other RRsets in the same step (changes:)" : ""
         // A TSIG error the server reported wins over the header RCODE (which is NOTAUTH then).
@@ -163,7 +162,7 @@ enum DNSFailure {
 
     /// The error for a query answer that is not NOERROR or NXDOMAIN; nil otherwise.
     static func query(_ answer: DNSMessage, _ c: Context) -> LifeboatError? {
-        let subject = "step '\(c.stepID)': \(c.what) at \(c.server)"
+        let subject = "\(c.what) at \(c.server)"
         switch answer.rcode {
         case .noError, .nxDomain: return nil
         case .refused:

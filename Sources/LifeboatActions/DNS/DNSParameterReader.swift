@@ -7,8 +7,9 @@ struct DNSParameterProblem: Error, Sendable {
     /// The list item at fault (`records`' second entry: 1), for the validate-time location.
     var item: Int? = nil
 
-    /// The run-time error: "step 'dns': parameter 'changes.1.name' 'x.other.test.' is not in zone …".
-    func error(_ request: ActionRequest) -> LifeboatError { request.badParameter(path.joined(separator: "."), problem) }
+    /// The run-time error: "parameter 'changes.1.name' 'x.other.test.' is not in zone …" (the
+    /// step's context names the step).
+    func error(_ context: ActionContext) -> LifeboatError { context.badParameter(path.joined(separator: "."), problem) }
 
     /// The validate-time form, located by the runbook parser (at the item, when there is one).
     var parameterProblem: ParameterProblem { ParameterProblem(path: path + (item.map { [String($0)] } ?? []), problem: problem) }
@@ -107,10 +108,10 @@ protocol DNSStepParameters {
 
 extension DNSStepParameters {
     /// The step's parameters as the step runs (every value rendered).
-    init(_ request: ActionRequest) throws(LifeboatError) {
+    init(_ context: ActionContext) throws(LifeboatError) {
         let parsed: Self?
-        do { parsed = try Self.read(DNSParameterReader(values: request.params, deferTemplates: false)) } catch { throw error.error(request) }
-        guard let parsed else { throw request.badParameter("with", "could not be read") }
+        do { parsed = try Self.read(DNSParameterReader(values: context.params, deferTemplates: false)) } catch { throw error.error(context) }
+        guard let parsed else { throw context.badParameter("with", "could not be read") }
         self = parsed
     }
 

@@ -6,6 +6,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LifeboatCore
 import LifeboatDNS
 import NIOCore
 import NIOPosix
@@ -35,11 +36,16 @@ enum DNSTransportError: Error, Sendable, Equatable {
 struct DNSTransport: Sendable {
     /// The largest message sent over UDP.
     static let udpLimit = 512
+    /// The pause before another try: full jitter up to min(1 s, 100 ms · 2^tries so far), by the
+    /// formula of a step's retries (only the delays of this policy are used).
+    static let retryPause = RetryPolicy(attempts: 10, delayMs: 200, maxDelayMs: 1_000, jitter: .full)
 
     var server: DNSServerAddress
     /// Bound for one try (UDP, plus TCP after a truncated answer).
     var timeout: Duration
     var tries: Int
+    /// The step's context: the clock that times the tries and the pauses between them.
+    var context: ActionContext
 
     /// The raw answer, and whether it came over TCP.
     func exchange(_ request: [UInt8], forceTCP: Bool = false) async throws -> (bytes: [UInt8], overTCP: Bool) {
@@ -47,24 +53,17 @@ struct DNSTransport: Sendable {
         let id = UInt16(request[0]) << 8 | UInt16(request[1])
         let tcpOnly = forceTCP || request.count > Self.udpLimit
         for attempt in 0..<max(tries, 1) {
-            if attempt > 0 {
-                // Full jitter: random(0, min(1 s, 100 ms · 2^attempt)).
-                let cap = min(1_000, 100 << attempt)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...cap)))
-            }
-            do {
-                return try await withTimeout(timeout) {
-                    if !tcpOnly {
-                        let answer = try await Self.udp(request, id: id, to: address)
-                        // TC set: the whole answer needs TCP (RFC 1035 §4.2.1, RFC 7766).
-                        guard answer.count >= 3, answer[2] & 0x02 != 0 else { return (answer, false) }
-                    }
-                    return (try await Self.tcp(request, id: id, to: address), true)
+            if attempt > 0 { try await context.pause(afterAttempt: attempt, Self.retryPause) }
+            let answer = try await context.withTimeout(timeout) { () async throws -> Answer in
+                if !tcpOnly {
+                    let answer = try await Self.udp(request, id: id, to: address)
+                    // TC set: the whole answer needs TCP (RFC 1035 §4.2.1, RFC 7766).
+                    guard answer.count >= 3, answer[2] & 0x02 != 0 else { return Answer(bytes: answer, overTCP: false) }
                 }
-            } catch DNSTransportError.timeout(_, _) {
-                try Task.checkCancellation()
-                continue
+                return Answer(bytes: try await Self.tcp(request, id: id, to: address), overTCP: true)
             }
+            if let answer { return (answer.bytes, answer.overTCP) }
+            try Task.checkCancellation()
         }
         throw DNSTransportError.timeout(tries: max(tries, 1), overTCP: tcpOnly)
     }
@@ -84,19 +83,9 @@ struct DNSTransport: Sendable {
         }
     }
 
-    private func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw DNSTransportError.timeout(tries: 1, overTCP: false)
-            }
-            return value
-        }
+    private struct Answer: Sendable {
+        var bytes: [UInt8]
+        var overTCP: Bool
     }
 
     static func udp(_ request: [UInt8], id: UInt16, to address: SocketAddress) async throws -> [UInt8] {

@@ -46,21 +46,21 @@ public struct DNSUpdateAction: ActionHandler {
             check: { DNSUpdateParameters.problems($0) })
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        guard let text = try? request.string("server"), let server = DNSServerAddress(text) else { return nil }
+    public func endpoint(for context: ActionContext) -> String? {
+        guard let text = try? context.string("server"), let server = DNSServerAddress(text) else { return nil }
         return "dns://\(server)"
     }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try DNSUpdateParameters(request)
-        let client = DNSServerClient(transport: p.transportForPreflight)
-        let c = context(request, p, "SOA query for zone \(p.zone)")
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try DNSUpdateParameters(context)
+        let client = DNSServerClient(transport: p.transportForPreflight(context))
+        let c = failureContext(p, "SOA query for zone \(p.zone)")
         do {
             let (answer, _) = try await client.ask(p.zone, .soa)
             if let error = DNSFailure.query(answer, c) { return .refused(error.description) }
             guard answer.header.authoritative, let soa = DNSServerClient.soa(in: answer, zone: p.zone) else {
                 return .refused(
-                    "step '\(request.stepID)': \(p.server) is not authoritative for zone \(p.zone) (no SOA in its answer); point server: at the zone's primary or fix zone:")
+                    "\(p.server) is not authoritative for zone \(p.zone) (no SOA in its answer); point server: at the zone's primary or fix zone:")
             }
             let signing = p.key.map { "signed with key \($0.name) (\(p.algorithm.rawValue))" } ?? "unsigned (insecure: true)"
             return .ok("\(p.server) serves zone \(p.zone) (serial \(soa.serial)); update of \(p.subject) will be \(signing)")
@@ -71,15 +71,15 @@ public struct DNSUpdateAction: ActionHandler {
         }
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try DNSUpdateParameters(request)
-        let client = DNSServerClient(transport: p.common.transport)
-        let before = try await read(client, p, request)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try DNSUpdateParameters(context)
+        let client = DNSServerClient(transport: p.common.transport(context))
+        let before = try await read(client, p)
         // From here on the server has answered: a timeout is not "the server is down".
-        let serialBefore = try await serial(client, p, request, answered: true)
+        let serialBefore = try await serial(client, p, answered: true)
 
-        let c = context(request, p, "update of \(p.subject) in zone \(p.zone)", answered: true)
-        if let answer = try await send(p, request, client: client, c) {
+        let c = failureContext(p, "update of \(p.subject) in zone \(p.zone)", answered: true)
+        if let answer = try await send(p, context, client: client, c) {
             let addsCNAME = p.changes.contains { $0.type == .cname && $0.operation != .delete }
             if let error = DNSFailure.update(
                 answer, zone: p.zone, changed: p.subject, addsCNAME: addsCNAME, keyName: p.key?.name, algorithm: p.algorithm, c)
@@ -88,27 +88,25 @@ public struct DNSUpdateAction: ActionHandler {
             }
         }
 
-        // Confirm by query: the primary shows the change at once; the loop covers a server that
+        // Confirm by query: the primary shows the change at once; polling covers a server that
         // applies updates asynchronously.
-        let clock = ContinuousClock()
-        let deadline = clock.now + p.confirmTimeout
-        var after = try await read(client, p, request, answered: true)
-        while !p.isInPlace(after), clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
-            after = try await read(client, p, request, answered: true)
-        }
+        let after = try await context.poll(every: .milliseconds(200), until: context.deadline(after: p.confirmTimeout)) { _ in
+            try await read(client, p, answered: true)
+        } isDone: {
+            p.isInPlace($0)
+        }.last
         if let pending = zip(p.changes, after).first(where: { !$0.isInPlace($1) }) {
             let (change, shown) = pending
             let ignoredCNAME = change.type == .cname && change.operation != .delete
             throw LifeboatError(
                 .actionFailed,
-                "step '\(request.stepID)': \(p.server) accepted the update, but \(change.label) still shows \(Self.list(shown)) after \(DurationText.format(milliseconds: p.confirmTimeout.milliseconds))",
+                "\(p.server) accepted the update, but \(change.label) still shows \(Self.list(shown)) after \(DurationText.format(milliseconds: p.confirmTimeout.milliseconds))",
                 hint: ignoredCNAME
                     ? "BIND and Knot ignore a CNAME added beside other data (RFC 2136 §3.4.2.2): delete the name's other RRsets in the same step (changes:)"
                     : "is server: the zone's primary? check the server's log",
                 retryable: !ignoredCNAME)
         }
-        let serialAfter = try await serial(client, p, request, answered: true)
+        let serialAfter = try await serial(client, p, answered: true)
         let outputs: [String: Value] = [
             "before": recordsOutput(p, before),
             "after": recordsOutput(p, after),
@@ -118,20 +116,20 @@ public struct DNSUpdateAction: ActionHandler {
         ]
         let serials = "serial \(serialBefore.map(String.init) ?? "?") → \(serialAfter.map(String.init) ?? "?")"
         let changes = zip(p.changes, zip(before, after)).map { "\($0.label): \(Self.list($1.0)) → \(Self.list($1.1))" }
-        return ActionResult(outputs: outputs, summary: request.masker.mask(changes.joined(separator: "; ") + " (\(serials))"))
+        return ActionResult(outputs: outputs, summary: changes.joined(separator: "; ") + " (\(serials))")
     }
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
-        let p = try DNSUpdateParameters(request)
-        let client = DNSServerClient(transport: p.common.transport)
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome {
+        let p = try DNSUpdateParameters(context)
+        let client = DNSServerClient(transport: p.common.transport(context))
         do {
-            let current = try await read(client, p, request)
+            let current = try await read(client, p)
             if let pending = zip(p.changes, current).first(where: { !$0.isInPlace($1) }) {
                 let (change, shown) = pending
                 return .notDone(
                     "\(change.label) shows \(Self.list(shown)), not yet what the step asks for (\(change.operation.rawValue) \(Self.list(change.records)))")
             }
-            let serialNow = try await serial(client, p, request)
+            let serialNow = try await serial(client, p)
             let outputs: [String: Value] = [
                 // What was there before the update was lost with the crash.
                 "before": .null,
@@ -144,10 +142,9 @@ public struct DNSUpdateAction: ActionHandler {
             return .done(
                 ActionResult(
                     outputs: outputs,
-                    summary: request.masker.mask(
-                        shown.joined(separator: "; ") + " (serial \(serialNow.map(String.init) ?? "?")); verified after a resume")))
+                    summary: shown.joined(separator: "; ") + " (serial \(serialNow.map(String.init) ?? "?")); verified after a resume"))
         } catch {
-            let e = LifeboatError.wrap(error, code: .actionFailed, context: "step '\(request.stepID)'")
+            let e = error as? LifeboatError ?? LifeboatError(.actionFailed, "\(error)")
             if e.code == .cancelled { throw e }
             return .undecidable("cannot tell whether the update happened: \(e.message)")
         }
@@ -159,7 +156,7 @@ public struct DNSUpdateAction: ActionHandler {
     /// only its answer lost, so the RRsets are read before sending again: already in place → nil
     /// (no second UPDATE; a prerequisite would fail on it). Each try is signed afresh.
     private func send(
-        _ p: DNSUpdateParameters, _ request: ActionRequest, client: DNSServerClient, _ c: DNSFailure.Context
+        _ p: DNSUpdateParameters, _ context: ActionContext, client: DNSServerClient, _ c: DNSFailure.Context
     ) async throws -> DNSServerClient.UpdateAnswer? {
         var single = client
         single.transport.tries = 1
@@ -170,8 +167,8 @@ public struct DNSUpdateAction: ActionHandler {
             } catch DNSTransportError.timeout(_, let overTCP) {
                 lastTimeout = .timeout(tries: p.tries, overTCP: overTCP)
                 guard attempt < p.tries else { break }
-                if let current = try? await read(client, p, request, answered: true), p.isInPlace(current) { return nil }
-                do { try await Task.sleep(for: .milliseconds(Int.random(in: 0...min(1_000, 100 << attempt)))) } catch {
+                if let current = try? await read(client, p, answered: true), p.isInPlace(current) { return nil }
+                do { try await context.pause(afterAttempt: attempt, DNSTransport.retryPause) } catch {
                     throw DNSFailure.transport(error, c)
                 }
             } catch {
@@ -184,11 +181,11 @@ public struct DNSUpdateAction: ActionHandler {
     /// The RDATAs of each change's RRset at the server now, in the order of the changes.
     /// `answered`: the server has answered this step before (for the timeout message).
     private func read(
-        _ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest, answered: Bool = false
+        _ client: DNSServerClient, _ p: DNSUpdateParameters, answered: Bool = false
     ) async throws -> [[RData]] {
         var out: [[RData]] = []
         for (i, change) in p.changes.enumerated() {
-            let c = context(request, p, "query \(change.label)", answered: answered || i > 0)
+            let c = failureContext(p, "query \(change.label)", answered: answered || i > 0)
             let answer: DNSMessage
             do { (answer, _) = try await client.ask(change.name, change.type) } catch { throw DNSFailure.transport(error, c) }
             if let error = DNSFailure.query(answer, c) { throw error }
@@ -199,17 +196,17 @@ public struct DNSUpdateAction: ActionHandler {
 
     /// The zone's SOA serial, or nil when the answer has no SOA.
     private func serial(
-        _ client: DNSServerClient, _ p: DNSUpdateParameters, _ request: ActionRequest, answered: Bool = false
+        _ client: DNSServerClient, _ p: DNSUpdateParameters, answered: Bool = false
     ) async throws -> UInt32? {
-        let c = context(request, p, "SOA query for zone \(p.zone)", answered: answered)
+        let c = failureContext(p, "SOA query for zone \(p.zone)", answered: answered)
         let answer: DNSMessage
         do { (answer, _) = try await client.ask(p.zone, .soa) } catch { throw DNSFailure.transport(error, c) }
         if let error = DNSFailure.query(answer, c) { throw error }
         return DNSServerClient.soa(in: answer, zone: p.zone)?.serial
     }
 
-    private func context(_ request: ActionRequest, _ p: DNSUpdateParameters, _ what: String, answered: Bool = false) -> DNSFailure.Context {
-        DNSFailure.Context(stepID: request.stepID, server: p.server, what: what, perTry: p.perTry, tries: p.tries, serverAnswered: answered)
+    private func failureContext(_ p: DNSUpdateParameters, _ what: String, answered: Bool = false) -> DNSFailure.Context {
+        DNSFailure.Context(server: p.server, what: what, perTry: p.perTry, tries: p.tries, serverAnswered: answered)
     }
 
     /// `before` / `after`: the flat form's one RRset as a list; with `changes:`, a map by "NAME TYPE".

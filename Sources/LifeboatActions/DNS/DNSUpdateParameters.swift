@@ -19,7 +19,9 @@ struct DNSUpdateParameters: DNSStepParameters, Sendable {
     var confirmTimeout: Duration
 
     /// Preflight tries at most twice: it must not hold a run up long.
-    var transportForPreflight: DNSTransport { DNSTransport(server: server, timeout: perTry, tries: min(tries, 2)) }
+    func transportForPreflight(_ context: ActionContext) -> DNSTransport {
+        DNSTransport(server: server, timeout: perTry, tries: min(tries, 2), context: context)
+    }
 
     /// "db.example.test. A" for one change, "2 RRsets (db.example.test. A, db.example.test. CNAME)" for several.
     var subject: String {
@@ -189,5 +191,7 @@ struct DNSCommonParameters: Sendable {
         return server.map { DNSCommonParameters(server: $0, perTry: .milliseconds(ms), tries: tries) }
     }
 
-    var transport: DNSTransport { DNSTransport(server: server, timeout: perTry, tries: tries) }
+    func transport(_ context: ActionContext) -> DNSTransport {
+        DNSTransport(server: server, timeout: perTry, tries: tries, context: context)
+    }
 }

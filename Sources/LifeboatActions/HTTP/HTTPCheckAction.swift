@@ -64,36 +64,30 @@ public struct HTTPCheckAction: ActionHandler {
             hasVerify: false)
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        try? HTTPCheckParameters(request).endpoint
+    public func endpoint(for context: ActionContext) -> String? {
+        try? HTTPCheckParameters(context).endpoint
     }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let parameters = try HTTPCheckParameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let parameters = try HTTPCheckParameters(context)
         if let tls = parameters.tls {
             for path in [tls.caFile, tls.clientCert, tls.clientKey].compactMap({ $0 }) where !FilePaths.isRegularFile(path) {
-                return .refused("step '\(request.stepID)': TLS file \(path) does not exist")
+                return .refused("TLS file \(path) does not exist")
             }
         }
-        return .ok("\(parameters.method) \(request.masker.mask(parameters.displayURL))")
+        return .ok("\(parameters.method) \(parameters.displayURL)")
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let parameters = try HTTPCheckParameters(request)
-        let masker = request.masker
-        do {
-            return try await check(parameters, request)
-        } catch {
-            throw Self.masked(error, masker)
-        }
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        try await check(try HTTPCheckParameters(context), context)
     }
 
-    private func check(_ p: HTTPCheckParameters, _ request: ActionRequest) async throws(LifeboatError) -> ActionResult {
+    private func check(_ p: HTTPCheckParameters, _ context: ActionContext) async throws(LifeboatError) -> ActionResult {
         var httpRequest = HTTPClientRequest(url: p.url)
         httpRequest.method = HTTPMethod(rawValue: p.method)
         for header in p.headers { httpRequest.headers.add(name: header.name, value: header.value) }
         if let body = p.body { httpRequest.body = .bytes(ByteBuffer(string: body)) }
-        if let tls = p.tls { httpRequest.tlsConfiguration = try TLSSettings.configuration(tls, stepID: request.stepID) }
+        if let tls = p.tls { httpRequest.tlsConfiguration = try TLSSettings.configuration(tls) }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -105,14 +99,14 @@ public struct HTTPCheckAction: ActionHandler {
             for try await chunk in response.body { body.append(chunk.readableBytesView) }
         } catch {
             if Task.isCancelled {
-                throw LifeboatError(.cancelled, "step '\(request.stepID)': \(p.method) \(p.displayURL) was stopped (timeout or abort)")
+                throw LifeboatError(.cancelled, "\(p.method) \(p.displayURL) was stopped (timeout or abort)")
             }
-            throw HTTPFailure.error(error, stepID: request.stepID, method: p.method, displayURL: p.displayURL, timeoutMs: p.timeoutMs)
+            throw HTTPFailure.error(error, method: p.method, displayURL: p.displayURL, timeoutMs: p.timeoutMs)
         }
         let latencyMs = (clock.now - start).milliseconds
-        let sample = request.masker.mask(body.sample)
+        let sample = body.sample
         let outputs: [String: Value] = ["status": .int(status), "latency_ms": .int(Int(latencyMs)), "body_tail": .string(sample)]
-        let target = "step '\(request.stepID)': \(p.method) \(p.displayURL)"
+        let target = "\(p.method) \(p.displayURL)"
 
         guard p.expectedStatuses.contains(status) else {
             let expected = p.expectedStatuses.map(String.init).joined(separator: ", ")
@@ -120,19 +114,19 @@ public struct HTTPCheckAction: ActionHandler {
             throw LifeboatError(
                 .actionFailed, "\(target) returned \(status) (expected \(expected))",
                 hint: status >= 500
-                    ? "the service answered but is failing; see body_tail in `lifeboat show \(request.runID)`"
+                    ? "the service answered but is failing; see body_tail in `lifeboat show \(context.runID)`"
                     : "check the URL, method and headers", retryable: retryable, detail: sample)
         }
         if let needle = p.bodyContains, !body.text.contains(needle) {
             throw LifeboatError(
                 .actionFailed, "\(target) returned \(status) but the body does not contain \"\(needle)\"",
-                hint: body.truncated ? "only the first 1 MiB of the body is searched" : "see body_tail in `lifeboat show \(request.runID)`",
+                hint: body.truncated ? "only the first 1 MiB of the body is searched" : "see body_tail in `lifeboat show \(context.runID)`",
                 retryable: true, detail: sample)
         }
         if let pattern = p.bodyPattern, let regex = try? Regex(pattern), !body.text.contains(regex) {
             throw LifeboatError(
                 .actionFailed, "\(target) returned \(status) but the body does not match /\(pattern)/",
-                hint: "see body_tail in `lifeboat show \(request.runID)`", retryable: true, detail: sample)
+                hint: "see body_tail in `lifeboat show \(context.runID)`", retryable: true, detail: sample)
         }
         if let maxLatency = p.maxLatencyMs, latencyMs > maxLatency {
             throw LifeboatError(
@@ -142,15 +136,6 @@ public struct HTTPCheckAction: ActionHandler {
         }
         return ActionResult(
             outputs: outputs,
-            summary: request.masker.mask("\(p.method) \(p.displayURL) → \(status) in \(DurationText.format(milliseconds: latencyMs))"))
-    }
-
-    /// The error with every secret value masked (URLs, expected text and bodies may carry one).
-    private static func masked(_ error: any Error, _ masker: SecretMasker) -> any Error {
-        guard var e = error as? LifeboatError else { return error }
-        e.message = masker.mask(e.message)
-        e.hint = e.hint.map(masker.mask)
-        e.detail = e.detail.map(masker.mask)
-        return e
+            summary: "\(p.method) \(p.displayURL) → \(status) in \(DurationText.format(milliseconds: latencyMs))")
     }
 }

@@ -33,15 +33,15 @@ struct HTTPCheckParameters: Sendable {
 
     var isReadOnly: Bool { method == "GET" || method == "HEAD" || method == "OPTIONS" }
 
-    init(_ request: ActionRequest) throws(LifeboatError) {
-        let rawURL = try request.requiredString("url")
+    init(_ context: ActionContext) throws(LifeboatError) {
+        let rawURL = try context.requiredString("url")
         guard var components = URLComponents(string: rawURL), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else {
-            throw request.badParameter("url", "must be an absolute URL such as http://127.0.0.1:8080/health")
+            throw context.badParameter("url", "must be an absolute URL such as http://127.0.0.1:8080/health")
         }
         guard scheme == "http" || scheme == "https" else {
-            throw request.badParameter("url", "must use http or https, not \(scheme)")
+            throw context.badParameter("url", "must use http or https, not \(scheme)")
         }
         var headers: [(name: String, value: String)] = []
         if let user = components.user {
@@ -56,51 +56,51 @@ struct HTTPCheckParameters: Sendable {
         endpoint = "\(scheme)://\(hostText):\(port)"
         displayURL = "\(scheme)://\(hostText)\(components.port.map { ":\($0)" } ?? "")\(components.path)"
 
-        method = (try request.string("method") ?? "GET").uppercased()
+        method = (try context.string("method") ?? "GET").uppercased()
         guard Self.methods.contains(method) else {
-            throw request.badParameter("method", "must be one of \(Self.methods.sorted().joined(separator: ", "))")
+            throw context.badParameter("method", "must be one of \(Self.methods.sorted().joined(separator: ", "))")
         }
-        for (name, value) in (try request.stringMap("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (name, value) in (try context.stringMap("headers") ?? [:]).sorted(by: { $0.key < $1.key }) {
             headers.append((name, value))
         }
         self.headers = headers
-        body = try request.string("body")
+        body = try context.string("body")
 
-        let statuses = try request.intList("expect_status") ?? [200]
+        let statuses = try context.intList("expect_status") ?? [200]
         guard !statuses.isEmpty, statuses.allSatisfy({ (100...599).contains($0) }) else {
-            throw request.badParameter("expect_status", "must list HTTP statuses between 100 and 599")
+            throw context.badParameter("expect_status", "must list HTTP statuses between 100 and 599")
         }
         expectedStatuses = statuses
-        bodyContains = try request.string("body_contains")
-        bodyPattern = try request.string("body_matches")
+        bodyContains = try context.string("body_contains")
+        bodyPattern = try context.string("body_matches")
         if let bodyPattern {
             do { _ = try Regex(bodyPattern) } catch {
-                throw request.badParameter("body_matches", "is not a valid regular expression")
+                throw context.badParameter("body_matches", "is not a valid regular expression")
             }
         }
-        maxLatencyMs = try request.durationMs("max_latency")
-        timeoutMs = try request.durationMs("timeout") ?? Self.defaultTimeoutMs
-        guard timeoutMs > 0 else { throw request.badParameter("timeout", "must be longer than 0ms") }
+        maxLatencyMs = try context.durationMs("max_latency")
+        timeoutMs = try context.durationMs("timeout") ?? Self.defaultTimeoutMs
+        guard timeoutMs > 0 else { throw context.badParameter("timeout", "must be longer than 0ms") }
 
-        if let tlsValue = request.params["tls"], tlsValue != .null {
-            guard case .map(let map) = tlsValue else { throw request.badParameter("tls", "must be a map") }
+        if let tlsValue = context.params["tls"], tlsValue != .null {
+            guard case .map(let map) = tlsValue else { throw context.badParameter("tls", "must be a map") }
             let known: Set<String> = ["ca_file", "insecure_skip_verify", "client_cert", "client_key"]
             if let extra = map.keys.sorted().first(where: { !known.contains($0) }) {
-                throw request.badParameter("tls.\(extra)", "is not known; tls takes \(known.sorted().joined(separator: ", "))")
+                throw context.badParameter("tls.\(extra)", "is not known; tls takes \(known.sorted().joined(separator: ", "))")
             }
-            let tlsRequest = request.with(params: map)
+            let tlsRequest = context.with(params: map)
             func path(_ key: String) throws(LifeboatError) -> String? {
                 guard let p = try tlsRequest.string(key) else { return nil }
-                return FilePaths.resolve(p, against: request.baseDirectory)
+                return FilePaths.resolve(p, against: context.baseDirectory)
             }
             let options = TLSOptions(
                 caFile: try path("ca_file"),
                 insecureSkipVerify: try tlsRequest.bool("insecure_skip_verify") ?? false,
                 clientCert: try path("client_cert"), clientKey: try path("client_key"))
             guard (options.clientCert == nil) == (options.clientKey == nil) else {
-                throw request.badParameter("tls", "needs both client_cert and client_key, or neither")
+                throw context.badParameter("tls", "needs both client_cert and client_key, or neither")
             }
-            guard scheme == "https" else { throw request.badParameter("tls", "applies to https URLs only") }
+            guard scheme == "https" else { throw context.badParameter("tls", "applies to https URLs only") }
             tls = options
         } else {
             tls = nil

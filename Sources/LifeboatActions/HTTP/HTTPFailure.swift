@@ -27,46 +27,46 @@ enum HTTPFailure {
     }
 
     static func error(
-        _ error: any Error, stepID: String, method: String, displayURL: String, timeoutMs: Int64
+        _ error: any Error, method: String, displayURL: String, timeoutMs: Int64
     ) -> LifeboatError {
         let target = "\(method) \(displayURL)"
         let detail = String(describing: error)
         switch classify(error) {
         case .refused:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): connection refused",
+                .actionFailed, "\(target): connection refused",
                 hint: "is the service listening on that host and port?", retryable: true, detail: detail)
         case .dns:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): the host name could not be resolved",
+                .actionFailed, "\(target): the host name could not be resolved",
                 hint: "check the host name and this machine's DNS", retryable: true, detail: detail)
         case .unreachable:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): host or network unreachable",
+                .actionFailed, "\(target): host or network unreachable",
                 hint: "check routing and firewalls between here and the host", retryable: true, detail: detail)
         case .timeout:
             return LifeboatError(
                 .actionFailed,
-                "step '\(stepID)': \(target): no complete response within \(DurationText.format(milliseconds: timeoutMs))",
+                "\(target): no complete response within \(DurationText.format(milliseconds: timeoutMs))",
                 hint: "is the service overloaded? raise the check's timeout if it is just slow", retryable: true,
                 detail: detail)
         case .closed:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): the server closed the connection",
+                .actionFailed, "\(target): the server closed the connection",
                 hint: "check the server's logs; is it restarting?", retryable: true, detail: detail)
         case .malformed:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): the server sent an invalid HTTP response",
+                .actionFailed, "\(target): the server sent an invalid HTTP response",
                 hint: "is something other than an HTTP server listening there?", retryable: true, detail: detail)
         case .tls(let reason, let hint):
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): TLS failed: \(reason)", hint: hint, retryable: false,
+                .actionFailed, "\(target): TLS failed: \(reason)", hint: hint, retryable: false,
                 detail: detail)
         case .cancelled:
-            return LifeboatError(.cancelled, "step '\(stepID)': \(target) was stopped (timeout or abort)")
+            return LifeboatError(.cancelled, "\(target) was stopped (timeout or abort)")
         case .other:
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target) failed: \(shortDescription(error))",
+                .actionFailed, "\(target) failed: \(shortDescription(error))",
                 hint: "see the detail with `lifeboat show RUN --verbose`", retryable: true, detail: detail)
         }
     }

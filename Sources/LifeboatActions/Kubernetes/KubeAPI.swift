@@ -7,18 +7,16 @@ import NIOSSL
 
 /// JSON requests to one Kubernetes API server, authenticated with a bearer token and/or a client
 /// certificate, over TLS that trusts the configured CA. Every failure becomes a one-line
-/// `LifeboatError` (see `KubeFailure`); secrets are masked by the caller.
+/// `LifeboatError` (see `KubeFailure`); the step's context names the step and masks the secrets.
 struct KubeAPI: Sendable {
     let client: HTTPClient
     let credentials: KubeCredentials
-    let stepID: String
     private let tls: TLSConfiguration?
 
-    init(client: HTTPClient, credentials: KubeCredentials, stepID: String) throws(LifeboatError) {
+    init(client: HTTPClient, credentials: KubeCredentials) throws(LifeboatError) {
         self.client = client
         self.credentials = credentials
-        self.stepID = stepID
-        tls = credentials.server.lowercased().hasPrefix("https://") ? try Self.tlsConfiguration(credentials, stepID: stepID) : nil
+        tls = credentials.server.lowercased().hasPrefix("https://") ? try Self.tlsConfiguration(credentials) : nil
     }
 
     /// A response with a status the caller expected (2xx); its body parsed as a JSON object.
@@ -55,32 +53,32 @@ struct KubeAPI: Sendable {
             }
         } catch {
             if Task.isCancelled {
-                throw LifeboatError(.cancelled, "step '\(stepID)': \(method.rawValue) \(url) was stopped (timeout or abort)")
+                throw LifeboatError(.cancelled, "\(method.rawValue) \(url) was stopped (timeout or abort)")
             }
-            throw KubeFailure.transport(error, stepID: stepID, method: method.rawValue, url: url, timeoutMs: timeoutMs, credentials: credentials)
+            throw KubeFailure.transport(error, method: method.rawValue, url: url, timeoutMs: timeoutMs, credentials: credentials)
         }
         let object = JSONObject(bytes)
         guard (200..<300).contains(status) else {
             throw KubeFailure.status(
-                status, object: object, rawBody: bytes, stepID: stepID, method: method.rawValue, path: path, workload: workload,
+                status, object: object, rawBody: bytes, method: method.rawValue, path: path, workload: workload,
                 credentials: credentials)
         }
         guard object.isObject else {
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': \(method.rawValue) \(url) answered \(status) without a JSON object",
+                .actionFailed, "\(method.rawValue) \(url) answered \(status) without a JSON object",
                 hint: "is \(credentials.server) a Kubernetes API server?", retryable: true)
         }
         return Response(status: status, object: object)
     }
 
-    private static func tlsConfiguration(_ c: KubeCredentials, stepID: String) throws(LifeboatError) -> TLSConfiguration {
+    private static func tlsConfiguration(_ c: KubeCredentials) throws(LifeboatError) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let ca = c.caPEM {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
             } catch {
                 throw LifeboatError(
-                    .invalidInput, "step '\(stepID)': \(c.caSource ?? "the CA") is not a PEM certificate",
+                    .invalidInput, "\(c.caSource ?? "the CA") is not a PEM certificate",
                     hint: "give the PEM (or base64 of the PEM) of the CA that signed the API server's certificate")
             }
         }
@@ -90,14 +88,14 @@ struct KubeAPI: Sendable {
                 configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(cert).map { .certificate($0) }
             } catch {
                 throw LifeboatError(
-                    .invalidInput, "step '\(stepID)': the client certificate of \(c.origin) is not a PEM certificate",
+                    .invalidInput, "the client certificate of \(c.origin) is not a PEM certificate",
                     hint: "check client-certificate(-data) / client_cert")
             }
             do {
                 configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
             } catch {
                 throw LifeboatError(
-                    .invalidInput, "step '\(stepID)': the client key of \(c.origin) is not a PEM private key",
+                    .invalidInput, "the client key of \(c.origin) is not a PEM private key",
                     hint: "check client-key(-data) / client_key")
             }
         }

@@ -5,19 +5,19 @@ import LifeboatCore
 enum KubeFailure {
     /// The error for a non-2xx answer, quoting the `Status` object's `message` when there is one.
     static func status(
-        _ status: Int, object: JSONObject, rawBody: [UInt8], stepID: String, method: String, path: String, workload: String,
+        _ status: Int, object: JSONObject, rawBody: [UInt8], method: String, path: String, workload: String,
         credentials: KubeCredentials
     ) -> LifeboatError {
         let apiMessage = object.string("message") ?? shortText(rawBody)
         let quoted = apiMessage.isEmpty ? "" : ": \(apiMessage)"
-        let prefix = "step '\(stepID)': \(method) \(workload)"
+        let prefix = "\(method) \(workload)"
         let resource = path.split(separator: "/").dropFirst(5).first.map(String.init) ?? "deployments"
         let namespace = path.split(separator: "/").dropFirst(4).first.map(String.init) ?? "default"
         switch status {
         case 401:
             return LifeboatError(
                 .actionFailed,
-                "step '\(stepID)': the API server rejected the credentials (401 Unauthorized): check the token / client certificate for \(credentials.origin)",
+                "the API server rejected the credentials (401 Unauthorized): check the token / client certificate for \(credentials.origin)",
                 hint: "the token may have expired or belong to another cluster", detail: apiMessage)
         case 403:
             return LifeboatError(
@@ -49,26 +49,26 @@ enum KubeFailure {
 
     /// The error for a request that got no HTTP answer (refused, TLS, timeout, …).
     static func transport(
-        _ error: any Error, stepID: String, method: String, url: String, timeoutMs: Int64, credentials: KubeCredentials
+        _ error: any Error, method: String, url: String, timeoutMs: Int64, credentials: KubeCredentials
     ) -> LifeboatError {
         let target = "\(method) \(url)"
         switch HTTPFailure.classify(error) {
         case .tls(let reason, _) where reason.contains("not trusted"):
             let trusted = credentials.caSource.map { "the CA in \($0)" } ?? "the system's trust roots (no CA configured)"
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): server certificate not trusted: check certificate-authority",
+                .actionFailed, "\(target): server certificate not trusted: check certificate-authority",
                 hint: "\(credentials.server)'s certificate is not signed by \(trusted); set certificate-authority(-data) in the kubeconfig or ca_file/ca_data",
                 detail: String(describing: error))
         case .tls(let reason, _) where reason.contains("rejected the handshake"):
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): TLS failed: the server rejected the handshake",
+                .actionFailed, "\(target): TLS failed: the server rejected the handshake",
                 hint: "does it require a client certificate? check client-certificate / client-key for \(credentials.origin)",
                 detail: String(describing: error))
         case .tls(let reason, let hint):
             return LifeboatError(
-                .actionFailed, "step '\(stepID)': \(target): TLS failed: \(reason)", hint: hint, detail: String(describing: error))
+                .actionFailed, "\(target): TLS failed: \(reason)", hint: hint, detail: String(describing: error))
         default:
-            var converted = HTTPFailure.error(error, stepID: stepID, method: method, displayURL: url, timeoutMs: timeoutMs)
+            var converted = HTTPFailure.error(error, method: method, displayURL: url, timeoutMs: timeoutMs)
             if converted.message.hasSuffix("connection refused") {
                 converted.hint = "is the API server at \(credentials.server) up? check the server URL of \(credentials.origin)"
             }

@@ -58,48 +58,39 @@ public struct KubernetesScaleAction: ActionHandler {
             hasVerify: true)
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        try? parameters(request).credentials.server
+    public func endpoint(for context: ActionContext) -> String? {
+        try? parameters(context).credentials.server
     }
 
     // MARK: Preflight
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try parameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try parameters(context)
         do {
-            let api = try KubeAPI(client: client, credentials: p.credentials, stepID: request.stepID)
+            let api = try KubeAPI(client: client, credentials: p.credentials)
             let scale = try await api.send(.GET, p.scalePath, timeoutMs: requestTimeout(p), workload: p.workload).object
             let current = scale.int("spec", "replicas") ?? 0
             let selector = scale.string("status", "selector").map { ", selector \($0)" } ?? ""
-            return .ok(p.mask("\(p.workload) on \(p.credentials.server): \(current) replica\(current == 1 ? "" : "s") now\(selector); will scale to \(p.replicas)", request))
+            return .ok("\(p.workload) on \(p.credentials.server): \(current) replica\(current == 1 ? "" : "s") now\(selector); will scale to \(p.replicas)")
         } catch {
-            if error.code == .cancelled { throw masked(error, p, request) }
-            return .refused(masked(error, p, request).description)
+            if error.code == .cancelled { throw error }
+            return .refused(error.description)
         }
     }
 
     // MARK: Run
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try parameters(request)
-        do {
-            return try await scale(p, request)
-        } catch {
-            throw masked(error, p, request)
-        }
-    }
-
-    private func scale(_ p: ScaleParameters, _ request: ActionRequest) async throws(LifeboatError) -> ActionResult {
-        let api = try KubeAPI(client: client, credentials: p.credentials, stepID: request.stepID)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(p.timeoutMs)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try parameters(context)
+        let api = try KubeAPI(client: client, credentials: p.credentials)
+        let deadline = context.deadline(after: .milliseconds(p.timeoutMs))
         let before = try await api.send(.GET, p.scalePath, timeoutMs: requestTimeout(p), workload: p.workload).object
         let replicasBefore = before.int("spec", "replicas") ?? 0
 
-        let patched = clock.now
+        let patched = context.clock.monoMs()
         try await patch(api, p)
-        let state = try await waitUntilReady(api, p, request, clock: clock, deadline: deadline)
-        let elapsedMs = (clock.now - patched).milliseconds
+        let state = try await waitUntilReady(api, p, context, deadline: deadline)
+        let elapsedMs = context.clock.monoMs() - patched
         return ActionResult(
             outputs: [
                 "replicas_before": .int(replicasBefore), "replicas_after": .int(p.replicas),
@@ -120,69 +111,70 @@ public struct KubernetesScaleAction: ActionHandler {
                 return
             } catch let error where error.message.contains("conflict (409)") && attempt < 3 {
                 attempt += 1
-                do { try await Task.sleep(for: .milliseconds(100 * attempt)) } catch { throw cancelled(api.stepID, p) }
+                do { try await Task.sleep(for: .milliseconds(100 * attempt)) } catch { throw cancelled(p) }
             }
         }
     }
 
     /// Polls the workload until it is ready for `p.replicas`; retryable failures are retried until
-    /// the deadline and named in the timeout error.
+    /// the deadline and named in the timeout error. The last look, at the deadline, gets 2 s.
     private func waitUntilReady(
-        _ api: KubeAPI, _ p: ScaleParameters, _ request: ActionRequest, clock: ContinuousClock, deadline: ContinuousClock.Instant
+        _ api: KubeAPI, _ p: ScaleParameters, _ context: ActionContext, deadline: Deadline
     ) async throws(LifeboatError) -> WorkloadState {
         var last: WorkloadState?
         var lastFailure: LifeboatError?
-        while true {
-            if Task.isCancelled { throw cancelled(request.stepID, p) }
-            let left = max(1, clock.now.duration(to: deadline).milliseconds)
-            do {
-                let object = try await api.send(.GET, p.objectPath, timeoutMs: min(requestTimeout(p), left), workload: p.workload).object
-                let state = WorkloadState(object)
-                if state.isReady(for: p.replicas) { return state }
-                last = state
-                lastFailure = nil
-            } catch {
-                if error.code == .cancelled || !error.retryable { throw error }
-                lastFailure = error
-            }
-            let now = clock.now
-            if now >= deadline { break }
-            do { try await clock.sleep(for: min(.milliseconds(p.pollMs), now.duration(to: deadline))) } catch {
-                throw cancelled(request.stepID, p)
-            }
-            if clock.now >= deadline {
-                // One last look, so that a rollout finishing just now still counts.
-                if let object = try? await api.send(.GET, p.objectPath, timeoutMs: min(requestTimeout(p), 2_000), workload: p.workload).object {
-                    let state = WorkloadState(object)
-                    if state.isReady(for: p.replicas) { return state }
-                    last = state
+        let polled: Polled<WorkloadState?>
+        do {
+            polled = try await context.poll(every: .milliseconds(p.pollMs), until: deadline) { left in
+                guard left > .zero else {
+                    // One last look, so that a rollout finishing just now still counts.
+                    let object = try? await api.send(.GET, p.objectPath, timeoutMs: min(requestTimeout(p), 2_000), workload: p.workload).object
+                    return object.map(WorkloadState.init)
                 }
-                break
+                do throws(LifeboatError) {
+                    let object = try await api.send(
+                        .GET, p.objectPath, timeoutMs: min(requestTimeout(p), max(1, left.milliseconds)), workload: p.workload
+                    ).object
+                    lastFailure = nil
+                    return WorkloadState(object)
+                } catch {
+                    if error.code == .cancelled || !error.retryable { throw error }
+                    lastFailure = error
+                    return nil
+                }
+            } isDone: { state in
+                if let state { last = state }
+                return state?.isReady(for: p.replicas) == true
             }
+        } catch let error as LifeboatError {
+            throw error
+        } catch {
+            throw cancelled(p)
         }
+        if polled.done, let state = polled.last ?? nil { return state }
         let reached = last.map { $0.progress(toward: p.replicas) } ?? "readiness never read"
-        let failure = lastFailure.map { "; last error: \(Poller.withoutStepPrefix($0.message, stepID: request.stepID))" } ?? ""
+        let failure = lastFailure.map { "; last error: \($0.message)" } ?? ""
         throw LifeboatError(
             .actionFailed,
-            "step '\(request.stepID)': \(p.workload) did not become ready within \(DurationText.format(milliseconds: p.timeoutMs)): \(reached) (target \(p.replicas))\(failure)",
+            "\(p.workload) did not become ready within \(DurationText.format(milliseconds: p.timeoutMs)): \(reached) (target \(p.replicas))\(failure)",
             hint: "the scale was applied; check the pods (kubectl -n \(p.namespace) describe \(p.kind.rawValue) \(p.name)) or raise timeout",
             retryable: true)
     }
 
     // MARK: Verify
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
-        let p = try parameters(request)
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome {
+        let p = try parameters(context)
         do {
-            let api = try KubeAPI(client: client, credentials: p.credentials, stepID: request.stepID)
+            let api = try KubeAPI(client: client, credentials: p.credentials)
             let scale = try await api.send(.GET, p.scalePath, timeoutMs: requestTimeout(p), workload: p.workload).object
             let current = scale.int("spec", "replicas") ?? 0
             guard current == p.replicas else {
-                return .notDone(p.mask("\(p.workload) has spec.replicas \(current), not \(p.replicas)", request))
+                return .notDone("\(p.workload) has spec.replicas \(current), not \(p.replicas)")
             }
             let state = WorkloadState(try await api.send(.GET, p.objectPath, timeoutMs: requestTimeout(p), workload: p.workload).object)
             guard state.isReady(for: p.replicas) else {
-                return .notDone(p.mask("\(p.workload) is scaled to \(p.replicas) but not ready: \(state.progress(toward: p.replicas))", request))
+                return .notDone("\(p.workload) is scaled to \(p.replicas) but not ready: \(state.progress(toward: p.replicas))")
             }
             return .done(
                 ActionResult(
@@ -190,39 +182,26 @@ public struct KubernetesScaleAction: ActionHandler {
                         "replicas_before": .null, "replicas_after": .int(p.replicas), "ready_replicas": .int(state.readyReplicas),
                         "time_to_ready_ms": .null,
                     ],
-                    summary: p.mask("\(p.workload) is already at \(p.replicas) replicas, \(state.readyReplicas) ready", request)))
+                    summary: "\(p.workload) is already at \(p.replicas) replicas, \(state.readyReplicas) ready"))
         } catch {
-            if error.code == .cancelled { throw masked(error, p, request) }
-            return .undecidable(p.mask("cannot tell whether \(p.workload) was scaled: \(error.message)", request))
+            if error.code == .cancelled { throw error }
+            return .undecidable("cannot tell whether \(p.workload) was scaled: \(error.message)")
         }
     }
 
     // MARK: Helpers
 
-    private func parameters(_ request: ActionRequest) throws(LifeboatError) -> ScaleParameters {
-        do {
-            return try ScaleParameters(request, environment: environment ?? ProcessInfo.processInfo.environment)
-        } catch {
-            // A kubeconfig's token may have reached a message through a parse problem: mask the step's secrets.
-            var e = error
-            e.message = request.masker.mask(e.message)
-            e.hint = e.hint.map(request.masker.mask)
-            throw e
-        }
+    /// The step's parameters; the credentials' token and client key are masked from here on.
+    private func parameters(_ context: ActionContext) throws(LifeboatError) -> ScaleParameters {
+        let p = try ScaleParameters(context, environment: environment ?? ProcessInfo.processInfo.environment)
+        context.alsoMask(p.credentials.secrets)
+        return p
     }
 
     /// Bound for one request: 30 s, or the step's timeout when shorter.
     private func requestTimeout(_ p: ScaleParameters) -> Int64 { min(30_000, p.timeoutMs) }
 
-    private func cancelled(_ stepID: String, _ p: ScaleParameters) -> LifeboatError {
-        LifeboatError(.cancelled, "step '\(stepID)': scaling \(p.workload) was stopped (timeout or abort)")
-    }
-
-    private func masked(_ error: LifeboatError, _ p: ScaleParameters, _ request: ActionRequest) -> LifeboatError {
-        var e = error
-        e.message = p.mask(e.message, request)
-        e.hint = e.hint.map { p.mask($0, request) }
-        e.detail = e.detail.map { p.mask($0, request) }
-        return e
+    private func cancelled(_ p: ScaleParameters) -> LifeboatError {
+        LifeboatError(.cancelled, "scaling \(p.workload) was stopped (timeout or abort)")
     }
 }

@@ -4,7 +4,7 @@ import LifeboatCore
 /// server (`host:port/dbname`, never the password).
 ///
 /// Every text in it has already been masked: the conninfo's password (and the caller's secrets) can
-/// not appear. `lifeboatError(stepID:)` turns it into the engine's error with the right code and
+/// not appear. `lifeboatError()` turns it into the engine's error with the right code and
 /// retryability.
 public struct PGError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
@@ -43,8 +43,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { hint.map { "\(message) (\($0))" } ?? message }
 
-    /// The engine's error for step `stepID` (or without a step prefix when nil).
-    public func lifeboatError(stepID: String?) -> LifeboatError {
+    /// The step's error for this failure (the step's context names the step).
+    public func lifeboatError() -> LifeboatError {
         let code: LifeboatError.Code
         switch kind {
         case .invalidConninfo: code = .invalidInput
@@ -52,8 +52,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case .cancelled: code = .cancelled
         case .authentication, .connection, .server, .unsupported: code = .actionFailed
         }
-        let prefix = stepID.map { "step '\($0)': " } ?? ""
-        return LifeboatError(code, prefix + message, hint: hint, retryable: retryable, detail: detail)
+        return LifeboatError(code, message, hint: hint, retryable: retryable, detail: detail)
     }
 
     /// The same error with `masker` applied to every text (for secrets the caller knows about).

@@ -29,14 +29,14 @@ public struct PostgresQueryAction: ActionHandler {
             hasVerify: false)
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        guard let conninfo = try? request.string("conninfo") else { return nil }
+    public func endpoint(for context: ActionContext) -> String? {
+        guard let conninfo = try? context.string("conninfo") else { return nil }
         return Conninfo.endpoint(conninfo)
     }
 
     /// Connects and runs `SELECT 1` (read-only); refuses with the reason when that fails.
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try PostgresQueryParameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try parameters(context)
         let timeout = Duration.milliseconds(min(p.timeoutMs, 10_000))
         do {
             let version = try await PGConnection.withConnection(p.conninfo, timeout: timeout) { connection in
@@ -44,15 +44,15 @@ public struct PostgresQueryAction: ActionHandler {
                 return connection.serverVersion
             }
             let target = Target.fromConninfo(p.conninfo)
-            return .ok(request.masker.mask("postgres \(target.display) answers (PostgreSQL \(Self.versionText(version)))"))
+            return .ok("postgres \(target.display) answers (PostgreSQL \(Self.versionText(version)))")
         } catch let error as PGError {
-            if error.kind == .cancelled { throw Self.lifeboatError(error, request) }
-            return .refused(Self.lifeboatError(error, request).description)
+            if error.kind == .cancelled { throw error.lifeboatError() }
+            return .refused(error.lifeboatError().description)
         }
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try PostgresQueryParameters(request)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try parameters(context)
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .milliseconds(p.timeoutMs)
@@ -60,7 +60,7 @@ public struct PostgresQueryAction: ActionHandler {
         do {
             connection = try await PGConnection.connect(p.conninfo, timeout: .milliseconds(p.timeoutMs))
         } catch {
-            throw Self.lifeboatError(error, request)
+            throw Self.lifeboatError(error)
         }
         defer { connection.close() }
         let connected = clock.now
@@ -69,72 +69,66 @@ public struct PostgresQueryAction: ActionHandler {
             result = try await connection.query(
                 p.sql, p.params, timeout: max(deadline - connected, .milliseconds(1)), reportedTimeout: .milliseconds(p.timeoutMs))
         } catch {
-            throw Self.lifeboatError(error, request)
+            throw Self.lifeboatError(error)
         }
         let latencyMs = (clock.now - connected).milliseconds
-        return try check(result, p, request, target: connection.target, latencyMs: latencyMs, connectMs: (connected - start).milliseconds)
+        return try check(result, p, target: connection.target, latencyMs: latencyMs, connectMs: (connected - start).milliseconds)
+    }
+
+    /// The step's parameters; the conninfo's own password is masked from here on, should the data echo it.
+    private func parameters(_ context: ActionContext) throws(LifeboatError) -> PostgresQueryParameters {
+        let p = try PostgresQueryParameters(context)
+        context.alsoMask(Conninfo.passwords(in: p.conninfo))
+        return p
     }
 
     private func check(
-        _ result: PGResult, _ p: PostgresQueryParameters, _ request: ActionRequest, target: String, latencyMs: Int64,
-        connectMs: Int64
+        _ result: PGResult, _ p: PostgresQueryParameters, target: String, latencyMs: Int64, connectMs: Int64
     ) throws(LifeboatError) -> ActionResult {
-        // The step's secrets and the conninfo's own password, should the data echo either.
-        let ownPassword = Conninfo.masker(for: p.conninfo)
-        func mask(_ text: String) -> String { request.masker.mask(ownPassword.mask(text)) }
-        let subject = "step '\(request.stepID)': \(target)"
         let rowsText = result.rows.count == 1 ? "1 row" : "\(result.rows.count) rows"
         if let expected = p.expectRows, result.rows.count != expected {
             throw LifeboatError(
-                .actionFailed, mask("\(subject): the query returned \(rowsText) (expected \(expected))"),
+                .actionFailed, "\(target): the query returned \(rowsText) (expected \(expected))",
                 hint: "check the data, or the SQL and its params", retryable: true)
         }
         if let expected = p.expectValue {
             guard let firstRow = result.rows.first, !firstRow.isEmpty else {
                 throw LifeboatError(
-                    .actionFailed, mask("\(subject): the query returned no rows (expected first value \"\(expected)\")"),
+                    .actionFailed, "\(target): the query returned no rows (expected first value \"\(expected)\")",
                     hint: "check the data, or the SQL and its params", retryable: true)
             }
             if firstRow[0] != expected {
                 let actual = firstRow[0].map { "\"\($0)\"" } ?? "NULL"
                 throw LifeboatError(
-                    .actionFailed, mask("\(subject): the first value is \(actual) (expected \"\(expected)\")"),
+                    .actionFailed, "\(target): the first value is \(actual) (expected \"\(expected)\")",
                     hint: "values compare as PostgreSQL's text output (booleans are t/f)", retryable: true)
             }
         }
         if let maxLatency = p.maxLatencyMs, latencyMs > maxLatency {
             throw LifeboatError(
                 .actionFailed,
-                mask(
-                    "\(subject): the query took \(DurationText.format(milliseconds: latencyMs)), over max_latency \(DurationText.format(milliseconds: maxLatency))"),
+                "\(target): the query took \(DurationText.format(milliseconds: latencyMs)), over max_latency \(DurationText.format(milliseconds: maxLatency))",
                 hint: "the server is slow; check its load and locks", retryable: true)
         }
         let outputs: [String: Value] = [
             "rows": .int(result.rows.count),
-            "first_value": result.firstValue.map { .string(mask($0)) } ?? .null,
+            "first_value": result.firstValue.map { .string($0) } ?? .null,
             "latency_ms": .int(Int(latencyMs)),
             "connect_ms": .int(Int(connectMs)),
         ]
         let valueText = result.firstValue.map { ", first value \"\($0.count > 60 ? String($0.prefix(60)) + "…" : $0)\"" } ?? ""
         return ActionResult(
             outputs: outputs,
-            summary: mask(
-                "\(target): \(result.commandTag), \(rowsText)\(valueText) in \(DurationText.format(milliseconds: latencyMs))"))
+            summary: "\(target): \(result.commandTag), \(rowsText)\(valueText) in \(DurationText.format(milliseconds: latencyMs))")
     }
 
-    /// The engine's error for a failure of this step, with the request's secrets masked too.
-    static func lifeboatError(_ error: any Error, _ request: ActionRequest) -> LifeboatError {
-        let masker = request.masker
-        var converted: LifeboatError
-        if let error = error as? PGError {
-            converted = error.masked(masker).lifeboatError(stepID: request.stepID)
-        } else {
-            converted = LifeboatError.wrap(error, code: .actionFailed, context: "step '\(request.stepID)'")
+    /// The step's error for what a `PGConnection` call threw.
+    static func lifeboatError(_ error: any Error) -> LifeboatError {
+        switch error {
+        case let error as PGError: return error.lifeboatError()
+        case let error as LifeboatError: return error
+        default: return LifeboatError(.actionFailed, "\(error)", retryable: true)
         }
-        converted.message = masker.mask(converted.message)
-        converted.hint = converted.hint.map(masker.mask)
-        converted.detail = converted.detail.map(masker.mask)
-        return converted
     }
 
     /// `150018` → `15.18`; `90624` → `9.6.24`.

@@ -36,32 +36,31 @@ public struct WaitAction: ActionHandler {
             hasVerify: false)
     }
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        switch try WaitParameters(request, lookup: lookup) {
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        switch try WaitParameters(context, lookup: lookup) {
         case .delay(let duration):
             return .ok("waits \(DurationText.format(duration))")
         case .until(let check):
-            return try await check.handler.preflight(request.with(params: check.params))
+            return try await check.handler.preflight(context.with(params: check.params))
         }
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let clock = ContinuousClock()
-        let start = clock.now
-        switch try WaitParameters(request, lookup: lookup) {
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let start = context.clock.monoMs()
+        switch try WaitParameters(context, lookup: lookup) {
         case .delay(let duration):
             do {
-                try await clock.sleep(for: duration)
+                try await context.sleep(for: duration)
             } catch {
-                throw LifeboatError(.cancelled, "step '\(request.stepID)': wait was stopped (timeout or abort)")
+                throw LifeboatError(.cancelled, "wait was stopped (timeout or abort)")
             }
-            let waited = (clock.now - start).milliseconds
+            let waited = context.clock.monoMs() - start
             return ActionResult(
                 outputs: ["waited_ms": .int(Int(waited)), "checks": 0],
                 summary: "waited \(DurationText.format(milliseconds: waited))")
         case .until(let check):
-            let (result, checks) = try await Poller(check: check, request: request, clock: clock).run()
-            let waited = (clock.now - start).milliseconds
+            let (result, checks) = try await WaitUntil.run(check, context)
+            let waited = context.clock.monoMs() - start
             return ActionResult(
                 outputs: ["waited_ms": .int(Int(waited)), "checks": .int(checks), "result": .map(result.outputs)],
                 summary: "\(check.handler.spec.name) passed after \(checks) check\(checks == 1 ? "" : "s") "

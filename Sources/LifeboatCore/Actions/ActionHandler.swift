@@ -1,108 +1,31 @@
 /// One kind of step (`command`, `http.check`, …): the engine calls it through this protocol, so
 /// engine tests can use scripted doubles and new action families drop in.
+///
+/// An action writes its messages without the step's name and masks nothing: callers go through
+/// `run(in:)`, `preflight(in:)` and `verify(in:)` (see `ActionContext`), which name the step once
+/// and mask every secret in whatever comes back.
 public protocol ActionHandler: Sendable {
     var spec: ActionSpec { get }
 
-    /// The endpoint this request talks to (`http://host:port`, `postgres://host:port`), for the
+    /// The endpoint this step talks to (`http://host:port`, `postgres://host:port`), for the
     /// per-endpoint circuit breaker. Nil when the action has no remote endpoint.
-    func endpoint(for request: ActionRequest) -> String?
+    func endpoint(for context: ActionContext) -> String?
 
     /// A read-only check: can the step run now? Used by dry-run and before a step starts.
-    func preflight(_ request: ActionRequest) async throws -> PreflightReport
+    func preflight(_ context: ActionContext) async throws -> PreflightReport
 
     /// Performs the side effect. Throws a `LifeboatError` on failure (`retryable` says whether a retry
     /// may help). Must stop promptly when its task is cancelled.
-    func run(_ request: ActionRequest) async throws -> ActionResult
+    func run(_ context: ActionContext) async throws -> ActionResult
 
     /// After a crash: did the effect already happen? Only called when `spec.hasVerify`.
-    func verify(_ request: ActionRequest) async throws -> VerifyOutcome
+    func verify(_ context: ActionContext) async throws -> VerifyOutcome
 }
 
 extension ActionHandler {
-    public func endpoint(for request: ActionRequest) -> String? { nil }
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport { .ok("no preflight") }
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome { .undecidable("no verify") }
-}
-
-/// A step about to run, with every `${...}` already substituted.
-public struct ActionRequest: Sendable {
-    public var runID: String
-    public var stepID: String
-    public var attempt: Int
-    public var mode: RunMode
-    public var params: [String: Value]
-    /// Masks secret values in anything the action reports.
-    public var masker: SecretMasker
-    /// The folder of the runbook the step is written in; relative paths in a step resolve against it.
-    public var baseDirectory: String
-    public var location: SourceLocation?
-
-    public init(
-        runID: String, stepID: String, attempt: Int = 1, mode: RunMode, params: [String: Value],
-        masker: SecretMasker = .none, baseDirectory: String, location: SourceLocation? = nil
-    ) {
-        self.runID = runID
-        self.stepID = stepID
-        self.attempt = attempt
-        self.mode = mode
-        self.params = params
-        self.masker = masker
-        self.baseDirectory = baseDirectory
-        self.location = location
-    }
-
-    /// A `LifeboatError` naming this step, for a parameter that is missing or of the wrong type.
-    public func badParameter(_ name: String, _ problem: String) -> LifeboatError {
-        LifeboatError(
-            .invalidInput, "step '\(stepID)': parameter '\(name)' \(problem)",
-            hint: "fix the step's with: block", location: location)
-    }
-
-    public func string(_ name: String) throws(LifeboatError) -> String? {
-        guard let v = params[name], v != .null else { return nil }
-        switch v {
-        case .string(let s): return s
-        case .int, .double, .bool: return v.renderedText
-        default: throw badParameter(name, "must be a string")
-        }
-    }
-
-    public func requiredString(_ name: String) throws(LifeboatError) -> String {
-        guard let s = try string(name) else { throw badParameter(name, "is required") }
-        return s
-    }
-
-    public func int(_ name: String) throws(LifeboatError) -> Int? {
-        guard let v = params[name], v != .null else { return nil }
-        guard let i = v.intValue else { throw badParameter(name, "must be an integer") }
-        return i
-    }
-
-    public func bool(_ name: String) throws(LifeboatError) -> Bool? {
-        guard let v = params[name], v != .null else { return nil }
-        guard let b = v.boolValue else { throw badParameter(name, "must be true or false") }
-        return b
-    }
-
-    public func durationMs(_ name: String) throws(LifeboatError) -> Int64? {
-        guard let v = params[name], v != .null else { return nil }
-        if case .string(let s) = v, let ms = DurationText.parseMilliseconds(s) { return ms }
-        throw badParameter(name, "must be a duration such as 500ms, 30s or 1h30m")
-    }
-
-    public func stringList(_ name: String) throws(LifeboatError) -> [String]? {
-        guard let v = params[name], v != .null else { return nil }
-        guard case .list(let items) = v else { throw badParameter(name, "must be a list") }
-        var out: [String] = []
-        for item in items {
-            switch item {
-            case .string(let s): out.append(s)
-            case .int, .double, .bool: out.append(item.renderedText)
-            default: throw badParameter(name, "must be a list of strings")
-            }
-        }
-        return out
-    }
+    public func endpoint(for context: ActionContext) -> String? { nil }
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport { .ok("no preflight") }
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome { .undecidable("no verify") }
 }
 
 /// What a step's action produced.

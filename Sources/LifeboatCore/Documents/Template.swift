@@ -222,6 +222,11 @@ public struct SecretMasker: Sendable {
 
     public static let none = SecretMasker(secrets: [])
 
+    /// This masker with `more` secrets besides.
+    public func adding(_ more: [String]) -> SecretMasker {
+        more.isEmpty ? self : SecretMasker(secrets: secrets + more)
+    }
+
     public func mask(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
         var out = text

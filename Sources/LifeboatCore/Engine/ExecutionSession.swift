@@ -21,7 +21,7 @@ struct ExecutionSession {
     let inputs: RunInputs
     var machine: RunStateMachine
     /// Requests prepared for attempts the machine has not yet let call (`call` runs them).
-    var prepared: [String: (request: ActionRequest, handler: any ActionHandler)] = [:]
+    var prepared: [String: (request: ActionContext, handler: any ActionHandler)] = [:]
     var approvalRequestedMono: [String: Int64] = [:]
     var interrupts = 0
 
@@ -70,21 +70,21 @@ struct ExecutionSession {
             switch result {
             case .success(let r):
                 try await feed(
-                    .stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: masked(r), nowMs: now), group: &group)
+                    .stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: r, nowMs: now), group: &group)
             case .failure(let error):
                 try await feed(
                     .stepFailed(step: id, attempt: attempt, durationMs: duration,
-                                error: StepError(error, masker: inputs.masker), jitterSample: engine.random(), nowMs: now),
+                                error: StepError(error), jitterSample: engine.random(), nowMs: now),
                     group: &group)
             }
 
         case .compensated(let id, let duration, let result):
             switch result {
             case .success(let r):
-                try await feed(.compensationSucceeded(step: id, durationMs: duration, result: masked(r)), group: &group)
+                try await feed(.compensationSucceeded(step: id, durationMs: duration, result: r), group: &group)
             case .failure(let error):
                 try await feed(
-                    .compensationFailed(step: id, durationMs: duration, error: StepError(error, masker: inputs.masker)),
+                    .compensationFailed(step: id, durationMs: duration, error: StepError(error)),
                     group: &group)
             }
 
@@ -131,7 +131,7 @@ struct ExecutionSession {
             case .success(.notDone(let why)): try await feed(.verified(step: id, result: .notDone(why)), group: &group)
             case .success(.undecidable(let why)): try await feed(.verified(step: id, result: .undecidable(why)), group: &group)
             case .failure(let error):
-                try await feed(.verifyFailed(step: id, reason: inputs.masker.mask(error.description)), group: &group)
+                try await feed(.verifyFailed(step: id, reason: error.description), group: &group)
             }
 
         case .poll:
@@ -236,11 +236,6 @@ struct ExecutionSession {
         }
     }
 
-    /// An action's result with secrets masked, whatever the action masked itself.
-    private func masked(_ result: ActionResult) -> ActionResult {
-        ActionResult(outputs: result.outputs.mapValues(inputs.masker.mask), summary: inputs.masker.mask(result.summary))
-    }
-
     private mutating func requestApproval(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
         async throws
     {
@@ -273,9 +268,10 @@ struct ExecutionSession {
         return context
     }
 
-    /// The request for a step's action (or, with `compensation`, for its rollback's), rendered now.
+    /// The context for a step's action (or, with `compensation`, for its rollback's), rendered now.
+    /// Its errors are named after the step and masked by the context, like the action's.
     private func request(for id: String, attempt: Int, compensation: Bool = false) throws(LifeboatError)
-        -> (ActionRequest, any ActionHandler)
+        -> (ActionContext, any ActionHandler)
     {
         guard let step = inputs.steps[id] else {
             throw LifeboatError(.internalError, "step '\(id)' is in the run but not in its runbook")
@@ -289,26 +285,24 @@ struct ExecutionSession {
         } else {
             (action, with, location) = (step.action, step.with, step.location)
         }
+        var context = ActionContext(
+            runID: runID, stepID: id, attempt: attempt, mode: machine.header.mode, params: [:], masker: inputs.masker,
+            baseDirectory: inputs.baseDirectory, location: location, clock: clock, random: engine.random)
         let what = compensation ? "rollback action" : "action"
         guard let handler = engine.actions.handler(action) else {
-            throw LifeboatError(.invalidInput, "step '\(id)': unknown \(what) '\(action)'", location: location)
+            throw context.reported(LifeboatError(.invalidInput, "unknown \(what) '\(action)'", location: location))
         }
-        var params: [String: Value]
-        do { params = try renderContext().render(with) } catch {
-            var e = error
-            e.message = "step '\(id)': " + e.message
+        do { context.params = try renderContext().render(with) } catch {
+            var e = context.reported(error)
             e.location = compensation ? location : step.location(of: "with")
             throw e
         }
-        if machine.header.mode == .tabletop { params = params.mapValues(inputs.masker.mask) }
-        let request = ActionRequest(
-            runID: runID, stepID: id, attempt: attempt, mode: machine.header.mode, params: params,
-            masker: inputs.masker, baseDirectory: inputs.baseDirectory, location: location)
-        return (request, handler)
+        if machine.header.mode == .tabletop { context.params = context.params.mapValues(inputs.masker.mask) }
+        return (context, handler)
     }
 
     private func startCompensation(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
-        let prepared: (ActionRequest, any ActionHandler)
+        let prepared: (ActionContext, any ActionHandler)
         do { prepared = try request(for: id, attempt: 1, compensation: true) } catch {
             group.addTask { .compensated(step: id, durationMs: 0, result: .failure(error)) }
             return
@@ -317,7 +311,7 @@ struct ExecutionSession {
         let timeoutMs = machine.step(id)?.timeoutMs
         group.addTask { [clock] in
             let start = clock.monoMs()
-            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs, clock: clock)
+            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs)
             return .compensated(step: id, durationMs: clock.monoMs() - start, result: result)
         }
     }
@@ -328,7 +322,7 @@ struct ExecutionSession {
         async throws
     {
         guard let header = machine.step(id) else { return }
-        let prepared: (ActionRequest, any ActionHandler)
+        let prepared: (ActionContext, any ActionHandler)
         do { prepared = try request(for: id, attempt: attempt) } catch {
             group.addTask { .stepDone(step: id, attempt: attempt, durationMs: 0, result: .failure(error)) }
             return
@@ -358,23 +352,21 @@ struct ExecutionSession {
         let timeoutMs = machine.step(id)?.timeoutMs
         group.addTask { [clock] in
             let start = clock.monoMs()
-            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs, clock: clock)
+            let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs)
             return .stepDone(step: id, attempt: attempt, durationMs: clock.monoMs() - start, result: result)
         }
     }
 
     private func startVerify(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
-        let prepared: (ActionRequest, any ActionHandler)
+        let prepared: (ActionContext, any ActionHandler)
         do { prepared = try request(for: id, attempt: attempt) } catch {
             group.addTask { .verified(step: id, result: .failure(error)) }
             return
         }
         let (request, handler) = prepared
         group.addTask {
-            do { return .verified(step: id, result: .success(try await handler.verify(request))) } catch let e as LifeboatError {
-                return .verified(step: id, result: .failure(e))
-            } catch {
-                return .verified(step: id, result: .failure(LifeboatError(.actionFailed, "verify of '\(id)' failed: \(error)")))
+            do throws(LifeboatError) { return .verified(step: id, result: .success(try await handler.verify(in: request))) } catch {
+                return .verified(step: id, result: .failure(error))
             }
         }
     }

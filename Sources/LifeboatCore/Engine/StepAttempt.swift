@@ -2,36 +2,25 @@
 /// (the loser is cancelled; a cancelled command is killed with its process group).
 enum StepAttempt {
     /// Preflight, then the action raced against its timeout. The loser is cancelled.
-    static func run(_ handler: any ActionHandler, _ request: ActionRequest, timeoutMs: Int64?, clock: any EngineClock)
+    static func run(_ handler: any ActionHandler, _ context: ActionContext, timeoutMs: Int64?)
         async -> Result<ActionResult, LifeboatError>
     {
-        let step = request.stepID
         do {
-            if case .refused(let why) = try await handler.preflight(request) {
-                return .failure(LifeboatError(.preflightFailed, "step '\(step)': preflight refused: \(request.masker.mask(why))"))
+            if case .refused(let why) = try await handler.preflight(in: context) {
+                return .failure(LifeboatError(.preflightFailed, context.named("preflight refused: \(why)")))
             }
-            guard let timeoutMs else { return .success(try await handler.run(request)) }
-            let result = try await withThrowingTaskGroup(of: ActionResult?.self) { group -> ActionResult in
-                group.addTask { try await handler.run(request) }
-                group.addTask {
-                    try await clock.sleep(ms: timeoutMs)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw LifeboatError(
-                        .timedOut, "step '\(step)' timed out after \(DurationText.format(milliseconds: timeoutMs)) and was stopped",
-                        hint: "raise its timeout: or check the target", retryable: true)
-                }
-                return result
+            guard let timeoutMs else { return .success(try await handler.run(in: context)) }
+            guard let result = try await context.clock.withTimeout(ms: timeoutMs, { try await handler.run(in: context) }) else {
+                return .failure(
+                    LifeboatError(
+                        .timedOut, "step '\(context.stepID)' timed out after \(DurationText.format(milliseconds: timeoutMs)) and was stopped",
+                        hint: "raise its timeout: or check the target", retryable: true))
             }
             return .success(result)
         } catch let error as LifeboatError {
-            return .failure(error)
-        } catch is CancellationError {
-            return .failure(LifeboatError(.cancelled, "step '\(step)' was cancelled"))
+            return .failure(error)  // named and masked by the context already
         } catch {
-            return .failure(LifeboatError(.actionFailed, "step '\(step)': \(request.masker.mask(String(describing: error)))", retryable: true))
+            return .failure(context.reported(error))  // the race was cancelled
         }
     }
 }

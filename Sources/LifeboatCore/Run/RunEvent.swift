@@ -222,10 +222,10 @@ public struct StepError: Sendable, Hashable, Codable, CustomStringConvertible {
         self.detail = detail
     }
 
-    public init(_ error: LifeboatError, masker: SecretMasker) {
-        self.init(
-            code: error.code, message: masker.mask(error.description), retryable: error.retryable,
-            detail: error.detail.map(masker.mask))
+    /// `error` as recorded. Its texts come masked: the engine gets every step error from the
+    /// step's `ActionContext`, which masks them.
+    public init(_ error: LifeboatError) {
+        self.init(code: error.code, message: error.description, retryable: error.retryable, detail: error.detail)
     }
 
     public var description: String { message }

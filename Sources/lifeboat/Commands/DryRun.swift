@@ -25,18 +25,18 @@ enum DryRun {
                 Console.out(label + "preflight at run time: parameters use outputs of earlier steps")
                 continue
             }
-            let request = ActionRequest(
+            let context = ActionContext(
                 runID: runID, stepID: step.id, mode: .dryRun, params: params, masker: inputs.masker,
-                baseDirectory: inputs.baseDirectory, location: doc.location)
+                baseDirectory: inputs.baseDirectory, location: doc.location, clock: Runtime.clock)
             let report: PreflightReport
-            do { report = try await handler.preflight(request) } catch {
-                report = .refused(inputs.masker.mask(String(describing: error)))
+            do { report = try await handler.preflight(in: context) } catch {
+                report = .refused(error.description)
             }
             switch report {
-            case .ok(let what): Console.out(label + "preflight ok: \(inputs.masker.mask(what))")
+            case .ok(let what): Console.out(label + "preflight ok: \(what)")
             case .refused(let why):
                 refused += 1
-                Console.out(label + "PREFLIGHT REFUSED: \(inputs.masker.mask(why))")
+                Console.out(label + "PREFLIGHT REFUSED: \(why)")
             }
             for key in params.keys.sorted() {
                 Console.out("    \(key): \(inputs.masker.mask(params[key]!).renderedText)")

@@ -48,15 +48,15 @@ public struct PostgresPromoteAction: ActionHandler {
             hasVerify: true)
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        guard let conninfo = try? request.string("conninfo") else { return nil }
+    public func endpoint(for context: ActionContext) -> String? {
+        guard let conninfo = try? context.string("conninfo") else { return nil }
         return Conninfo.endpoint(conninfo)
     }
 
     // MARK: Preflight
 
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try PromoteParameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try parameters(context)
         let timeout = Duration.milliseconds(min(p.timeoutMs, 10_000))
         let probed: (ReplicaState, String)
         do {
@@ -64,19 +64,16 @@ public struct PostgresPromoteAction: ActionHandler {
                 (try await PromoteProbes.replica(c, timeout: timeout), c.target)
             }
         } catch {
-            let converted = Self.error(error, request, p)
+            let converted = PostgresQueryAction.lifeboatError(error)
             if converted.code == .cancelled { throw converted }
             return .refused(converted.description)
         }
         let (replica, target) = probed
-        let prefix = "step '\(request.stepID)': \(target)"
         guard replica.inRecovery else {
-            return .refused(mask("\(prefix) is not a replica (already promoted?): pg_is_in_recovery() is false; point conninfo at the standby", request, p))
+            return .refused("\(target) is not a replica (already promoted?): pg_is_in_recovery() is false; point conninfo at the standby")
         }
         guard replica.pauseState == "not paused" else {
-            return .refused(mask(
-                "\(prefix): WAL replay is paused (pg_get_wal_replay_pause_state() = '\(replica.pauseState)'); run SELECT pg_wal_replay_resume() on the replica (or find who paused it), then retry",
-                request, p))
+            return .refused("\(target): WAL replay is paused (pg_get_wal_replay_pause_state() = '\(replica.pauseState)'); run SELECT pg_wal_replay_resume() on the replica (or find who paused it), then retry")
         }
         var primary: PrimaryState?
         var primaryName = ""
@@ -87,7 +84,7 @@ public struct PostgresPromoteAction: ActionHandler {
             }
             if case let (state, name)? = probe {
                 if state.inRecovery {
-                    return .refused(mask("\(prefix): primary_conninfo names \(name), which is itself in recovery; point it at the old primary", request, p))
+                    return .refused("\(target): primary_conninfo names \(name), which is itself in recovery; point it at the old primary")
                 }
                 primary = state
                 primaryName = name
@@ -95,18 +92,14 @@ public struct PostgresPromoteAction: ActionHandler {
         }
         if !replica.isReceiving {
             if primary != nil {
-                return .refused(mask(
-                    "\(prefix) is not receiving WAL from the primary \(primaryName) (no WAL receiver); check primary_conninfo and replication access on the replica",
-                    request, p))
+                return .refused("\(target) is not receiving WAL from the primary \(primaryName) (no WAL receiver); check primary_conninfo and replication access on the replica")
             }
             if case .milliseconds(let bound) = p.maxLag {
                 guard let since = replica.sinceLastReplayMs else {
-                    return .refused(mask("\(prefix) is not receiving WAL and has replayed no transaction since it started: its lag cannot be measured against max_lag \(p.maxLag!)", request, p))
+                    return .refused("\(target) is not receiving WAL and has replayed no transaction since it started: its lag cannot be measured against max_lag \(p.maxLag!)")
                 }
                 if since > bound {
-                    return .refused(mask(
-                        "\(prefix) is not receiving WAL; its last replayed commit is \(DurationText.format(milliseconds: since)) old, over max_lag \(DurationText.format(milliseconds: bound)); promoting would lose up to that much: raise max_lag if that is accepted",
-                        request, p))
+                    return .refused("\(target) is not receiving WAL; its last replayed commit is \(DurationText.format(milliseconds: since)) old, over max_lag \(DurationText.format(milliseconds: bound)); promoting would lose up to that much: raise max_lag if that is accepted")
                 }
             }
         }
@@ -122,31 +115,27 @@ public struct PostgresPromoteAction: ActionHandler {
         let timeLag: Int64? = bytes == 0 && (primary != nil || replica.isStreaming) ? 0 : replica.sinceLastReplayMs
         switch p.maxLag {
         case .bytes(let bound)? where bytes > bound:
-            return .refused(mask(
-                "\(prefix): replication lag is \(LSN.formatBytes(bytes)) (\(bytes) bytes) \(against), over max_lag \(LSN.formatBytes(bound)); wait for the replica to catch up, or raise max_lag if that loss is accepted",
-                request, p))
+            return .refused("\(target): replication lag is \(LSN.formatBytes(bytes)) (\(bytes) bytes) \(against), over max_lag \(LSN.formatBytes(bound)); wait for the replica to catch up, or raise max_lag if that loss is accepted")
         case .milliseconds(let bound)? where (timeLag ?? Int64.max) > bound:
             let figure = timeLag.map { DurationText.format(milliseconds: $0) } ?? "unknown (no transaction replayed yet)"
-            return .refused(mask(
-                "\(prefix): replication lag is \(figure) since the last replayed commit (\(LSN.formatBytes(bytes)) \(against)), over max_lag \(DurationText.format(milliseconds: bound)); wait for the replica to catch up, or raise max_lag",
-                request, p))
+            return .refused("\(target): replication lag is \(figure) since the last replayed commit (\(LSN.formatBytes(bytes)) \(against)), over max_lag \(DurationText.format(milliseconds: bound)); wait for the replica to catch up, or raise max_lag")
         default:
             break
         }
         let limit = p.maxLag.map { " (max_lag \($0))" } ?? " (no max_lag)"
-        return .ok(mask("\(target) is a replica, \(replica.receiverStatus ?? "not streaming"); lag \(LSN.formatBytes(bytes)) \(against)\(limit)", request, p))
+        return .ok("\(target) is a replica, \(replica.receiverStatus ?? "not streaming"); lag \(LSN.formatBytes(bytes)) \(against)\(limit)")
     }
 
     // MARK: Run
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try PromoteParameters(request)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try parameters(context)
         let timeout = Duration.milliseconds(p.timeoutMs)
         let replicaConnection: PGConnection
         do {
             replicaConnection = try await PGConnection.connect(p.conninfo, timeout: timeout)
         } catch {
-            throw Self.error(error, request, p)
+            throw PostgresQueryAction.lifeboatError(error)
         }
         defer { replicaConnection.close() }
         let target = replicaConnection.target
@@ -154,7 +143,7 @@ public struct PostgresPromoteAction: ActionHandler {
             let before = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
             guard before.inRecovery else {
                 throw LifeboatError(
-                    .actionFailed, mask("step '\(request.stepID)': \(target) is not a replica (already promoted?): pg_is_in_recovery() is false", request, p),
+                    .actionFailed, "\(target) is not a replica (already promoted?): pg_is_in_recovery() is false",
                     hint: "if this step promoted it before a crash, `lifeboat resume` verifies instead of promoting again")
             }
 
@@ -172,44 +161,46 @@ public struct PostgresPromoteAction: ActionHandler {
             }
             var commandApplied = false
             if let fence = p.fence {
-                let outcome = try await CommandRunner.run(fence, tailLines: 10, stepID: request.stepID)
+                let outcome = try await CommandRunner.run(fence, tailLines: 10)
                 guard outcome.exitCode == 0 else {
                     let last = outcome.tail.last(where: { !$0.isEmpty }).map { ": " + $0 } ?? ""
                     throw LifeboatError(
                         .actionFailed,
-                        mask("step '\(request.stepID)': fence `\(fence.displayName)` \(outcome.terminationText)\(last); the replica was NOT promoted", request, p),
+                        "fence `\(fence.displayName)` \(outcome.terminationText)\(last); the replica was NOT promoted",
                         hint: "fence the old primary by hand (or fix the fence command), then retry the step",
-                        retryable: false, detail: mask(outcome.tail.joined(separator: "\n"), request, p))
+                        retryable: false, detail: outcome.tail.joined(separator: "\n"))
                 }
                 commandApplied = true
             }
             let fenced = softApplied && commandApplied ? "both" : softApplied ? "soft" : commandApplied ? "command" : "none"
 
-            // 3. The old primary's final position, if it still answers (writers given a moment to end).
+            // 3. The old primary's final position, if it still answers (writers the soft fence
+            //    caught get up to 3 s to end; a primary that stops answering ends the wait).
             var final: DataLossWindow.Final?
             if let primaryConninfo = p.primaryConninfo, primaryReachable {
-                if var state = try? await Self.readPrimary(primaryConninfo, p), let lsn = state.currentLSN {
-                    let deadline = ContinuousClock.now + .seconds(3)
-                    while state.openWriters > 0, softApplied, ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(50))
-                        guard let again = try? await Self.readPrimary(primaryConninfo, p), again.currentLSN != nil else { break }
-                        state = again
-                    }
+                var answered: PrimaryState?
+                _ = try await context.poll(every: .milliseconds(50), until: context.deadline(after: .seconds(3))) { _ in
+                    guard let state = try? await Self.readPrimary(primaryConninfo, p), state.currentLSN != nil else { return true }
+                    answered = state
+                    return !softApplied || state.openWriters == 0
+                }
+                if let state = answered, let lsn = state.currentLSN {
                     final = DataLossWindow.Final(
-                        lsn: state.currentLSN ?? lsn, readAtMs: state.nowMs, lastCommitMs: state.lastCommitMs,
-                        afterFence: fenced != "none", openWriters: state.openWriters)
+                        lsn: lsn, readAtMs: state.nowMs, lastCommitMs: state.lastCommitMs, afterFence: fenced != "none",
+                        openWriters: state.openWriters)
                 }
             }
 
             // 4. Let the replica replay what it has (bounded).
-            var state = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
-            let catchUpDeadline = ContinuousClock.now + .milliseconds(PromoteParameters.catchUpMs)
-            while state.inRecovery, ContinuousClock.now < catchUpDeadline {
-                let goal = final?.lsn ?? state.receiveLSN
-                guard let goal, let replayed = state.replayLSN, replayed < goal else { break }
-                try await Task.sleep(for: .milliseconds(50))
-                state = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            let caughtUp = try await context.poll(
+                every: .milliseconds(50), until: context.deadline(after: .milliseconds(PromoteParameters.catchUpMs))
+            ) { _ in
+                try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            } isDone: { state in
+                guard state.inRecovery, let goal = final?.lsn ?? state.receiveLSN, let replayed = state.replayLSN else { return true }
+                return replayed >= goal
             }
+            let state = caughtUp.last
 
             // 5. Promote.
             let promoteStatement: Duration = .seconds(p.waitSeconds) + timeout
@@ -221,7 +212,7 @@ public struct PostgresPromoteAction: ActionHandler {
                     if r.firstValue != "t" {
                         throw LifeboatError(
                             .actionFailed,
-                            mask("step '\(request.stepID)': \(target): pg_promote did not finish within \(p.waitSeconds)s; the server may still complete it", request, p),
+                            "\(target): pg_promote did not finish within \(p.waitSeconds)s; the server may still complete it",
                             hint: "check the replica's log; `lifeboat resume` verifies whether it got promoted", retryable: true)
                     }
                 } catch let error as PGError where error.sqlstate == "55000" {
@@ -232,15 +223,14 @@ public struct PostgresPromoteAction: ActionHandler {
                 final: final, replayLSN: state.replayLSN, lastReplayCommitMs: state.lastReplayCommitMs, replicaNowMs: state.nowMs)
 
             // 6. Verify: out of recovery, writable, new timeline.
-            var promoted = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
-            let outDeadline = ContinuousClock.now + .seconds(10)
-            while promoted.inRecovery, ContinuousClock.now < outDeadline {
-                try await Task.sleep(for: .milliseconds(50))
-                promoted = try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            let promoted = try await context.poll(every: .milliseconds(50), until: context.deadline(after: .seconds(10))) { _ in
+                try await PromoteProbes.replica(replicaConnection, timeout: timeout)
+            } isDone: {
+                !$0.inRecovery
             }
-            guard !promoted.inRecovery else {
+            guard promoted.done else {
                 throw LifeboatError(
-                    .actionFailed, mask("step '\(request.stepID)': \(target) is still in recovery after pg_promote", request, p),
+                    .actionFailed, "\(target) is still in recovery after pg_promote",
                     hint: "check the replica's log", retryable: true)
             }
             var writeText = ""
@@ -258,24 +248,26 @@ public struct PostgresPromoteAction: ActionHandler {
             if let table = p.writeCheck { outputs["write_check"] = .string(table.joined(separator: ".")) }
             var summary = "\(target) promoted: timeline \(position.timeline), LSN \(position.lsn)\(writeText); data-loss window \(loss.summary); fenced: \(fenced)"
             if softApplied { summary += " (\(Self.softFenceNote))" }
-            return ActionResult(outputs: outputs, summary: mask(summary, request, p))
+            return ActionResult(outputs: outputs, summary: summary)
         } catch let error as LifeboatError {
             throw error
+        } catch let error as CancellationError {
+            throw error
         } catch {
-            throw Self.error(error, request, p)
+            throw PostgresQueryAction.lifeboatError(error)
         }
     }
 
     // MARK: Verify
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
-        let p = try PromoteParameters(request)
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome {
+        let p = try parameters(context)
         let timeout = Duration.milliseconds(min(p.timeoutMs, 10_000))
         do {
             return try await PGConnection.withConnection(p.conninfo, timeout: timeout) { c in
                 let state = try await PromoteProbes.replica(c, timeout: timeout)
                 if state.inRecovery {
-                    return .notDone(mask("\(c.target) is still a replica (in recovery): it was not promoted", request, p))
+                    return .notDone("\(c.target) is still a replica (in recovery): it was not promoted")
                 }
                 let position = try await PromoteProbes.position(c, timeout: timeout)
                 var outputs: [String: Value] = ["lsn": .string(position.lsn), "timeline": .int(position.timeline), "fenced": .string("unknown")]
@@ -292,12 +284,12 @@ public struct PostgresPromoteAction: ActionHandler {
                 return .done(
                     ActionResult(
                         outputs: outputs,
-                        summary: mask("\(c.target) is already promoted: timeline \(position.timeline), LSN \(position.lsn)", request, p)))
+                        summary: "\(c.target) is already promoted: timeline \(position.timeline), LSN \(position.lsn)"))
             }
         } catch let error as PGError where error.kind == .cancelled {
-            throw Self.error(error, request, p)
+            throw PostgresQueryAction.lifeboatError(error)
         } catch {
-            return .undecidable(mask("cannot tell whether it was promoted: \(Self.error(error, request, p).message)", request, p))
+            return .undecidable("cannot tell whether it was promoted: \(PostgresQueryAction.lifeboatError(error).message)")
         }
     }
 
@@ -330,22 +322,10 @@ public struct PostgresPromoteAction: ActionHandler {
         _ = try await c.query("DELETE FROM \(name) WHERE ctid = $1::tid", [ctid], timeout: timeout)
     }
 
-    private func mask(_ text: String, _ request: ActionRequest, _ p: PromoteParameters) -> String {
-        Self.mask(text, request, p)
-    }
-
-    /// `text` with the step's secrets and both conninfos' passwords masked.
-    static func mask(_ text: String, _ request: ActionRequest, _ p: PromoteParameters) -> String {
-        let own = Conninfo.passwords(in: p.conninfo) + (p.primaryConninfo.map(Conninfo.passwords(in:)) ?? [])
-        return request.masker.mask(SecretMasker(secrets: own).mask(text))
-    }
-
-    /// The engine's error for a failure of this step, with every password masked.
-    static func error(_ error: any Error, _ request: ActionRequest, _ p: PromoteParameters) -> LifeboatError {
-        var converted = PostgresQueryAction.lifeboatError(error, request)
-        converted.message = mask(converted.message, request, p)
-        converted.hint = converted.hint.map { mask($0, request, p) }
-        converted.detail = converted.detail.map { mask($0, request, p) }
-        return converted
+    /// The step's parameters; both conninfos' passwords are masked from here on.
+    private func parameters(_ context: ActionContext) throws(LifeboatError) -> PromoteParameters {
+        let p = try PromoteParameters(context)
+        context.alsoMask(Conninfo.passwords(in: p.conninfo) + (p.primaryConninfo.map(Conninfo.passwords(in:)) ?? []))
+        return p
     }
 }

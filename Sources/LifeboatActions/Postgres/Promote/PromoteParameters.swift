@@ -31,35 +31,35 @@ struct PromoteParameters: Sendable {
     /// Bounds each connection and statement (pg_promote gets `wait_seconds` on top).
     var timeoutMs: Int64
 
-    init(_ request: ActionRequest) throws(LifeboatError) {
-        conninfo = try request.requiredString("conninfo")
-        primaryConninfo = try request.string("primary_conninfo").flatMap { $0.isEmpty ? nil : $0 }
-        maxLag = try Self.maxLag(request)
-        softFence = try request.bool("soft_fence") ?? false
-        waitSeconds = try request.int("wait_seconds") ?? Self.defaultWaitSeconds
-        guard (1...3_600).contains(waitSeconds) else { throw request.badParameter("wait_seconds", "must be between 1 and 3600") }
-        timeoutMs = try request.durationMs("timeout") ?? Self.defaultTimeoutMs
-        guard timeoutMs > 0 else { throw request.badParameter("timeout", "must be longer than 0ms") }
-        if let table = try request.string("write_check"), !table.isEmpty {
-            writeCheck = try Self.identifierParts(table, request)
+    init(_ context: ActionContext) throws(LifeboatError) {
+        conninfo = try context.requiredString("conninfo")
+        primaryConninfo = try context.string("primary_conninfo").flatMap { $0.isEmpty ? nil : $0 }
+        maxLag = try Self.maxLag(context)
+        softFence = try context.bool("soft_fence") ?? false
+        waitSeconds = try context.int("wait_seconds") ?? Self.defaultWaitSeconds
+        guard (1...3_600).contains(waitSeconds) else { throw context.badParameter("wait_seconds", "must be between 1 and 3600") }
+        timeoutMs = try context.durationMs("timeout") ?? Self.defaultTimeoutMs
+        guard timeoutMs > 0 else { throw context.badParameter("timeout", "must be longer than 0ms") }
+        if let table = try context.string("write_check"), !table.isEmpty {
+            writeCheck = try Self.identifierParts(table, context)
         }
-        if let value = request.params["fence"], value != .null {
-            guard case .map(let map) = value else { throw request.badParameter("fence", "must be a map {argv: [...]}") }
+        if let value = context.params["fence"], value != .null {
+            guard case .map(let map) = value else { throw context.badParameter("fence", "must be a map {argv: [...]}") }
             if let extra = map.keys.sorted().first(where: { $0 != "argv" }) {
-                throw request.badParameter("fence.\(extra)", "is not known; fence takes argv only (no shell)")
+                throw context.badParameter("fence.\(extra)", "is not known; fence takes argv only (no shell)")
             }
-            guard map["argv"] != nil else { throw request.badParameter("fence.argv", "is required") }
+            guard map["argv"] != nil else { throw context.badParameter("fence.argv", "is required") }
             fence = try CommandInvocation.parse(
-                map, environment: [:], workingDirectory: request.baseDirectory, field: "fence", request: request)
+                map, environment: [:], workingDirectory: context.baseDirectory, field: "fence", context: context)
         }
         if softFence, primaryConninfo == nil {
-            throw request.badParameter("soft_fence", "needs primary_conninfo (the old primary to make read-only)")
+            throw context.badParameter("soft_fence", "needs primary_conninfo (the old primary to make read-only)")
         }
     }
 
     /// `16MB` / `4096` → bytes; `5s` → a duration.
-    private static func maxLag(_ request: ActionRequest) throws(LifeboatError) -> MaxLag? {
-        guard let value = request.params["max_lag"], value != .null else { return nil }
+    private static func maxLag(_ context: ActionContext) throws(LifeboatError) -> MaxLag? {
+        guard let value = context.params["max_lag"], value != .null else { return nil }
         switch value {
         case .int(let i) where i >= 0: return .bytes(Int64(i))
         case .string(let s):
@@ -69,15 +69,15 @@ struct PromoteParameters: Sendable {
             if let bytes = SizeText.parseBytes(text) { return .bytes(bytes) }
         default: break
         }
-        throw request.badParameter("max_lag", "must be a size such as 16MB or a duration such as 30s")
+        throw context.badParameter("max_lag", "must be a size such as 16MB or a duration such as 30s")
     }
 
     /// `audit.write_probe` → `["audit", "write_probe"]`; each part a plain identifier (letters, digits,
     /// `_`, not starting with a digit, at most 63 bytes). Anything else is refused, not quoted away.
-    static func identifierParts(_ text: String, _ request: ActionRequest) throws(LifeboatError) -> [String] {
+    static func identifierParts(_ text: String, _ context: ActionContext) throws(LifeboatError) -> [String] {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard (1...2).contains(parts.count), parts.allSatisfy(isPlainIdentifier) else {
-            throw request.badParameter(
+            throw context.badParameter(
                 "write_check", "must be a table name like probe or schema.probe (letters, digits, _), not '\(text)'")
         }
         return parts

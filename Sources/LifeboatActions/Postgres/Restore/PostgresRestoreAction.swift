@@ -54,56 +54,55 @@ public struct PostgresRestoreAction: ActionHandler {
             hasVerify: true)
     }
 
-    public func endpoint(for request: ActionRequest) -> String? {
-        guard let port = try? request.int("port") else { return nil }
+    public func endpoint(for context: ActionContext) -> String? {
+        guard let port = try? context.int("port") else { return nil }
         return "postgres://127.0.0.1:\(port)"
     }
 
     /// Read-only: parameters, programs, sources, data dir and port.
-    public func preflight(_ request: ActionRequest) async throws -> PreflightReport {
-        let p = try RestoreParameters(request)
+    public func preflight(_ context: ActionContext) async throws -> PreflightReport {
+        let p = try RestoreParameters(context)
         do {
-            try preflightChecks(p, request)
+            try preflightChecks(p, context)
         } catch {
             return .refused((error as? LifeboatError)?.description ?? "\(error)")
         }
         return .ok("restore to \(p.dataDir) on port \(p.port), target \(p.target.display)")
     }
 
-    public func run(_ request: ActionRequest) async throws -> ActionResult {
-        let p = try RestoreParameters(request)
-        let step = request.stepID
-        let host = try ServerHost.forUser(p.osUser, stepID: step)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(p.timeoutMs)
-        try checkSources(p, request)
+    public func run(_ context: ActionContext) async throws -> ActionResult {
+        let p = try RestoreParameters(context)
+        let host = try ServerHost.forUser(p.osUser)
+        let clock = context.clock
+        let deadline = context.deadline(after: .milliseconds(p.timeoutMs))
+        try checkSources(p, context)
 
         // The data dir: empty or absent, or emptied when overwrite says so.
         switch ServerHost.dirState(p.dataDir) {
-        case .notADirectory: throw notADirectory(p, request)
+        case .notADirectory: throw notADirectory(p, context)
         case .nonEmpty:
-            guard p.overwrite else { throw nonEmptyDataDir(p, request) }
-            if ServerHost.livePostmaster(p.dataDir) != nil { throw serverRunning(p, request) }
-            try host.wipe(p.dataDir, stepID: step)
+            guard p.overwrite else { throw nonEmptyDataDir(p, context) }
+            if ServerHost.livePostmaster(p.dataDir) != nil { throw serverRunning(p, context) }
+            try host.wipe(p.dataDir)
         case .absent, .empty: break
         }
-        if ServerHost.portInUse(p.port) { throw portInUse(p, request) }
-        try host.prepareDataDir(p.dataDir, stepID: step)
+        if ServerHost.portInUse(p.port) { throw portInUse(p, context) }
+        try host.prepareDataDir(p.dataDir)
 
         // Copy (timed apart from the replay).
-        let copyStart = clock.now
+        let copyStart = clock.monoMs()
         var gap: RestoreText.Segment?
         switch p.method {
         case .archive:
-            try await RestoreCopy.extract(p, host: host, stepID: step)
+            try await RestoreCopy.extract(p, host: host)
         case .pgbackrest:
-            try await RestoreCopy.pgbackrest(p, host: host, stepID: step)
+            try await RestoreCopy.pgbackrest(p, host: host)
         }
-        let copyMs = (clock.now - copyStart).milliseconds
+        let copyMs = clock.monoMs() - copyStart
         let label = RestoreText.parseBackupLabel(ServerHost.read(p.dataDir + "/backup_label") ?? "")
-        guard let backupTimeline = try await backupTimeline(label, p, host: host, stepID: step) else {
+        guard let backupTimeline = try await backupTimeline(label, p, host: host) else {
             throw LifeboatError(
-                .actionFailed, "step '\(step)': cannot tell the timeline of the backup restored into \(p.dataDir): no backup_label and pg_controldata failed",
+                .actionFailed, "cannot tell the timeline of the backup restored into \(p.dataDir): no backup_label and pg_controldata failed",
                 hint: "check that base_backup is a pg_basebackup backup")
         }
         if p.method == .archive, let archive = p.walArchive, let start = label.startSegment.flatMap(RestoreText.Segment.init) {
@@ -112,37 +111,37 @@ public struct PostgresRestoreAction: ActionHandler {
             if let gap, p.target == .latest {
                 throw LifeboatError(
                     .actionFailed,
-                    "step '\(step)': WAL segment \(gap.name) is missing from the archive \(archive) (later segments exist): a restore to latest into \(p.dataDir) would silently stop before it",
+                    "WAL segment \(gap.name) is missing from the archive \(archive) (later segments exist): a restore to latest into \(p.dataDir) would silently stop before it",
                     hint: "put the segment back from another copy of the archive, or restore to a target before it; then empty \(p.dataDir) and retry")
             }
         }
-        try writeRecoverySettings(p, request, host: host, timeline: backupTimeline)
+        try writeRecoverySettings(p, context, host: host, timeline: backupTimeline)
 
         // Start and wait until recovery has ended (pg_ctl -w returns at consistency).
-        let replayStart = clock.now
-        try await RestoreServer.start(p, host: host, deadline: deadline, stepID: step, gap: gap)
-        try await RestoreServer.waitForRecoveryEnd(p, deadline: deadline, stepID: step, gap: gap)
-        let replayMs = (clock.now - replayStart).milliseconds
-        var result = try await RestoreServer.inspect(p, request, backupTimeline: backupTimeline, label: label)
+        let replayStart = clock.monoMs()
+        try await RestoreServer.start(p, host: host, context, deadline: deadline, gap: gap)
+        try await RestoreServer.waitForRecoveryEnd(p, context, deadline: deadline, gap: gap)
+        let replayMs = clock.monoMs() - replayStart
+        var result = try await RestoreServer.inspect(p, context, backupTimeline: backupTimeline, label: label)
         result.outputs["copy_ms"] = .int(Int(copyMs))
         result.outputs["replay_ms"] = .int(Int(replayMs))
         result.summary += "; copy \(DurationText.format(milliseconds: copyMs)), replay \(DurationText.format(milliseconds: replayMs))"
         return result
     }
 
-    public func verify(_ request: ActionRequest) async throws -> VerifyOutcome {
-        let p = try RestoreParameters(request)
-        let step = request.stepID
+    public func verify(_ context: ActionContext) async throws -> VerifyOutcome {
+        let p = try RestoreParameters(context)
+        let step = context.stepID
         let conf = ServerHost.read(p.dataDir + "/postgresql.auto.conf") ?? ""
         let ours = conf.contains(Self.marker)
         if ServerHost.livePostmaster(p.dataDir) != nil {
             guard ours else {
                 return .undecidable(
-                    "a server runs on \(p.dataDir) without Lifeboat's recovery settings: check it by hand, then `lifeboat resolve \(request.runID) \(step) --as succeeded|failed --reason …`")
+                    "a server runs on \(p.dataDir) without Lifeboat's recovery settings: check it by hand, then `lifeboat resolve \(context.runID) \(step) --as succeeded|failed --reason …`")
             }
             // Recovery may still be going on: the server outlives Lifeboat. Wait for it as run would.
             do {
-                var result = try await finishedRestore(p, request)
+                var result = try await finishedRestore(p, context)
                 result.summary += " (found after a restart of Lifeboat)"
                 return .done(result)
             } catch {
@@ -164,74 +163,72 @@ public struct PostgresRestoreAction: ActionHandler {
                 return .notDone("half-done restore in \(p.dataDir) (\(state)); overwrite: true, so the step empties it and restores again")
             }
             return .undecidable(
-                "half-done restore in \(p.dataDir) (\(state)): stop any server on it, empty it (rm -rf \(p.dataDir)/*), then `lifeboat resolve \(request.runID) \(step) --as retry --reason …` and resume (or set overwrite: true)")
+                "half-done restore in \(p.dataDir) (\(state)): stop any server on it, empty it (rm -rf \(p.dataDir)/*), then `lifeboat resolve \(context.runID) \(step) --as retry --reason …` and resume (or set overwrite: true)")
         }
     }
 
     // MARK: Steps
 
     /// Waits for the end of recovery of a server already running on the data dir, then reads its outputs.
-    private func finishedRestore(_ p: RestoreParameters, _ request: ActionRequest) async throws -> ActionResult {
-        let deadline = ContinuousClock.now + .milliseconds(p.timeoutMs)
-        try await RestoreServer.waitForRecoveryEnd(p, deadline: deadline, stepID: request.stepID, gap: nil)
+    private func finishedRestore(_ p: RestoreParameters, _ context: ActionContext) async throws -> ActionResult {
+        try await RestoreServer.waitForRecoveryEnd(p, context, deadline: context.deadline(after: .milliseconds(p.timeoutMs)), gap: nil)
         let label = RestoreText.parseBackupLabel(ServerHost.read(p.dataDir + "/backup_label.old") ?? "")
-        return try await RestoreServer.inspect(p, request, backupTimeline: label.timeline, label: label)
+        return try await RestoreServer.inspect(p, context, backupTimeline: label.timeline, label: label)
     }
 
     /// The preflight's checks; throws the refusal.
-    private func preflightChecks(_ p: RestoreParameters, _ request: ActionRequest) throws {
-        _ = try ServerHost.forUser(p.osUser, stepID: request.stepID)
-        try checkSources(p, request)
+    private func preflightChecks(_ p: RestoreParameters, _ context: ActionContext) throws {
+        _ = try ServerHost.forUser(p.osUser)
+        try checkSources(p, context)
         switch ServerHost.dirState(p.dataDir) {
-        case .nonEmpty where !p.overwrite: throw nonEmptyDataDir(p, request)
-        case .notADirectory: throw notADirectory(p, request)
+        case .nonEmpty where !p.overwrite: throw nonEmptyDataDir(p, context)
+        case .notADirectory: throw notADirectory(p, context)
         default: break
         }
-        if ServerHost.livePostmaster(p.dataDir) != nil { throw serverRunning(p, request) }
-        if ServerHost.portInUse(p.port) { throw portInUse(p, request) }
+        if ServerHost.livePostmaster(p.dataDir) != nil { throw serverRunning(p, context) }
+        if ServerHost.portInUse(p.port) { throw portInUse(p, context) }
     }
 
-    private func checkSources(_ p: RestoreParameters, _ request: ActionRequest) throws(LifeboatError) {
-        let step = request.stepID
+    private func checkSources(_ p: RestoreParameters, _ context: ActionContext) throws(LifeboatError) {
         guard FilePaths.isExecutableFile(p.binDir + "/pg_ctl") else {
             throw LifeboatError(
-                .actionFailed, "step '\(step)': \(p.binDir)/pg_ctl not found",
+                .actionFailed, "\(p.binDir)/pg_ctl not found",
                 hint: "set bin_dir: to the PostgreSQL server's bin folder (e.g. /usr/lib/postgresql/15/bin)")
         }
         switch p.method {
         case .archive:
             if let base = p.baseBackup, !FilePaths.exists(base) {
-                throw LifeboatError(.actionFailed, "step '\(step)': base_backup \(base) does not exist", hint: "fix base_backup:")
+                throw LifeboatError(.actionFailed, "base_backup \(base) does not exist", hint: "fix base_backup:")
             }
             if let archive = p.walArchive, !FilePaths.isDirectory(archive) {
-                throw LifeboatError(.actionFailed, "step '\(step)': wal_archive \(archive) is not a directory", hint: "fix wal_archive:")
+                throw LifeboatError(.actionFailed, "wal_archive \(archive) is not a directory", hint: "fix wal_archive:")
             }
         case .pgbackrest:
             if let config = p.repoConfig, !FilePaths.isRegularFile(config) {
-                throw LifeboatError(.actionFailed, "step '\(step)': repo_config \(config) does not exist", hint: "fix repo_config:")
+                throw LifeboatError(.actionFailed, "repo_config \(config) does not exist", hint: "fix repo_config:")
             }
             guard RestoreCopy.pgbackrestPath() != nil else {
                 throw LifeboatError(
-                    .actionFailed, "step '\(step)': pgbackrest is not installed",
+                    .actionFailed, "pgbackrest is not installed",
                     hint: "install it (apt-get install pgbackrest, or scripts/install-deps)")
             }
         }
     }
 
     private func backupTimeline(
-        _ label: RestoreText.BackupLabel, _ p: RestoreParameters, host: ServerHost, stepID: String
+        _ label: RestoreText.BackupLabel, _ p: RestoreParameters, host: ServerHost
     ) async throws(LifeboatError) -> Int? {
         if let timeline = label.timeline { return timeline }
-        let output = try await host.run([p.binDir + "/pg_controldata", p.dataDir], stepID: stepID)
+        let output = try await host.run([p.binDir + "/pg_controldata", p.dataDir])
         return output.succeeded ? RestoreText.controlDataTimeline(output.text) : nil
     }
 
     /// Appends the recovery settings to `postgresql.auto.conf` (read last, so they win) and touches
     /// `recovery.signal`.
     private func writeRecoverySettings(
-        _ p: RestoreParameters, _ request: ActionRequest, host: ServerHost, timeline: Int
+        _ p: RestoreParameters, _ context: ActionContext, host: ServerHost, timeline: Int
     ) throws(LifeboatError) {
-        var lines = ["", "\(Self.marker): run \(request.runID) step \(request.stepID)"]
+        var lines = ["", "\(Self.marker): run \(context.runID) step \(context.stepID)"]
         if p.method == .archive {
             if let archive = p.walArchive {
                 lines.append("restore_command = " + RestoreText.gucQuote(RestoreText.restoreCommand(archive: archive)))
@@ -252,31 +249,31 @@ public struct PostgresRestoreAction: ActionHandler {
         lines.append("archive_mode = off")
         lines.append("port = \(p.port)")
         for setting in p.settings { lines.append("\(setting.name) = " + RestoreText.gucQuote(setting.value)) }
-        try host.append(lines.joined(separator: "\n") + "\n", to: p.dataDir + "/postgresql.auto.conf", stepID: request.stepID)
-        try host.append("", to: p.dataDir + "/recovery.signal", stepID: request.stepID)
+        try host.append(lines.joined(separator: "\n") + "\n", to: p.dataDir + "/postgresql.auto.conf")
+        try host.append("", to: p.dataDir + "/recovery.signal")
     }
 
     // MARK: Errors
 
-    private func nonEmptyDataDir(_ p: RestoreParameters, _ request: ActionRequest) -> LifeboatError {
+    private func nonEmptyDataDir(_ p: RestoreParameters, _ context: ActionContext) -> LifeboatError {
         LifeboatError(
-            .actionFailed, "step '\(request.stepID)': data dir \(p.dataDir) is not empty; refusing to restore over it",
+            .actionFailed, "data dir \(p.dataDir) is not empty; refusing to restore over it",
             hint: "pick an empty or new data_dir, or set overwrite: true to empty it first")
     }
 
-    private func notADirectory(_ p: RestoreParameters, _ request: ActionRequest) -> LifeboatError {
-        LifeboatError(.actionFailed, "step '\(request.stepID)': data_dir \(p.dataDir) is not a directory", hint: "fix data_dir:")
+    private func notADirectory(_ p: RestoreParameters, _ context: ActionContext) -> LifeboatError {
+        LifeboatError(.actionFailed, "data_dir \(p.dataDir) is not a directory", hint: "fix data_dir:")
     }
 
-    private func serverRunning(_ p: RestoreParameters, _ request: ActionRequest) -> LifeboatError {
+    private func serverRunning(_ p: RestoreParameters, _ context: ActionContext) -> LifeboatError {
         LifeboatError(
-            .actionFailed, "step '\(request.stepID)': a PostgreSQL server is running on data dir \(p.dataDir)",
+            .actionFailed, "a PostgreSQL server is running on data dir \(p.dataDir)",
             hint: "stop it (pg_ctl stop -D \(p.dataDir)) before restoring over it")
     }
 
-    func portInUse(_ p: RestoreParameters, _ request: ActionRequest) -> LifeboatError {
+    func portInUse(_ p: RestoreParameters, _ context: ActionContext) -> LifeboatError {
         LifeboatError(
-            .actionFailed, "step '\(request.stepID)': port \(p.port) on 127.0.0.1 is already in use; cannot start the restored server for \(p.dataDir) there",
+            .actionFailed, "port \(p.port) on 127.0.0.1 is already in use; cannot start the restored server for \(p.dataDir) there",
             hint: "pick a free port:, or stop what listens on \(p.port)", retryable: true)
     }
 }

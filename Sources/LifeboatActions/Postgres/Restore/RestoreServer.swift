@@ -7,53 +7,59 @@ enum RestoreServer {
 
     /// `pg_ctl start -w` (returns at consistency); a failure is explained from the server log.
     static func start(
-        _ p: RestoreParameters, host: ServerHost, deadline: ContinuousClock.Instant, stepID: String,
-        gap: RestoreText.Segment?
+        _ p: RestoreParameters, host: ServerHost, _ context: ActionContext, deadline: Deadline, gap: RestoreText.Segment?
     ) async throws(LifeboatError) {
-        let seconds = max(5, Int((deadline - ContinuousClock.now).milliseconds / 1000))
+        let seconds = max(5, Int(context.timeLeft(until: deadline).milliseconds / 1000))
         let output = try await host.run(
-            [p.binDir + "/pg_ctl", "start", "-w", "-t", String(seconds), "-D", p.dataDir, "-l", p.logFile], stepID: stepID)
+            [p.binDir + "/pg_ctl", "start", "-w", "-t", String(seconds), "-D", p.dataDir, "-l", p.logFile])
         if output.succeeded { return }
         // pg_ctl -w also fails when the server exits before consistency (missing WAL, target not reached).
-        throw failure(p, stepID: stepID, gap: gap, fallback: "pg_ctl start failed: \(RestoreText.tail(output.text, lines: 2))")
+        throw failure(p, gap: gap, fallback: "pg_ctl start failed: \(RestoreText.tail(output.text, lines: 2))")
     }
 
     /// Polls `pg_is_in_recovery()` until false; the postmaster exiting or the deadline passing fail.
     static func waitForRecoveryEnd(
-        _ p: RestoreParameters, deadline: ContinuousClock.Instant, stepID: String, gap: RestoreText.Segment?
+        _ p: RestoreParameters, _ context: ActionContext, deadline: Deadline, gap: RestoreText.Segment?
     ) async throws(LifeboatError) {
         var lastError = ""
-        while true {
-            if ServerHost.livePostmaster(p.dataDir) == nil {
-                throw failure(p, stepID: stepID, gap: gap, fallback: "the server stopped during recovery")
-            }
-            do {
-                let inRecovery = try await PGConnection.withConnection(p.conninfo, timeout: .seconds(5)) { connection in
-                    try await connection.query("SELECT pg_is_in_recovery()", timeout: .seconds(5)).firstValue
+        let polled: Polled<Bool>
+        do {
+            polled = try await context.poll(every: poll, until: deadline) { _ in
+                if ServerHost.livePostmaster(p.dataDir) == nil {
+                    throw failure(p, gap: gap, fallback: "the server stopped during recovery")
                 }
-                if inRecovery == "f" { return }
-            } catch {
-                lastError = "\(error)"
+                do {
+                    let inRecovery = try await PGConnection.withConnection(p.conninfo, timeout: .seconds(5)) { connection in
+                        try await connection.query("SELECT pg_is_in_recovery()", timeout: .seconds(5)).firstValue
+                    }
+                    return inRecovery == "f"
+                } catch {
+                    lastError = "\(error)"
+                    return false
+                }
+            } isDone: {
+                $0
             }
-            if ContinuousClock.now >= deadline {
-                throw LifeboatError(
-                    .timedOut,
-                    "step '\(stepID)': recovery of \(p.dataDir) has not ended within \(DurationText.format(milliseconds: p.timeoutMs)) (target \(p.target.display))\(lastError.isEmpty ? "" : "; last check: \(lastError)")",
-                    hint: "the server keeps replaying: watch \(p.logFile); stop it with pg_ctl stop -D \(p.dataDir) to give up")
-            }
-            do { try await Task.sleep(for: poll) } catch {
-                throw LifeboatError(.cancelled, "step '\(stepID)': stopped while waiting for recovery of \(p.dataDir) (the server keeps running)")
-            }
+        } catch let error as LifeboatError {
+            throw error
+        } catch {
+            throw LifeboatError(.cancelled, "stopped while waiting for recovery of \(p.dataDir) (the server keeps running)")
+        }
+        guard polled.done else {
+            throw LifeboatError(
+                .timedOut,
+                "recovery of \(p.dataDir) has not ended within \(DurationText.format(milliseconds: p.timeoutMs)) (target \(p.target.display))\(lastError.isEmpty ? "" : "; last check: \(lastError)")",
+                hint: "the server keeps replaying: watch \(p.logFile); stop it with pg_ctl stop -D \(p.dataDir) to give up")
         }
     }
 
     /// The error for a server that stopped or did not start, from its log: target not reached,
     /// missing WAL, port taken, permissions, or the log's tail.
-    static func failure(_ p: RestoreParameters, stepID: String, gap: RestoreText.Segment?, fallback: String) -> LifeboatError {
+    static func failure(_ p: RestoreParameters, gap: RestoreText.Segment?, fallback: String) -> LifeboatError {
         let text = ServerHost.read(p.logFile) ?? ""
         let log = RestoreText.parseLog(text)
         let redo = "empty \(p.dataDir) (or set overwrite: true) before retrying"
-        let prefix = "step '\(stepID)': restore into \(p.dataDir)"
+        let prefix = "restore into \(p.dataDir)"
         if let bind = log.couldNotBind {
             return LifeboatError(
                 .actionFailed, "\(prefix): port \(p.port) is in use: \(bind)", hint: "pick a free port:, then \(redo)")
@@ -90,9 +96,8 @@ enum RestoreServer {
     /// Outputs once recovery has ended: timeline, LSN, last replayed commit, the stop line, the
     /// verification query and the RPO against `incident_time`.
     static func inspect(
-        _ p: RestoreParameters, _ request: ActionRequest, backupTimeline: Int?, label: RestoreText.BackupLabel
+        _ p: RestoreParameters, _ context: ActionContext, backupTimeline: Int?, label: RestoreText.BackupLabel
     ) async throws(LifeboatError) -> ActionResult {
-        let step = request.stepID
         let log = RestoreText.parseLog(ServerHost.read(p.logFile) ?? "")
         do {
             return try await PGConnection.withConnection(p.conninfo, timeout: .seconds(10)) { connection in
@@ -119,11 +124,11 @@ enum RestoreServer {
                 if let sql = p.verifySQL {
                     let result = try await connection.query(sql, timeout: .seconds(60))
                     let first = result.firstValue
-                    outputs["verify_value"] = first.map { .string(request.masker.mask($0)) } ?? .null
+                    outputs["verify_value"] = first.map { .string($0) } ?? .null
                     if let expected = p.verifyExpect, first != expected {
                         throw LifeboatError(
                             .actionFailed,
-                            "step '\(step)': the restored server on port \(p.port) (\(p.dataDir)) answered \(first.map { "\"\($0)\"" } ?? "no value") to verify_sql (expected \"\(expected)\")",
+                            "the restored server on port \(p.port) (\(p.dataDir)) answered \(first.map { "\"\($0)\"" } ?? "no value") to verify_sql (expected \"\(expected)\")",
                             hint: "the data at target \(p.target.display) is not what was expected: check the target; the server is left running")
                     }
                 }
@@ -153,7 +158,7 @@ enum RestoreServer {
         } catch let error as LifeboatError {
             throw error
         } catch {
-            throw PostgresQueryAction.lifeboatError(error, request)
+            throw PostgresQueryAction.lifeboatError(error)
         }
     }
 }

@@ -38,17 +38,17 @@ struct ServerHost: Sendable {
     let user: User
 
     /// The OS user `name`, or a clear error when it does not exist or we cannot act as it.
-    static func forUser(_ name: String, stepID: String) throws(LifeboatError) -> ServerHost {
+    static func forUser(_ name: String) throws(LifeboatError) -> ServerHost {
         guard let entry = getpwnam(name) else {
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': OS user '\(name)' does not exist",
+                .actionFailed, "OS user '\(name)' does not exist",
                 hint: "set os_user: to the user that owns the PostgreSQL data (usually postgres)")
         }
         let user = User(
             name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid, home: String(cString: entry.pointee.pw_dir))
         if geteuid() != 0 && geteuid() != user.uid {
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': cannot act as OS user '\(name)' without root",
+                .actionFailed, "cannot act as OS user '\(name)' without root",
                 hint: "run Lifeboat as root or as \(name)")
         }
         return ServerHost(user: user)
@@ -56,7 +56,7 @@ struct ServerHost: Sendable {
 
     /// Runs `argv` as the OS user, from `/`, with stdout+stderr combined; never throws for a non-zero
     /// exit (the caller reads `status`). Cancelling the task terminates the program's process group.
-    func run(_ argv: [String], stepID: String) async throws(LifeboatError) -> Output {
+    func run(_ argv: [String]) async throws(LifeboatError) -> Output {
         let full = geteuid() == 0 && user.uid != 0
             ? ["/usr/bin/setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)", "--init-groups", "--"] + argv : argv
         var updates: [Environment.Key: String?] = ["LC_ALL": "C", "HOME": user.home]
@@ -72,7 +72,7 @@ struct ServerHost: Sendable {
                 environment: .inherit.updating(updates), workingDirectory: FilePath("/"), platformOptions: options,
                 input: .none, output: .string(limit: 1 << 20), error: .combinedWithOutput)
             if Task.isCancelled {
-                throw LifeboatError(.cancelled, "step '\(stepID)': `\(argv[0])` was stopped (timeout or abort)")
+                throw LifeboatError(.cancelled, "`\(argv[0])` was stopped (timeout or abort)")
             }
             let status: Int32?
             if case .exited(let code) = result.terminationStatus { status = code } else { status = nil }
@@ -81,10 +81,10 @@ struct ServerHost: Sendable {
             throw error
         } catch {
             if Task.isCancelled {
-                throw LifeboatError(.cancelled, "step '\(stepID)': `\(argv[0])` was stopped (timeout or abort)")
+                throw LifeboatError(.cancelled, "`\(argv[0])` was stopped (timeout or abort)")
             }
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': could not run `\(argv[0])`", hint: "check that it is installed",
+                .actionFailed, "could not run `\(argv[0])`", hint: "check that it is installed",
                 detail: "\(error)")
         }
     }
@@ -113,55 +113,55 @@ struct ServerHost: Sendable {
     }
 
     /// Creates `path` (0700, owned by the OS user) when absent; checks an existing one's owner and mode.
-    func prepareDataDir(_ path: String, stepID: String) throws(LifeboatError) {
+    func prepareDataDir(_ path: String) throws(LifeboatError) {
         if Self.dirState(path) == .absent {
             guard mkdir(path, 0o700) == 0 else {
                 let reason = String(cString: strerror(errno))
                 throw LifeboatError(
-                    .actionFailed, "step '\(stepID)': cannot create data dir \(path): \(reason)",
+                    .actionFailed, "cannot create data dir \(path): \(reason)",
                     hint: "create its parent folder, or pick another data_dir")
             }
             if geteuid() == 0 { _ = chown(path, user.uid, user.gid) }
         }
         guard let info = Self.owner(path) else {
-            throw LifeboatError(.actionFailed, "step '\(stepID)': data dir \(path) vanished")
+            throw LifeboatError(.actionFailed, "data dir \(path) vanished")
         }
         let (uid, mode) = (info.uid, info.mode)
         if uid != user.uid {
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': data dir \(path) is owned by uid \(uid), not by \(user.name) (uid \(user.uid))",
+                .actionFailed, "data dir \(path) is owned by uid \(uid), not by \(user.name) (uid \(user.uid))",
                 hint: "chown \(user.name): \(path), or remove it and let Lifeboat create it")
         }
         if mode & 0o077 != 0 && mode != 0o750 {
             _ = chmod(path, 0o700)
             if let now = Self.owner(path)?.mode, now & 0o077 != 0 {
                 throw LifeboatError(
-                    .actionFailed, "step '\(stepID)': data dir \(path) has mode \(String(mode, radix: 8)); PostgreSQL needs 0700",
+                    .actionFailed, "data dir \(path) has mode \(String(mode, radix: 8)); PostgreSQL needs 0700",
                     hint: "chmod 700 \(path)")
             }
         }
     }
 
     /// Removes everything inside `path` (used with `overwrite: true`).
-    func wipe(_ path: String, stepID: String) throws(LifeboatError) {
+    func wipe(_ path: String) throws(LifeboatError) {
         guard case .nonEmpty(let entries) = Self.dirState(path) else { return }
         for entry in entries {
             do {
                 try FileManager.default.removeItem(atPath: path + "/" + entry)
             } catch {
                 throw LifeboatError(
-                    .actionFailed, "step '\(stepID)': cannot empty data dir \(path) (overwrite: true): \(entry): \(error)",
+                    .actionFailed, "cannot empty data dir \(path) (overwrite: true): \(entry): \(error)",
                     hint: "empty it by hand")
             }
         }
     }
 
     /// Appends `text` to a file as root or the user; the file ends up owned by the OS user.
-    func append(_ text: String, to path: String, stepID: String) throws(LifeboatError) {
+    func append(_ text: String, to path: String) throws(LifeboatError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else {
             throw LifeboatError(
-                .actionFailed, "step '\(stepID)': cannot write \(path): \(String(cString: strerror(errno)))",
+                .actionFailed, "cannot write \(path): \(String(cString: strerror(errno)))",
                 hint: "check the data dir's owner and permissions")
         }
         defer { close(fd) }
@@ -169,7 +169,7 @@ struct ServerHost: Sendable {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if geteuid() == 0 { _ = fchown(fd, user.uid, user.gid) }
         guard written == bytes.count else {
-            throw LifeboatError(.actionFailed, "step '\(stepID)': short write to \(path)", hint: "is the disk full?")
+            throw LifeboatError(.actionFailed, "short write to \(path)", hint: "is the disk full?")
         }
     }
 

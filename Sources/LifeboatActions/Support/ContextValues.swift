@@ -1,6 +1,6 @@
 import LifeboatCore
 
-extension ActionRequest {
+extension ActionContext {
     /// An int or a list of ints (`expect_exit: 3`, `expect_status: [200, 204]`).
     func intList(_ name: String) throws(LifeboatError) -> [Int]? {
         guard let value = params[name], value != .null else { return nil }
@@ -30,7 +30,7 @@ extension ActionRequest {
     }
 
     /// The same step with other parameters: how `wait` runs its nested check.
-    func with(params newParams: [String: Value]) -> ActionRequest {
+    func with(params newParams: [String: Value]) -> ActionContext {
         var copy = self
         copy.params = newParams
         return copy
