@@ -75,7 +75,7 @@ struct ReportCLITests {
         #expect(junit.status == 0)
         let xml = try String(contentsOfFile: cli.path("out/junit.xml"), encoding: .utf8)
         #expect(xml.contains("tests=\"7\" failures=\"2\""))  // broken + RTO missed
-        let schema = CLI.repoRoot.path + "/Tests/LifeboatCoreTests/Fixtures/reports/junit.xsd"
+        let schema = CLI.repoRoot.path + "/Tests/LifeboatReportsTests/Fixtures/junit.xsd"
         let lint = try cli.runTool(["xmllint", "--noout", "--schema", schema, cli.path("out/junit.xml")])
         #expect(lint.status == 0, "\(lint.stderr)")
     }
