@@ -46,7 +46,7 @@ enum ManPage {
         if let discussion = root.discussion { page += [".SH DESCRIPTION"] + preformatted(discussion) }
         page.append(".SH COMMANDS")
         for command in root.subcommands ?? [] { page += section(command, path: ["lifeboat"]) }
-        page += [".SH SEE ALSO", "lifeboat completions bash|zsh|fish; the README of the Lifeboat repository."]
+        page += [".SH SEE ALSO", "lifeboat completions bash|zsh|fish; the README and docs/ of the Lifeboat repository."]
         return page.joined(separator: "\n") + "\n"
     }
 
