@@ -151,7 +151,10 @@ struct CLITests {
         let runID = try #require(id)
         #expect(try cli.run("approve", runID, "declare", "--by", "bob").stdout.contains("sent to the process"))
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\((try? String(contentsOf: out, encoding: .utf8)) ?? "")")
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "\(output)")
+        // Nobody is asked here (standard input is not a terminal): the command to copy is printed.
+        #expect(output.contains("decide from any terminal: lifeboat approve \(runID) declare --by NAME [--deny REASON]"), "\(output)")
     }
 
     @Test func dryRunChangesNothingAndReportsRefusedPreflights() throws {

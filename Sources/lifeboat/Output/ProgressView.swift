@@ -15,12 +15,16 @@ final class ProgressView: RunObserver, Sendable {
     private let live: Bool
     private let style: Style
     private let clock: any EngineClock
+    /// Whether an approval is decided elsewhere (nobody is asked at this terminal): each request is
+    /// then followed by the command that decides it, ready to copy.
+    private let approvalsElsewhere: Bool
     private let state = Mutex(State())
 
-    init(live: Bool = Style.stdoutRedraws, style: Style = .stdout, clock: any EngineClock) {
+    init(live: Bool = Style.stdoutRedraws, style: Style = .stdout, clock: any EngineClock, approvalsElsewhere: Bool = false) {
         self.live = live
         self.style = style
         self.clock = clock
+        self.approvalsElsewhere = approvalsElsewhere
     }
 
     func recorded(_ events: [RunEvent], machine: RunStateMachine) {
@@ -32,7 +36,10 @@ final class ProgressView: RunObserver, Sendable {
             }
         }
         for event in events {
-            let text = style.paint(EventText.describe(event.kind), color(for: event.kind))
+            var text = style.paint(EventText.describe(event.kind), color(for: event.kind))
+            if approvalsElsewhere, case .approvalRequested(let step, _) = event.kind {
+                text += "\n  decide from any terminal: lifeboat approve \(event.runID) \(step) --by NAME [--deny REASON]"
+            }
             if live {
                 Console.raw(Self.eraseLine + text + "\n")
             } else {

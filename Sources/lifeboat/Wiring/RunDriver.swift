@@ -17,8 +17,11 @@ enum RunDriver {
     ) async throws -> ExitStatus {
         let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
         defer { lock.release() }
-        let progress = ProgressView(clock: Runtime.clock)
         let interactive = Console.stdinIsTerminal && header.mode != .tabletop
+        let progress = ProgressView(
+            clock: Runtime.clock,
+            approvalsElsewhere: !interactive && header.mode != .tabletop && configuration.waitForApprovals
+                && !configuration.autoApprove)
         let engine = Runtime.engine(
             store: store, configuration: configuration, observer: progress, interactive: interactive,
             tabletop: header.mode == .tabletop, interrupts: InterruptSignal())
