@@ -242,6 +242,37 @@ struct CLITests {
         #expect(try cli.integrityCheck() == "ok")
     }
 
+    @Test func aSecondInterruptStopsAtOnceAndSaysWhatNow() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: slow
+                action: command
+                idempotent: true
+                with: {argv: [sleep, "30"]}
+            """)
+        let (process, out, err) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        var running = false
+        for _ in 0..<200 where !running {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let id = try cli.newestRunID() { running = try cli.run("show", id).stdout.contains("slow                  running") }
+        }
+        #expect(running)
+        kill(process.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 3, "\(output)")
+        #expect(errors.contains("interrupt received: finishing running steps"), "\(errors)")
+        #expect(errors.contains("second interrupt: stopping now"), "\(errors)")
+        #expect(output.contains("STOPPED AT ONCE (second interrupt)"), "\(output)")
+        #expect(!output.contains("EXECUTING"), "\(output)")
+        let id = try #require(try cli.newestRunID())
+        #expect(output.contains("next: `lifeboat resume \(id)`"), "\(output)")
+        #expect(try cli.run("abort", id, "--reason", "drill over").status == 0)
+    }
+
     @Test func abortReleasesTheLease() throws {
         let cli = try CLI()
         try writeScenario(cli, steps: """

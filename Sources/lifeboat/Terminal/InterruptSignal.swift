@@ -5,6 +5,7 @@ import Synchronization
 /// SIGINT and SIGTERM as an async wait: the engine pauses at the first and stops at the second.
 final class InterruptSignal: Sendable {
     private let pending = Mutex(0)
+    private let received = Mutex(0)
     private let waiters = CancellableWaiters<Void>()
     /// Kept alive for the life of the process; set once, right after init.
     private nonisolated(unsafe) var sources: [any DispatchSourceSignal] = []
@@ -22,7 +23,13 @@ final class InterruptSignal: Sendable {
     }
 
     private func fire() {
-        Console.err("\ninterrupt received: finishing running steps, then pausing (interrupt again to stop at once)")
+        let count = received.withLock { n -> Int in
+            n += 1
+            return n
+        }
+        Console.err(count == 1
+            ? "\ninterrupt received: finishing running steps, then pausing (interrupt again to stop at once)"
+            : "\nsecond interrupt: stopping now; `resume` re-runs, verifies or marks unknown the steps left running")
         if waiters.resumeAll(with: ()) == 0 { pending.withLock { $0 += 1 } }
     }
 

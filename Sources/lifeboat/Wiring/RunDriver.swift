@@ -78,7 +78,10 @@ enum RunSummary {
         let ms = DurationText.format(milliseconds:)
         Console.out("")
         let forced = machine.forcedCount > 0 ? ", \(machine.forcedCount) forced" : ""
-        Console.out("run \(runID): \((machine.phaseName + forced).uppercased())")
+        // Still executing when the executor returns: a second interrupt stopped it at once.
+        let stoppedAtOnce = machine.phase == .executing || machine.phase == .rollingBack
+        let headline = stoppedAtOnce ? "STOPPED AT ONCE (second interrupt)" : (machine.phaseName + forced).uppercased()
+        Console.out("run \(runID): \(headline)")
         let tabletop = machine.header.mode == .tabletop
         if tabletop { Console.out("  " + PredictionText.pad("STEP", 22) + PredictionText.pad("STATUS", 19) + PredictionText.pad("TOOK", 9) + "EXPECTED") }
         for step in steps {
@@ -121,6 +124,9 @@ enum RunSummary {
                 + (ControlSupport.waysOut(machine, runID, besides: [.resume]) ?? "`lifeboat abort \(runID)`")
         case .finished(.succeeded):
             return "details: `lifeboat show \(runID)`"
+        case .executing:
+            return "`lifeboat resume \(runID)` (a step that was running re-runs if it is idempotent, otherwise is "
+                + "verified or marked unknown), or `lifeboat abort \(runID)`"
         case .rollingBack, .rolledBack(.failed):
             return ControlSupport.waysOut(machine, runID)
         default:
