@@ -69,6 +69,17 @@ public final class ExecutorLock: Sendable {
         }
     }
 
+    /// The pid of the live process that holds `runID`'s lock, read from the lock file without
+    /// touching the lock (so a reader never makes an executor's `acquire` fail). Nil when nobody
+    /// holds it: no file, an empty one (released), or a pid whose process is gone (`kill -9`).
+    public static func liveHolder(storePath: String, runID: String) -> Int32? {
+        let fd = open(lockPath(storePath: storePath, runID: runID), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let pid = readPID(fd), pid > 0 else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+    }
+
     /// Whether this object still holds the lock.
     public var isHeld: Bool { descriptor.withLock { $0 != nil } }
 

@@ -149,6 +149,7 @@ struct CLITests {
                try cli.run("show", candidate).stdout.contains("awaiting-approval") { id = candidate }
         }
         let runID = try #require(id)
+        #expect(try cli.run("show", runID).stdout.contains("status running (executor pid \(process.processIdentifier))"))
         #expect(try cli.run("approve", runID, "declare", "--by", "bob").stdout.contains("sent to the process"))
         process.waitUntilExit()
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
@@ -270,6 +271,9 @@ struct CLITests {
         #expect(!output.contains("EXECUTING"), "\(output)")
         let id = try #require(try cli.newestRunID())
         #expect(output.contains("next: `lifeboat resume \(id)`"), "\(output)")
+        // The store still says running; the executor lock says nobody runs it.
+        #expect(try cli.run("history").stdout.contains("running (executor gone)"))
+        #expect(try cli.run("show", id).stdout.contains("status running (executor gone)"))
         #expect(try cli.run("abort", id, "--reason", "drill over").status == 0)
     }
 

@@ -56,11 +56,11 @@ struct HistoryCommand: AsyncParsableCommand {
         } else if summary {
             try printSummary(try await db.historySummary(query, last: last))
         } else {
-            try printRuns(try await db.measuredRuns(query), filtered: query != HistoryQuery(limit: query.limit))
+            try printRuns(try await db.measuredRuns(query), filtered: query != HistoryQuery(limit: query.limit), storePath: db.path)
         }
     }
 
-    private func printRuns(_ entries: [MeasuredRun], filtered: Bool) throws {
+    private func printRuns(_ entries: [MeasuredRun], filtered: Bool, storePath: String) throws {
         if output.json {
             try JSONOutput.print(entries)
             return
@@ -71,7 +71,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         let pad = PredictionText.pad
         let ms = DurationText.format(milliseconds:)
-        Console.out(pad("RUN", 22) + pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("STATUS", 22) + pad("STARTED (UTC)", 21) + "RTO")
+        Console.out(pad("RUN", 22) + pad("PLAN / SCENARIO", 38) + pad("MODE", 9) + pad("STATUS", 26) + pad("STARTED (UTC)", 21) + "RTO")
         for e in entries {
             let r = e.run
             var rto = "—"
@@ -79,7 +79,7 @@ struct HistoryCommand: AsyncParsableCommand {
                 rto = ms(achieved) + (m.rto.objectiveMs.map { " / \(ms($0)) " + m.rto.verdict.rawValue } ?? "")
             }
             let started = String(EventText.timestamp(r.createdAtMs).prefix(19)).replacingOccurrences(of: "T", with: " ")
-            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(e.outcomeText, 22) + pad(started, 21) + rto)
+            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(e.outcomeText + ExecutorText.suffix(r, storePath: storePath), 26) + pad(started, 21) + rto)
         }
     }
 

@@ -67,6 +67,7 @@ struct ShowCommand: AsyncParsableCommand {
         Console.out("  plan \(r.planID) · scenario \(r.scenario) · runbook \(r.runbookID) · mode \(r.mode.rawValue)")
         let forced = d.steps.filter { $0.forced != nil }.count
         Console.out("  status \(r.status.rawValue)" + (r.pauseReason.map { " (\($0.rawValue))" } ?? "")
+                    + ExecutorText.suffix(r, storePath: store.path)
                     + (forced > 0 ? ", \(forced) forced" : "") + " · started by \(r.startedBy) at \(EventText.timestamp(r.createdAtMs))"
                     + (r.endedAtMs.map { " · ended \(EventText.timestamp($0))" } ?? ""))
         Console.out("  documents sha256 \(r.documentsHash)")
