@@ -108,6 +108,42 @@ struct CLITests {
         #expect(try cli.integrityCheck() == "ok")
     }
 
+    /// `--json` on the commands that act on a run: one document with the run, what was done, how
+    /// it was delivered, the run's state and what to do next.
+    @Test func controlCommandsPrintOneJSONDocument() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: declare
+                action: approval
+              - id: warm
+                action: command
+                needs: [declare]
+                with: {argv: ["false"]}
+              - id: after
+                action: command
+                needs: [warm]
+                with: {argv: ["true"]}
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--no-wait").status == 3)
+        let id = try #require(try cli.newestRunID())
+        func document(_ arguments: String...) throws -> [String: Any] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+        let approve = try document("approve", id, "declare", "--by", "alice", "--json")
+        #expect(approve["runID"] as? String == id && approve["command"] as? String == "approve")
+        #expect(approve["delivery"] as? String == "recorded" && approve["by"] as? String == "alice")
+        #expect(approve["next"] as? String == "`lifeboat resume \(id)`" && approve["exitCode"] as? Int == 0)
+        #expect(try cli.run("resume", id, "--no-wait").status == 1)  // warm fails
+        let skip = try document("skip", id, "warm", "--reason", "cache is gone", "--json")
+        #expect(skip["step"] as? String == "warm" && skip["status"] as? String == "failed")
+        #expect((skip["next"] as? String)?.contains("lifeboat resume \(id)") == true)
+        let abort = try document("abort", id, "--reason", "drill over", "--json")
+        #expect(abort["command"] as? String == "abort" && abort["status"] as? String == "aborted")
+        #expect(abort["delivery"] as? String == "recorded")
+    }
+
     @Test func approvalPausesWithNoWaitAndIsGivenFromAnotherProcess() throws {
         let cli = try CLI()
         try writeScenario(cli, steps: """

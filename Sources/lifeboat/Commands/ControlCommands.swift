@@ -21,6 +21,7 @@ struct ApproveCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Deny instead of approving, with this reason.", valueName: "reason")) var deny: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
@@ -36,11 +37,15 @@ struct ApproveCommand: AsyncParsableCommand {
         let kind: ControlMessage.Kind = deny.map { .deny(step: step, reason: $0) } ?? .approve(step: step)
         try await db.postControl(ControlMessage(runID: runID, kind: kind, by: by.resolved, atMs: Runtime.clock.wallMs()))
         let verb = deny == nil ? "approval" : "denial"
-        if ControlSupport.executorIsRunning(runID, storePath: store.path) {
-            Console.out("\(verb) of '\(step)' by \(by.resolved) sent to the process executing run \(runID)")
-        } else {
-            Console.out("\(verb) of '\(step)' by \(by.resolved) recorded; no process is executing run \(runID): continue it with `lifeboat resume \(runID)`")
+        var report = ControlReport(
+            runID: runID, command: deny == nil ? "approve" : "deny", step: step, delivery: .sent, status: machine.phaseName,
+            by: by.resolved, message: "\(verb) of '\(step)' by \(by.resolved) sent to the process executing run \(runID)")
+        if !ControlSupport.executorIsRunning(runID, storePath: store.path) {
+            report.delivery = .recorded
+            report.next = "`lifeboat resume \(runID)`"
+            report.message = "\(verb) of '\(step)' by \(by.resolved) recorded; no process is executing run \(runID): continue it with `lifeboat resume \(runID)`"
         }
+        try report.print(json: output.json)
     }
 }
 
@@ -61,6 +66,7 @@ struct AbortCommand: AsyncParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason = "aborted by operator"
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
@@ -69,11 +75,19 @@ struct AbortCommand: AsyncParsableCommand {
             defer { lock.release() }
             let engine = ControlSupport.engine(db, by.resolved)
             let machine = try await engine.record(.abort(by: by.resolved, reason: reason), runID: runID)
-            Console.out("run \(runID): \(machine.phaseName); its plan+scenario lease is released")
+            try ControlReport(
+                runID: runID, command: "abort", delivery: .recorded, status: machine.phaseName, by: by.resolved,
+                next: ControlSupport.waysOut(machine, runID),
+                message: "run \(runID): \(machine.phaseName); its plan+scenario lease is released"
+            ).print(json: output.json)
         } else {
+            let machine = try await ControlSupport.machine(runID, db)
             try await db.postControl(ControlMessage(runID: runID, kind: .abort(reason: reason), by: by.resolved,
                                                     atMs: Runtime.clock.wallMs()))
-            Console.out("abort of run \(runID) sent to the process executing it; running steps finish first")
+            try ControlReport(
+                runID: runID, command: "abort", delivery: .sent, status: machine.phaseName, by: by.resolved,
+                message: "abort of run \(runID) sent to the process executing it; running steps finish first"
+            ).print(json: output.json)
         }
     }
 }
@@ -94,6 +108,7 @@ struct PauseCommand: AsyncParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason = "paused by operator"
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
@@ -105,7 +120,11 @@ struct PauseCommand: AsyncParsableCommand {
         }
         try await db.postControl(ControlMessage(runID: runID, kind: .pause(reason: reason), by: by.resolved,
                                                 atMs: Runtime.clock.wallMs()))
-        Console.out("pause of run \(runID) sent to the process executing it; running steps finish first, then `lifeboat resume \(runID)` continues")
+        try ControlReport(
+            runID: runID, command: "pause", delivery: .sent, status: machine.phaseName, by: by.resolved,
+            next: "`lifeboat resume \(runID)` once it has paused",
+            message: "pause of run \(runID) sent to the process executing it; running steps finish first, then `lifeboat resume \(runID)` continues"
+        ).print(json: output.json)
     }
 }
 
@@ -132,6 +151,7 @@ struct ResolveCommand: AsyncParsableCommand {
     @Option(help: "Why: what was checked (recorded in the audit log).") var reason: String
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
@@ -140,7 +160,12 @@ struct ResolveCommand: AsyncParsableCommand {
         let engine = ControlSupport.engine(db, by.resolved)
         let machine = try await engine.record(
             .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason), runID: runID)
-        Console.out("step '\(step)' of run \(runID) resolved as \(resolution.rawValue) by \(by.resolved); next: \(ControlSupport.waysOut(machine, runID) ?? "nothing left to do")")
+        let next = ControlSupport.waysOut(machine, runID)
+        try ControlReport(
+            runID: runID, command: "resolve", step: step, delivery: .recorded, status: machine.phaseName, by: by.resolved,
+            next: next,
+            message: "step '\(step)' of run \(runID) resolved as \(resolution.rawValue) by \(by.resolved); next: \(next ?? "nothing left to do")"
+        ).print(json: output.json)
     }
 }
 
@@ -161,6 +186,7 @@ struct SkipCommand: AsyncParsableCommand {
     @Option(help: "Why (recorded in the audit log).") var reason: String
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
@@ -172,7 +198,11 @@ struct SkipCommand: AsyncParsableCommand {
         defer { lock.release() }
         let engine = ControlSupport.engine(db, by.resolved)
         let machine = try await engine.record(.operatorSkip(step: step, by: by.resolved, reason: reason), runID: runID)
-        Console.out("step '\(step)' of run \(runID) skipped by \(by.resolved); next: \(ControlSupport.waysOut(machine, runID) ?? "nothing left to do")")
+        let next = ControlSupport.waysOut(machine, runID)
+        try ControlReport(
+            runID: runID, command: "skip", step: step, delivery: .recorded, status: machine.phaseName, by: by.resolved,
+            next: next, message: "step '\(step)' of run \(runID) skipped by \(by.resolved); next: \(next ?? "nothing left to do")"
+        ).print(json: output.json)
     }
 }
 
