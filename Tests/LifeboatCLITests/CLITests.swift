@@ -144,6 +144,37 @@ struct CLITests {
         #expect(abort["delivery"] as? String == "recorded")
     }
 
+    /// `run --json` and `resume --json`: standard output is one document; the progress and the
+    /// summary go to standard error.
+    @Test func runAndResumePrintOneJSONDocument() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: ok
+                action: command
+                with: {argv: ["true"]}
+              - id: broken
+                action: command
+                needs: [ok]
+                with: {argv: ["false"]}
+            """)
+        let run = try cli.run("run", "plans/p.yaml", "-s", "failover", "--json")
+        #expect(run.status == 1)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+        let id = try #require(try cli.newestRunID())
+        #expect(document["runID"] as? String == id && document["status"] as? String == "failed")
+        #expect(document["exitCode"] as? Int == 1 && document["forcedSteps"] as? Int == 0)
+        #expect((document["next"] as? String)?.contains("lifeboat resume \(id)") == true)
+        #expect(document["measurement"] is [String: Any])
+        #expect(run.stderr.contains("broken: FAILED") || run.stderr.contains("broken"), "\(run.stderr)")
+        #expect(run.stderr.contains("run \(id): FAILED"))
+
+        let resumed = try cli.run("resume", id, "--json")
+        #expect(resumed.status == 1)
+        let again = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any], "\(resumed.stdout)")
+        #expect(again["runID"] as? String == id && again["status"] as? String == "failed")
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run", "--json").status == 2)
+    }
+
     @Test func approvalPausesWithNoWaitAndIsGivenFromAnotherProcess() throws {
         let cli = try CLI()
         try writeScenario(cli, steps: """

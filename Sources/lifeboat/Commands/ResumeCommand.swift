@@ -31,9 +31,11 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
     @OptionGroup var color: ColorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
+        if output.json { Console.sendTextToStandardError() }
         let configuration = Runtime.configuration(operatorName: by.resolved, autoApprove: yes, waitForApprovals: !noWait)
         let engine = RunEngine(store: db, actions: Runtime.actions, clock: Runtime.clock, configuration: configuration)
         var machine = try await engine.machine(for: runID)
@@ -47,7 +49,7 @@ struct ResumeCommand: AsyncParsableCommand {
         Console.out("resuming run \(runID): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)), was \(machine.phaseName)")
         let status = try await RunDriver.drive(
             runID: runID, header: machine.header, inputs: inputs, store: db, storePath: store.path,
-            configuration: configuration, start: .resume(redrive: Set(redrive)))
+            configuration: configuration, start: .resume(redrive: Set(redrive)), json: output.json)
         throw status.exitCode
     }
 

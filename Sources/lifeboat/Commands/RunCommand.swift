@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
     @OptionGroup var color: ColorOption
+    @OptionGroup var output: JSONFlag
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -41,11 +42,13 @@ struct RunCommand: AsyncParsableCommand {
         let resolved = try loader.resolve(plan: loader.loadPlan(at: plan), scenario: scenario, overrides: params.overrides())
         let mode: RunMode = drill ? .drill : .execute
         if dryRun {
+            if output.json { throw LifeboatError(.invalidInput, "--json does not go with --dry-run yet", hint: "drop --json") }
             throw try await DryRun.perform(resolved, as: mode, operatorName: by.resolved).exitCode
         }
+        if output.json { Console.sendTextToStandardError() }
         let status = try await RunStarter.start(
             resolved, mode: mode, concurrency: concurrency, autoApprove: yes, waitForApprovals: !noWait,
-            store: store, operatorName: by.resolved)
+            store: store, operatorName: by.resolved, json: output.json)
         throw status.exitCode
     }
 }
@@ -54,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
 enum RunStarter {
     static func start(
         _ resolved: ResolvedScenario, mode: RunMode, concurrency: Int, autoApprove: Bool, waitForApprovals: Bool,
-        store options: StoreOptions, operatorName: String
+        store options: StoreOptions, operatorName: String, json: Bool = false
     ) async throws -> ExitStatus {
         let runID = Runtime.newRunID()
         let prepared = try RunSetup.prepare(
@@ -74,6 +77,6 @@ enum RunStarter {
         Console.out("store \(options.path) · Ctrl-C pauses safely; continue with `lifeboat resume \(runID)`")
         return try await RunDriver.drive(
             runID: runID, header: prepared.header, inputs: prepared.inputs, store: store, storePath: options.path,
-            configuration: configuration, start: .fresh)
+            configuration: configuration, start: .fresh, json: json)
     }
 }

@@ -8,12 +8,23 @@ enum Console {
     static let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
     static let stdinIsTerminal = isatty(STDIN_FILENO) == 1
 
-    static func out(_ text: String, terminator: String = "\n") { write(STDOUT_FILENO, text + terminator) }
+    /// Where text for people goes: standard output, or standard error once a command's result
+    /// document owns standard output (`run --json`).
+    private static let textDescriptor = Mutex<Int32>(STDOUT_FILENO)
+
+    /// From now on, text for people goes to standard error; standard output carries only
+    /// `document(_:)`.
+    static func sendTextToStandardError() { textDescriptor.withLock { $0 = STDERR_FILENO } }
+
+    static func out(_ text: String, terminator: String = "\n") { write(textDescriptor.withLock { $0 }, text + terminator) }
+
+    /// A machine-readable result (JSON): always on standard output.
+    static func document(_ text: String) { write(STDOUT_FILENO, text + "\n") }
 
     static func err(_ text: String) { write(STDERR_FILENO, text + "\n") }
 
     /// Writes text (terminal control sequences included) without adding a newline.
-    static func raw(_ text: String) { write(STDOUT_FILENO, text) }
+    static func raw(_ text: String) { write(textDescriptor.withLock { $0 }, text) }
 
     private static func write(_ fd: Int32, _ text: String) {
         lock.withLock { _ in

@@ -10,6 +10,6 @@ enum JSONOutput {
 
     static func print<T: Encodable>(_ value: T) throws {
         let data = try encoder().encode(value)
-        Console.out(String(decoding: data, as: UTF8.self))
+        Console.document(String(decoding: data, as: UTF8.self))
     }
 }

@@ -13,13 +13,13 @@ enum RunDriver {
 
     static func drive(
         runID: String, header: RunHeader, inputs: RunInputs, store: SQLiteStore, storePath: String,
-        configuration: EngineConfiguration, start: Start
+        configuration: EngineConfiguration, start: Start, json: Bool = false
     ) async throws -> ExitStatus {
         let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
         defer { lock.release() }
         let interactive = Console.stdinIsTerminal && header.mode != .tabletop
         let progress = ProgressView(
-            clock: Runtime.clock,
+            live: Style.stdoutRedraws && !json, clock: Runtime.clock,
             approvalsElsewhere: !interactive && header.mode != .tabletop && configuration.waitForApprovals
                 && !configuration.autoApprove)
         let engine = Runtime.engine(
@@ -48,8 +48,10 @@ enum RunDriver {
         progress.finish()
         let events = try await store.events(of: runID)
         RunSummary.print(runID: runID, machine: machine, events: events, steps: try await store.steps(of: runID))
-        if case .finished(.failed) = machine.phase, refusedByPreflight(machine, events) { return .refused }
-        return exitStatus(machine.phase)
+        let status: ExitStatus =
+            if case .finished(.failed) = machine.phase, refusedByPreflight(machine, events) { .refused } else { exitStatus(machine.phase) }
+        if json { try JSONOutput.print(RunResult(runID: runID, machine: machine, events: events, exit: status)) }
+        return status
     }
 
     static func exitStatus(_ phase: RunStateMachine.Phase) -> ExitStatus {
@@ -69,6 +71,35 @@ enum RunDriver {
         }
         let failed = machine.header.steps.map(\.id).filter { machine.state(of: $0) == .failed }
         return !failed.isEmpty && failed.allSatisfy { lastError[$0] == .preflightFailed }
+    }
+}
+
+/// `run --json` / `resume --json`: the one document on standard output once the executor stops
+/// (the progress and the summary go to standard error).
+struct RunResult: Encodable {
+    var runID: String
+    var plan: String
+    var scenario: String
+    var mode: String
+    /// As `history` names it: `succeeded`, `failed`, `paused (awaiting-approval)`…; `stopped at once`
+    /// after a second interrupt.
+    var status: String
+    var forcedSteps: Int
+    var exitCode: Int32
+    var next: String?
+    var measurement: RunMeasurement?
+
+    init(runID: String, machine: RunStateMachine, events: [RunEvent], exit: ExitStatus) {
+        self.runID = runID
+        plan = machine.header.planID
+        scenario = machine.header.scenario
+        mode = machine.header.mode.rawValue
+        let stoppedAtOnce = machine.phase == .executing || machine.phase == .rollingBack
+        status = stoppedAtOnce ? "stopped at once" : machine.phaseName
+        forcedSteps = machine.forcedCount
+        exitCode = exit.rawValue
+        next = RunSummary.nextAction(runID: runID, machine: machine)
+        measurement = RunMeasurement.compute(events)
     }
 }
 
