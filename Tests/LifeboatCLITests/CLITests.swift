@@ -449,9 +449,12 @@ struct CLITests {
         let refused = try cli.run("rollback", id)  // no terminal and no --yes: refuse, change nothing
         #expect(refused.status == 2)
         #expect(!FileManager.default.fileExists(atPath: log))
-        let result = try cli.run("rollback", id, "--yes")
+        let result = try cli.run("rollback", id, "--yes", "--json")
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("second → first"))
+        #expect(result.stderr.contains("second → first"))  // with --json, text goes to standard error
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(document["command"] as? String == "rollback" && document["status"] as? String == "rolled back")
+        #expect(document["exitCode"] as? Int == 0)
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "undo-second\nundo-first\n")
         #expect(try cli.run("show", id).stdout.contains("status rolled-back"))
         #expect(try cli.run("audit", "verify").status == 0)

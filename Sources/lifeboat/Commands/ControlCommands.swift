@@ -228,9 +228,11 @@ struct RollbackCommand: AsyncParsableCommand {
     var rerunInterrupted = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let db = try Runtime.openExistingStore(store)
+        if output.json { Console.sendTextToStandardError() }
         let lock = try ExecutorLock.acquire(storePath: store.path, runID: runID)
         defer { lock.release() }
         let engine = ControlSupport.engine(db, by.resolved, observer: ProgressView(live: false, clock: Runtime.clock))
@@ -253,9 +255,14 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let result = try await engine.rollback(
             runID: runID, inputs: inputs, strategy: strategy, rerunInterrupted: rerunInterrupted)
-        Console.out("run \(runID): \(result.phaseName)")
-        if let next = ControlSupport.waysOut(result, runID) { Console.out("next: " + next) }
-        throw RunDriver.exitStatus(result.phase).exitCode
+        let status = RunDriver.exitStatus(result.phase)
+        let next = ControlSupport.waysOut(result, runID)
+        try ControlReport(
+            runID: runID, command: "rollback", delivery: .recorded, status: result.phaseName, by: by.resolved,
+            exitCode: status.rawValue, next: next,
+            message: "run \(runID): \(result.phaseName)" + (next.map { "\nnext: " + $0 } ?? "")
+        ).print(json: output.json)
+        throw status.exitCode
     }
 }
 
