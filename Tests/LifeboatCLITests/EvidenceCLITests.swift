@@ -130,6 +130,14 @@ struct EvidenceCLITests {
         #expect(text.contains(#"lifeboat_rto_objective_met{plan="evidence-plan",scenario="failover",mode="drill"} 1"#))
         #expect(text.contains(#"lifeboat_schedule_overdue{plan="evidence-plan",cadence="tabletop",frequency="quarterly"} 0"#))
         #expect(text.contains(#"lifeboat_last_drill_forced_steps{plan="evidence-plan",scenario="failover",mode="drill"} 0"#))
+        // --json: the figures behind the text.
+        let figures = try cli.run("metrics", "plans", "--json")
+        #expect(figures.status == 0, "\(figures.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(figures.stdout.utf8)) as? [String: Any])
+        let drills = try #require(document["lastDrills"] as? [[String: Any]])
+        #expect(drills.count == 1 && (drills[0]["run"] as? [String: Any])?["planID"] as? String == "evidence-plan")
+        #expect((document["schedule"] as? [[String: Any]])?.first?["planID"] as? String == "evidence-plan")
+        #expect(try cli.run("metrics", "plans", "--json", "--textfile", cli.path("x.prom")).status == 2)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
         let promtool = Process()

@@ -22,6 +22,8 @@ struct MetricsCommand: AsyncParsableCommand {
     var textfile: String?
     @OptionGroup var clock: NowOption
     @OptionGroup var store: StoreOptions
+    @Flag(name: .long, help: "Print the figures behind the metrics as JSON (last drills, schedule) instead of Prometheus text.")
+    var json = false
 
     func run() async throws {
         let now = try clock.resolve()
@@ -38,12 +40,24 @@ struct MetricsCommand: AsyncParsableCommand {
             latest = try await db.latestSucceededRuns()
             drills = try await db.lastDrills()
         }
-        let text = EvidenceMetrics.render(
-            lastDrills: drills, schedule: ScheduleCompliance.evaluate(plans: plans, latest: latest, now: now), now: now)
+        let schedule = ScheduleCompliance.evaluate(plans: plans, latest: latest, now: now)
+        if json {
+            if textfile != nil { throw LifeboatError(.invalidInput, "--textfile writes Prometheus text", hint: "drop --json or --textfile") }
+            try JSONOutput.print(MetricsFigures(lastDrills: drills, schedule: schedule, atMs: now))
+            return
+        }
+        let text = EvidenceMetrics.render(lastDrills: drills, schedule: schedule, now: now)
         if let textfile {
             try AtomicFile.write(text, to: textfile)
         } else {
             Console.out(text, terminator: "")
         }
     }
+}
+
+/// `metrics --json`: the figures the Prometheus text is rendered from.
+struct MetricsFigures: Encodable {
+    var lastDrills: [EvidenceMetrics.LastDrill]
+    var schedule: [ScheduleCompliance.PlanStatus]
+    var atMs: Int64
 }
