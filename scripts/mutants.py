@@ -93,7 +93,7 @@ class Mutant:
         for key in ("reason", "caught-by"):
             value = self.fields.get(key, "")
             if not value or value.upper().startswith("TODO"):
-                self.problems.append("the header has no '# %s:' line" % key)
+                self.problems.append("the header's '# %s:' line is missing or still TODO" % key)
         if self.filter:
             try:
                 re.compile(self.filter)
@@ -415,7 +415,7 @@ def check(mutants, args, tree):
     filters = sorted({m.filter for m in runnable if matched[m.name]})
     if filters and not args.skip_baseline:
         status, seconds, timed_out = swift.test(filters, log, args.timeout * 3)
-        print("   ran the union of %d filters on the unmutated copy in %s s: %s" % (
+        print("   ran the union of the filters (%d) on the unmutated copy in %s s: %s" % (
             len(filters), fmt_seconds(seconds), "timed out" if timed_out else "failed" if status else "passed"))
         if status != 0 or timed_out:
             failed = failing_tests(log)
