@@ -152,6 +152,46 @@ struct CommandActionTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    /// SIGTERM goes to the whole process group, not only to the leader: a child that cleans up on
+    /// SIGTERM gets to do so while its leader waits for it, before the SIGKILL sweep.
+    @Test func cancellationSendsSIGTERMToTheWholeGroup() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        // A supervisor and its worker, both cleaning up on SIGTERM; the supervisor waits (up to 3 s,
+        // past the 1 s grace) for the worker's cleanup before it exits.
+        try dir.write("worker.py", """
+            import os, signal, sys, time
+            def stop(signum, frame):
+                open(sys.argv[1] + "/worker-cleaned", "w").close()
+                os._exit(0)
+            signal.signal(signal.SIGTERM, stop)
+            open(sys.argv[1] + "/worker-ready", "w").close()
+            while True: time.sleep(0.05)
+            """)
+        try dir.write("supervisor.py", """
+            import os, signal, subprocess, sys, time
+            folder = sys.argv[1]
+            def stop(signum, frame):
+                deadline = time.time() + 3
+                while time.time() < deadline and not os.path.exists(folder + "/worker-cleaned"): time.sleep(0.01)
+                os._exit(0)
+            signal.signal(signal.SIGTERM, stop)
+            subprocess.Popen([sys.executable, folder + "/worker.py", folder])
+            while True: time.sleep(0.05)
+            """)
+        let action = action
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                _ = try? await action.run(request(["argv": ["python3", .string(dir.file("supervisor.py")), .string(dir.path)]]))
+            }
+            _ = await eventually { FileManager.default.fileExists(atPath: dir.file("worker-ready")) }
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.file("worker-ready")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("worker-cleaned")), "the worker was not sent SIGTERM")
+    }
+
     @Test func cancellationStopsAPlainSleepPromptly() async throws {
         let action = action
         let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in

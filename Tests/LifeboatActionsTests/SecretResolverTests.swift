@@ -54,4 +54,18 @@ struct SecretResolverTests {
         let values = try SecretResolver(baseDirectory: "/", environment: ["A": "alpha-secret"]).resolve(["a": .env("A")])
         #expect(SecretResolver.masker(for: values).mask("key alpha-secret used") == "key *** used")
     }
+
+    /// A secret that contains another (a password and the DSN built from it) is masked whole: masking
+    /// the shorter one first would leave the rest of the longer one in the text.
+    @Test func aSecretContainingAnotherIsMaskedWhole() {
+        let masker = SecretMasker(secrets: ["hunter2", "postgres://app:hunter2@db/prod"])
+        #expect(masker.mask("dsn postgres://app:hunter2@db/prod, password hunter2") == "dsn ***, password ***")
+    }
+
+    /// Values are masked at every depth: strings in lists and maps, as step outputs nest them.
+    @Test func valuesAreMaskedInListsAndMaps() {
+        let masker = SecretMasker(secrets: ["hunter2"])
+        let value: Value = ["hosts": ["db1", "app:hunter2@db2"], "auth": ["password": "hunter2"], "port": 5432]
+        #expect(masker.mask(value) == ["hosts": ["db1", "app:***@db2"], "auth": ["password": "***"], "port": 5432])
+    }
 }

@@ -361,7 +361,8 @@ struct RunEngineTests {
     }
 
     /// The engine masks what an action hands back, whether or not the action masked it itself: an
-    /// error's message and hint, a result's outputs and summary, a compensation's error.
+    /// error's message, hint and detail (the server's words), a result's outputs and summary, a
+    /// compensation's error.
     @Test func theEngineMasksSecretsInErrorsOutputsAndCompensations() async throws {
         let h = Harness([TestHeaders.step("chatty", compensation: true), TestHeaders.step("leaky<chatty")])
         try await h.create()
@@ -370,7 +371,9 @@ struct RunEngineTests {
                 return ActionResult(outputs: ["dsn": "postgres://app:s3cr3t-value@db", "nested": ["k": "s3cr3t-value"]],
                                     summary: "connected with s3cr3t-value")
             }
-            throw LifeboatError(.actionFailed, "login as app/s3cr3t-value refused", hint: "check s3cr3t-value")
+            throw LifeboatError(
+                .actionFailed, "login as app/s3cr3t-value refused", hint: "check s3cr3t-value",
+                detail: "FATAL: password authentication failed (password s3cr3t-value)")
         }
         let machine = try await h.engine([action]).start(runID: h.runID, inputs: h.inputs)
         #expect(machine.phase == .finished(.failed))
@@ -389,9 +392,11 @@ struct RunEngineTests {
                 recorded.append("succeeded")
             case .stepFailed(_, _, _, let error):
                 #expect(error.message.contains("login as app/*** refused"))
+                #expect(error.detail == "FATAL: password authentication failed (password ***)")
                 recorded.append("failed")
             case .compensationFailed(_, _, let error):
                 #expect(error.message.contains("login as app/*** refused"))
+                #expect(error.detail == "FATAL: password authentication failed (password ***)")
                 recorded.append("compensation failed")
             default:
                 break

@@ -215,6 +215,33 @@ struct RunStateMachineTests {
         #expect(m.attempts["a"] == 1)
     }
 
+    /// A verify that cannot tell (undecidable), or that fails to run at all, leaves the step unknown
+    /// for a person: the step is never re-run on a guess (a second promote, a second DNS change).
+    @Test(arguments: [
+        RunStateMachine.Input.verified(step: "a", result: .undecidable("primary unreachable")),
+        .verifyFailed(step: "a", reason: "verify command not found"),
+    ])
+    func aVerifyThatCannotTellLeavesTheStepUnknown(input: RunStateMachine.Input) throws {
+        var m = try crashed(TestHeaders.step("a", hasVerify: true))
+        _ = try m.events(.resume(pid: 2, host: "h", by: "op"))
+        let events = try m.events(input)
+        #expect(events.last == .runPaused(reason: .unknownStep))
+        #expect(!events.contains { if case .stepStarted = $0 { return true } else { return false } })
+        #expect(m.state(of: "a") == .unknown)
+        #expect(m.attempts["a"] == 1)
+    }
+
+    /// Once an abort is requested, a retryable failure is not retried: the run ends aborted.
+    @Test func abortStopsRetriesOfARunningStep() throws {
+        var m = machine([TestHeaders.step("a", retry: RetryPolicy(attempts: 3, delayMs: 10))])
+        _ = try m.events(.start(pid: 1, host: "h"))
+        _ = try m.events(.abort(by: "ic", reason: "false alarm"))
+        #expect(try m.events(.stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true), jitterSample: 0)) == [
+            .stepFailed(step: "a", attempt: 1, durationMs: 1, error: failure(true)),
+            .runFinished(outcome: .aborted),
+        ])
+    }
+
     @Test func verifyNotDoneRunsTheStepAgain() throws {
         var m = try crashed(TestHeaders.step("a", hasVerify: true))
         _ = try m.events(.resume(pid: 2, host: "h", by: "op"))

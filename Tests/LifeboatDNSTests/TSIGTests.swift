@@ -86,6 +86,22 @@ struct TSIGTests {
         #expect(try TSIG.verify(response: unsigned, requestMAC: requestMAC, key: key, now: t) == .unsigned)
     }
 
+    /// A response whose MAC is cut short (or empty) does not verify, even when what is left is the
+    /// start of the right MAC: a spoofer must not get away with sending fewer bytes.
+    @Test(arguments: [0, 10, 31])
+    func aTruncatedMACDoesNotVerify(keep: Int) throws {
+        let requestMAC = hex("388054982512f6f1eaece6692ca37d448af118f2d7fcac36d007a600137237c5")
+        var response = DNSMessage(header: DNSHeader(id: 0x1111, isResponse: true, opcode: .update))
+        response.zone = [DNSQuestion(name: name("example.test."), type: .soa)]
+        let t = CapturedPackets.timeSigned
+        let mac = TSIG.requestMAC(unsigned: [0, 32] + requestMAC + response.encode(), key: key, timeSigned: t)
+        let data = TSIGData(
+            algorithm: name("hmac-sha256."), timeSigned: t, fudge: 300, mac: Array(mac.prefix(keep)), originalID: 0x1111,
+            error: 0, otherData: [])
+        response.additionals = [ResourceRecord(name: name("ddns-key."), type: .tsig, rrClass: .any, ttl: 0, rdata: .tsig(data))]
+        #expect(try TSIG.verify(response: response.encode(), requestMAC: requestMAC, key: key, now: t) == .badMAC)
+    }
+
     @Test func updateSectionsFollowRFC2136() {
         let n = name("db.example.test.")
         let m = DNSUpdate(

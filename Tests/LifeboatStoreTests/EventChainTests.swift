@@ -43,6 +43,14 @@ import Testing
         #expect(row[1] == EventChain.hash(prev: EventChain.genesis, seq: 1, runID: "r1", payload: row[2]))
     }
 
+    /// The row hash is the documented formula, so an auditor can recompute it without Lifeboat:
+    /// hex SHA-256 of `prev_hash \n seq \n run_id \n payload` (the value below is Python's
+    /// `hashlib.sha256(("0"*64 + "\n1\nr1\n" + '{"k":1}').encode()).hexdigest()`).
+    @Test func theRowHashIsTheDocumentedFormula() {
+        #expect(EventChain.hash(prev: EventChain.genesis, seq: 1, runID: "r1", payload: #"{"k":1}"#)
+            == "211a995677564338ac5c401475a01644972e600c7a7a91202a53ffb46f024bed")
+    }
+
     @Test func theTriggersRefuseUpdatesAndDeletes() async throws {
         let (store, _) = try await populatedStore()
         await #expect(throws: (any Error).self) {
@@ -92,11 +100,14 @@ import Testing
         #expect(result.description.contains("from event 8 (run r2) to event 10 (run r2)"))
     }
 
-    @Test func aTruncatedLogIsAGap() async throws {
+    /// Deleting the newest events (the last one alone too: the one that shows how the run ended)
+    /// is a gap, found from the sequence SQLite recorded.
+    @Test(arguments: [Int64(14), 15])
+    func aTruncatedLogIsAGap(from seq: Int64) async throws {
         let (store, path) = try await populatedStore()
-        try await tamper(path, "DELETE FROM events WHERE seq >= 14")
+        try await tamper(path, "DELETE FROM events WHERE seq >= \(seq)")
         let result = try await store.verifyChain()
-        #expect(result.firstBreak?.seq == 14)
+        #expect(result.firstBreak?.seq == seq)
         #expect(result.firstBreak?.reason == .gap)
     }
 

@@ -124,6 +124,34 @@ import Testing
         #expect(try await store.run("r2") == nil)
     }
 
+    /// The `leases` row exists exactly while its run's status holds the lease: a run that ended
+    /// (succeeded, aborted, rolled back) leaves no row claiming it is active, for anyone reading
+    /// the store.
+    @Test func theLeaseRowExistsExactlyWhileTheRunHoldsTheLease() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        func holders() async throws -> [String] {
+            try await store.read { db in try String.fetchAll(db, sql: "SELECT run_id FROM leases ORDER BY run_id") }
+        }
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: Fixtures.documents)
+        #expect(try await holders() == ["r1"])
+        try await store.append(
+            [Fixtures.event("r1", 1_700_000_001_000, .executorStarted(pid: 1, host: "h", resumed: false)),
+             Fixtures.event("r1", 1_700_000_002_000, .runFinished(outcome: .failed))],
+            consumingControls: [])
+        #expect(try await holders() == ["r1"])
+        try await store.append([Fixtures.event("r1", 1_700_000_003_000, .runFinished(outcome: .aborted))], consumingControls: [])
+        #expect(try await holders() == [])
+        try await store.createRun(id: "r2", created: Fixtures.created("r2", at: 1_700_000_004_000), documents: [])
+        try await store.append(Fixtures.successfulRun("r2", start: 1_700_000_004_000), consumingControls: [])
+        #expect(try await holders() == [])
+        try await store.append(
+            [Fixtures.event("r2", 1_700_000_100_000, .rollbackStarted(by: "alice", strategy: .stopOnFailure))],
+            consumingControls: [])
+        #expect(try await holders() == ["r2"])
+        try await store.append([Fixtures.event("r2", 1_700_000_101_000, .rollbackFinished(outcome: .succeeded))], consumingControls: [])
+        #expect(try await holders() == [])
+    }
+
     @Test func runsAreListedNewestFirstWithFilters() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
         for (i, plan) in ["a", "b", "a", "a"].enumerated() {
