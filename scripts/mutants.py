@@ -385,10 +385,6 @@ def save(tree, name, args):
 def check(mutants, args, tree):
     started = time.monotonic()
     swift = Swift(tree, args.jobs)
-    logs = os.path.join(tree, ".logs")
-    os.makedirs(logs, exist_ok=True)
-    for old in os.listdir(logs):
-        os.remove(os.path.join(logs, old))
     results = []
 
     def record(m, result, seconds, note=""):
@@ -399,6 +395,12 @@ def check(mutants, args, tree):
         len(mutants), len(load_mutants()), " (short form)" if args.short else "", os.path.relpath(tree, ROOT)))
     copied = sync_tree(tree)
     print("   synced the scratch copy from the tracked files (%d changed)" % copied)
+    # The logs folder is made once the copy exists: on a fresh clone there is no copy yet, and a
+    # copy is refused in a folder that already holds something.
+    logs = os.path.join(tree, ".logs")
+    os.makedirs(logs, exist_ok=True)
+    for old in os.listdir(logs):
+        os.remove(os.path.join(logs, old))
 
     runnable = [m for m in mutants if not m.problems]
     # Precondition: the unmutated copy builds and passes the filters.
