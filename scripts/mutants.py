@@ -31,8 +31,8 @@ Usage:
 Writing or regenerating a mutant:
   scripts/mutants --sync
   $EDITOR .build-mutants-tree/Sources/...      # make the bug on the current code
-  scripts/mutants --save 046-short-name        # header kept (a new file gets a TODO header to fill)
-  scripts/mutants --only 046
+  scripts/mutants --save 077-short-name        # a stale mutant's file keeps its header; a new one gets TODO lines to fill
+  scripts/mutants --only 077
 """
 import argparse
 import hashlib
@@ -242,6 +242,12 @@ def sync_tree(tree):
     return copied
 
 
+def shown(path):
+    """A path inside the repository relative to it, any other absolute."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
 def same_bytes(a, b):
     if os.path.getsize(a) != os.path.getsize(b):
         return False
@@ -392,12 +398,10 @@ def check(mutants, args, tree):
                         "reason": m.reason, "note": note})
 
     print("== mutants: %d of %d%s; scratch copy %s" % (
-        len(mutants), len(load_mutants()), " (short form)" if args.short else "", os.path.relpath(tree, ROOT)))
+        len(mutants), len(load_mutants()), " (short form)" if args.short else "", shown(tree)))
     copied = sync_tree(tree)
     print("   synced the scratch copy from the tracked files (%d changed)" % copied)
-    # The logs folder is made once the copy exists: on a fresh clone there is no copy yet, and a
-    # copy is refused in a folder that already holds something.
-    logs = os.path.join(tree, ".logs")
+    logs = os.path.join(tree, ".logs")  # made after the sync: a new copy must start out empty
     os.makedirs(logs, exist_ok=True)
     for old in os.listdir(logs):
         os.remove(os.path.join(logs, old))
@@ -443,7 +447,7 @@ def check(mutants, args, tree):
         if not ok:
             note = ("%s does not apply with fuzz 0 to the current code: regenerate it "
                     "(scripts/mutants --sync; make the bug again in %s; scripts/mutants --save %s)" % (
-                        os.path.relpath(m.path, ROOT), os.path.relpath(tree, ROOT), m.name))
+                        os.path.relpath(m.path, ROOT), shown(tree), m.name))
             record(m, "STALE", time.monotonic() - t0, note)
             print("%s: STALE: %s" % (prefix, note))
             continue
