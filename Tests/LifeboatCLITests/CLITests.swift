@@ -24,6 +24,16 @@ func writeScenario(_ cli: CLI, steps: String, params: String = "", secrets: Stri
         """)
 }
 
+/// Polls `lifeboat show` of the newest run (every 50 ms, for up to 10 s) until its text contains
+/// `text`, and returns that run's id; nil if it never did. Waits on the store, not a guessed delay.
+func waitForNewestRun(_ cli: CLI, showing text: String) throws -> String? {
+    for _ in 0..<200 {
+        Thread.sleep(forTimeInterval: 0.05)
+        if let id = try cli.newestRunID(), try cli.run("show", id).stdout.contains(text) { return id }
+    }
+    return nil
+}
+
 @Suite("CLI: the built binary", .serialized)
 struct CLITests {
     @Test func validateAcceptsTheExamples() throws {
@@ -209,13 +219,7 @@ struct CLITests {
                 with: {argv: ["true"]}
             """)
         let (process, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
-        var id: String?
-        for _ in 0..<100 where id == nil {
-            Thread.sleep(forTimeInterval: 0.1)
-            if let candidate = try cli.newestRunID(),
-               try cli.run("show", candidate).stdout.contains("awaiting-approval") { id = candidate }
-        }
-        let runID = try #require(id)
+        let runID = try #require(try waitForNewestRun(cli, showing: "awaiting-approval"))
         #expect(try cli.run("show", runID).stdout.contains("status running (executor pid \(process.processIdentifier))"))
         #expect(try cli.run("approve", runID, "declare", "--by", "bob").stdout.contains("sent to the process"))
         process.waitUntilExit()
@@ -294,12 +298,7 @@ struct CLITests {
             """)
         let (process, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
         // Interrupt once the slow step is running (polling the store, not guessing a delay).
-        var running = false
-        for _ in 0..<200 where !running {
-            Thread.sleep(forTimeInterval: 0.05)
-            if let id = try cli.newestRunID() { running = try cli.run("show", id).stdout.contains("slow                  running") }
-        }
-        #expect(running)
+        #expect(try waitForNewestRun(cli, showing: "slow                  running") != nil)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
@@ -319,12 +318,7 @@ struct CLITests {
                 with: {argv: [sleep, "30"]}
             """)
         let (process, out, err) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
-        var running = false
-        for _ in 0..<200 where !running {
-            Thread.sleep(forTimeInterval: 0.05)
-            if let id = try cli.newestRunID() { running = try cli.run("show", id).stdout.contains("slow                  running") }
-        }
-        #expect(running)
+        #expect(try waitForNewestRun(cli, showing: "slow                  running") != nil)
         kill(process.processIdentifier, SIGINT)
         Thread.sleep(forTimeInterval: 0.3)
         kill(process.processIdentifier, SIGINT)
