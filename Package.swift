@@ -59,6 +59,9 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // One posix_spawn with the command action's settings (new process group, signals reset,
+        // other descriptors closed, working directory): C, because those are GNU extensions.
+        .target(name: "CSpawn"),
         // DNS wire codec (RFC 1035 / 2136 / 8945): pure, no I/O, so the decoder can be fuzzed alone.
         .target(
             name: "LifeboatDNS",
@@ -72,6 +75,7 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatDNS",
                 "CLibPQ",
+                "CSpawn",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -192,6 +192,43 @@ struct CommandActionTests {
         #expect(FileManager.default.fileExists(atPath: dir.file("worker-cleaned")), "the worker was not sent SIGTERM")
     }
 
+    /// A stopped script's SIGTERM trap runs to its end, printing included: the output pipe is
+    /// still drained while the group stops (a closed pipe would kill it with SIGPIPE first).
+    @Test func aStoppedScriptsTermTrapRunsToItsEnd() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let ready = dir.file("ready"), cleaned = dir.file("cleaned")
+        let script = "trap 'echo releasing the lock; echo done > \(cleaned); exit 0' TERM; touch \(ready); sleep 100 & wait"
+        let action = action
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try? await action.run(in: request(["shell": .string(script)])) }
+            _ = await eventually { FileManager.default.fileExists(atPath: ready) }
+            try? await Task.sleep(for: .milliseconds(100))
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        #expect(FileManager.default.fileExists(atPath: ready))
+        #expect(FileManager.default.fileExists(atPath: cleaned), "the TERM trap did not run to its end")
+    }
+
+    /// The child starts clean whatever this process did: no signal ignored or blocked (SIGPIPE
+    /// ignored here would make `yes | head` in a step fail with "Broken pipe"), no descriptor but 0, 1, 2.
+    @Test func aCommandStartsWithDefaultSignalsAndOnlyTheStandardDescriptors() async throws {
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        let leaked = open("/dev/null", O_RDONLY)  // no O_CLOEXEC: a plain fork/exec would pass it on
+        defer { close(leaked) }
+        let status = try await action.run(in: request(["argv": ["grep", "^Sig\\(Ign\\|Blk\\)", "/proc/self/status"]]))
+        // Signals 1-31 (glibc keeps 32 and 33, its own, out of any program's reach).
+        let masks = (status.outputs["output"]?.stringValue ?? "").split(separator: "\n").map { line in
+            UInt64(line.split(separator: "\t").last ?? "", radix: 16).map { $0 & 0x7fff_ffff }
+        }
+        #expect(masks == [0, 0], "SigBlk and SigIgn: \(status.outputs["output"] ?? .null)")
+        let descriptors = try await action.run(in: request(["argv": ["ls", "/proc/self/fd"]]))
+        // ls's own descriptor for the folder it lists is the fourth.
+        #expect(descriptors.outputs["output"] == "0\n1\n2\n3")
+    }
+
     @Test func cancellationStopsAPlainSleepPromptly() async throws {
         let action = action
         let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in

@@ -1,5 +1,4 @@
 import LifeboatCore
-import Subprocess
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,11 +9,6 @@ import Musl
 import Darwin
 #endif
 
-#if canImport(System)
-import System
-#else
-import SystemPackage
-#endif
 
 /// What one finished command left behind.
 struct CommandOutcome: Sendable {
@@ -44,77 +38,62 @@ struct CommandOutcome: Sendable {
     }
 }
 
-/// Starts one command through swift-subprocess and waits for it.
+/// Starts one command (`ChildProcess`) and waits for it on a thread of its own.
 ///
 /// The child gets its own process group and `/dev/null` as stdin; stdout and stderr share one pipe
 /// (like `2>&1`), read into a bounded tail. When the calling task is cancelled the whole group gets
-/// SIGTERM, then SIGKILL one second later if the leader is still alive; once the leader is gone any
-/// survivor of the group gets SIGKILL, so grandchildren (`sh -c 'sleep 100 & sleep 100'`) die too,
-/// and the call throws `LifeboatError(.cancelled)`.
+/// SIGTERM, and SIGKILL one second later if its leader has not been reaped by then; the pipe is
+/// drained all the while (a script's SIGTERM trap runs to its end), so grandchildren
+/// (`sh -c 'sleep 100 & sleep 100'`) die too, and the call throws `LifeboatError(.cancelled)`.
 enum CommandRunner {
     static let termGrace: Duration = .seconds(1)
+    /// After the SIGKILL, how long a process that left the group may keep the pipe open.
+    static let abandonGrace: Duration = .milliseconds(200)
 
     static func run(_ invocation: CommandInvocation, tailLines: Int) async throws(LifeboatError) -> CommandOutcome {
         if Task.isCancelled { throw cancelled(invocation) }
         let executablePath = try resolveExecutable(invocation)
-
-        let arguments: Arguments
+        let argv: [String]
         switch invocation.program {
-        case .argv(let argv):
-            arguments = Arguments(executablePathOverride: argv[0], remainingValues: Array(argv.dropFirst()))
-        case .shell(let script):
-            arguments = Arguments(executablePathOverride: "sh", remainingValues: ["-c", script])
+        case .argv(let written): argv = written
+        case .shell(let script): argv = ["sh", "-c", script]
         }
-        var environment = Environment.inherit
-        if !invocation.environment.isEmpty {
-            var updates: [Environment.Key: String?] = [:]
-            for (name, value) in invocation.environment { updates[Environment.Key(stringLiteral: name)] = value }
-            environment = environment.updating(updates)
-        }
-        var options = PlatformOptions()
-        // 0: the child leads a new group whose id is its pid (posix_spawn's POSIX_SPAWN_SETPGROUP).
-        options.processGroupID = 0
-        options.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: termGrace)]
 
         let clock = ContinuousClock()
         let start = clock.now
-        let groupID = GroupID()
+        let child: ChildProcess
         do {
-            let result = try await Subprocess.run(
-                .path(FilePath(executablePath)), arguments: arguments, environment: environment,
-                workingDirectory: FilePath(invocation.workingDirectory), platformOptions: options,
-                input: .none, output: .sequence, error: .combinedWithOutput
-            ) { execution in
-                groupID.set(execution.processIdentifier.value)
-                var collector = OutputCollector(maxLines: tailLines)
-                for try await buffer in execution.standardOutput {
-                    buffer.withUnsafeBytes { collector.append($0) }
-                }
-                collector.finish()
-                return collector
-            }
-            if Task.isCancelled {
-                groupID.killSurvivors()
-                throw cancelled(invocation)
-            }
-            let collector = result.closureResult
-            let termination: CommandOutcome.Termination
-            switch result.terminationStatus {
-            case .exited(let code): termination = .exited(code)
-            case .signaled(let signal): termination = .signalled(signal)
-            }
-            return CommandOutcome(
-                termination: termination, tail: collector.lines, outputs: collector.outputs,
-                elapsedMs: (clock.now - start).milliseconds)
-        } catch let error as LifeboatError {
-            throw error
+            child = try ChildProcess.spawn(
+                path: executablePath, argv: argv, environment: invocation.environment,
+                directory: invocation.workingDirectory)
         } catch {
-            if Task.isCancelled {
-                groupID.killSurvivors()
-                throw cancelled(invocation)
-            }
             throw spawnFailure(error, invocation)
         }
+        let stopper = Mutex<Task<Void, Never>?>(nil)
+        let (termination, collector) = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DetachedThread.start {
+                    var collector = OutputCollector(maxLines: tailLines)
+                    let termination = child.finish(into: &collector)
+                    continuation.resume(returning: (termination, collector))
+                }
+            }
+        } onCancel: {
+            child.terminateGroup()
+            stopper.withLock {
+                $0 = Task.detached {
+                    try? await Task.sleep(for: termGrace)
+                    child.killGroup()
+                    try? await Task.sleep(for: abandonGrace)
+                    child.stopReading()
+                }
+            }
+        }
+        stopper.withLock { $0?.cancel() }
+        if Task.isCancelled { throw cancelled(invocation) }
+        return CommandOutcome(
+            termination: termination, tail: collector.lines, outputs: collector.outputs,
+            elapsedMs: (clock.now - start).milliseconds)
     }
 
     /// The absolute path to exec, or a non-retryable error naming `argv[0]`.
@@ -148,37 +127,23 @@ enum CommandRunner {
             hint: "its process group was terminated")
     }
 
-    private static func spawnFailure(_ error: any Error, _ invocation: CommandInvocation) -> LifeboatError {
-        if let subprocessError = error as? SubprocessError {
-            if subprocessError.code == .failedToChangeWorkingDirectory {
-                return LifeboatError(
-                    .actionFailed,
-                    "cannot run `\(invocation.displayName)` in \(invocation.workingDirectory): no such directory",
-                    hint: "fix the step's cwd: (relative to the runbook's folder)")
-            }
-            if subprocessError.code == .executableNotFound || subprocessError.code == .spawnFailed {
-                return LifeboatError(
-                    .actionFailed, "command `\(invocation.displayName)` could not be started",
-                    hint: "check that it is a program this machine can run", detail: "\(subprocessError)")
-            }
+    private static func spawnFailure(_ failure: ChildProcess.SpawnFailure, _ invocation: CommandInvocation) -> LifeboatError {
+        switch failure {
+        case .noSuchDirectory:
+            return LifeboatError(
+                .actionFailed,
+                "cannot run `\(invocation.displayName)` in \(invocation.workingDirectory): no such directory",
+                hint: "fix the step's cwd: (relative to the runbook's folder)")
+        case .failed(let code) where code == EAGAIN || code == ENOMEM || code == EMFILE || code == ENFILE:
+            return LifeboatError(
+                .actionFailed, "command `\(invocation.displayName)` failed to start: \(String(cString: strerror(code)))",
+                hint: "this machine is short of processes, memory or file descriptors; retry when it is not",
+                retryable: true)
+        case .failed(let code):
+            return LifeboatError(
+                .actionFailed,
+                "command `\(invocation.displayName)` could not be started: \(String(cString: strerror(code)))",
+                hint: "check that it is a program this machine can run")
         }
-        return LifeboatError(
-            .actionFailed, "command `\(invocation.displayName)` failed to run",
-            hint: "see the detail with `lifeboat show RUN --verbose`", retryable: true, detail: "\(error)")
-    }
-}
-
-/// The child's process group id, learnt inside the run's body and used after it ends.
-private final class GroupID: Sendable {
-    private let value = Mutex<pid_t>(0)
-
-    func set(_ pid: pid_t) { value.withLock { $0 = pid } }
-
-    /// SIGKILL to whatever is left of the group once its leader is gone after a cancellation: the
-    /// teardown's SIGTERM reached every member, this reaches those that ignored it.
-    func killSurvivors() {
-        let group = value.withLock { $0 }
-        guard group > 0 else { return }
-        _ = kill(-group, SIGKILL)
     }
 }
