@@ -19,10 +19,9 @@ enum MeasurementColumns {
             ])
     }
 
-    /// Recomputes a run's figures from its events (inside the write transaction) and stores them.
-    static func refresh(_ run: RunRecord, in db: Database) throws {
-        let figures = RunFigures.expected(for: run, events: try Rows.events(of: run.id, in: db))
-        try save(figures, runID: run.id, in: db)
+    /// Recomputes a run's figures from its whole log (inside the write transaction) and stores them.
+    static func refresh(_ run: RunRecord, events: [RunEvent], in db: Database) throws {
+        try save(RunFigures.expected(for: run, events: events), runID: run.id, in: db)
     }
 
     /// The stored figures of a `runs` row (`SELECT *`), nil when the columns are NULL.
@@ -50,7 +49,7 @@ enum MeasurementColumns {
         let ids = try String.fetchAll(db, sql: "SELECT id FROM runs WHERE ended_at_ms IS NOT NULL")
         for id in ids {
             guard let run = try Rows.run(id, in: db) else { continue }
-            try refresh(run, in: db)
+            try refresh(run, events: try Rows.events(of: id, in: db), in: db)
         }
     }
 }

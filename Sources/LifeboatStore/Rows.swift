@@ -109,11 +109,20 @@ enum Rows {
     // MARK: events
 
     static func events(of runID: String, in db: Database) throws -> [RunEvent] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, payload FROM events WHERE run_id = ? ORDER BY seq"), arguments: [runID])
-            .map { row in
-                let seq: Int64 = row["seq"]
-                return try CanonicalJSON.decode(RunEvent.self, from: row["payload"], what: "event \(seq)")
-            }
+        try events(of: runID, after: 0, in: db).map(\.event)
+    }
+
+    /// The run's events with seq in `after+1 ..< before`, decoded, in order.
+    static func events(of runID: String, after: Int64, before: Int64 = .max, in db: Database) throws
+        -> [(seq: Int64, event: RunEvent)]
+    {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT seq, payload FROM events WHERE run_id = ? AND seq > ? AND seq < ? ORDER BY seq"),
+            arguments: [runID, after, before]
+        ).map { row in
+            let seq: Int64 = row["seq"]
+            return (seq, try CanonicalJSON.decode(RunEvent.self, from: row["payload"], what: "event \(seq)"))
+        }
     }
 
     // MARK: documents

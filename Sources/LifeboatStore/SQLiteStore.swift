@@ -17,6 +17,7 @@ public final class SQLiteStore: StateStore {
     public let path: String
     let database: DatabaseQueue
     private let writeQueue: DispatchQueue
+    private let logs = RunLogCache()
 
     /// Opens the store at `path`, creating its folders and the file (mode 0600) if needed and
     /// applying pending migrations.
@@ -98,7 +99,8 @@ public final class SQLiteStore: StateStore {
         guard let rows, rows.run.id == runID, events.allSatisfy({ $0.runID == runID }) else {
             throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
         }
-        try await write(run: runID) { db in
+        let logs = self.logs
+        let log = try await write(run: runID) { db in
             guard let stored = try ProjectionUpdates.storedRun(runID, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
             }
@@ -108,12 +110,14 @@ public final class SQLiteStore: StateStore {
                     sql: "DELETE FROM steps WHERE run_id = ? AND step_id NOT IN (SELECT value FROM json_each(?))",
                     arguments: [runID, try CanonicalJSON.encode(rows.steps.map(\.stepID))])
             }
+            var appended: [(seq: Int64, event: RunEvent)] = []
             for (event, payload) in zip(events, payloads) {
                 if case .runCreated = event.kind {
                     throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
                 }
-                try EventChain.append(event, payload: payload, in: db)
+                appended.append((try EventChain.append(event, payload: payload, in: db), event))
             }
+            let log = try logs.log(of: runID, appended: appended, in: db)
             for step in rows.steps {
                 if let old = try ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
                     try ProjectionUpdates.update(step, stored: old, in: db)
@@ -126,16 +130,21 @@ public final class SQLiteStore: StateStore {
             try Leases.sync(run, atMs: run.updatedAtMs, in: db)
             // The measurement columns follow the log of an ended run; a resumed run clears them.
             if run.endedAtMs != nil {
-                try MeasurementColumns.refresh(run, in: db)
+                try MeasurementColumns.refresh(run, events: log.events, in: db)
             } else if stored.record.endedAtMs != nil {
                 try MeasurementColumns.save(nil, runID: runID, in: db)
             }
             try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
+            return log
         }
+        logs.keep(log, of: runID)
     }
 
     public func events(of runID: String) async throws -> [RunEvent] {
-        try await read { db in try Rows.events(of: runID, in: db) }
+        let logs = self.logs
+        let log = try await read { db in try logs.log(of: runID, in: db) }
+        logs.keep(log, of: runID)
+        return log.events
     }
 
     public func run(_ runID: String) async throws -> RunRecord? {

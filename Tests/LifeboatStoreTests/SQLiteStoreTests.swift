@@ -209,6 +209,39 @@ import Testing
         #expect(try await store.verifyChain().isOK)
     }
 
+    /// The decoded log a store holds is only ever what was committed: an append that rolls back
+    /// late (here a statement after the events fails, as on a full disk) leaves no event in it.
+    @Test func aRolledBackAppendLeavesNoEventInTheHeldLog() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let store = try SQLiteStore(path: path)
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        #expect(try await store.events(of: "r1").count == 1)  // now held
+        let other = try DatabaseQueue(path: path)
+        try await other.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        let started = Fixtures.event("r1", 2, .executorStarted(pid: 1, host: "h", resumed: false))
+        await #expect(throws: (any Error).self) { try await store.append([started], consumingControls: []) }
+        #expect(try await store.events(of: "r1").count == 1)
+        try await other.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        try await store.append([started], consumingControls: [])
+        #expect(try await store.events(of: "r1").map(\.kind).last == started.kind)
+    }
+
+    /// A held log takes in what another process recorded since (it decodes only those rows).
+    @Test func aHeldLogTakesInTheEventsAnotherProcessRecorded() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let first = try SQLiteStore(path: path)
+        let second = try SQLiteStore(path: path)
+        try await first.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        let life = Fixtures.successfulRun("r1")
+        try await first.append(Array(life.prefix(3)), consumingControls: [])
+        #expect(try await first.events(of: "r1").count == 4)
+        try await second.append(Array(life.dropFirst(3)), consumingControls: [])
+        #expect(Array(try await first.events(of: "r1").dropFirst()) == life)
+        #expect(try await first.events(of: "r1") == (try await SQLiteStore(path: path).events(of: "r1")))
+    }
+
     @Test func appendFromACancelledTaskStillCommits() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
         let created = Fixtures.created("r1")
