@@ -182,7 +182,6 @@ struct CLITests {
         #expect(resumed.status == 1)
         let again = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any], "\(resumed.stdout)")
         #expect(again["runID"] as? String == id && again["status"] as? String == "failed")
-        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run", "--json").status == 2)
     }
 
     @Test func approvalPausesWithNoWaitAndIsGivenFromAnotherProcess() throws {
@@ -252,6 +251,18 @@ struct CLITests {
         let refused = try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run")
         #expect(refused.status == 4)
         #expect(refused.stdout.contains("PREFLIGHT REFUSED"))
+
+        let json = try cli.run("run", "plans/p.yaml", "-s", "failover", "--dry-run", "--json")
+        #expect(json.status == 4)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        #expect(document["exitCode"] as? Int == 4 && document["refused"] as? Int == 1)
+        let step = try #require((document["steps"] as? [[String: Any]])?.first)
+        #expect(step["id"] as? String == "missing" && step["preflight"] as? String == "refused")
+        #expect((step["detail"] as? String)?.contains("/nonexistent/tool") == true, "\(step)")
+        #expect((step["params"] as? [String: Any])?["argv"] as? [String] == ["/nonexistent/tool"])
+        #expect(document["prediction"] is [String: Any])
+        #expect(json.stderr.contains("1 preflight check(s) refused"))
+        #expect(!FileManager.default.fileExists(atPath: cli.dbPath))
     }
 
     @Test func tabletopIsScriptableQuitsAndResumes() throws {

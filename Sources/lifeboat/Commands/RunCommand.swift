@@ -42,8 +42,7 @@ struct RunCommand: AsyncParsableCommand {
         let resolved = try loader.resolve(plan: loader.loadPlan(at: plan), scenario: scenario, overrides: params.overrides())
         let mode: RunMode = drill ? .drill : .execute
         if dryRun {
-            if output.json { throw LifeboatError(.invalidInput, "--json does not go with --dry-run yet", hint: "drop --json") }
-            throw try await DryRun.perform(resolved, as: mode, operatorName: by.resolved).exitCode
+            throw try await DryRun.perform(resolved, as: mode, operatorName: by.resolved, json: output.json).exitCode
         }
         if output.json { Console.sendTextToStandardError() }
         let status = try await RunStarter.start(
