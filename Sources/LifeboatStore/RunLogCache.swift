@@ -3,11 +3,19 @@ import LifeboatCore
 import Synchronization
 
 /// The run logs this process has decoded, as far as they are committed. A log only grows, so a
-/// later read decodes only the rows recorded since: decoding is most of what reading a log costs,
-/// and a run's end reads its whole log twice (for its measurement columns, then for the summary).
-/// `audit verify` does not use it: it decodes what the file holds.
+/// later read decodes only the rows recorded since, and an append adds its own events without
+/// decoding them: decoding is most of what reading a log costs, and a run's end reads its whole
+/// log twice (for its measurement columns, then for the summary). `audit verify` does not use it:
+/// it decodes what the file holds.
 final class RunLogCache: Sendable {
-    struct Log: Sendable {
+    /// What one transaction sees beyond the held log: the rows recorded after `after` (the held
+    /// log's last seq, 0 when none is held), then the transaction's own events.
+    struct Tail: Sendable {
+        var after: Int64
+        var events: [(seq: Int64, event: RunEvent)]
+    }
+
+    private struct Log {
         /// The seq of the log's last event (seqs are global, so a run's have gaps).
         var lastSeq: Int64 = 0
         var events: [RunEvent] = []
@@ -17,26 +25,36 @@ final class RunLogCache: Sendable {
     static let maxRuns = 8
     private let logs = Mutex<[String: Log]>([:])
 
-    /// The run's whole log as `db` sees it: the part held here, the rows recorded since, and
-    /// `appended`, this transaction's own events (in seq order, not decoded again).
-    func log(of runID: String, appended: [(seq: Int64, event: RunEvent)] = [], in db: Database) throws -> Log {
-        var log = logs.withLock { $0[runID] } ?? Log()
-        let recorded = try Rows.events(of: runID, after: log.lastSeq, before: appended.first?.seq ?? .max, in: db)
-        for (seq, event) in recorded + appended {
-            log.events.append(event)
-            log.lastSeq = seq
-        }
-        return log
+    /// What `db` holds of the run beyond the held log, with `appended` (this transaction's own
+    /// events, in seq order) not decoded again.
+    func tail(of runID: String, appended: [(seq: Int64, event: RunEvent)] = [], in db: Database) throws -> Tail {
+        let after = logs.withLock { $0[runID]?.lastSeq ?? 0 }
+        let recorded = try Rows.events(of: runID, after: after, before: appended.first?.seq ?? .max, in: db)
+        return Tail(after: after, events: recorded + appended)
     }
 
-    /// Holds `log` once the transaction that read or wrote it has committed.
-    func keep(_ log: Log, of runID: String) {
+    /// The run's whole log as `db` sees it: the held log and `tail`, or, if the held log moved on
+    /// since `tail` was taken, every row decoded.
+    func events(of runID: String, completing tail: Tail, in db: Database) throws -> [RunEvent] {
+        let held = logs.withLock { logs -> [RunEvent]? in
+            let log = logs[runID] ?? Log()
+            return log.lastSeq == tail.after ? log.events : nil
+        }
+        guard let held else { return try Rows.events(of: runID, in: db) }
+        return held + tail.events.map(\.event)
+    }
+
+    /// Adds `tail` to the held log (in place) once the transaction that took it has committed.
+    func keep(_ tail: Tail, of runID: String) {
+        guard let last = tail.events.last else { return }
         logs.withLock { logs in
-            if let held = logs[runID], held.lastSeq >= log.lastSeq { return }
-            if logs[runID] == nil, logs.count >= Self.maxRuns, let evicted = logs.keys.first {
-                logs.removeValue(forKey: evicted)
+            guard (logs[runID]?.lastSeq ?? 0) == tail.after else { return }
+            if logs[runID] == nil {
+                if logs.count >= Self.maxRuns, let evicted = logs.keys.first { logs.removeValue(forKey: evicted) }
+                logs[runID] = Log()
             }
-            logs[runID] = log
+            logs[runID]!.events.append(contentsOf: tail.events.map(\.event))
+            logs[runID]!.lastSeq = last.seq
         }
     }
 }

@@ -100,7 +100,7 @@ public final class SQLiteStore: StateStore {
             throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
         }
         let logs = self.logs
-        let log = try await write(run: runID) { db in
+        let tail = try await write(run: runID) { db in
             guard let stored = try ProjectionUpdates.storedRun(runID, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
             }
@@ -117,7 +117,7 @@ public final class SQLiteStore: StateStore {
                 }
                 appended.append((try EventChain.append(event, payload: payload, in: db), event))
             }
-            let log = try logs.log(of: runID, appended: appended, in: db)
+            let tail = try logs.tail(of: runID, appended: appended, in: db)
             for step in rows.steps {
                 if let old = try ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
                     try ProjectionUpdates.update(step, stored: old, in: db)
@@ -130,21 +130,24 @@ public final class SQLiteStore: StateStore {
             try Leases.sync(run, atMs: run.updatedAtMs, in: db)
             // The measurement columns follow the log of an ended run; a resumed run clears them.
             if run.endedAtMs != nil {
-                try MeasurementColumns.refresh(run, events: log.events, in: db)
+                try MeasurementColumns.refresh(run, events: try logs.events(of: runID, completing: tail, in: db), in: db)
             } else if stored.record.endedAtMs != nil {
                 try MeasurementColumns.save(nil, runID: runID, in: db)
             }
             try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
-            return log
+            return tail
         }
-        logs.keep(log, of: runID)
+        logs.keep(tail, of: runID)
     }
 
     public func events(of runID: String) async throws -> [RunEvent] {
         let logs = self.logs
-        let log = try await read { db in try logs.log(of: runID, in: db) }
-        logs.keep(log, of: runID)
-        return log.events
+        let (tail, events) = try await read { db in
+            let tail = try logs.tail(of: runID, in: db)
+            return (tail, try logs.events(of: runID, completing: tail, in: db))
+        }
+        logs.keep(tail, of: runID)
+        return events
     }
 
     public func run(_ runID: String) async throws -> RunRecord? {
