@@ -44,7 +44,8 @@ public struct CommandAction: ActionHandler {
     public func run(_ context: ActionContext) async throws -> ActionResult {
         let parameters = try CommandParameters(context)
         let invocation = parameters.invocation
-        let outcome = try await CommandRunner.run(invocation, tailLines: parameters.tailLines)
+        let outcome = try await CommandRunner.run(
+            invocation, tailLines: parameters.tailLines, onLine: context.progressLines)
         guard let code = outcome.exitCode, parameters.expectedExitCodes.contains(code) else {
             let expected = parameters.expectedExitCodes.map(String.init).joined(separator: ", ")
             let lastLine = outcome.tail.last(where: { !$0.isEmpty }).map { ": " + $0 } ?? ""

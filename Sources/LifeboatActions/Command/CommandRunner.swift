@@ -50,7 +50,10 @@ enum CommandRunner {
     /// After the SIGKILL, how long a process that left the group may keep the pipe open.
     static let abandonGrace: Duration = .milliseconds(200)
 
-    static func run(_ invocation: CommandInvocation, tailLines: Int) async throws(LifeboatError) -> CommandOutcome {
+    /// `onLine` gets each complete output line as it arrives (unmasked).
+    static func run(
+        _ invocation: CommandInvocation, tailLines: Int, onLine: (@Sendable (String) -> Void)? = nil
+    ) async throws(LifeboatError) -> CommandOutcome {
         if Task.isCancelled { throw cancelled(invocation) }
         let executablePath = try resolveExecutable(invocation)
         let argv: [String]
@@ -73,7 +76,7 @@ enum CommandRunner {
         let (termination, collector) = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 DetachedThread.start {
-                    var collector = OutputCollector(maxLines: tailLines)
+                    var collector = OutputCollector(maxLines: tailLines, onLine: onLine)
                     let termination = child.finish(into: &collector)
                     continuation.resume(returning: (termination, collector))
                 }

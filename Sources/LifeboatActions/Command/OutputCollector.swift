@@ -18,8 +18,12 @@ struct OutputCollector: Sendable {
     private(set) var outputs: [String: String] = [:]
     private(set) var totalBytes = 0
 
-    init(maxLines: Int) {
+    /// Called with each complete line as it arrives (unmasked), for the live view.
+    private let onLine: (@Sendable (String) -> Void)?
+
+    init(maxLines: Int, onLine: (@Sendable (String) -> Void)? = nil) {
         self.maxLines = maxLines
+        self.onLine = onLine
         ring.reserveCapacity(min(maxLines, 64))
     }
 
@@ -61,6 +65,7 @@ struct OutputCollector: Sendable {
         partial.removeAll(keepingCapacity: true)
         partialTruncated = false
         recordOutput(line)
+        if let onLine, !line.isEmpty { onLine(line) }
         guard maxLines > 0 else { return }
         if ring.count < maxLines {
             ring.append(line)

@@ -24,6 +24,9 @@ public struct ActionContext: Sendable {
     public var clock: any EngineClock
     /// Uniform samples in [0, 1) for backoff jitter.
     public var random: @Sendable () -> Double
+    /// Where `progress` sends a running step's latest line (the live view's status line); nil
+    /// when nobody watches.
+    public var progressSink: (@Sendable (_ step: String, _ line: String) -> Void)?
     /// Secrets the action found on its way; shared by the copies of this context (a nested check's).
     private let found = FoundSecrets()
 
@@ -52,6 +55,21 @@ public struct ActionContext: Sendable {
 
     /// The run's secrets and those the action added.
     var allSecrets: SecretMasker { masker.adding(found.values) }
+
+    /// Tells whoever watches the run what the step is doing now (a command's latest output line),
+    /// secrets masked. Not recorded: the result and errors are.
+    public func progress(_ line: String) {
+        guard let progressSink else { return }
+        progressSink(stepID, allSecrets.mask(line))
+    }
+
+    /// `progress` as a callback for a source of lines, nil when nobody watches (so the source
+    /// need not produce them).
+    public var progressLines: (@Sendable (String) -> Void)? {
+        guard progressSink != nil else { return nil }
+        let context = self
+        return { context.progress($0) }
+    }
 
     // MARK: Parameters
 

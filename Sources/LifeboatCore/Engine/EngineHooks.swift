@@ -47,7 +47,13 @@ public enum TabletopOutcome: Sendable, Hashable {
     case quit(notes: [String])
 }
 
-/// Sees every event as it is committed (progress output).
+/// Sees every event as it is committed (progress output), and what running steps say meanwhile.
 public protocol RunObserver: Sendable {
     func recorded(_ events: [RunEvent], machine: RunStateMachine)
+    /// A running step's latest word (a command's last output line), secrets masked; not recorded.
+    func progress(step: String, line: String)
+}
+
+extension RunObserver {
+    public func progress(step: String, line: String) {}
 }

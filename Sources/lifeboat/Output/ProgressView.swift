@@ -7,9 +7,15 @@ import Synchronization
 /// timestamped lines, one per event, for logs and CI.
 final class ProgressView: RunObserver, Sendable {
     private struct State {
-        var startedMono: Int64?
+        /// When the run was created (wall clock): elapsed time counts from there, across resumes.
+        var runStartedAtMs: Int64?
+        /// How long the run stood still before this process took it on (paused, or its executor gone).
+        var stoppedMs: Int64 = 0
+        var lastEventAtMs: Int64?
         var summary = ""
-        var statusShown = false
+        var running: [String] = []
+        var stepStartedMono: [String: Int64] = [:]
+        var latestLine: [String: String] = [:]
     }
 
     private let live: Bool
@@ -20,19 +26,43 @@ final class ProgressView: RunObserver, Sendable {
     private let approvalsElsewhere: Bool
     private let state = Mutex(State())
 
-    init(live: Bool = Style.stdoutRedraws, style: Style = .stdout, clock: any EngineClock, approvalsElsewhere: Bool = false) {
+    /// `earlier`: the run's events before this process took it on (a resume's), for the elapsed time.
+    init(
+        live: Bool = Style.stdoutRedraws, style: Style = .stdout, clock: any EngineClock, approvalsElsewhere: Bool = false,
+        earlier: [RunEvent] = []
+    ) {
         self.live = live
         self.style = style
         self.clock = clock
         self.approvalsElsewhere = approvalsElsewhere
+        state.withLock { s in
+            s.runStartedAtMs = earlier.first?.atMs
+            s.stoppedMs = Self.stoppedMs(earlier)
+            s.lastEventAtMs = earlier.last?.atMs
+        }
     }
 
     func recorded(_ events: [RunEvent], machine: RunStateMachine) {
         if live {
             let summary = Self.summary(machine)
+            let running = machine.header.steps.map(\.id).filter {
+                if case .running? = machine.state(of: $0) { return true }
+                return false
+            }
             state.withLock { s in
-                if s.startedMono == nil { s.startedMono = clock.monoMs() }
+                for event in events {
+                    if s.runStartedAtMs == nil { s.runStartedAtMs = event.atMs }
+                    if case .executorStarted(_, _, resumed: true) = event.kind, let last = s.lastEventAtMs {
+                        s.stoppedMs += max(0, event.atMs - last)
+                    }
+                    if case .stepStarted(let step, _) = event.kind {
+                        s.stepStartedMono[step] = clock.monoMs()
+                        s.latestLine[step] = nil
+                    }
+                    s.lastEventAtMs = event.atMs
+                }
                 s.summary = summary
+                s.running = running
             }
         }
         for event in events {
@@ -49,6 +79,11 @@ final class ProgressView: RunObserver, Sendable {
         if live { redrawStatus(machine.header.objectives.rtoMs) }
     }
 
+    func progress(step: String, line: String) {
+        guard live else { return }
+        state.withLock { $0.latestLine[step] = line }
+    }
+
     /// Redraws the status line (called on a one-second tick while a run executes).
     func tick(rtoMs: Int64?) {
         if live { redrawStatus(rtoMs) }
@@ -60,13 +95,37 @@ final class ProgressView: RunObserver, Sendable {
     }
 
     private func redrawStatus(_ rtoMs: Int64?) {
-        let (started, summary) = state.withLock { ($0.startedMono, $0.summary) }
-        let elapsed = started.map { clock.monoMs() - $0 } ?? 0
-        var line = "  ▸ \(summary) · elapsed \(DurationText.format(milliseconds: elapsed))"
+        let s = state.withLock { $0 }
+        let ms = DurationText.format(milliseconds:)
+        let elapsed = s.runStartedAtMs.map { max(0, clock.wallMs() - $0) } ?? 0
+        var line = "  ▸ \(s.summary) · elapsed \(ms(elapsed))"
+        if s.stoppedMs > 0 { line += " (stopped \(ms(s.stoppedMs)))" }
         if let rtoMs, rtoMs > 0 {
-            line += " of RTO \(DurationText.format(milliseconds: rtoMs)) (\(elapsed * 100 / rtoMs)%)"
+            line += " of RTO \(ms(rtoMs)) (\(elapsed * 100 / rtoMs)%)"
         }
-        Console.raw(Self.eraseLine + style.paint(line, .dim))
+        // The step running longest: how long so far, and its latest output line.
+        let now = clock.monoMs()
+        if let step = s.running.min(by: { (s.stepStartedMono[$0] ?? now) < (s.stepStartedMono[$1] ?? now) }) {
+            line += " · \(step) \(ms(now - (s.stepStartedMono[step] ?? now)))"
+            if let latest = s.latestLine[step] { line += ": " + latest }
+        }
+        Console.raw(Self.eraseLine + style.paint(Self.clipped(line, to: Console.terminalColumns), .dim))
+    }
+
+    /// `line` cut to `columns` characters (with `…`): a status line that wraps cannot be redrawn in place.
+    static func clipped(_ line: String, to columns: Int?) -> String {
+        guard let columns, columns > 1, line.count > columns - 1 else { return line }
+        return String(line.prefix(columns - 2)) + "…"
+    }
+
+    /// The time a run stood still between its executors: from the last event before each resume
+    /// to that resume's `executorStarted`.
+    static func stoppedMs(_ events: [RunEvent]) -> Int64 {
+        var total: Int64 = 0
+        for (before, event) in zip(events, events.dropFirst()) {
+            if case .executorStarted(_, _, resumed: true) = event.kind { total += max(0, event.atMs - before.atMs) }
+        }
+        return total
     }
 
     /// Back to the start of the line and clear it (cursor control, not colour).

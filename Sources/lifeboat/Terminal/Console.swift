@@ -24,6 +24,13 @@ enum Console {
     static func err(_ text: String) { write(STDERR_FILENO, text + "\n") }
 
     /// Writes text (terminal control sequences included) without adding a newline.
+    /// The width of the terminal standard output is, nil when it is not one.
+    static var terminalColumns: Int? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     static func raw(_ text: String) { write(textDescriptor.withLock { $0 }, text) }
 
     private static func write(_ fd: Int32, _ text: String) {

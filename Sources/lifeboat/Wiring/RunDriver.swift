@@ -21,7 +21,8 @@ enum RunDriver {
         let progress = ProgressView(
             live: Style.stdoutRedraws && !json, clock: Runtime.clock,
             approvalsElsewhere: !interactive && header.mode != .tabletop && configuration.waitForApprovals
-                && !configuration.autoApprove)
+                && !configuration.autoApprove,
+            earlier: try await store.events(of: runID))
         let engine = Runtime.engine(
             store: store, configuration: configuration, observer: progress, interactive: interactive,
             tabletop: header.mode == .tabletop, interrupts: InterruptSignal())
