@@ -91,13 +91,17 @@ final class ChildProcess: Sendable {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
         var status: Int32 = 0
-        state.withLock { state in
+        let reaped = state.withLock { state in
             // The leader is a zombie: the group id is still ours. Whatever of a stopped group
             // outlived its leader (a grandchild that ignored SIGTERM) goes now.
             if state.stopping { _ = kill(-pid, SIGKILL) }
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            var result: pid_t
+            repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
             state.reaped = true
+            return result == pid
         }
+        // Someone else reaped it (SIGCHLD ignored): how it ended is unknown, never a success.
+        guard reaped else { return .unknown }
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
     }

@@ -15,6 +15,8 @@ struct CommandOutcome: Sendable {
     enum Termination: Sendable, Hashable {
         case exited(Int32)
         case signalled(Int32)
+        /// Reaped by someone else (this process ignoring SIGCHLD): how it ended is unknown.
+        case unknown
     }
 
     var termination: Termination
@@ -34,6 +36,7 @@ struct CommandOutcome: Sendable {
         switch termination {
         case .exited(let code): return "exited with \(code)"
         case .signalled(let signal): return "was killed by signal \(signal)"
+        case .unknown: return "ended, but how is unknown (it was reaped elsewhere)"
         }
     }
 }
