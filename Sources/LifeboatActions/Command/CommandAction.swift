@@ -14,7 +14,7 @@ public struct CommandAction: ActionHandler {
             name: "command",
             summary: "Run a program (argv, or an explicit shell: script) and check its exit code",
             parameters: [
-                ActionParameter("argv", .stringList, "program and arguments, passed to exec as they are; argv[0] via PATH or relative to the plan"),
+                ActionParameter("argv", .stringList, "program and arguments, passed to exec as they are; argv[0] via PATH, or relative to the runbook's folder when it contains a slash"),
                 ActionParameter("shell", .string, "a script for /bin/sh -c, used only when written explicitly (exclusive with argv)"),
                 ActionParameter("env", .map, "environment variables merged over the inherited environment"),
                 ActionParameter("cwd", .string, "working directory, relative to the runbook's folder (default: the runbook's folder)"),
