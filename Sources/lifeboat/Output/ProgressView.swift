@@ -16,6 +16,17 @@ final class ProgressView: RunObserver, Sendable {
         var running: [String] = []
         var stepStartedMono: [String: Int64] = [:]
         var latestLine: [String: String] = [:]
+
+        /// Takes in the run's clock facts from `event`: when it started, and the time it stood still
+        /// between its executors (from the last event before a resume to that resume's
+        /// `executorStarted`).
+        mutating func take(_ event: RunEvent) {
+            if runStartedAtMs == nil { runStartedAtMs = event.atMs }
+            if case .executorStarted(_, _, resumed: true) = event.kind, let last = lastEventAtMs {
+                stoppedMs += max(0, event.atMs - last)
+            }
+            lastEventAtMs = event.atMs
+        }
     }
 
     private let live: Bool
@@ -36,30 +47,20 @@ final class ProgressView: RunObserver, Sendable {
         self.clock = clock
         self.approvalsElsewhere = approvalsElsewhere
         state.withLock { s in
-            s.runStartedAtMs = earlier.first?.atMs
-            s.stoppedMs = Self.stoppedMs(earlier)
-            s.lastEventAtMs = earlier.last?.atMs
+            for event in earlier { s.take(event) }
         }
     }
 
     func recorded(_ events: [RunEvent], machine: RunStateMachine) {
         if live {
-            let summary = Self.summary(machine)
-            let running = machine.header.steps.map(\.id).filter {
-                if case .running? = machine.state(of: $0) { return true }
-                return false
-            }
+            let (summary, running) = Self.summary(machine)
             state.withLock { s in
                 for event in events {
-                    if s.runStartedAtMs == nil { s.runStartedAtMs = event.atMs }
-                    if case .executorStarted(_, _, resumed: true) = event.kind, let last = s.lastEventAtMs {
-                        s.stoppedMs += max(0, event.atMs - last)
-                    }
+                    s.take(event)
                     if case .stepStarted(let step, _) = event.kind {
                         s.stepStartedMono[step] = clock.monoMs()
                         s.latestLine[step] = nil
                     }
-                    s.lastEventAtMs = event.atMs
                 }
                 s.summary = summary
                 s.running = running
@@ -118,20 +119,11 @@ final class ProgressView: RunObserver, Sendable {
         return String(line.prefix(columns - 2)) + "…"
     }
 
-    /// The time a run stood still between its executors: from the last event before each resume
-    /// to that resume's `executorStarted`.
-    static func stoppedMs(_ events: [RunEvent]) -> Int64 {
-        var total: Int64 = 0
-        for (before, event) in zip(events, events.dropFirst()) {
-            if case .executorStarted(_, _, resumed: true) = event.kind { total += max(0, event.atMs - before.atMs) }
-        }
-        return total
-    }
-
     /// Back to the start of the line and clear it (cursor control, not colour).
     private static let eraseLine = "\r\u{1B}[2K"
 
-    static func summary(_ machine: RunStateMachine) -> String {
+    /// The status line's counts, and the steps running (or verifying) now.
+    static func summary(_ machine: RunStateMachine) -> (text: String, running: [String]) {
         var done = 0
         var running: [String] = []
         var waiting: [String] = []
@@ -149,7 +141,7 @@ final class ProgressView: RunObserver, Sendable {
         if !running.isEmpty { parts.append("running: " + running.joined(separator: ", ")) }
         if !waiting.isEmpty { parts.append("waiting: " + waiting.joined(separator: ", ")) }
         if !failed.isEmpty { parts.append("failed: " + failed.joined(separator: ", ")) }
-        return parts.joined(separator: " · ")
+        return (parts.joined(separator: " · "), running)
     }
 
     private func color(for kind: RunEvent.Kind) -> Style.Color? {
