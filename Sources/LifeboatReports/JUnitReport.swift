@@ -67,7 +67,8 @@ public enum JUnitReport {
         }
         out += "    </properties>\n"
         for c in cases { out += "    " + c + "\n" }
-        out += "    <system-out></system-out>\n    <system-err></system-err>\n"
+        let notes = report.notes.map { "note on \($0.step) by \($0.by): \($0.text)\n" }.joined()
+        out += "    <system-out>\(x(notes))</system-out>\n    <system-err></system-err>\n"
         out += "  </testsuite>\n</testsuites>\n"
         return out
     }

@@ -39,6 +39,16 @@ public enum MarkdownReport {
                     + "\(a.waitMs.map(ms) ?? "—") |")
             }
         }
+        if !report.notes.isEmpty {
+            out.append("")
+            out.append("## Notes")
+            out.append("")
+            out.append("| Step | Note | By | At (UTC) |")
+            out.append("|---|---|---|---|")
+            for n in report.notes {
+                out.append("| \(e(n.step)) | \(e(n.text)) | \(e(n.by)) | \(ReportText.timeOfDay(n.atMs)) |")
+            }
+        }
         out.append("")
         out.append("## Steps")
         out.append("")

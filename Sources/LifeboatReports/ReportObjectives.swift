@@ -18,6 +18,7 @@ extension RunReport {
         let rto = measurement.rto
         let rpo = measurement.rpo
         let ms = ReportText.duration
+        if run.mode == .tabletop { return tabletopObjectives }
         var rtoNote = rto.achievedMs == nil ? "window not completed" : "measured \(rto.method)"
         if let s = rto.windowStart, let e = rto.windowEnd { rtoNote += ", window \(s) → \(e)" }
         rtoNote += "; human wait \(ms(rto.humanWaitMs)) (included, not subtracted)"
@@ -31,6 +32,22 @@ extension RunReport {
                 name: "RPO", objective: rpo.objectiveMs.map(ms) ?? "none",
                 achieved: rpo.achievedMs.map { (rpo.exact == false ? "≤ " : "") + ms($0) } ?? "—",
                 verdict: rpo.verdict, note: rpoNote),
+        ]
+    }
+
+    /// A tabletop measures how long the team talked: it implies an RTO (the critical path over the
+    /// recorded step times) and meets or misses nothing.
+    private var tabletopObjectives: [ReportObjective] {
+        let ms = ReportText.duration
+        return [
+            ReportObjective(
+                name: "RTO", objective: measurement.rto.objectiveMs.map(ms) ?? "none",
+                achieved: "implied " + ms(measurement.criticalPathMs), verdict: .notMeasured,
+                note: "tabletop: the critical path over the times the team took per step; talk time, not a recovery"),
+            ReportObjective(
+                name: "RPO", objective: measurement.rpo.objectiveMs.map(ms) ?? "none", achieved: "not measured",
+                verdict: .notMeasured,
+                note: "tabletop: no data was touched"),
         ]
     }
 }

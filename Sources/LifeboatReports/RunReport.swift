@@ -6,6 +6,9 @@ public struct RunReport: Sendable, Hashable, Codable {
     /// The pinned plan and runbook: the plan version is `run.documentsHash` over these.
     public var documents: [Document]
     public var approvals: [Approval]
+    /// Notes people added (tabletop `n TEXT`), in the order they were recorded.
+    public var notes: [RunNote]
+    /// For a tabletop the verdicts are "not measured": the team's talk time is no recovery.
     public var measurement: RunMeasurement
     public var steps: [Step]
     public var timeline: ReportTimeline
@@ -88,7 +91,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     public static func build(
         run: RunRecord, steps: [StepRecord], events: [RunEvent], documents: [PinnedDocument]
     ) throws -> RunReport {
-        guard case .runCreated(let header)? = events.first?.kind, let measurement = RunMeasurement.compute(events) else {
+        guard case .runCreated(let header)? = events.first?.kind, var measurement = RunMeasurement.compute(events) else {
             throw LifeboatError(
                 .storeFailure, "run \(run.id) has no runCreated event", hint: "check the store with `lifeboat audit verify`")
         }
@@ -120,6 +123,10 @@ public struct RunReport: Sendable, Hashable, Codable {
                 break
             }
         }
+        if run.mode == .tabletop {
+            measurement.rto.verdict = .notMeasured
+            measurement.rpo.verdict = .notMeasured
+        }
         let started = events.first { if case .executorStarted = $0.kind { return true } else { return false } }?.atMs
         let facts = Facts(
             runID: run.id, planID: run.planID, scenario: run.scenario, runbookID: run.runbookID, mode: run.mode,
@@ -138,7 +145,7 @@ public struct RunReport: Sendable, Hashable, Codable {
         return RunReport(
             run: facts,
             documents: documents.map { Document(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
-            approvals: approvals, measurement: measurement, steps: rows, timeline: timeline)
+            approvals: approvals, notes: RunNote.all(in: events), measurement: measurement, steps: rows, timeline: timeline)
     }
 
     /// The run's outcome, with how many steps an operator forced (`succeeded, 1 forced`).

@@ -63,6 +63,8 @@ public struct RTOWindow: Sendable, Hashable, Codable {
 public struct Step: Sendable {
     public var id: String
     public var title: String?
+    /// What the step is for, in the author's words (shown in a tabletop and at `run --step`).
+    public var description: String?
     public var action: String
     public var needs: [String]
     /// Parameters as written, `${...}` references not yet substituted.
@@ -75,18 +77,22 @@ public struct Step: Sendable {
     public var rollback: Compensation?
     /// The author's override of the action's idempotency (`idempotent: true|false`).
     public var idempotent: Bool?
+    /// The outputs a tabletop walk-through stands in for, so later steps that reference them render.
+    public var tabletopOutputs: [String: Value]
     public var location: SourceLocation
     /// Locations of fields by dotted path (`with.url`, `needs.0`, `timeout`), for error messages.
     public var fieldLocations: [String: SourceLocation]
 
     public init(
-        id: String, title: String? = nil, action: String, needs: [String] = [], with: [String: Value] = [:],
-        timeout: Duration? = nil, retry: RetryPolicy? = nil, expect: Duration? = nil, when: When = .always,
-        rollback: Compensation? = nil, idempotent: Bool? = nil, location: SourceLocation,
+        id: String, title: String? = nil, description: String? = nil, action: String, needs: [String] = [],
+        with: [String: Value] = [:], timeout: Duration? = nil, retry: RetryPolicy? = nil, expect: Duration? = nil,
+        when: When = .always, rollback: Compensation? = nil, idempotent: Bool? = nil,
+        tabletopOutputs: [String: Value] = [:], location: SourceLocation,
         fieldLocations: [String: SourceLocation] = [:]
     ) {
         self.id = id
         self.title = title
+        self.description = description
         self.action = action
         self.needs = needs
         self.with = with
@@ -96,6 +102,7 @@ public struct Step: Sendable {
         self.when = when
         self.rollback = rollback
         self.idempotent = idempotent
+        self.tabletopOutputs = tabletopOutputs
         self.location = location
         self.fieldLocations = fieldLocations
     }

@@ -114,6 +114,9 @@ public struct RenderContext: Sendable {
     /// Outputs of completed steps, by step id.
     public var stepOutputs: [String: [String: Value]]
     public var run: [String: Value]
+    /// Tabletop: an output no step produced renders as "(output KEY of STEP)" instead of failing,
+    /// since a walk-through runs nothing.
+    public var standInForMissingOutputs = false
 
     public init(
         params: [String: Value] = [:], vars: [String: Value] = [:], secrets: [String: String] = [:],
@@ -151,6 +154,8 @@ public struct RenderContext: Sendable {
             guard let v = secrets[path[0]] else { return missing("secret '\(path[0])' is not available") }
             return .success(.string(v))
         case .steps:
+            let produced = stepOutputs[path[0]]?[path[2]]
+            if produced == nil, standInForMissingOutputs { return .success(.string("(output \(path[2]) of \(path[0]))")) }
             guard let outputs = stepOutputs[path[0]] else {
                 return missing("step '\(path[0])' has not completed")
             }
@@ -174,6 +179,18 @@ public struct RenderContext: Sendable {
             }
         }
         return .success(current)
+    }
+
+    /// `text` with each reference that resolves substituted and the others left as written: for
+    /// titles and descriptions, which are shown, never acted on.
+    public func renderLeniently(_ text: String) -> String {
+        guard let pieces = try? Template.parse(text) else { return text }
+        return pieces.map { piece in
+            switch piece {
+            case .literal(let literal): literal
+            case .reference(let r): (try? resolve(r).get())?.renderedText ?? r.description
+            }
+        }.joined()
     }
 
     /// Substitutes every reference in `value`.

@@ -34,6 +34,11 @@ public protocol TabletopConsole: Sendable {
 
 public struct TabletopStep: Sendable {
     public var step: StepHeader
+    /// The step's title with the outputs of earlier steps rendered in (its parameters were when
+    /// the run was created).
+    public var title: String
+    /// The step's `description:`, its references rendered where they can be.
+    public var description: String?
     public var position: Int
     public var total: Int
     /// Parameters with every reference substituted and secrets shown as placeholders.

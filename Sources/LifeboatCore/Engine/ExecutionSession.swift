@@ -93,7 +93,7 @@ struct ExecutionSession {
             switch outcome {
             case .done(let notes):
                 for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
-                let result = ActionResult(outputs: [:], summary: "walked through")
+                let result = ActionResult(outputs: standInOutputs(of: id), summary: "walked through")
                 try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: result), group: &group)
             case .skipped(let notes):
                 for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
@@ -265,7 +265,15 @@ struct ExecutionSession {
     private func renderContext() -> RenderContext {
         var context = inputs.render
         context.stepOutputs = machine.outputs
+        context.standInForMissingOutputs = machine.header.mode == .tabletop
         return context
+    }
+
+    /// A walked-through step's outputs: its `tabletop_outputs:`, rendered (as written where a
+    /// reference does not render).
+    private func standInOutputs(of id: String) -> [String: Value] {
+        let context = renderContext()
+        return (inputs.steps[id]?.tabletopOutputs ?? [:]).mapValues { (try? context.render($0)) ?? $0 }
     }
 
     /// The context for a step's action (or, with `compensation`, for its rollback's), rendered now.
@@ -332,7 +340,11 @@ struct ExecutionSession {
 
         if machine.header.mode == .tabletop, let console = engine.tabletop {
             let position = (machine.header.steps.firstIndex { $0.id == id } ?? 0) + 1
-            let walk = TabletopStep(step: header, position: position, total: machine.header.steps.count, params: request.params)
+            let context = renderContext()
+            let walk = TabletopStep(
+                step: header, title: context.renderLeniently(header.title),
+                description: inputs.steps[id]?.description.map(context.renderLeniently), position: position, total: machine.header.steps.count,
+                params: request.params)
             group.addTask { [clock] in
                 let start = clock.monoMs()
                 let outcome = (try? await console.walk(walk)) ?? .quit(notes: [])

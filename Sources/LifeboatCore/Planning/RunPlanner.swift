@@ -18,10 +18,11 @@ public struct RunPlanner: Sendable {
     ) -> RunHeader {
         let runbook = resolved.runbook
         let order = StepGraph(steps: runbook.steps).topologicalOrder
+        let titles = Self.titleContext(resolved, mode: mode)
         let steps = order.compactMap { runbook.step($0) }.map { step -> StepHeader in
             let spec = actions.spec(step.action)
             return StepHeader(
-                id: step.id, title: step.displayTitle, action: step.action, needs: step.needs,
+                id: step.id, title: titles.renderLeniently(step.displayTitle), action: step.action, needs: step.needs,
                 idempotent: mode == .tabletop ? true : (step.idempotent ?? spec?.idempotent ?? false),
                 hasVerify: mode == .tabletop ? false : (spec?.hasVerify ?? false),
                 retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
@@ -34,6 +35,14 @@ public struct RunPlanner: Sendable {
             params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
             approvedByFlag: approvedByFlag)
+    }
+
+    /// What a title may say: parameters, vars and the run's plan, scenario and mode. Secrets and
+    /// step outputs stay as written (a title is recorded; it never carries a secret).
+    static func titleContext(_ resolved: ResolvedScenario, mode: RunMode) -> RenderContext {
+        RenderContext(
+            params: resolved.params, vars: resolved.plan.vars,
+            run: ["plan": .string(resolved.plan.id), "scenario": .string(resolved.scenario.name), "mode": .string(mode.rawValue)])
     }
 
     /// What a step does (action, `with:`, rollback) as canonical text, for `resume --reload`.

@@ -166,6 +166,7 @@ public enum DocumentSchema {
             ("properties", .object([
                 ("id", .object([("type", "string"), ("pattern", "^[A-Za-z0-9_-]+$")])),
                 ("title", .object([("type", "string")])),
+                ("description", .object([("type", "string")])),
                 ("action", actionName(actions)),
                 ("needs", .object([
                     ("type", "array"),
@@ -178,6 +179,10 @@ public enum DocumentSchema {
                 ("when", .object([("enum", .strings(When.allCases.map(\.rawValue)))])),
                 ("rollback", .object([("$ref", "#/$defs/rollback")])),
                 ("idempotent", .object([("type", "boolean")])),
+                ("tabletop_outputs", .object([
+                    ("type", "object"),
+                    ("description", "Outputs a tabletop walk-through stands in for, for later steps that reference them."),
+                ])),
             ])),
             ("additionalProperties", false),
             ("allOf", .array(actions.map(withRule))),

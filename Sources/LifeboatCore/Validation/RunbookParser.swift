@@ -14,7 +14,8 @@ struct ParsedRunbook: Sendable {
 struct RunbookParser: DocumentReading {
     static let topKeys = ["runbook", "description", "params", "rto_window", "steps"]
     static let stepKeys = [
-        "id", "title", "action", "needs", "with", "timeout", "retry", "expect", "when", "rollback", "idempotent",
+        "id", "title", "description", "action", "needs", "with", "timeout", "retry", "expect", "when", "rollback", "idempotent",
+        "tabletop_outputs",
     ]
     static let paramKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["attempts", "delay", "max_delay", "jitter"]
@@ -149,6 +150,7 @@ struct RunbookParser: DocumentReading {
         let what = hasID ? "step '\(id)'" : name
 
         let title = string(f, "title", what)
+        let description = string(f, "description", what)
         var action = ""
         if let entry = f["action"] {
             if let name = string(f, "action", what) {
@@ -192,11 +194,18 @@ struct RunbookParser: DocumentReading {
         let when = f["when"].flatMap { oneOf($0.value, When.self, "'when' for \(what)") } ?? .always
         let rollback = f["rollback"].flatMap { readRollback($0, index: index, in: what, fieldLocations: &fieldLocations) }
         let idempotent = bool(f, "idempotent", what)
+        var tabletopOutputs: [String: Value] = [:]
+        if let entry = f["tabletop_outputs"],
+            let entries = entries(of: entry.value, "'tabletop_outputs' of \(what)",
+                hint: "write the outputs a walk-through stands in for as key: value pairs, e.g. active_az: eu-west-1b")
+        {
+            for e in entries { tabletopOutputs[e.key] = e.value.value }
+        }
 
         let step = Step(
-            id: id, title: title, action: action, needs: needs, with: with,
+            id: id, title: title, description: description, action: action, needs: needs, with: with,
             timeout: timeoutMs.map { .milliseconds($0) }, retry: retry, expect: expectMs.map { .milliseconds($0) },
-            when: when, rollback: rollback, idempotent: idempotent, location: node.location,
+            when: when, rollback: rollback, idempotent: idempotent, tabletopOutputs: tabletopOutputs, location: node.location,
             fieldLocations: fieldLocations)
         return (step, hasID)
     }

@@ -29,6 +29,7 @@ struct ShowCommand: AsyncParsableCommand {
         var header: RunHeader
         var steps: [StepRecord]
         var measurement: RunMeasurement?
+        var notes: [RunNote]
         var documents: [Document]
         var events: [RunEvent]?
 
@@ -50,6 +51,7 @@ struct ShowCommand: AsyncParsableCommand {
         }
         let detail = Detail(
             run: run, header: header, steps: try await db.steps(of: runID), measurement: RunMeasurement.compute(log),
+            notes: RunNote.all(in: log),
             documents: try await db.documents(of: runID).map { .init(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
             events: events ? log : nil)
         if output.json {
@@ -91,6 +93,7 @@ struct ShowCommand: AsyncParsableCommand {
                 printIndented(detail)
             }
         }
+        NoteText.print(d.notes)
         if verbose {
             Console.out("")
             Console.out("  attempts:")

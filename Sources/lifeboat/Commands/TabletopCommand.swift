@@ -13,7 +13,10 @@ struct TabletopCommand: AsyncParsableCommand {
 
               printf 'd\\nn DNS TTL too long\\nd\\nq\\n' | lifeboat tabletop plans/payment-platform.yaml -s region-failure
 
-            At the end it prints expected against actual times and the RTO the walk-through implies.
+            Outputs a later step needs come from the producing step's `tabletop_outputs:`, or show as
+            "(output KEY of STEP)". At the end it prints expected against actual times, the notes, and
+            the RTO the walk-through implies. With --json the walk-through goes to standard error and
+            the result document (as `run --json` prints it, with the notes) to standard output.
             """)
 
     @Argument(help: "The plan file.") var plan: String
@@ -22,13 +25,15 @@ struct TabletopCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
     @OptionGroup var color: ColorOption
+    @OptionGroup var output: JSONFlag
 
     func run() async throws {
         let loader = Runtime.loader
         let resolved = try loader.resolve(plan: loader.loadPlan(at: plan), scenario: scenario, overrides: params.overrides())
+        if output.json { Console.sendTextToStandardError() }
         let status = try await RunStarter.start(
             resolved, mode: .tabletop, concurrency: 1, autoApprove: false, waitForApprovals: true, store: store,
-            operatorName: by.resolved)
+            operatorName: by.resolved, json: output.json)
         throw status.exitCode
     }
 }

@@ -2,10 +2,18 @@ import Foundation
 import LifeboatCore
 import Synchronization
 
+/// What shows a run while this process executes it.
+protocol RunView: RunObserver, Sendable {
+    /// Called once a second while the run executes.
+    func tick(rtoMs: Int64?)
+    /// Called before the final summary is printed.
+    func finish()
+}
+
 /// Shows a run as it executes. On a terminal: event lines plus a status line redrawn in place
 /// (step counts, what is running, elapsed time against the RTO budget). Otherwise: plain
 /// timestamped lines, one per event, for logs and CI.
-final class ProgressView: RunObserver, Sendable {
+final class ProgressView: RunView {
     private struct State {
         /// When the run was created (wall clock): elapsed time counts from there, across resumes.
         var runStartedAtMs: Int64?

@@ -8,17 +8,20 @@ struct TerminalTabletop: TabletopConsole {
     func walk(_ walk: TabletopStep) async throws -> TabletopOutcome {
         let step = walk.step
         Console.out("")
-        Console.out("[\(walk.position)/\(walk.total)] \(step.title)")
+        Console.out("[\(walk.position)/\(walk.total)] \(walk.title)")
+        for line in (walk.description ?? "").split(separator: "\n") { Console.out("  " + line) }
         Console.out("  action:   \(step.action)" + (step.needs.isEmpty ? "" : "   after: \(step.needs.joined(separator: ", "))"))
         if let expect = step.expectMs { Console.out("  expected: \(DurationText.format(milliseconds: expect))") }
-        for key in walk.params.keys.sorted() {
-            Console.out("  \(key): \(walk.params[key]!.renderedText)")
+        if !walk.params.isEmpty {
+            Console.out("  with:")
+            for line in Value.yamlLines(walk.params) { Console.out("    " + line) }
         }
         Console.out("  keys: Enter/d done · s skip · n TEXT note · q quit and resume later")
         var notes: [String] = []
         while true {
             Console.out("tabletop> ", terminator: "")
             guard let line = await StdinLines.shared.next() else { return .quit(notes: notes) }
+            if !Console.stdinIsTerminal { Console.out(line) }  // a scripted walk-through reads like a typed one
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
             switch parts.first?.lowercased() ?? "" {

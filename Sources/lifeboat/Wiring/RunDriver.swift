@@ -18,11 +18,13 @@ enum RunDriver {
         let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
         defer { lock.release() }
         let interactive = Console.stdinIsTerminal && header.mode != .tabletop
-        let progress = ProgressView(
-            live: Style.stdoutRedraws && !json, clock: Runtime.clock,
-            approvalsElsewhere: !interactive && header.mode != .tabletop && configuration.waitForApprovals
-                && !configuration.autoApprove,
-            earlier: try await store.events(of: runID))
+        let progress: any RunView =
+            header.mode == .tabletop
+            ? TabletopView()
+            : ProgressView(
+                live: Style.stdoutRedraws && !json, clock: Runtime.clock,
+                approvalsElsewhere: !interactive && configuration.waitForApprovals && !configuration.autoApprove,
+                earlier: try await store.events(of: runID))
         let engine = Runtime.engine(
             store: store, configuration: configuration, observer: progress, interactive: interactive,
             tabletop: header.mode == .tabletop, interrupts: InterruptSignal())
@@ -89,6 +91,7 @@ struct RunResult: Encodable {
     var exitCode: Int32
     var next: String?
     var measurement: RunMeasurement?
+    var notes: [RunNote]
 
     init(runID: String, machine: RunStateMachine, events: [RunEvent], exit: ExitStatus) {
         self.runID = runID
@@ -101,6 +104,7 @@ struct RunResult: Encodable {
         exitCode = exit.rawValue
         next = RunSummary.nextAction(runID: runID, machine: machine)
         measurement = RunMeasurement.compute(events)
+        notes = RunNote.all(in: events)
     }
 }
 
@@ -125,6 +129,7 @@ enum RunSummary {
             if let forced = step.forced { line += " [forced \(forced): \(step.summary ?? step.error ?? "")]" }
             Console.out(line)
         }
+        NoteText.print(RunNote.all(in: events))
         if let m = RunMeasurement.compute(events) {
             if machine.header.mode == .tabletop {
                 let expected = RunMeasurement.longestPath(machine.header.steps, durations: Dictionary(
