@@ -25,6 +25,9 @@ public enum HTMLReport {
         out += section("Timeline", timelineNote(report), TimelineSVG.render(report) + legend())
         out += section("Steps", nil, stepTable(report))
         if !report.approvals.isEmpty { out += section("Approvals", nil, approvalTable(report)) }
+        if !report.stepAnswers.isEmpty {
+            out += section("Step-by-step answers", "Asked before each step (run --step).", stepAnswerTable(report))
+        }
         if !report.notes.isEmpty { out += section("Notes", nil, noteTable(report)) }
         out += section("Run facts", nil, factsTable(report))
         out += "</main>\n"
@@ -167,6 +170,18 @@ public enum HTMLReport {
                 """
         }
         return out + "</tbody>\n</table>\n"
+    }
+
+    private static func stepAnswerTable(_ report: RunReport) -> String {
+        let h = ReportText.html
+        let rows = report.stepAnswers.map { a in
+            "<tr class=\"answer\" data-step=\"\(h(a.step))\" data-answer=\"\(a.answer.rawValue)\"><td><div class=\"sid\">\(h(a.step))</div>"
+                + "<div class=\"muted\">\(h(a.title))</div></td><td>\(a.answer.rawValue)\(a.reason.map { ": " + h($0) } ?? "")</td>"
+                + "<td>\(h(a.by))</td><td class=\"mono\">\(h(ReportText.timeOfDay(a.atMs)))</td>"
+                + "<td class=\"num\">\(h(ReportText.duration(a.waitMs)))</td></tr>\n"
+        }
+        return "<table>\n<thead><tr><th>Step</th><th>Answer</th><th>By</th><th>At (UTC)</th><th class=\"num\">Waited</th></tr></thead>\n"
+            + "<tbody>\n" + rows.joined() + "</tbody>\n</table>\n"
     }
 
     private static func noteTable(_ report: RunReport) -> String {

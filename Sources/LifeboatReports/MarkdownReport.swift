@@ -39,6 +39,17 @@ public enum MarkdownReport {
                     + "\(a.waitMs.map(ms) ?? "—") |")
             }
         }
+        if !report.stepAnswers.isEmpty {
+            out.append("")
+            out.append("## Step-by-step answers")
+            out.append("")
+            out.append("| Step | Answer | By | At (UTC) | Waited |")
+            out.append("|---|---|---|---|---|")
+            for a in report.stepAnswers {
+                out.append("| \(e(a.step)) | \(a.answer.rawValue)\(a.reason.map { ": " + e($0) } ?? "") | \(e(a.by)) | "
+                    + "\(ReportText.timeOfDay(a.atMs)) | \(ms(a.waitMs)) |")
+            }
+        }
         if !report.notes.isEmpty {
             out.append("")
             out.append("## Notes")

@@ -6,6 +6,8 @@ public struct RunReport: Sendable, Hashable, Codable {
     /// The pinned plan and runbook: the plan version is `run.documentsHash` over these.
     public var documents: [Document]
     public var approvals: [Approval]
+    /// Answers given at `run --step` (go, skip, pause), in the order they were given.
+    public var stepAnswers: [StepAnswer]
     /// Notes people added (tabletop `n TEXT`), in the order they were recorded.
     public var notes: [RunNote]
     /// For a tabletop the verdicts are "not measured": the team's talk time is no recovery.
@@ -63,6 +65,18 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var reason: String?
     }
 
+    /// One answer at `run --step`: the operator let the step start, skipped it or paused the run.
+    public struct StepAnswer: Sendable, Hashable, Codable {
+        public var step: String
+        public var title: String
+        public var answer: RunEvent.StepAnswer
+        public var by: String
+        public var reason: String?
+        public var atMs: Int64
+        /// How long the question waited for the answer.
+        public var waitMs: Int64
+    }
+
     public struct Step: Sendable, Hashable, Codable {
         public var position: Int
         public var id: String
@@ -101,6 +115,7 @@ public struct RunReport: Sendable, Hashable, Codable {
         var attemptTotal: [String: Int64] = [:]
         var requested: [String: Int64] = [:]
         var approvals: [Approval] = []
+        var stepAnswers: [StepAnswer] = []
         var abort: (by: String, reason: String)?
         for event in events {
             switch event.kind {
@@ -119,6 +134,9 @@ public struct RunReport: Sendable, Hashable, Codable {
                     waitMs: requested[s].map { event.atMs - $0 }, reason: reason))
             case .abortRequested(let by, let reason):
                 abort = (by, reason)
+            case .stepAnswered(let s, let answer, let by, let reason, let wait):
+                stepAnswers.append(StepAnswer(
+                    step: s, title: titles[s] ?? s, answer: answer, by: by, reason: reason, atMs: event.atMs, waitMs: wait))
             default:
                 break
             }
@@ -145,7 +163,7 @@ public struct RunReport: Sendable, Hashable, Codable {
         return RunReport(
             run: facts,
             documents: documents.map { Document(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
-            approvals: approvals, notes: RunNote.all(in: events), measurement: measurement, steps: rows, timeline: timeline)
+            approvals: approvals, stepAnswers: stepAnswers, notes: RunNote.all(in: events), measurement: measurement, steps: rows, timeline: timeline)
     }
 
     /// The run's outcome, with how many steps an operator forced (`succeeded, 1 forced`).

@@ -42,6 +42,7 @@ enum EventChain {
         case .stepResolved: return "stepResolved"
         case .stepRedriven: return "stepRedriven"
         case .stepNoted: return "stepNoted"
+        case .stepAnswered: return "stepAnswered"
         case .circuitChanged: return "circuitChanged"
         case .circuitFailuresCounted: return "circuitFailuresCounted"
         case .abortRequested: return "abortRequested"

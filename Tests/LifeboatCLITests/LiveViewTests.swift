@@ -47,4 +47,89 @@ struct LiveViewTests {
         let done = try second.waitFor { $0.contains("SUCCEEDED") }
         #expect(done.contains("run \(id): SUCCEEDED"), "\(done)")
     }
+
+    /// Keys typed while steps run are not echoed onto the status line, and a line typed before a
+    /// question is asked does not answer it: only what is typed at the prompt does (and is echoed).
+    @Test func typingDuringARunNeitherShowsNorAnswersTheNextQuestion() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: copy
+                action: command
+                with: {argv: [sh, -c, "echo copying; sleep 2"]}
+              - id: gate
+                action: approval
+                needs: [copy]
+            """, rto: "2m")
+        let session = try TmuxSession(cli, ["run", "plans/p.yaml", "-s", "failover"])
+        defer { session.kill() }
+        _ = try session.waitFor { $0.contains("running: copy") }
+        try session.send("yes", "Enter")  // a whole line, typed before any question
+        try session.send("maybe")  // and a partial one
+        let typed = try session.screen()
+        #expect(!typed.contains("maybe") && !typed.contains("yes"), "typed keys on the screen:\n\(typed)")
+        let asked = try session.waitFor { $0.contains("approve? [yes/no]") }
+        Thread.sleep(forTimeInterval: 1)
+        let waiting = try session.screen()
+        #expect(!waiting.contains("approved by"), "a line typed before the question answered it:\n\(waiting)")
+        #expect(!waiting.contains("maybe"), "\(asked)")
+        try session.send("yes", "Enter")
+        let done = try session.waitFor { $0.contains("SUCCEEDED") }
+        #expect(done.contains("approve? [yes/no] yes"), "the answer is echoed at the prompt:\n\(done)")
+        #expect(done.contains("gate: approved by tester"), "\(done)")
+    }
+
+    /// `run --step`: go, skip and pause answered at the prompt, then `resume --step`; every answer
+    /// is in `show --events` and the report.
+    @Test func stepByStepAsksBeforeEachStepAndRecordsTheAnswers() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: fence
+                title: Fence the old primary
+                action: command
+                with: {argv: [echo, fenced]}
+              - id: promote
+                action: command
+                needs: [fence]
+                with: {argv: [touch, promoted]}
+              - id: dns
+                action: command
+                needs: [promote]
+                with: {argv: [touch, dns-switched]}
+            """, rto: "2m")
+        let first = try TmuxSession(cli, ["run", "plans/p.yaml", "-s", "failover", "--step"])
+        defer { first.kill() }
+        let asked = try first.waitFor { $0.contains("step? [g/s/p]") }
+        #expect(asked.contains("NEXT [1/3] fence: Fence the old primary"), "\(asked)")
+        #expect(asked.contains("    argv:\n      - echo\n      - fenced"), "\(asked)")
+        #expect(asked.contains("RTO budget: ") && asked.contains("left of 2m00s"), "\(asked)")
+        try first.send("g", "Enter")
+        _ = try first.waitFor { $0.contains("NEXT [2/3]") }
+        try first.send("s replica already primary", "Enter")
+        _ = try first.waitFor { $0.contains("NEXT [3/3]") }
+        try first.send("p", "Enter")
+        let paused = try first.waitFor { $0.contains("PAUSED") }
+        #expect(paused.contains("PAUSED (REQUESTED)"), "\(paused)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("runbooks/promoted")), "a skipped step ran")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("runbooks/dns-switched")), "a step ran before its go")
+
+        let id = try #require(try cli.newestRunID())
+        let second = try TmuxSession(cli, ["resume", id, "--step"])
+        defer { second.kill() }
+        _ = try second.waitFor { $0.contains("NEXT [3/3] dns") }
+        try second.send("g", "Enter")
+        let done = try second.waitFor { $0.contains("SUCCEEDED") }
+        #expect(done.contains("SUCCEEDED, 1 FORCED"), "\(done)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/dns-switched")))
+
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("fence: tester answered go at --step"), "\(events)")
+        #expect(events.contains("promote: tester answered skip at --step (replica already primary)"))
+        #expect(events.contains("dns: tester answered pause at --step"))
+        #expect(events.contains("dns: tester answered go at --step"))
+        let report = try cli.run("report", id).stdout
+        #expect(report.contains("## Step-by-step answers"), "\(report)")
+        #expect(report.contains("| promote | skip: replica already primary | tester |"))
+        let html = try cli.run("report", id, "--format", "html").stdout
+        #expect(html.contains("data-step=\"fence\" data-answer=\"go\""))
+    }
 }

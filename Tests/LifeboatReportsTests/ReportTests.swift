@@ -149,7 +149,7 @@ struct ReportTests {
         #expect(decoded == report)
         #expect(try ReportFormat.json.render(decoded) == json)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["approvals", "documents", "measurement", "notes", "run", "steps", "timeline"])
+        #expect(Set(object.keys) == ["approvals", "documents", "measurement", "notes", "run", "stepAnswers", "steps", "timeline"])
         let first = try #require(json.range(of: "\"approvals\""))
         let last = try #require(json.range(of: "\"timeline\""))
         #expect(first.lowerBound < last.lowerBound)  // sorted keys

@@ -52,6 +52,38 @@ public enum TabletopOutcome: Sendable, Hashable {
     case quit(notes: [String])
 }
 
+/// `run --step`: asks the operator before each step whether it may start.
+public protocol StepGate: Sendable {
+    /// The operator's answer, or nil when nobody can answer any more (input ended): the run pauses.
+    func ask(_ question: StepQuestion) async throws -> StepGateAnswer?
+}
+
+public struct StepQuestion: Sendable {
+    public var runID: String
+    public var step: StepHeader
+    public var description: String?
+    public var position: Int
+    public var total: Int
+    /// The parameters as the step would get them now, secrets masked; or as written, with
+    /// `renderProblem`, when they do not render yet.
+    public var params: [String: Value]
+    public var renderProblem: String?
+    /// The RTO objective left: the objective less the time since the run was created (negative
+    /// once it is spent); nil without an objective.
+    public var rtoLeftMs: Int64?
+    public var rtoMs: Int64?
+}
+
+public struct StepGateAnswer: Sendable, Hashable {
+    public var answer: RunEvent.StepAnswer
+    public var reason: String?
+
+    public init(_ answer: RunEvent.StepAnswer, reason: String? = nil) {
+        self.answer = answer
+        self.reason = reason
+    }
+}
+
 /// Sees every event as it is committed (progress output), and what running steps say meanwhile.
 public protocol RunObserver: Sendable {
     func recorded(_ events: [RunEvent], machine: RunStateMachine)

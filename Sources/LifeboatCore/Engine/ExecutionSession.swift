@@ -6,6 +6,7 @@ enum EngineSignal: Sendable {
     /// A step held back by an open circuit may now make the breaker's trial call.
     case circuitTrialDue(step: String, attempt: Int)
     case approval(step: String, decision: ApprovalDecision?)
+    case answered(step: String, answer: StepGateAnswer?, waitMs: Int64)
     case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
     case compensated(step: String, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
     case poll
@@ -31,6 +32,7 @@ struct ExecutionSession {
         self.inputs = inputs
         self.machine = machine
         self.machine.breakerPolicy = engine.configuration.breaker
+        self.machine.stepByStep = engine.stepGate != nil
     }
 
     private var clock: any EngineClock { engine.clock }
@@ -124,6 +126,13 @@ struct ExecutionSession {
                 return  // otherwise wait for `lifeboat approve` from another terminal
             }
             try await decide(id, decision, controls: [], group: &group)
+
+        case .answered(let id, let given, let wait):
+            guard machine.phase == .executing, machine.questionOpen == id else { return }
+            let answer = given ?? StepGateAnswer(.pause, reason: "no answer: standard input ended at the --step prompt")
+            try await feed(
+                .answer(step: id, answer: answer.answer, by: config.operatorName, reason: answer.reason, waitMs: wait),
+                group: &group)
 
         case .verified(let id, let result):
             switch result {
@@ -227,6 +236,8 @@ struct ExecutionSession {
             }
         case .requestApproval(let id):
             try await requestApproval(id, group: &group)
+        case .askToGo(let id):
+            askToGo(id, group: &group)
         case .runVerify(let id, let attempt):
             startVerify(id, attempt: attempt, group: &group)
         case .withdrawApproval(let id):
@@ -254,6 +265,28 @@ struct ExecutionSession {
             }
         } else {
             group.addTask { .approval(step: id, decision: nil) }
+        }
+    }
+
+    /// `run --step`: shows the step as it would run now and waits for the operator's answer.
+    private func askToGo(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        guard let gate = engine.stepGate, let header = machine.step(id) else { return }
+        var params: [String: Value] = [:]
+        var problem: String?
+        do { params = try request(for: id, attempt: 1).0.params.mapValues(inputs.masker.mask) } catch {
+            params = inputs.steps[id]?.with ?? [:]
+            problem = error.description
+        }
+        let rto = machine.header.objectives.rtoMs
+        let question = StepQuestion(
+            runID: runID, step: header, description: inputs.steps[id]?.description.map(renderContext().renderLeniently),
+            position: (machine.header.steps.firstIndex { $0.id == id } ?? 0) + 1, total: machine.header.steps.count,
+            params: params, renderProblem: problem, rtoLeftMs: rto.map { $0 - (clock.wallMs() - machine.createdAtMs) },
+            rtoMs: rto)
+        let asked = clock.monoMs()
+        group.addTask { [clock] in
+            do { return .answered(step: id, answer: try await gate.ask(question), waitMs: clock.monoMs() - asked) }
+            catch { return .cancelled }
         }
     }
 

@@ -8,6 +8,8 @@ public struct RunEngine: Sendable {
     public var configuration: EngineConfiguration
     public var approvals: (any ApprovalSource)?
     public var tabletop: (any TabletopConsole)?
+    /// Set for `run --step` / `resume --step`: every step waits for the operator's go.
+    public var stepGate: (any StepGate)?
     public var observer: (any RunObserver)?
     /// Uniform samples in [0, 1) for retry jitter.
     public var random: @Sendable () -> Double

@@ -52,6 +52,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case stepRedriven(step: String, by: String)
         /// A tabletop note or operator remark.
         case stepNoted(step: String, note: String, by: String)
+        /// `run --step`: the operator's answer before the step starts, after `waitMs` at the prompt.
+        /// A skip is followed by `stepSkipped`, a pause by `pauseRequested`.
+        case stepAnswered(step: String, answer: StepAnswer, by: String, reason: String? = nil, waitMs: Int64)
         case circuitChanged(endpoint: String, state: CircuitState)
         /// A closed circuit's count of consecutive failed calls changed (a failure below the
         /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
@@ -72,6 +75,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// transaction); `header` is the run's header from now on.
         case documentsReloaded(header: RunHeader, previousHash: String, by: String)
     }
+
+    /// What an operator answered at `run --step` before a step.
+    public enum StepAnswer: String, Sendable, Hashable, Codable, CaseIterable { case go, skip, pause }
 
     public enum Recovery: String, Sendable, Hashable, Codable {
         /// The action is idempotent: run it again.

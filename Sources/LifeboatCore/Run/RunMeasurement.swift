@@ -65,6 +65,8 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
                 lastSuccess[id] = event
                 durations[id] = wait
                 humanWaits.append((event, wait))
+            case .stepAnswered(_, _, _, _, let wait):
+                humanWaits.append((event, wait))
             case .stepVerified(let id, .done):
                 lastSuccess[id] = event
             case .stepResolved(let id, .succeeded, _, _):

@@ -36,6 +36,7 @@ extension RunStateMachine {
             }, "stepStarted")
             states[id] = .running(attempt: attempt)
             attempts[id] = attempt
+            goAhead.remove(id)
         case .stepSucceeded(let id, let attempt, _, let result):
             try require(id, { $0 == .running(attempt: attempt) }, "stepSucceeded")
             succeed(id, outputs: result.outputs)
@@ -88,6 +89,9 @@ extension RunStateMachine {
             breakers[endpoint] = Breaker(state: .closed(consecutiveFailures: count))
         case .stepNoted:
             break
+        case .stepAnswered(let id, let answer, _, _, _):
+            try require(id, { $0 == .pending }, "stepAnswered")
+            if answer == .go { goAhead.insert(id) }
         case .abortRequested:
             if phase == .executing { setStop(.abort) }
         case .pauseRequested:

@@ -68,6 +68,8 @@ public struct RunStateMachine: Sendable, Hashable {
         case operatorSkip(step: String, by: String, reason: String)
         case release(step: String, reason: String)
         case note(step: String, text: String, by: String)
+        /// `run --step`: the operator answered the question `askToGo` put (`reason` for skip and pause).
+        case answer(step: String, answer: RunEvent.StepAnswer, by: String, reason: String?, waitMs: Int64)
         /// Stop starting steps; pause with `reason` once running steps have finished (SIGINT).
         case interrupt(RunEvent.PauseReason)
         /// An operator pauses the executing run: no new step starts; it is resumable.
@@ -96,6 +98,8 @@ public struct RunStateMachine: Sendable, Hashable {
         case runVerify(step: String, attempt: Int)
         case scheduleRetry(step: String, delayMs: Int64)
         case requestApproval(step: String)
+        /// `run --step`: ask the operator whether the step may start (go, skip or pause).
+        case askToGo(step: String)
         /// The step was decided: stop asking for it at this terminal.
         case withdrawApproval(step: String)
         case runCompensation(step: String)
@@ -153,6 +157,13 @@ public struct RunStateMachine: Sendable, Hashable {
     var endpointOfStep: [String: String] = [:]
     /// The breakers' policy: the executor's configuration (not recorded; replay uses the default).
     public var breakerPolicy = CircuitBreaker.Policy()
+    /// `run --step` / `resume --step`: the executor's configuration (not recorded). A step starts
+    /// only once an operator said go for it; one question is open at a time.
+    public var stepByStep = false
+    /// Steps an operator said go for at `--step` that have not started since.
+    public internal(set) var goAhead: Set<String> = []
+    /// The step whose `--step` question is open (this executor's, not recorded).
+    public internal(set) var questionOpen: String?
     /// The last monotonic clock reading an input carried (0 in a replayed machine).
     var clockMs: Int64 = 0
     /// Whether this machine belongs to the process executing the run (set by `start`, `resume` and
@@ -237,6 +248,9 @@ public struct RunStateMachine: Sendable, Hashable {
     }
 
     public func step(_ id: String) -> StepHeader? { stepsByID[id] }
+
+    /// When the run was created (wall clock, UTC ms): its elapsed time counts from there.
+    public var createdAtMs: Int64 { runFacts.createdAtMs }
 
     public func state(of id: String) -> StepState? { states[id] }
 
@@ -346,6 +360,17 @@ public struct RunStateMachine: Sendable, Hashable {
             guard states[id] != nil else { throw invalid("note", "there is no step '\(id)'") }
             try emit(.stepNoted(step: id, note: text, by: by), into: &out)
             return out
+
+        case .answer(let id, let answer, let by, let reason, let wait):
+            guard questionOpen == id else { throw invalid("answer", "no question is open for step '\(id)'") }
+            questionOpen = nil
+            try emit(.stepAnswered(step: id, answer: answer, by: by, reason: reason, waitMs: wait), into: &out)
+            switch answer {
+            case .go: break
+            case .skip: try emit(.stepSkipped(step: id, reason: reason ?? "skipped at --step", by: by), into: &out)
+            case .pause:
+                if stopRequest == nil { try emit(.pauseRequested(by: by, reason: reason ?? "paused at --step before \(id)"), into: &out) }
+            }
 
         case .interrupt(let reason):
             guard phase == .executing else { return out }
@@ -521,6 +546,11 @@ public struct RunStateMachine: Sendable, Hashable {
                 case .pending where dependenciesMet(index):
                     if isEngineApproval(step) {
                         try emit(.approvalRequested(step: step.id, prompt: step.title), into: &out)
+                    } else if stepByStep && header.mode != .tabletop && !goAhead.contains(step.id) {
+                        if questionOpen == nil {
+                            questionOpen = step.id
+                            out.actions.append(.askToGo(step: step.id))
+                        }
                     } else {
                         try emit(.stepStarted(step: step.id, attempt: attempts[step.id, default: 0] + 1), into: &out)
                         busy += 1
@@ -560,7 +590,7 @@ public struct RunStateMachine: Sendable, Hashable {
         case nil: break
         }
         // Waiting on a timer or a person is not rest.
-        if waiting { return nil }
+        if waiting || questionOpen != nil { return nil }
         if allDone { return .runFinished(outcome: .succeeded) }
         if anyUnknown { return .runPaused(reason: .unknownStep) }
         return .runFinished(outcome: .failed)

@@ -27,6 +27,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(help: "Continue with today's plan and runbook (after fixing a document mistake); refused when a step that already ran would change, unless --force.")
     var reload = false
     @Flag(help: "With --reload: accept changes to steps that already ran.") var force = false
+    @Flag(help: "Stop before each step: show it and ask go, skip (with a reason) or pause; each answer is recorded.")
+    var step = false
     @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
@@ -49,7 +51,7 @@ struct ResumeCommand: AsyncParsableCommand {
         Console.out("resuming run \(runID): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)), was \(machine.phaseName)")
         let status = try await RunDriver.drive(
             runID: runID, header: machine.header, inputs: inputs, store: db, storePath: store.path,
-            configuration: configuration, start: .resume(redrive: Set(redrive)), json: output.json)
+            configuration: configuration, start: .resume(redrive: Set(redrive)), json: output.json, stepByStep: step)
         throw status.exitCode
     }
 

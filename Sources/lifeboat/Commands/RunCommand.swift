@@ -17,6 +17,7 @@ struct RunCommand: AsyncParsableCommand {
               lifeboat run plans/payment-platform.yaml -s region-failure --drill
               lifeboat run plans/payment-platform.yaml -s region-failure -p to_region=us-west-2
               lifeboat run plans/payment-platform.yaml -s region-failure --dry-run
+              lifeboat run plans/payment-platform.yaml -s region-failure --step   # go / skip / pause per step
               lifeboat run plans/sandbox.yaml -s region-failure --drill --yes   # unattended drill
             """)
 
@@ -26,6 +27,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Resolve everything, run preflights, print the predicted timeline; change nothing.") var dryRun = false
     @Flag(help: "Approve every approval step as the operator (recorded as approved via --yes).") var yes = false
     @Flag(help: "Do not wait for approvals nobody can give here: pause the run (exit 3) instead.") var noWait = false
+    @Flag(help: "Stop before each step: show it and ask go, skip (with a reason) or pause; each answer is recorded.")
+    var step = false
     @Option(help: "Steps run in parallel at most.") var concurrency = 4
     @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
@@ -47,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         if output.json { Console.sendTextToStandardError() }
         let status = try await RunStarter.start(
             resolved, mode: mode, concurrency: concurrency, autoApprove: yes, waitForApprovals: !noWait,
-            store: store, operatorName: by.resolved, json: output.json)
+            store: store, operatorName: by.resolved, json: output.json, stepByStep: step)
         throw status.exitCode
     }
 }
@@ -56,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
 enum RunStarter {
     static func start(
         _ resolved: ResolvedScenario, mode: RunMode, concurrency: Int, autoApprove: Bool, waitForApprovals: Bool,
-        store options: StoreOptions, operatorName: String, json: Bool = false
+        store options: StoreOptions, operatorName: String, json: Bool = false, stepByStep: Bool = false
     ) async throws -> ExitStatus {
         let runID = Runtime.newRunID()
         let prepared = try RunSetup.prepare(
@@ -76,6 +79,6 @@ enum RunStarter {
         Console.out("store \(options.path) · Ctrl-C pauses safely; continue with `lifeboat resume \(runID)`")
         return try await RunDriver.drive(
             runID: runID, header: prepared.header, inputs: prepared.inputs, store: store, storePath: options.path,
-            configuration: configuration, start: .fresh, json: json)
+            configuration: configuration, start: .fresh, json: json, stepByStep: stepByStep)
     }
 }

@@ -41,6 +41,8 @@ enum EventText {
             return "\(s): resolved as \(resolution.rawValue) by \(by)\(reason.map { " (\($0))" } ?? "")"
         case .stepRedriven(let s, let by): return "\(s): failed step redriven by \(by)"
         case .stepNoted(let s, let note, let by): return "\(s): note by \(by): \(note)"
+        case .stepAnswered(let s, let answer, let by, let reason, _):
+            return "\(s): \(by) answered \(answer.rawValue) at --step" + (reason.map { " (\($0))" } ?? "")
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"

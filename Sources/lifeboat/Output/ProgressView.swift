@@ -85,7 +85,9 @@ final class ProgressView: RunView {
                 Console.out(EventText.timestamp(event.atMs) + "  " + text)
             }
         }
-        if live { redrawStatus(machine.header.objectives.rtoMs) }
+        if live {
+            if let prompt = TerminalInput.openPrompt { Console.raw(prompt) } else { redrawStatus(machine.header.objectives.rtoMs) }
+        }
     }
 
     func progress(step: String, line: String) {
@@ -104,6 +106,7 @@ final class ProgressView: RunView {
     }
 
     private func redrawStatus(_ rtoMs: Int64?) {
+        guard TerminalInput.openPrompt == nil else { return }
         let s = state.withLock { $0 }
         let ms = DurationText.format(milliseconds:)
         let elapsed = s.runStartedAtMs.map { max(0, clock.wallMs() - $0) } ?? 0

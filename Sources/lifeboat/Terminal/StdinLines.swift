@@ -27,6 +27,11 @@ final class StdinLines: Sendable {
         }
     }
 
+    /// Drops the lines read but not yet taken (typed before a question was asked).
+    func discardBuffered() {
+        buffer.withLock { $0.lines.removeAll() }
+    }
+
     private func startReaderIfNeeded() {
         let start = buffer.withLock { b -> Bool in
             defer { b.started = true }

@@ -21,8 +21,8 @@ final class TerminalApprovals: ApprovalSource, Sendable {
         Console.out("  type 'yes' to approve as \(operatorName), 'no REASON' to deny;")
         Console.out("  or from another terminal: lifeboat approve \(runID) \(step.id) --by NAME")
         while true {
-            Console.out("approve? [yes/no] ", terminator: "")
-            guard let line = await nextLine(unlessWithdrawn: step.id) else { return nil }
+            guard let line = await TerminalInput.answer(prompt: "approve? [yes/no] ", read: { await nextLine(unlessWithdrawn: step.id) })
+            else { return nil }
             let answer = line.trimmingCharacters(in: .whitespaces)
             let parts = answer.split(separator: " ", maxSplits: 1).map(String.init)
             switch parts.first?.lowercased() ?? "" {

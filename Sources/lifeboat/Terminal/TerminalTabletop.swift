@@ -19,9 +19,7 @@ struct TerminalTabletop: TabletopConsole {
         Console.out("  keys: Enter/d done · s skip · n TEXT note · q quit and resume later")
         var notes: [String] = []
         while true {
-            Console.out("tabletop> ", terminator: "")
-            guard let line = await StdinLines.shared.next() else { return .quit(notes: notes) }
-            if !Console.stdinIsTerminal { Console.out(line) }  // a scripted walk-through reads like a typed one
+            guard let line = await TerminalInput.answer(prompt: "tabletop> ") else { return .quit(notes: notes) }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
             switch parts.first?.lowercased() ?? "" {

@@ -13,21 +13,24 @@ enum RunDriver {
 
     static func drive(
         runID: String, header: RunHeader, inputs: RunInputs, store: SQLiteStore, storePath: String,
-        configuration: EngineConfiguration, start: Start, json: Bool = false
+        configuration: EngineConfiguration, start: Start, json: Bool = false, stepByStep: Bool = false
     ) async throws -> ExitStatus {
         let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
         defer { lock.release() }
+        let live = Style.stdoutRedraws && !json && header.mode != .tabletop
+        if live { TerminalInput.quietForRun() }
+        defer { TerminalInput.restore() }
         let interactive = Console.stdinIsTerminal && header.mode != .tabletop
         let progress: any RunView =
             header.mode == .tabletop
             ? TabletopView()
             : ProgressView(
-                live: Style.stdoutRedraws && !json, clock: Runtime.clock,
+                live: live, clock: Runtime.clock,
                 approvalsElsewhere: !interactive && configuration.waitForApprovals && !configuration.autoApprove,
                 earlier: try await store.events(of: runID))
         let engine = Runtime.engine(
             store: store, configuration: configuration, observer: progress, interactive: interactive,
-            tabletop: header.mode == .tabletop, interrupts: InterruptSignal())
+            tabletop: header.mode == .tabletop, stepByStep: stepByStep, interrupts: InterruptSignal())
         let machine = try await withThrowingTaskGroup(of: RunStateMachine?.self) { group in
             group.addTask {
                 switch start {

@@ -33,16 +33,18 @@ enum Runtime {
 
     static func engine(
         store: any StateStore, configuration: EngineConfiguration, observer: (any RunObserver)?,
-        interactive: Bool, tabletop: Bool = false, interrupts: InterruptSignal?
+        interactive: Bool, tabletop: Bool = false, stepByStep: Bool = false, interrupts: InterruptSignal?
     ) -> RunEngine {
         let approvals: (any ApprovalSource)? =
             interactive ? TerminalApprovals(operatorName: configuration.operatorName) : nil
         let console: (any TabletopConsole)? = tabletop ? TerminalTabletop() : nil
         var waitForInterrupt: (@Sendable () async -> Void)?
         if let interrupts { waitForInterrupt = { await interrupts.wait() } }
-        return RunEngine(
+        var engine = RunEngine(
             store: store, actions: actions, clock: clock, configuration: configuration, approvals: approvals,
             tabletop: console, observer: observer, waitForInterrupt: waitForInterrupt)
+        if stepByStep { engine.stepGate = TerminalStepGate() }
+        return engine
     }
 
     static let clock = SystemClock()
