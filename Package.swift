@@ -53,11 +53,26 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The team store: the state store on a PostgreSQL server (schema `lifeboat`), with the
+        // SQLite store's contract and its chain, canonical JSON and lease rules.
+        .target(
+            name: "LifeboatTeamStore",
+            dependencies: ["LifeboatCore", "LifeboatStore", "LifeboatPostgres"],
+            swiftSettings: strictSettings
+        ),
         // libpq, the PostgreSQL client library, as a system library (like GRDB's GRDBSQLite).
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        // The libpq layer: connections (blocking calls off the cooperative pool, cancellation,
+        // timeouts), results, errors with SQLSTATE, conninfo parsing and masking. Used by the
+        // postgres.* actions and the team store.
+        .target(
+            name: "LifeboatPostgres",
+            dependencies: ["LifeboatCore", "CLibPQ"],
+            swiftSettings: strictSettings
         ),
         // One posix_spawn with the command action's settings (new process group, signals reset,
         // other descriptors closed, working directory): C, because those are GNU extensions.
@@ -74,6 +89,7 @@ let package = Package(
             dependencies: [
                 "LifeboatCore",
                 "LifeboatDNS",
+                "LifeboatPostgres",
                 "CLibPQ",
                 "CSpawn",
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -142,7 +158,7 @@ let package = Package(
         // harness starts on 127.0.0.1 in a temp dir.
         .testTarget(
             name: "LifeboatPostgresTests",
-            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatTestSupport",
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatPostgres", "LifeboatTeamStore", "LifeboatTestSupport",
                            .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings
         ),

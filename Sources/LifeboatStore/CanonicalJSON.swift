@@ -3,8 +3,8 @@ import LifeboatCore
 
 /// The one JSON form of stored values: sorted keys, no escaped slashes. Event hashes cover the
 /// stored text, so the chain never depends on re-encoding.
-enum CanonicalJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+package enum CanonicalJSON {
+    package static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
@@ -14,7 +14,7 @@ enum CanonicalJSON {
         return text
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from text: String, what: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: String, what: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))
         } catch {

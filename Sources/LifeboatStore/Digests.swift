@@ -2,7 +2,7 @@ import Crypto
 import LifeboatCore
 
 /// Hex SHA-256 digests of pinned documents.
-enum Digests {
+package enum Digests {
     static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
@@ -15,12 +15,12 @@ enum Digests {
     }
 
     /// Hex SHA-256 of a text's UTF-8 bytes.
-    static func sha256(_ text: String) -> String {
+    package static func sha256(_ text: String) -> String {
         hex(SHA256.hash(data: Array(text.utf8)))
     }
 
     /// See `SQLiteStore.documentsHash(_:)`.
-    static func documentsHash(_ documents: [DocumentSource]) -> String {
+    package static func documentsHash(_ documents: [DocumentSource]) -> String {
         let sorted = documents.sorted { ($0.kind.rawValue, $0.path, $0.text) < ($1.kind.rawValue, $1.path, $1.text) }
         var hasher = SHA256()
         for document in sorted {

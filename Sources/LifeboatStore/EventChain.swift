@@ -9,11 +9,11 @@ import LifeboatCore
 /// canonical JSON and `prev_hash` is the previous row's `hash` (64 zeros for the first row). One
 /// chain runs through all runs; rows are appended inside the IMMEDIATE write transaction, so
 /// processes sharing the file extend the chain one after another.
-enum EventChain {
-    static let genesis = String(repeating: "0", count: 64)
+package enum EventChain {
+    package static let genesis = String(repeating: "0", count: 64)
 
     /// The hash of one event row.
-    static func hash(prev: String, seq: Int64, runID: String, payload: String) -> String {
+    package static func hash(prev: String, seq: Int64, runID: String, payload: String) -> String {
         var hasher = SHA256()
         hasher.update(data: Array("\(prev)\n\(seq)\n\(runID)\n".utf8))
         hasher.update(data: Array(payload.utf8))
@@ -23,7 +23,7 @@ enum EventChain {
     /// The enum case name of an event kind, stored in `events.kind` for SQL filtering. (A switch
     /// rather than `Mirror`, whose reflection cost showed up on every append; the test
     /// `kindNamesAreTheCaseNames` checks the two agree.)
-    static func kindName(_ kind: RunEvent.Kind) -> String {
+    package static func kindName(_ kind: RunEvent.Kind) -> String {
         switch kind {
         case .runCreated: return "runCreated"
         case .executorStarted: return "executorStarted"

@@ -3,7 +3,7 @@ import LifeboatCore
 
 /// The plan+scenario lease: at most one run whose status `holdsLease` per plan and scenario.
 /// The `leases` row exists exactly while its run's status holds the lease.
-enum Leases {
+package enum Leases {
     /// Takes (or keeps) the lease of `run`'s plan and scenario for it, or throws `.leaseHeld`
     /// naming the other active run.
     static func take(for run: RunRecord, atMs: Int64, in db: Database) throws {
@@ -42,7 +42,7 @@ enum Leases {
     }
 
     /// The error for a lease held by another run.
-    static func held(planID: String, scenario: String, by runID: String, status: String) -> LifeboatError {
+    package static func held(planID: String, scenario: String, by runID: String, status: String) -> LifeboatError {
         LifeboatError(
             .leaseHeld, "plan \(planID) scenario \(scenario) already has an active run \(runID) (\(status))",
             hint: status == RunStatus.rollingBack.rawValue || status == RunStatus.rollbackFailed.rawValue

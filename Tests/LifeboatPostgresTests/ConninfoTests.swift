@@ -1,5 +1,6 @@
 import LifeboatActions
 import LifeboatCore
+import LifeboatPostgres
 import Testing
 
 @Suite("conninfo")

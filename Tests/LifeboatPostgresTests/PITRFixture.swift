@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatActions
 import LifeboatCore
+import LifeboatPostgres
 import Testing
 
 /// Every `postgres.restore` suite, one test at a time: each starts servers, extracts backups and

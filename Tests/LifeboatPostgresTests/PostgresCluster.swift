@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatActions
+import LifeboatPostgres
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import LifeboatActions
 import LifeboatCore
+import LifeboatPostgres
 import Testing
 
 /// `postgres.query` against the shared primary + replica.

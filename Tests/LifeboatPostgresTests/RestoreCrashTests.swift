@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatActions
 import LifeboatCore
+import LifeboatPostgres
 import LifeboatTestSupport
 import Testing
 

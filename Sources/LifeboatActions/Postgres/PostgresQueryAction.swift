@@ -1,4 +1,5 @@
 import LifeboatCore
+import LifeboatPostgres
 
 /// `postgres.query`: one parameterized SQL statement as a smoke check, with an expected row count,
 /// an expected first value and a latency ceiling.

@@ -1,4 +1,5 @@
 import LifeboatCore
+import LifeboatPostgres
 
 /// `postgres.promote`: promote a streaming replica to primary, optionally fencing the old primary
 /// first, and measure the data-loss window (the RPO achieved).

@@ -1,4 +1,5 @@
 import LifeboatCore
+import LifeboatPostgres
 
 /// A `postgres.promote` step's `with:` block, checked.
 struct PromoteParameters: Sendable {

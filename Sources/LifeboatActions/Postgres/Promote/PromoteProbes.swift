@@ -1,3 +1,5 @@
+import LifeboatPostgres
+
 /// What the replica says about itself: recovery, WAL receive and replay positions, last replayed commit.
 struct ReplicaState: Sendable, Hashable {
     var inRecovery: Bool

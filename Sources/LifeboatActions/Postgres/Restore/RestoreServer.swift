@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatCore
+import LifeboatPostgres
 
 /// Starting the restored server, waiting for the end of recovery, and reading what it replayed.
 enum RestoreServer {

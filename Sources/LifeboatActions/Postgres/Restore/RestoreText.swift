@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatCore
 
 /// Pure text work for `postgres.restore`: validating values, quoting them for PostgreSQL's config
 /// syntax and for the shell that runs `restore_command`, and reading `backup_label` and the server log.

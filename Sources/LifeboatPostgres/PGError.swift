@@ -220,19 +220,9 @@ extension PGError {
             retryable: true)
     }
 
-    static func unsupported(target: String, _ what: String) -> PGError {
+    package static func unsupported(target: String, _ what: String) -> PGError {
         PGError(
             kind: .unsupported, sqlstate: nil, serverMessage: nil, target: target, message: "\(target): \(what)",
             hint: "send one plain statement", detail: nil, retryable: false)
-    }
-}
-
-extension StringProtocol {
-    /// The text without the given leading and trailing characters.
-    func trimming(_ characters: String) -> String {
-        var slice = Substring(self)
-        while let c = slice.first, characters.contains(c) { slice = slice.dropFirst() }
-        while let c = slice.last, characters.contains(c) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -154,7 +154,7 @@ public final class PGConnection: @unchecked Sendable {
 
     /// `query` whose timeout error names `reportedTimeout` (a step's whole budget) rather than the
     /// part of it left for the statement.
-    func query(_ sql: String, _ params: [String?], timeout: Duration, reportedTimeout: Duration) async throws(PGError) -> PGResult {
+    package func query(_ sql: String, _ params: [String?], timeout: Duration, reportedTimeout: Duration) async throws(PGError) -> PGResult {
         let what = "the query"
         guard isOpen else { throw PGError.closed(target: target).masked(masker) }
         if Task.isCancelled {
@@ -309,17 +309,17 @@ private enum QueryOutcome: Sendable {
 }
 
 /// How messages name a server: `host:port/dbname`, from libpq (never the password).
-struct Target: Sendable, Hashable {
-    var host: String
-    var port: String
-    var database: String
+package struct Target: Sendable, Hashable {
+    package var host: String
+    package var port: String
+    package var database: String
 
-    var hostPort: String {
+    package var hostPort: String {
         let shown = host.contains(":") && !host.hasPrefix("/") ? "[\(host)]" : host
         return "\(shown):\(port)"
     }
 
-    var display: String { database.isEmpty ? hostPort : "\(hostPort)/\(database)" }
+    package var display: String { database.isEmpty ? hostPort : "\(hostPort)/\(database)" }
 
     /// From a (possibly failed) PGconn: the host it tried last.
     init(_ conn: OpaquePointer) {
@@ -331,7 +331,7 @@ struct Target: Sendable, Hashable {
     }
 
     /// Before any connection exists: the first host and port the conninfo names.
-    static func fromConninfo(_ conninfo: String) -> Target {
+    package static func fromConninfo(_ conninfo: String) -> Target {
         let options = (try? Conninfo.parse(conninfo)) ?? [:]
         let endpoint = Conninfo.endpoint(conninfo) ?? "postgres://localhost:5432"
         let hostPort = endpoint.dropFirst("postgres://".count)
@@ -342,7 +342,7 @@ struct Target: Sendable, Hashable {
         return Target(host: host, port: port, database: options["dbname"] ?? "")
     }
 
-    init(host: String, port: String, database: String) {
+    package init(host: String, port: String, database: String) {
         self.host = host
         self.port = port
         self.database = database

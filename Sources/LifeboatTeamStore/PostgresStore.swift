@@ -1,0 +1,210 @@
+import Foundation
+import LifeboatCore
+import LifeboatPostgres
+import LifeboatStore
+
+/// The team store: the state store on a PostgreSQL server, so that operators on other machines
+/// share one run. It keeps the SQLite store's contract: one hash-chained event log in one global
+/// order (every write locks the chain head row first), append-only events (a trigger refuses UPDATE,
+/// DELETE and TRUNCATE), the `runs`/`steps` projections written in the same transaction, pinned
+/// documents, the plan+scenario lease and the control queue. A commit returns once it is durable
+/// on the server (`synchronous_commit` as the server sets it; keep it on).
+///
+/// The conninfo is passed to libpq unchanged: `.pgpass`, `PGSERVICE`, `sslmode` and several hosts
+/// with `target_session_attrs=read-write` work as for psql. Projections are stored as canonical JSON
+/// beside the columns queries filter on.
+public final class PostgresStore: StateStore {
+    /// Where the store is, without its password (for messages).
+    public let display: String
+    private let connection: SerialConnection
+
+    private init(display: String, connection: SerialConnection) {
+        self.display = display
+        self.connection = connection
+    }
+
+    /// Connects to the store at `conninfo` and applies pending migrations.
+    public static func open(_ conninfo: String) async throws(LifeboatError) -> PostgresStore {
+        do { _ = try Conninfo.parse(conninfo) } catch {
+            throw LifeboatError(.storeFailure, "team store: \(error.message)", hint: error.hint ?? "write it as psql takes it")
+        }
+        let display = Conninfo.redacted(conninfo)
+        let store = PostgresStore(display: display, connection: SerialConnection(conninfo: conninfo))
+        try await store.run("opening") { try await TeamStoreMigrations.migrate($0) }
+        return store
+    }
+
+    /// The names of the migrations applied to the store, in order.
+    public func appliedMigrations() async throws(LifeboatError) -> [String] {
+        try await run("reading its migrations") {
+            try await $0.query("SELECT name FROM lifeboat.migrations ORDER BY applied_at, name").rows.compactMap { $0[0] }
+        }
+    }
+
+    public func close() async { await connection.close() }
+
+    // MARK: StateStore
+
+    public func createRun(id: String, created: RunEvent, documents: [DocumentSource]) async throws {
+        guard case .runCreated(var header) = created.kind, created.runID == id else {
+            throw LifeboatError(.internalError, "createRun(\(id)) needs the runCreated event of run \(id)")
+        }
+        let hash = Digests.documentsHash(documents)
+        if header.documentsHash.isEmpty {
+            header.documentsHash = hash
+        } else if header.documentsHash != hash {
+            throw LifeboatError(.internalError, "run \(id): documentsHash \(header.documentsHash) does not match its documents (\(hash))")
+        }
+        var pinned = created
+        pinned.kind = .runCreated(header)
+        let event = pinned
+        let rows = try createdRows(event)
+        let payload = try CanonicalJSON.encode(event)
+        let display = self.display
+        try await transaction("creating run \(id)") { db in
+            let head = try await TeamRows.lockChainHead(db)
+            if try await TeamRows.run(id, in: db) != nil {
+                throw LifeboatError(.invalidState, "run \(id) already exists in \(display)")
+            }
+            try await TeamRows.insert(rows.run, in: db)
+            try await TeamRows.syncLease(rows.run, atMs: event.atMs, in: db)
+            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.pin(documents, runID: id, from: 0, in: db)
+            try await TeamRows.append([(event, payload)], after: head, in: db)
+        }
+    }
+
+    public func append(
+        _ events: [RunEvent], rows: RunRows?, consumingControls controls: [Int64], pinning documents: [DocumentSource]
+    ) async throws {
+        if events.isEmpty && controls.isEmpty { return }
+        let payloads = try events.map { try CanonicalJSON.encode($0) }
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: Digests.documentsHash(documents))
+        let atMs = events.last?.atMs ?? Self.nowMs()
+        guard let runID = events.first?.runID else {
+            return try await transaction("consuming control messages") { db in try await TeamRows.consume(controls, atMs: atMs, in: db) }
+        }
+        guard let rows, rows.run.id == runID, events.allSatisfy({ $0.runID == runID }) else {
+            throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
+        }
+        if events.contains(where: { if case .runCreated = $0.kind { return true } else { return false } }) {
+            throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
+        }
+        let display = self.display
+        try await transaction("recording run \(runID)") { db in
+            let head = try await TeamRows.lockChainHead(db)
+            guard try await TeamRows.run(runID, in: db) != nil else {
+                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
+            }
+            if reloaded != nil {
+                try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
+                try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
+            }
+            try await TeamRows.append(Array(zip(events, payloads)), after: head, in: db)
+            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.update(rows.run, in: db)
+            try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+            try await TeamRows.consume(controls, atMs: atMs, in: db)
+        }
+    }
+
+    public func events(of runID: String) async throws -> [RunEvent] {
+        try await run("reading run \(runID)") { db in
+            let result = try await db.query("SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq", [runID])
+            return try result.rows.map { row in
+                try CanonicalJSON.decode(RunEvent.self, from: row[1] ?? "", what: "event \(row[0] ?? "?")")
+            }
+        }
+    }
+
+    public func run(_ runID: String) async throws -> RunRecord? {
+        try await run("reading run \(runID)") { db in try await TeamRows.run(runID, in: db) }
+    }
+
+    public func runs(matching filter: RunFilter) async throws -> [RunRecord] {
+        var conditions: [String] = []
+        var values: [String?] = []
+        for (column, value) in [
+            ("plan_id", filter.planID), ("scenario", filter.scenario), ("mode", filter.mode?.rawValue),
+            ("status", filter.status?.rawValue),
+        ] {
+            guard let value else { continue }
+            values.append(value)
+            conditions.append("\(column) = $\(values.count)")
+        }
+        values.append(String(max(filter.limit, 0)))
+        let arguments = values
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT record FROM lifeboat.runs \(whereClause) ORDER BY created_at_ms DESC, created_order DESC LIMIT $\(values.count)"
+        return try await run("listing runs") { db in
+            try await db.query(sql, arguments).rows.map { try CanonicalJSON.decode(RunRecord.self, from: $0[0] ?? "", what: "a run row") }
+        }
+    }
+
+    public func steps(of runID: String) async throws -> [StepRecord] {
+        try await run("reading the steps of run \(runID)") { db in
+            try await db.query("SELECT record FROM lifeboat.steps WHERE run_id = $1 ORDER BY position", [runID]).rows.map {
+                try CanonicalJSON.decode(StepRecord.self, from: $0[0] ?? "", what: "a step row of run \(runID)")
+            }
+        }
+    }
+
+    public func documents(of runID: String) async throws -> [PinnedDocument] {
+        try await run("reading the documents of run \(runID)") { db in try await TeamRows.documents(of: runID, in: db) }
+    }
+
+    public func postControl(_ message: ControlMessage) async throws {
+        let display = self.display
+        try await transaction("queueing a message for run \(message.runID)") { db in
+            guard try await TeamRows.run(message.runID, in: db) != nil else {
+                throw LifeboatError(.notFound, "run \(message.runID) not found in \(display)")
+            }
+            _ = try await db.query(
+                "INSERT INTO lifeboat.controls (run_id, kind, by, at_ms) VALUES ($1, $2, $3, $4)",
+                [message.runID, try CanonicalJSON.encode(message.kind), message.by, String(message.atMs)])
+        }
+    }
+
+    public func pendingControls(of runID: String) async throws -> [ControlMessage] {
+        try await run("reading the messages for run \(runID)") { db in
+            try await db.query(
+                "SELECT id, kind, by, at_ms FROM lifeboat.controls WHERE run_id = $1 AND consumed_at_ms IS NULL ORDER BY id",
+                [runID]
+            ).rows.map { row in
+                ControlMessage(
+                    id: Int64(row[0] ?? "") ?? 0, runID: runID,
+                    kind: try CanonicalJSON.decode(ControlMessage.Kind.self, from: row[1] ?? "", what: "a control message"),
+                    by: row[2] ?? "", atMs: Int64(row[3] ?? "") ?? 0)
+            }
+        }
+    }
+
+    // MARK: Access
+
+    /// `body` on the connection alone; every failure becomes a store failure naming the store.
+    private func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
+        async throws(LifeboatError) -> T
+    {
+        do { return try await connection.exclusive(body) } catch { throw storeError(error, what) }
+    }
+
+    private func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
+        async throws(LifeboatError) -> T
+    {
+        do { return try await connection.transaction(body) } catch { throw storeError(error, what) }
+    }
+
+    private func storeError(_ error: any Error, _ what: String) -> LifeboatError {
+        switch error {
+        case let error as LifeboatError: return error
+        case let error as PGError:
+            return LifeboatError(
+                .storeFailure, "team store \(display): \(what) failed: \(error.message)",
+                hint: error.hint ?? "check the store's server and its role's grants; `lifeboat resume RUN` continues once it is back")
+        default:
+            return LifeboatError(.storeFailure, "team store \(display): \(what) failed: \(error)")
+        }
+    }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

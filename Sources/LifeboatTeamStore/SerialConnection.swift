@@ -1,0 +1,62 @@
+import LifeboatCore
+import LifeboatPostgres
+
+/// One libpq connection used by one statement sequence at a time: a transaction's statements are
+/// never interleaved with another caller's. Connects on first use and again after the connection
+/// broke. The work runs in a task of its own, so a caller's cancellation never abandons a commit.
+actor SerialConnection {
+    private let conninfo: String
+    private var connection: PGConnection?
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(conninfo: String) { self.conninfo = conninfo }
+
+    /// Runs `body` with the connection to itself; `body` is not cancelled with the caller.
+    func exclusive<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        let connection = try await open()
+        return try await Task { try await body(connection) }.value
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT (ROLLBACK when it throws).
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
+        try await exclusive { connection in
+            _ = try await connection.query("BEGIN")
+            do {
+                let value = try await body(connection)
+                _ = try await connection.query("COMMIT")
+                return value
+            } catch {
+                if connection.isOpen { _ = try? await connection.query("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    private func open() async throws -> PGConnection {
+        if let connection, connection.isOpen { return connection }
+        connection?.close()
+        let fresh = try await PGConnection.connect(conninfo, timeout: .seconds(15))
+        connection = fresh
+        return fresh
+    }
+
+    private func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}

@@ -1,0 +1,133 @@
+import LifeboatCore
+import LifeboatPostgres
+import LifeboatStore
+
+/// The team store's rows: the chain head, event rows, projections, pinned documents, leases and
+/// control messages. Every function runs inside the caller's transaction.
+enum TeamRows {
+    struct ChainHead {
+        var seq: Int64
+        var hash: String
+    }
+
+    /// Locks the chain head row until the transaction ends: writers take turns, so one chain runs
+    /// through every run in one global order.
+    static func lockChainHead(_ db: PGConnection) async throws -> ChainHead {
+        let row = try await db.query("SELECT seq, hash FROM lifeboat.chain_head WHERE id = 1 FOR UPDATE").rows.first
+        guard let row, let seq = Int64(row[0] ?? ""), let hash = row[1] else {
+            throw LifeboatError(.storeFailure, "the team store has no chain head row", hint: "check it with `lifeboat audit verify`")
+        }
+        return ChainHead(seq: seq, hash: hash)
+    }
+
+    /// Appends event rows after `head`, extending the chain, and moves the head.
+    static func append(_ events: [(event: RunEvent, payload: String)], after head: ChainHead, in db: PGConnection) async throws {
+        var (seq, prev) = (head.seq, head.hash)
+        for (event, payload) in events {
+            seq += 1
+            let hash = EventChain.hash(prev: prev, seq: seq, runID: event.runID, payload: payload)
+            _ = try await db.query(
+                """
+                INSERT INTO lifeboat.events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                """,
+                [String(seq), event.runID, String(event.atMs), String(event.monoMs), event.session,
+                 EventChain.kindName(event.kind), event.kind.stepID, payload, prev, hash])
+            prev = hash
+        }
+        _ = try await db.query("UPDATE lifeboat.chain_head SET seq = $1, hash = $2 WHERE id = 1", [String(seq), prev])
+    }
+
+    static func run(_ runID: String, in db: PGConnection) async throws -> RunRecord? {
+        guard let text = try await db.query("SELECT record FROM lifeboat.runs WHERE id = $1", [runID]).firstValue else { return nil }
+        return try CanonicalJSON.decode(RunRecord.self, from: text, what: "the row of run \(runID)")
+    }
+
+    static func insert(_ run: RunRecord, in db: PGConnection) async throws {
+        _ = try await db.query(
+            "INSERT INTO lifeboat.runs (id, plan_id, scenario, mode, status, created_at_ms, record) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [run.id, run.planID, run.scenario, run.mode.rawValue, run.status.rawValue, String(run.createdAtMs),
+             try CanonicalJSON.encode(run)])
+    }
+
+    static func update(_ run: RunRecord, in db: PGConnection) async throws {
+        _ = try await db.query(
+            "UPDATE lifeboat.runs SET status = $2, record = $3 WHERE id = $1",
+            [run.id, run.status.rawValue, try CanonicalJSON.encode(run)])
+    }
+
+    static func save(_ step: StepRecord, in db: PGConnection) async throws {
+        _ = try await db.query(
+            """
+            INSERT INTO lifeboat.steps (run_id, step_id, position, record) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (run_id, step_id) DO UPDATE SET position = excluded.position, record = excluded.record
+            """,
+            [step.runID, step.stepID, String(step.position), try CanonicalJSON.encode(step)])
+    }
+
+    /// Removes the rows of steps a reloaded header no longer has.
+    static func keepOnlySteps(_ ids: [String], of runID: String, in db: PGConnection) async throws {
+        _ = try await db.query(
+            "DELETE FROM lifeboat.steps WHERE run_id = $1 AND step_id NOT IN (SELECT jsonb_array_elements_text($2::jsonb))",
+            [runID, try CanonicalJSON.encode(ids)])
+    }
+
+    static func pin(_ documents: [DocumentSource], runID: String, from first: Int, in db: PGConnection) async throws {
+        for (offset, document) in documents.enumerated() {
+            _ = try await db.query(
+                "INSERT INTO lifeboat.documents (run_id, ord, kind, path, sha256, text) VALUES ($1, $2, $3, $4, $5, $6)",
+                [runID, String(first + offset), document.kind.rawValue, document.path, Digests.sha256(document.text), document.text])
+        }
+    }
+
+    static func documentCount(_ runID: String, in db: PGConnection) async throws -> Int {
+        Int(try await db.query("SELECT count(*) FROM lifeboat.documents WHERE run_id = $1", [runID]).firstValue ?? "") ?? 0
+    }
+
+    static func documents(of runID: String, in db: PGConnection) async throws -> [PinnedDocument] {
+        try await db.query("SELECT kind, path, sha256, text FROM lifeboat.documents WHERE run_id = $1 ORDER BY ord", [runID])
+            .rows.map { row in
+                guard let kind = DocumentSource.Kind(rawValue: row[0] ?? "") else {
+                    throw LifeboatError(.storeFailure, "run \(runID) pins a document of unknown kind '\(row[0] ?? "")'")
+                }
+                return PinnedDocument(source: DocumentSource(kind: kind, path: row[1] ?? "", text: row[3] ?? ""), sha256: row[2] ?? "")
+            }
+    }
+
+    /// Keeps the lease row in step with the run's status: a status that holds the lease takes it (or
+    /// throws `.leaseHeld` naming the other active run); any other releases it.
+    static func syncLease(_ run: RunRecord, atMs: Int64, in db: PGConnection) async throws {
+        guard run.status.holdsLease else {
+            _ = try await db.query("DELETE FROM lifeboat.leases WHERE run_id = $1", [run.id])
+            return
+        }
+        let holder = try await db.query(
+            """
+            SELECT r.id, r.status FROM lifeboat.leases l JOIN lifeboat.runs r ON r.id = l.run_id
+            WHERE l.plan_id = $1 AND l.scenario = $2
+            """,
+            [run.planID, run.scenario]).rows.first
+        if let holder, let id = holder[0], let status = holder[1] {
+            if id == run.id { return }
+            if RunStatus(rawValue: status)?.holdsLease ?? true {
+                throw Leases.held(planID: run.planID, scenario: run.scenario, by: id, status: status)
+            }
+        }
+        _ = try await db.query(
+            """
+            INSERT INTO lifeboat.leases (plan_id, scenario, run_id, taken_at_ms) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (plan_id, scenario) DO UPDATE SET run_id = excluded.run_id, taken_at_ms = excluded.taken_at_ms
+            """,
+            [run.planID, run.scenario, run.id, String(atMs)])
+    }
+
+    static func consume(_ controls: [Int64], atMs: Int64, in db: PGConnection) async throws {
+        guard !controls.isEmpty else { return }
+        _ = try await db.query(
+            """
+            UPDATE lifeboat.controls SET consumed_at_ms = $1
+            WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint) AND consumed_at_ms IS NULL
+            """,
+            [String(atMs), try CanonicalJSON.encode(controls)])
+    }
+}

@@ -1,0 +1,97 @@
+import LifeboatPostgres
+import LifeboatStore
+
+/// The team store's schema, `lifeboat`, as named migrations applied in order, each once, in one
+/// transaction under an advisory lock (two processes opening a new store do not both migrate).
+enum TeamStoreMigrations {
+    struct Migration {
+        var name: String
+        var statements: [String]
+    }
+
+    static let all: [Migration] = [
+        Migration(name: "v1-event-log", statements: [
+            """
+            CREATE TABLE lifeboat.chain_head (
+                id int PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL)
+            """,
+            "INSERT INTO lifeboat.chain_head VALUES (1, 0, '\(EventChain.genesis)')",
+            """
+            CREATE TABLE lifeboat.runs (
+                id text PRIMARY KEY, plan_id text NOT NULL, scenario text NOT NULL, mode text NOT NULL,
+                status text NOT NULL, created_at_ms bigint NOT NULL, created_order bigserial, record text NOT NULL)
+            """,
+            "CREATE INDEX runs_newest ON lifeboat.runs (created_at_ms DESC, created_order DESC)",
+            "CREATE INDEX runs_plan ON lifeboat.runs (plan_id, scenario, created_at_ms DESC)",
+            """
+            CREATE TABLE lifeboat.steps (
+                run_id text NOT NULL REFERENCES lifeboat.runs (id), step_id text NOT NULL, position int NOT NULL,
+                record text NOT NULL, PRIMARY KEY (run_id, step_id))
+            """,
+            """
+            CREATE TABLE lifeboat.documents (
+                run_id text NOT NULL REFERENCES lifeboat.runs (id), ord int NOT NULL, kind text NOT NULL,
+                path text NOT NULL, sha256 text NOT NULL, text text NOT NULL, PRIMARY KEY (run_id, ord))
+            """,
+            """
+            CREATE TABLE lifeboat.leases (
+                plan_id text NOT NULL, scenario text NOT NULL, run_id text NOT NULL REFERENCES lifeboat.runs (id),
+                taken_at_ms bigint NOT NULL, PRIMARY KEY (plan_id, scenario))
+            """,
+            """
+            CREATE TABLE lifeboat.events (
+                seq bigint PRIMARY KEY, run_id text NOT NULL REFERENCES lifeboat.runs (id), at_ms bigint NOT NULL,
+                mono_ms bigint NOT NULL, session text NOT NULL, kind text NOT NULL, step_id text, payload text NOT NULL,
+                prev_hash text NOT NULL, hash text NOT NULL)
+            """,
+            "CREATE INDEX events_of_run ON lifeboat.events (run_id, seq)",
+            """
+            CREATE FUNCTION lifeboat.refuse_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'lifeboat events are append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON lifeboat.events
+            FOR EACH ROW EXECUTE FUNCTION lifeboat.refuse_event_change()
+            """,
+            """
+            CREATE TRIGGER events_never_truncated BEFORE TRUNCATE ON lifeboat.events
+            FOR EACH STATEMENT EXECUTE FUNCTION lifeboat.refuse_event_change()
+            """,
+            """
+            CREATE TABLE lifeboat.controls (
+                id bigserial PRIMARY KEY, run_id text NOT NULL REFERENCES lifeboat.runs (id), kind text NOT NULL,
+                by text NOT NULL, at_ms bigint NOT NULL, consumed_at_ms bigint)
+            """,
+            "CREATE INDEX controls_pending ON lifeboat.controls (run_id, id) WHERE consumed_at_ms IS NULL",
+        ]),
+    ]
+
+    /// Applies the migrations `connection`'s database lacks; returns the names applied now.
+    @discardableResult
+    static func migrate(_ connection: PGConnection) async throws(PGError) -> [String] {
+        _ = try await connection.query("BEGIN")
+        do {
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('lifeboat.migrations'))")
+            _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS lifeboat")
+            _ = try await connection.query("""
+                CREATE TABLE IF NOT EXISTS lifeboat.migrations (
+                    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                """)
+            let applied = Set(try await connection.query("SELECT name FROM lifeboat.migrations").rows.compactMap { $0[0] })
+            var now: [String] = []
+            for migration in all where !applied.contains(migration.name) {
+                for statement in migration.statements { _ = try await connection.query(statement) }
+                _ = try await connection.query("INSERT INTO lifeboat.migrations (name) VALUES ($1)", [migration.name])
+                now.append(migration.name)
+            }
+            _ = try await connection.query("COMMIT")
+            return now
+        } catch {
+            if connection.isOpen { _ = try? await connection.query("ROLLBACK") }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import LifeboatCore
+import LifeboatPostgres
+import LifeboatStore
+import LifeboatTeamStore
+import LifeboatTestSupport
+import Testing
+
+/// The team store on a real PostgreSQL server (the shared test cluster), each test in a database of
+/// its own: the SQLite store's contract — one chain, append-only events, projections that match the
+/// log, the lease, the control queue — and errors that name the store without its password.
+@Suite("Team store on PostgreSQL", .serialized)
+struct TeamStoreTests {
+    /// A new empty database on the shared cluster, and its conninfo (the `lifeboat` role, by password).
+    static func freshDatabase() async throws -> (conninfo: String, cluster: PostgresCluster, name: String) {
+        let cluster = try await PostgresCluster.shared()
+        let name = uniqueName("store")
+        try await cluster.admin(cluster.primary, "CREATE DATABASE \(name) OWNER lifeboat", database: "postgres")
+        return (cluster.primary.conninfo(password: cluster.primary.password, database: name), cluster, name)
+    }
+
+    static func header(_ plan: String = "plan", steps: [StepHeader]? = nil) -> RunHeader {
+        var header = TestHeaders.header(steps ?? [TestHeaders.step("a"), TestHeaders.step("b<a"), TestHeaders.step("c<a")])
+        header.planID = plan
+        header.documentsHash = ""
+        return header
+    }
+
+    static func created(_ runID: String, _ header: RunHeader) -> RunEvent {
+        RunEvent(runID: runID, atMs: 1_000, monoMs: 1, session: "s0", kind: .runCreated(header))
+    }
+
+    static let documents = [
+        DocumentSource(kind: .plan, path: "plans/p.yaml", text: "plan: p\n"),
+        DocumentSource(kind: .runbook, path: "runbooks/r.yaml", text: "runbook: r\nsteps: []\n"),
+    ]
+
+    /// Runs `header` through the real engine with scripted actions on `store`.
+    static func execute(_ runID: String, _ header: RunHeader, on store: any StateStore) async throws -> RunStateMachine {
+        try await store.createRun(id: runID, created: created(runID, header), documents: documents)
+        let engine = RunEngine(
+            store: store, actions: ActionRegistry([ScriptedAction()]), clock: ScaledClock(scale: 100),
+            configuration: EngineConfiguration(pid: 7, host: "test", operatorName: "olivia", session: "s-\(runID)"),
+            random: { 0.5 })
+        let inputs = RunInputs(
+            steps: TestHeaders.runbookSteps(header), render: RenderContext(), masker: SecretMasker(secrets: []),
+            baseDirectory: "/tmp")
+        return try await engine.start(runID: runID, inputs: inputs)
+    }
+
+    /// Walks the chain as stored: each row links to the one before and hashes to what it says.
+    static func verifyChain(_ conninfo: String) async throws -> (rows: Int, head: String) {
+        try await PGConnection.withConnection(conninfo) { db in
+            let rows = try await db.query("SELECT seq, run_id, payload, prev_hash, hash FROM lifeboat.events ORDER BY seq").rows
+            var prev = EventChain.genesis
+            for (index, row) in rows.enumerated() {
+                let seq = Int64(row[0]!)!
+                #expect(seq == Int64(index + 1), "seq \(seq) at position \(index + 1)")
+                #expect(row[3] == prev, "event \(seq) does not link to its predecessor")
+                #expect(EventChain.hash(prev: prev, seq: seq, runID: row[1]!, payload: row[2]!) == row[4], "event \(seq) altered")
+                prev = row[4]!
+            }
+            let head = try await db.query("SELECT seq, hash FROM lifeboat.chain_head").rows.first
+            #expect(head?[0] == String(rows.count) && head?[1] == prev, "the chain head is not the last row")
+            return (rows.count, prev)
+        }
+    }
+
+    @Test func aRunRecordedThroughTheEngineHasProjectionsThatMatchItsLog() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let store = try await PostgresStore.open(conninfo)
+        let machine = try await Self.execute("r1", Self.header(), on: store)
+        #expect(machine.phase == .finished(.succeeded))
+
+        let events = try await store.events(of: "r1")
+        #expect(events.first.map { if case .runCreated = $0.kind { true } else { false } } == true)
+        let replayed = try RunStateMachine.replay(events)
+        #expect(try await store.run("r1") == replayed.rows.run)
+        #expect(try await store.steps(of: "r1") == replayed.rows.steps)
+        #expect(try await store.runs(matching: RunFilter(planID: "plan")).map(\.id) == ["r1"])
+        let pinned = try await store.documents(of: "r1")
+        #expect(pinned.map(\.source) == Self.documents)
+        #expect(pinned.first?.sha256 == Digests.sha256("plan: p\n"))
+        let chain = try await Self.verifyChain(conninfo)
+        #expect(chain.rows == events.count)
+        #expect(try await store.appliedMigrations() == ["v1-event-log"])
+        await store.close()
+    }
+
+    @Test func eventsAreAppendOnlyEvenForTheRoleThatOwnsThem() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let store = try await PostgresStore.open(conninfo)
+        _ = try await Self.execute("r1", Self.header(), on: store)
+        try await PGConnection.withConnection(conninfo) { db in
+            for sql in [
+                "UPDATE lifeboat.events SET payload = '{}' WHERE seq = 1", "DELETE FROM lifeboat.events WHERE seq = 2",
+                "TRUNCATE lifeboat.events CASCADE",
+            ] {
+                let error = await thrown(PGError.self) { _ = try await db.query(sql) }
+                #expect(error?.sqlstate == "42501", "\(sql): \(String(describing: error))")
+                #expect(error?.message.contains("append-only") == true, "\(String(describing: error))")
+            }
+        }
+        _ = try await Self.verifyChain(conninfo)
+        await store.close()
+    }
+
+    @Test func aSecondActiveRunOfAPlanAndScenarioIsRefusedNamingTheHolder() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let store = try await PostgresStore.open(conninfo)
+        try await store.createRun(id: "first", created: Self.created("first", Self.header()), documents: Self.documents)
+        let error = await thrown(LifeboatError.self) {
+            try await store.createRun(id: "second", created: Self.created("second", Self.header()), documents: Self.documents)
+        }
+        #expect(error?.code == .leaseHeld)
+        #expect(error?.message.contains("already has an active run first") == true, "\(String(describing: error))")
+        #expect(try await store.run("second") == nil, "a refused run left a row")
+        // Another plan is free; an aborted run releases its lease.
+        try await store.createRun(id: "other", created: Self.created("other", Self.header("plan-b")), documents: Self.documents)
+        try await store.append(
+            [RunEvent(runID: "first", atMs: 2_000, monoMs: 2, session: "s1", kind: .runFinished(outcome: .aborted))],
+            consumingControls: [])
+        try await store.createRun(id: "third", created: Self.created("third", Self.header()), documents: Self.documents)
+        await store.close()
+    }
+
+    @Test func twoProcessesAppendingAtOnceExtendOneChainInOneOrder() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let first = try await PostgresStore.open(conninfo)
+        let second = try await PostgresStore.open(conninfo)
+        let steps = (1...12).map { TestHeaders.step("s\($0)") }
+        async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first)
+        async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second)
+        let (ma, mb) = try await (a, b)
+        #expect(ma.phase == .finished(.succeeded) && mb.phase == .finished(.succeeded))
+        let chain = try await Self.verifyChain(conninfo)
+        let count = try await first.events(of: "ra").count + second.events(of: "rb").count
+        #expect(chain.rows == count)
+        let interleaved = try await PGConnection.withConnection(conninfo) { db in
+            try await db.query("SELECT count(*) FROM (SELECT run_id, lag(run_id) OVER (ORDER BY seq) AS prev FROM lifeboat.events) t WHERE run_id <> prev")
+                .firstValue
+        }
+        #expect((Int(interleaved ?? "0") ?? 0) > 1, "the two runs did not write at the same time: the test proves nothing")
+        await first.close()
+        await second.close()
+    }
+
+    @Test func controlMessagesWaitUntilTheAppendThatConsumesThem() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let store = try await PostgresStore.open(conninfo)
+        try await store.createRun(id: "r1", created: Self.created("r1", Self.header()), documents: Self.documents)
+        try await store.postControl(ControlMessage(runID: "r1", kind: .approve(step: "a"), by: "ic", atMs: 1_500))
+        try await store.postControl(ControlMessage(runID: "r1", kind: .pause(reason: "coffee"), by: "sre", atMs: 1_600))
+        let pending = try await store.pendingControls(of: "r1")
+        #expect(pending.map(\.kind) == [.approve(step: "a"), .pause(reason: "coffee")])
+        #expect(pending.map(\.by) == ["ic", "sre"])
+        try await store.append([], rows: nil, consumingControls: [pending[0].id], pinning: [])
+        #expect(try await store.pendingControls(of: "r1").map(\.kind) == [.pause(reason: "coffee")])
+        let missing = await thrown(LifeboatError.self) {
+            try await store.postControl(ControlMessage(runID: "nope", kind: .abort(reason: "x"), by: "ic", atMs: 1))
+        }
+        #expect(missing?.code == .notFound)
+        await store.close()
+    }
+
+    @Test func aStoreThatCannotBeReachedIsAStoreFailureThatHidesThePassword() async throws {
+        let error = await thrown(LifeboatError.self) {
+            _ = try await PostgresStore.open("host=127.0.0.1 port=1 dbname=x user=lifeboat password=s3cr3t-pw connect_timeout=2")
+        }
+        #expect(error?.code == .storeFailure)
+        #expect(error?.description.contains("s3cr3t-pw") == false, "\(String(describing: error))")
+        #expect(error?.description.contains("127.0.0.1") == true, "\(String(describing: error))")
+        let unparsable = await thrown(LifeboatError.self) { _ = try await PostgresStore.open("postgresql://[broken") }
+        #expect(unparsable?.code == .storeFailure)
+    }
+}
