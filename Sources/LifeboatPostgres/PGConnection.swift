@@ -69,16 +69,18 @@ public final class PGConnection: @unchecked Sendable {
     /// `connect_timeout` (per host) defaults to the timeout in whole seconds (at least 2) unless the
     /// conninfo or `PGCONNECT_TIMEOUT` sets it; `timeout` also bounds the whole attempt. On timeout or
     /// task cancellation the call returns at once; an attempt still blocked in libpq is closed when it
-    /// ends. `secrets` are masked in errors besides the conninfo's own password.
+    /// ends. `secrets` are masked in errors besides the conninfo's own password. `defaults` are
+    /// connection keywords (e.g. TCP keepalives) that the conninfo may override.
     public static func connect(
-        _ conninfo: String, timeout: Duration = .seconds(10), secrets: [String] = []
+        _ conninfo: String, timeout: Duration = .seconds(10), secrets: [String] = [],
+        defaults: KeyValuePairs<String, String> = [:]
     ) async throws(PGError) -> PGConnection {
         let masker = Conninfo.masker(for: conninfo, adding: secrets)
         let fallbackTarget = Target.fromConninfo(conninfo)
         if Task.isCancelled { throw PGError.cancelled(target: fallbackTarget.display, what: "connecting").masked(masker) }
         let timeoutSeconds = max(2, Int((timeout.milliseconds + 999) / 1000))
-        var keywords = ["fallback_application_name", "dbname"]
-        var values = ["lifeboat", conninfo]
+        var keywords = ["fallback_application_name"] + defaults.map(\.key) + ["dbname"]
+        var values = ["lifeboat"] + defaults.map(\.value) + [conninfo]
         if Conninfo.environment("PGCONNECT_TIMEOUT") == nil {
             // Before dbname: a connect_timeout written in the conninfo overrides this default.
             keywords.insert("connect_timeout", at: 0)

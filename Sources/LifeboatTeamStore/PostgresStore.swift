@@ -2,6 +2,7 @@ import Foundation
 import LifeboatCore
 import LifeboatPostgres
 import LifeboatStore
+import Synchronization
 
 /// The team store: the state store on a PostgreSQL server, so that operators on other machines
 /// share one run. It keeps the SQLite store's contract: one hash-chained event log in one global
@@ -16,11 +17,15 @@ import LifeboatStore
 public final class PostgresStore: StateStore {
     /// Where the store is, without its password (for messages).
     public let display: String
+    private let conninfo: String
     private let connection: SerialConnection
+    /// The epoch this process holds per run it executes (`takeExecutor`): its appends check it.
+    private let epochs = Mutex<[String: Int64]>([:])
 
-    private init(display: String, connection: SerialConnection) {
+    private init(display: String, conninfo: String) {
         self.display = display
-        self.connection = connection
+        self.conninfo = conninfo
+        self.connection = SerialConnection(conninfo: conninfo)
     }
 
     /// Connects to the store at `conninfo` and applies pending migrations.
@@ -29,7 +34,7 @@ public final class PostgresStore: StateStore {
             throw LifeboatError(.storeFailure, "team store: \(error.message)", hint: error.hint ?? "write it as psql takes it")
         }
         let display = Conninfo.redacted(conninfo)
-        let store = PostgresStore(display: display, connection: SerialConnection(conninfo: conninfo))
+        let store = PostgresStore(display: display, conninfo: conninfo)
         try await store.run("opening") { try await TeamStoreMigrations.migrate($0) }
         return store
     }
@@ -42,6 +47,73 @@ public final class PostgresStore: StateStore {
     }
 
     public func close() async { await connection.close() }
+
+    // MARK: Who executes
+
+    /// Takes run `runID` for this process (see `TeamExecutor`), or throws `.leaseHeld` naming the
+    /// process that holds it: its host, pid and how long ago it last wrote.
+    public func takeExecutor(runID: String, host: String, pid: Int32, nowMs: Int64 = PostgresStore.nowMs())
+        async throws(LifeboatError) -> TeamExecutor
+    {
+        let lock: PGConnection
+        do {
+            lock = try await PGConnection.connect(conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults)
+        } catch {
+            throw storeError(error, "taking run \(runID)")
+        }
+        do {
+            let taken = try await lock.query(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [TeamExecutor.lockKey(runID)]).firstValue == "t"
+            guard taken else {
+                let holder = try await run("reading the executor of run \(runID)") { db in
+                    try await db.query("SELECT host, pid, last_write_ms FROM lifeboat.executors WHERE run_id = $1", [runID]).rows.first
+                }
+                lock.close()
+                throw Self.held(runID, holder: holder, nowMs: nowMs)
+            }
+            let display = self.display
+            let epoch = try await transaction("taking run \(runID)") { db in
+                guard try await TeamRows.run(runID, in: db) != nil else {
+                    throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
+                }
+                let value = try await db.query(
+                    """
+                    INSERT INTO lifeboat.executors (run_id, epoch, host, pid, taken_at_ms, last_write_ms)
+                    VALUES ($1, 1, $2, $3, $4, $4)
+                    ON CONFLICT (run_id) DO UPDATE SET epoch = lifeboat.executors.epoch + 1, host = excluded.host,
+                        pid = excluded.pid, taken_at_ms = excluded.taken_at_ms, last_write_ms = excluded.last_write_ms
+                    RETURNING epoch
+                    """,
+                    [runID, host, String(pid), String(nowMs)]).firstValue
+                return Int64(value ?? "") ?? 0
+            }
+            epochs.withLock { $0[runID] = epoch }
+            return TeamExecutor(runID: runID, epoch: epoch, connection: lock, store: self)
+        } catch let error as LifeboatError {
+            lock.close()
+            throw error
+        } catch {
+            lock.close()
+            throw storeError(error, "taking run \(runID)")
+        }
+    }
+
+    /// Stops checking `executor`'s epoch (it released the run).
+    func forget(_ executor: TeamExecutor) {
+        epochs.withLock { if $0[executor.runID] == executor.epoch { $0[executor.runID] = nil } }
+    }
+
+    private static func held(_ runID: String, holder: [String?]?, nowMs: Int64) -> LifeboatError {
+        guard let holder, let host = holder[0], let pid = holder[1] else {
+            return LifeboatError(
+                .leaseHeld, "run \(runID) is being executed by another lifeboat process",
+                hint: "wait for it or stop it; the team store frees the run when that process's connection ends")
+        }
+        let ago = Int64(holder[2] ?? "").map { " (last wrote \(DurationText.format(milliseconds: max(0, nowMs - $0))) ago)" } ?? ""
+        return LifeboatError(
+            .leaseHeld, "run \(runID) is being executed by \(host) pid \(pid)\(ago)",
+            hint: "wait for it or stop it; if that machine is gone the server frees the run within about 15 s")
+    }
 
     // MARK: StateStore
 
@@ -91,11 +163,13 @@ public final class PostgresStore: StateStore {
             throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
         }
         let display = self.display
+        let epoch = epochs.withLock { $0[runID] }
         try await transaction("recording run \(runID)") { db in
             let head = try await TeamRows.lockChainHead(db)
             guard try await TeamRows.run(runID, in: db) != nil else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
             }
+            if let epoch { try await TeamRows.checkEpoch(epoch, of: runID, atMs: atMs, in: db) }
             if reloaded != nil {
                 try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
                 try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
@@ -206,5 +280,5 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

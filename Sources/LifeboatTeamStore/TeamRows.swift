@@ -38,6 +38,20 @@ enum TeamRows {
         _ = try await db.query("UPDATE lifeboat.chain_head SET seq = $1, hash = $2 WHERE id = 1", [String(seq), prev])
     }
 
+    /// Refuses the write unless `epoch` is still the run's (no other process took it over since),
+    /// and notes the write's time for whoever asks who executes the run.
+    static func checkEpoch(_ epoch: Int64, of runID: String, atMs: Int64, in db: PGConnection) async throws {
+        let row = try await db.query(
+            "SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1 FOR UPDATE", [runID]).rows.first
+        guard let row, row[0] == String(epoch) else {
+            let who = row.map { "\($0[1] ?? "?") pid \($0[2] ?? "?") (epoch \($0[0] ?? "?"))" } ?? "another process"
+            throw LifeboatError(
+                .leaseHeld, "run \(runID) was taken over by \(who): this process (epoch \(epoch)) records nothing more and stops",
+                hint: "see what the run did with `lifeboat show \(runID)`")
+        }
+        _ = try await db.query("UPDATE lifeboat.executors SET last_write_ms = $2 WHERE run_id = $1", [runID, String(atMs)])
+    }
+
     static func run(_ runID: String, in db: PGConnection) async throws -> RunRecord? {
         guard let text = try await db.query("SELECT record FROM lifeboat.runs WHERE id = $1", [runID]).firstValue else { return nil }
         return try CanonicalJSON.decode(RunRecord.self, from: text, what: "the row of run \(runID)")

@@ -67,6 +67,13 @@ enum TeamStoreMigrations {
             """,
             "CREATE INDEX controls_pending ON lifeboat.controls (run_id, id) WHERE consumed_at_ms IS NULL",
         ]),
+        Migration(name: "v2-executors", statements: [
+            """
+            CREATE TABLE lifeboat.executors (
+                run_id text PRIMARY KEY REFERENCES lifeboat.runs (id), epoch bigint NOT NULL, host text NOT NULL,
+                pid int NOT NULL, taken_at_ms bigint NOT NULL, last_write_ms bigint NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the names applied now.

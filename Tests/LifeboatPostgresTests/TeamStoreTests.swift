@@ -83,7 +83,7 @@ struct TeamStoreTests {
         #expect(pinned.first?.sha256 == Digests.sha256("plan: p\n"))
         let chain = try await Self.verifyChain(conninfo)
         #expect(chain.rows == events.count)
-        #expect(try await store.appliedMigrations() == ["v1-event-log"])
+        #expect(try await store.appliedMigrations() == ["v1-event-log", "v2-executors"])
         await store.close()
     }
 
@@ -172,5 +172,75 @@ struct TeamStoreTests {
         #expect(error?.description.contains("127.0.0.1") == true, "\(String(describing: error))")
         let unparsable = await thrown(LifeboatError.self) { _ = try await PostgresStore.open("postgresql://[broken") }
         #expect(unparsable?.code == .storeFailure)
+    }
+
+    // MARK: Who executes
+
+    static func note(_ runID: String, _ text: String, at: Int64) -> RunEvent {
+        RunEvent(runID: runID, atMs: at, monoMs: at, session: "s", kind: .stepNoted(step: "a", note: text, by: "olivia"))
+    }
+
+    @Test func twoProcessesRacingToTakeARunOneWinsAndTheOtherIsToldWhoHasIt() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let a = try await PostgresStore.open(conninfo)
+        let b = try await PostgresStore.open(conninfo)
+        try await a.createRun(id: "r1", created: Self.created("r1", Self.header()), documents: Self.documents)
+        func take(_ store: PostgresStore, _ host: String, _ pid: Int32) async -> Result<TeamExecutor, LifeboatError> {
+            do { return .success(try await store.takeExecutor(runID: "r1", host: host, pid: pid)) } catch { return .failure(error) }
+        }
+        async let takeA = take(a, "host-a", 11)
+        async let takeB = take(b, "host-b", 22)
+        let outcomes = await [takeA, takeB]
+        let winners = outcomes.compactMap { try? $0.get() }
+        let refusals = outcomes.compactMap { outcome -> LifeboatError? in if case .failure(let e) = outcome { e } else { nil } }
+        #expect(winners.count == 1 && refusals.count == 1, "\(outcomes)")
+        guard let winner = winners.first, let refusal = refusals.first else { return }
+        #expect(winner.epoch == 1)
+        #expect(refusal.code == .leaseHeld)
+        let holder = winner === (try? outcomes[0].get()) ? "host-a pid 11" : "host-b pid 22"
+        #expect(refusal.message.contains("is being executed by \(holder)") && refusal.message.contains("last wrote"), "\(refusal)")
+
+        await winner.release()
+        let next = try await b.takeExecutor(runID: "r1", host: "host-b", pid: 22)
+        #expect(next.epoch == 2)
+        await next.release()
+        await a.close()
+        await b.close()
+    }
+
+    /// A was cut off (its lock's connection ended, as when its machine is lost or it was stopped
+    /// long enough); B took over. A wakes up with its data connection still open: its append is
+    /// refused, and the log holds only what B wrote after the takeover.
+    @Test func aZombieExecutorRecordsNothingAfterAnotherTookOver() async throws {
+        let (conninfo, cluster, database) = try await Self.freshDatabase()
+        let a = try await PostgresStore.open(conninfo)
+        let b = try await PostgresStore.open(conninfo)
+        try await a.createRun(id: "r1", created: Self.created("r1", Self.header()), documents: Self.documents)
+        _ = try await a.takeExecutor(runID: "r1", host: "host-a", pid: 11)
+        try await a.append([RunEvent(runID: "r1", atMs: 2_000, monoMs: 2, session: "sa", kind: .executorStarted(pid: 11, host: "host-a", resumed: false))], consumingControls: [])
+        try await a.append([Self.note("r1", "from A before", at: 2_100)], consumingControls: [])
+
+        let refused = await thrown(LifeboatError.self) { _ = try await b.takeExecutor(runID: "r1", host: "host-b", pid: 22) }
+        #expect(refused?.message.contains("host-a pid 11") == true, "\(String(describing: refused))")
+        try await cluster.admin(
+            cluster.primary,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'lifeboat executor'",
+            [database], database: "postgres")
+        var executorB: TeamExecutor?
+        #expect(try await eventually { executorB = try? await b.takeExecutor(runID: "r1", host: "host-b", pid: 22); return executorB != nil })
+        #expect(executorB?.epoch == 2)
+
+        let zombie = await thrown(LifeboatError.self) { try await a.append([Self.note("r1", "from A after", at: 2_200)], consumingControls: []) }
+        #expect(zombie?.code == .leaseHeld)
+        #expect(zombie?.message.contains("was taken over by host-b pid 22 (epoch 2)") == true, "\(String(describing: zombie))")
+        try await b.append([Self.note("r1", "from B", at: 2_300)], consumingControls: [])
+        let notes = try await b.events(of: "r1").compactMap { event -> String? in
+            if case .stepNoted(_, let text, _) = event.kind { text } else { nil }
+        }
+        #expect(notes == ["from A before", "from B"])
+        _ = try await Self.verifyChain(conninfo)
+        await executorB?.release()
+        await a.close()
+        await b.close()
     }
 }
