@@ -109,6 +109,7 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatReports",
                 "LifeboatStore",
+                "LifeboatTeamStore",
                 "LifeboatActions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -224,7 +224,7 @@ public enum HTMLReport {
             + rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>\n" }.joined() + "</tbody>\n</table>\n"
     }
 
-    private static func section(_ title: String, _ note: String?, _ body: String) -> String {
+    static func section(_ title: String, _ note: String?, _ body: String) -> String {
         "<section class=\"panel\">\n<h2>\(title)</h2>\n" + (note.map { "<p class=\"muted\">\($0)</p>\n" } ?? "") + body
             + "</section>\n"
     }

@@ -59,6 +59,9 @@ enum HTMLStyle {
         .pill.mode{background:#e6ecf7;color:var(--navy)}
         .pill.forced{background:var(--warn-bg);color:var(--warn)}
         svg.timeline{width:100%;height:auto;display:block;margin-top:6px}
+        svg.chart{width:100%;height:auto;display:block;background:#fff}
+        svg.chart text{font-size:11px;fill:var(--muted)}
+        svg.chart .point-label{fill:var(--ink);font-weight:600}
         .legend{display:flex;flex-wrap:wrap;gap:6px 18px;margin-top:10px;font-size:12px;color:var(--muted)}
         .legend span{display:inline-flex;align-items:center;gap:6px}
         .sw{display:inline-block;width:18px;height:10px;border-radius:2px}

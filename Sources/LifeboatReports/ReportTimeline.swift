@@ -41,6 +41,7 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
     /// Wall clock (UTC ms) of time zero: the first executor start, else the run's creation.
     public var originMs: Int64
     /// Length of the axis: covers every segment and RTO mark.
+    /// The axis length: the run's events (an RTO target beyond them is not on the axis).
     public var spanMs: Int64
     public var lanes: Int
     /// In lane order, then time order.
@@ -137,7 +138,9 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
         let achieved = rtoStart.flatMap { s in rto?.achievedMs.map { s + $0 } }
 
         let lanes = assignLanes(&segments, position: position)
-        let span = max([end - origin, target ?? 0, achieved ?? 0, segments.map(\.endMs).max() ?? 0].max()!, 1)
+        // The axis spans the run, not its objective: a short drill against a long objective stays
+        // readable (the renderer marks an objective beyond the run at the edge).
+        let span = max([end - origin, achieved ?? 0, segments.map(\.endMs).max() ?? 0].max()!, 1)
         return ReportTimeline(
             originMs: origin, spanMs: span, lanes: lanes, segments: segments, rtoStartMs: rtoStart,
             rtoTargetMs: target, rtoAchievedMs: achieved)

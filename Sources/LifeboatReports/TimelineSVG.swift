@@ -8,6 +8,9 @@ enum TimelineSVG {
     static let top = 34.0
     static let laneHeight = 32.0
     static let barHeight = 20.0
+    /// Every bar is at least this wide, so that a step of a long run stays visible and clickable
+    /// (its true duration is in its tooltip).
+    static let minimumBarWidth = 22.0
     static var plotWidth: Double { width - left - right }
 
     static func render(_ report: RunReport) -> String {
@@ -30,7 +33,8 @@ enum TimelineSVG {
             return Double(bar.durationMs) / msPerPx >= labelWidth(step) + 10
         }
         let (lane, laneCount) = ReportTimeline.partition(t.spans(position: position)) { s in
-            labelInside(s.step) ? 0 : Int64((Double(s.endMs - s.startMs) / msPerPx + labelWidth(s.step) + 14) * msPerPx)
+            let drawn = max(Double(s.endMs - s.startMs) / msPerPx, minimumBarWidth)
+            return Int64((drawn + (labelInside(s.step) ? 0 : labelWidth(s.step) + 14)) * msPerPx)
         }
         let lanes = max(laneCount, 1)
         let plotBottom = top + Double(lanes) * laneHeight
@@ -79,8 +83,8 @@ enum TimelineSVG {
         for s in t.segments {
             let l = lane[s.step] ?? s.lane
             let y = top + Double(l) * laneHeight + (laneHeight - barHeight) / 2
-            let x0 = x(s.startMs)
-            let w = max(x(s.endMs) - x0, 2)
+            let w = max(x(s.endMs) - x(s.startMs), s.kind == .backoff ? 2 : minimumBarWidth)
+            let x0 = min(x(s.startMs), width - right - w)
             let attrs = "data-step=\"\(h(s.step))\" data-kind=\"\(s.kind.rawValue)\" data-outcome=\"\(s.outcome.rawValue)\" "
                 + "data-lane=\"\(l)\"" + (s.attempt.map { " data-attempt=\"\($0)\"" } ?? "")
             let tip = "<title>\(h(tooltip(s, title: titles[s.step] ?? s.step)))</title>"
@@ -97,11 +101,12 @@ enum TimelineSVG {
                 labelled.insert(s.step)
                 let spanEnd = spanEnds[s.step] ?? s.endMs
                 let lw = labelWidth(s.step)
+                let drawnEnd = max(x(spanEnd), x0 + w)
                 if labelInside(s.step) {
                     let color = s.kind == .approval ? "#5a3b00" : "#fff"
                     labels += "<text x=\"\(f(x0 + 6))\" y=\"\(f(y + barHeight / 2 + 4))\" fill=\"\(color)\" font-weight=\"600\">\(h(s.step))</text>\n"
                 } else {
-                    let ex = x(spanEnd) + 5
+                    let ex = drawnEnd + 5
                     let anchorEnd = ex + lw > width - 4
                     labels += "<text x=\"\(f(anchorEnd ? x0 - 5 : ex))\" y=\"\(f(y + barHeight / 2 + 4))\" fill=\"#1b2533\" "
                         + "font-weight=\"600\"\(anchorEnd ? " text-anchor=\"end\"" : "")>\(h(s.step))</text>\n"
@@ -123,10 +128,15 @@ enum TimelineSVG {
         // Put each label on the side away from the other line.
         let targetLeft = achieved.map { $0 > (target ?? 0) } ?? false
         if let target {
-            let tx = x(target)
-            out += "<line class=\"rto-target\" data-ms=\"\(target)\" x1=\"\(f(tx))\" y1=\"\(f(top - 10))\" x2=\"\(f(tx))\" "
-                + "y2=\"\(f(plotBottom))\" stroke=\"#c8382e\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
-            out += label("RTO target " + ReportText.duration(target - (t.rtoStartMs ?? 0)), at: tx, leftOf: targetLeft, color: "#c8382e")
+            // A target beyond the run is drawn at the right edge, its label on a row of its own.
+            let beyond = target > t.spanMs
+            let tx = beyond ? width - right : x(target)
+            out += "<line class=\"rto-target\(beyond ? " beyond" : "")\" data-ms=\"\(target)\" x1=\"\(f(tx))\" y1=\"\(f(top - 10))\" "
+                + "x2=\"\(f(tx))\" y2=\"\(f(plotBottom))\" stroke=\"#c8382e\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
+            let text = "RTO target " + ReportText.duration(target - (t.rtoStartMs ?? 0))
+            out += beyond
+                ? label(text + " (beyond the run) →", at: tx, leftOf: true, color: "#c8382e", y: top - 24)
+                : label(text, at: tx, leftOf: targetLeft, color: "#c8382e")
         }
         if let achieved {
             let ax = x(achieved)
@@ -138,12 +148,12 @@ enum TimelineSVG {
         return out
     }
 
-    private static func label(_ text: String, at lineX: Double, leftOf: Bool, color: String) -> String {
+    private static func label(_ text: String, at lineX: Double, leftOf: Bool, color: String, y: Double = top - 12) -> String {
         let w = Double(text.count) * 6.4
         var left = leftOf
         if !left && lineX + 5 + w > width - 2 { left = true }
         if left && lineX - 5 - w < 2 { left = false }
-        return "<text x=\"\(f(left ? lineX - 5 : lineX + 5))\" y=\"\(f(top - 12))\" fill=\"\(color)\" font-weight=\"600\""
+        return "<text x=\"\(f(left ? lineX - 5 : lineX + 5))\" y=\"\(f(y))\" fill=\"\(color)\" font-weight=\"600\""
             + (left ? " text-anchor=\"end\"" : "") + ">\(ReportText.html(text))</text>\n"
     }
 

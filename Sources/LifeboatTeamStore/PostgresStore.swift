@@ -62,30 +62,16 @@ public final class PostgresStore: StateStore {
             throw storeError(error, "taking run \(runID)")
         }
         do {
-            let taken = try await lock.query(
-                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [TeamExecutor.lockKey(runID)]).firstValue == "t"
-            guard taken else {
-                let holder = try await run("reading the executor of run \(runID)") { db in
-                    try await db.query("SELECT host, pid, last_write_ms FROM lifeboat.executors WHERE run_id = $1", [runID]).rows.first
-                }
-                lock.close()
-                throw Self.held(runID, holder: holder, nowMs: nowMs)
-            }
             let display = self.display
-            let epoch = try await transaction("taking run \(runID)") { db in
+            let claim = try await TeamExecutor.claim(runID, host: host, pid: pid, nowMs: nowMs, keep: true, on: lock) { db in
                 guard try await TeamRows.run(runID, in: db) != nil else {
                     throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
                 }
-                let value = try await db.query(
-                    """
-                    INSERT INTO lifeboat.executors (run_id, epoch, host, pid, taken_at_ms, last_write_ms)
-                    VALUES ($1, 1, $2, $3, $4, $4)
-                    ON CONFLICT (run_id) DO UPDATE SET epoch = lifeboat.executors.epoch + 1, host = excluded.host,
-                        pid = excluded.pid, taken_at_ms = excluded.taken_at_ms, last_write_ms = excluded.last_write_ms
-                    RETURNING epoch
-                    """,
-                    [runID, host, String(pid), String(nowMs)]).firstValue
-                return Int64(value ?? "") ?? 0
+            }
+            guard case .taken(let epoch) = claim else {
+                lock.close()
+                if case .held(let holder) = claim { throw Self.held(runID, holder: holder, nowMs: nowMs) }
+                throw LifeboatError(.internalError, "run \(runID): the team store neither gave nor refused it")
             }
             epochs.withLock { $0[runID] = epoch }
             return TeamExecutor(runID: runID, epoch: epoch, connection: lock, store: self)
@@ -96,6 +82,48 @@ public final class PostgresStore: StateStore {
             lock.close()
             throw storeError(error, "taking run \(runID)")
         }
+    }
+
+    /// Who executes `runID` now (`host pid N`), nil when nobody holds it. Probes the lock without
+    /// keeping it.
+    public func executorHolder(_ runID: String) async throws(LifeboatError) -> String? {
+        try await run("asking who executes run \(runID)") { db in
+            switch try await TeamExecutor.claim(runID, host: "", pid: 0, nowMs: 0, keep: false, on: db) {
+            case .held(let row): return row.map { "\($0[0] ?? "?") pid \($0[1] ?? "?")" } ?? "another process"
+            default: return nil
+            }
+        }
+    }
+
+    /// Runs matching `query`, newest first, with their figures (computed from their logs; nil until
+    /// a run has ended) and how many of their steps an operator forced.
+    public func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun] {
+        var conditions: [String] = []
+        var values: [String?] = []
+        func add(_ condition: String, _ value: String?) {
+            guard let value else { return }
+            values.append(value)
+            conditions.append(condition.replacingOccurrences(of: "?", with: "$\(values.count)"))
+        }
+        add("plan_id = ?", query.planID)
+        add("scenario = ?", query.scenario)
+        add("mode = ?", query.mode?.rawValue)
+        add("status = ?", query.status?.rawValue)
+        add("created_at_ms >= ?", query.sinceMs.map(String.init))
+        add("created_at_ms < ?", query.untilMs.map(String.init))
+        values.append(String(max(query.limit, 0)))
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT id FROM lifeboat.runs \(whereClause) ORDER BY created_at_ms DESC, created_order DESC LIMIT $\(values.count)"
+        let arguments = values
+        let ids = try await run("listing runs") { db in try await db.query(sql, arguments).rows.compactMap { $0[0] } }
+        var out: [MeasuredRun] = []
+        for id in ids {
+            guard let record = try await run(id) else { continue }
+            let forced = try await steps(of: id).filter { $0.forced != nil }.count
+            let figures = record.endedAtMs == nil ? nil : RunFigures.expected(for: record, events: try await events(of: id))
+            out.append(MeasuredRun(run: record, measurement: figures, forcedSteps: forced))
+        }
+        return out
     }
 
     /// Stops checking `executor`'s epoch (it released the run).

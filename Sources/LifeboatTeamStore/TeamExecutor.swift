@@ -35,6 +35,57 @@ public final class TeamExecutor: Sendable {
 
     static func lockKey(_ runID: String) -> String { "lifeboat.run:" + runID }
 
+    enum Claim {
+        /// This session holds the run now, under `epoch`.
+        case taken(epoch: Int64)
+        /// The lock was free; `keep: false` gave it back at once.
+        case free
+        /// Another session holds it: the executors row (host, pid, last write) it wrote when it took it.
+        case held([String?]?)
+    }
+
+    /// Tries the run's lock on `db`, in a transaction serialized with every other claim of the run
+    /// (a transaction-level advisory lock): a refused claim reads the executors row only after the
+    /// holder's claim has committed it, so it names the holder, never the one before. With `keep`,
+    /// a free lock is kept (`check` runs first, in the same transaction) and the run's epoch raised.
+    static func claim(
+        _ runID: String, host: String, pid: Int32, nowMs: Int64, keep: Bool, on db: PGConnection,
+        check: (PGConnection) async throws -> Void = { _ in }
+    ) async throws -> Claim {
+        _ = try await db.query("BEGIN")
+        do {
+            _ = try await db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["lifeboat.claim:" + runID])
+            let key = lockKey(runID)
+            let claim: Claim
+            if try await db.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [key]).firstValue == "t" {
+                if keep {
+                    try await check(db)
+                    let epoch = try await db.query(
+                        """
+                        INSERT INTO lifeboat.executors (run_id, epoch, host, pid, taken_at_ms, last_write_ms)
+                        VALUES ($1, 1, $2, $3, $4, $4)
+                        ON CONFLICT (run_id) DO UPDATE SET epoch = lifeboat.executors.epoch + 1, host = excluded.host,
+                            pid = excluded.pid, taken_at_ms = excluded.taken_at_ms, last_write_ms = excluded.last_write_ms
+                        RETURNING epoch
+                        """,
+                        [runID, host, String(pid), String(nowMs)]).firstValue
+                    claim = .taken(epoch: Int64(epoch ?? "") ?? 0)
+                } else {
+                    _ = try await db.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key])
+                    claim = .free
+                }
+            } else {
+                claim = .held(try await db.query(
+                    "SELECT host, pid, last_write_ms FROM lifeboat.executors WHERE run_id = $1", [runID]).rows.first)
+            }
+            _ = try await db.query("COMMIT")
+            return claim
+        } catch {
+            if db.isOpen { _ = try? await db.query("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// Keywords for the lock's connection (the conninfo may override them).
     static let connectionDefaults: KeyValuePairs<String, String> = [
         "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3",

@@ -81,6 +81,8 @@ enum TeamStoreMigrations {
     static func migrate(_ connection: PGConnection) async throws(PGError) -> [String] {
         _ = try await connection.query("BEGIN")
         do {
+            // "already exists, skipping" notices would reach the terminal through libpq's default handler.
+            _ = try await connection.query("SET LOCAL client_min_messages TO warning")
             _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('lifeboat.migrations'))")
             _ = try await connection.query("CREATE SCHEMA IF NOT EXISTS lifeboat")
             _ = try await connection.query("""

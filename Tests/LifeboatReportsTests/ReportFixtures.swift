@@ -80,6 +80,21 @@ enum ReportFixtures {
         return try await record(header, actions: [action, ScriptedAction(name: "approval")], autoApprove: true)
     }
 
+    /// About one second of steps (on the run's 100× clock) against a two-minute objective: six
+    /// steps, two of them parallel, the shortest about 30 ms.
+    static func shortRunAgainstALongObjective() async throws -> Recorded {
+        let header = TestHeaders.header(
+            [TestHeaders.step("fence"), TestHeaders.step("promote<fence"), TestHeaders.step("dns<promote"),
+             TestHeaders.step("scale<promote"), TestHeaders.step("smoke<dns,scale"), TestHeaders.step("notify<smoke")],
+            objectives: Objectives(rtoMs: 120_000))
+        let realMs = ["fence": 1, "promote": 3, "dns": 2, "scale": 2, "smoke": 1, "notify": 1]
+        let action = ScriptedAction { request in
+            try await Task.sleep(for: .milliseconds(realMs[request.stepID] ?? 1))
+            return ActionResult(summary: "did \(request.stepID)")
+        }
+        return try await record(header, actions: [action])
+    }
+
     /// An approval nobody can give here (no terminal, no wait): the run pauses awaiting it.
     static func runPausedAtAnApproval() async throws -> Recorded {
         let header = TestHeaders.header(

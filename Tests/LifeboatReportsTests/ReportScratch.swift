@@ -25,6 +25,27 @@ enum ReportScratch {
         return path
     }
 
+    /// Loads `html` in headless chromium at `width` px with `script` appended, and returns the text
+    /// the script put into `<pre id="measured">`: how the page came out, as a person's browser
+    /// lays it out. The page itself has no scripts; only this copy of it does.
+    static func measure(_ html: String, script: String, width: Int = 1280) throws -> String {
+        let page = html.replacingOccurrences(
+            of: "</body>", with: "<pre id=\"measured\"></pre><script>document.getElementById('measured').textContent = (function () { \(script) })();</script></body>")
+        let path = try write(page, name: "measure-\(UUID().uuidString).html")
+        let profile = directory + "/profile-\(UUID().uuidString)"
+        let browser = ["chromium", "chromium-browser", "google-chrome"].first { name in
+            (try? run(["sh", "-c", "command -v \(name)"]))?.status == 0
+        } ?? "chromium"
+        let result = try run([
+            "timeout", "120", browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+            "--user-data-dir=\(profile)", "--window-size=\(width),1600", "--virtual-time-budget=3000", "--dump-dom", "file://" + path,
+        ])
+        guard let match = result.output.firstMatch(of: /<pre id="measured">([^<]*)<\/pre>/) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "chromium gave no measurement: \(result.output.suffix(400))"])
+        }
+        return String(match.1)
+    }
+
     /// Runs a program found on PATH (or at a path) and returns its exit status and stdout+stderr.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

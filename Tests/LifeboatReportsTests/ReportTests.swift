@@ -253,6 +253,59 @@ struct ReportTests {
         #expect((Double(fields[3]) ?? 0) > 0.05, "non-background share: \(fields[3])")
     }
 
+    /// A one-second drill against a two-minute objective, laid out by chromium at 1280 px: the
+    /// timeline spans the run, every step's bar is at least 20 px wide, and the objective is marked
+    /// at the edge with its value.
+    @Test func inChromiumEveryBarOfAShortRunAgainstALongObjectiveIsReadable() async throws {
+        let report = try await ReportFixtures.shortRunAgainstALongObjective().report()
+        #expect(report.timeline.spanMs < 10_000, "span \(report.timeline.spanMs) ms")
+        let html = HTMLReport.render(report)
+        #expect(html.contains("class=\"rto-target beyond\""))
+        #expect(html.contains("RTO target 2m00s (beyond the run) →"))
+        let measured = try ReportScratch.measure(html, script: """
+            return Array.from(document.querySelectorAll('svg.timeline rect.seg')).map(function (r) {
+              return r.getAttribute('data-step') + '=' + r.getBoundingClientRect().width.toFixed(1); }).join(' ');
+            """)
+        let widths = measured.split(separator: " ").map { $0.split(separator: "=") }.compactMap { pair -> (String, Double)? in
+            guard pair.count == 2, let width = Double(pair[1]) else { return nil }
+            return (String(pair[0]), width)
+        }
+        #expect(Set(widths.map(\.0)) == ["fence", "promote", "dns", "scale", "smoke", "notify"], "\(measured)")
+        for (step, width) in widths { #expect(width >= 20, "\(step) is \(width) px wide") }
+    }
+
+    /// The history report, laid out by chromium: the run report's styles (the header band), chart
+    /// labels with date and time, and every point naming its run.
+    @Test func inChromiumTheHistoryReportIsStyledAndNamesEveryRun() async throws {
+        let base: Int64 = 1_796_256_000_000  // 2026-12-03 00:00:00 UTC
+        let runs = (0..<3).map { i in
+            let run = RunRecord(
+                id: "20261203-0\(i)0000-ab\(i)\(i)", planID: "shop", scenario: "region", runbookID: "rb", mode: .drill, status: .succeeded,
+                pauseReason: nil, startedBy: "a", documentsHash: "", createdAtMs: base + Int64(i) * 3_600_000,
+                updatedAtMs: base + Int64(i) * 3_600_000 + 60_000, endedAtMs: base + Int64(i) * 3_600_000 + 60_000,
+                objectives: Objectives(rtoMs: 120_000))
+            let figures = RunFigures(
+                rto: .init(objectiveMs: 120_000, achievedMs: 50_000 + Int64(i) * 10_000, verdict: .met, method: "monotonic", humanWaitMs: 0),
+                rpo: .init(objectiveMs: nil, achievedMs: nil, verdict: .notMeasured, exact: nil))
+            return MeasuredRun(run: run, measurement: figures)
+        }
+        let html = HistoryReport(planID: "shop", sinceMs: nil, untilMs: nil, generatedAtMs: base, groups: [], runs: runs.reversed()).html()
+        let measured = try ReportScratch.measure(html, script: """
+            var header = getComputedStyle(document.querySelector('header')).backgroundImage;
+            var labels = Array.from(document.querySelectorAll('svg.chart text')).map(function (t) { return t.textContent; });
+            var points = Array.from(document.querySelectorAll('svg.chart circle.point')).map(function (c) {
+              return c.getAttribute('data-run') + '|' + c.querySelector('title').textContent; });
+            return JSON.stringify({header: header, labels: labels, points: points});
+            """)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(measured.replacingOccurrences(of: "&quot;", with: "\"").utf8)) as? [String: Any], "\(measured)")
+        #expect((object["header"] as? String)?.contains("linear-gradient") == true, "unstyled header: \(measured)")
+        let labels = object["labels"] as? [String] ?? []
+        #expect(labels.contains("2026-12-03 00:00:00 UTC") && labels.contains("2026-12-03 02:00:00 UTC"), "\(labels)")
+        let points = object["points"] as? [String] ?? []
+        #expect(points.count == 3, "\(points)")
+        for run in runs { #expect(points.contains { $0.hasPrefix(run.run.id + "|" + run.run.id) }, "\(run.run.id) not named: \(points)") }
+    }
+
     // MARK: - Helpers
 
     private func count(_ text: String, _ needle: String) -> Int { text.components(separatedBy: needle).count - 1 }

@@ -35,7 +35,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try Runtime.openExistingStore(store)
+            let db = try await Runtime.openExistingStore(store).localStore(for: "audit verify")
             let chain = try await db.verifyChain()
             let mismatches = try await db.verifyProjections().map { m in
                 "run \(m.runID)" + (m.stepID.map { " step \($0)" } ?? "") + ": \(m.detail)"

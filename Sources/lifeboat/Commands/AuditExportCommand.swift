@@ -97,7 +97,7 @@ extension AuditCommand {
         func run() async throws {
             let now = try clock.resolve()
             let (since, until) = try range.resolve(now: now)
-            let db = try Runtime.openExistingStore(store)
+            let db = try await Runtime.openExistingStore(store).localStore(for: "audit export")
             let head = try await db.chainHead()
             let lines = Lines()
             try lines.add(

@@ -24,7 +24,7 @@ struct ApproveCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         let machine = try await ControlSupport.machine(runID, db)
         guard machine.step(step) != nil else {
             throw LifeboatError(.notFound, "run \(runID) has no step '\(step)'", hint: "see `lifeboat show \(runID)`")
@@ -40,7 +40,7 @@ struct ApproveCommand: AsyncParsableCommand {
         var report = ControlReport(
             runID: runID, command: deny == nil ? "approve" : "deny", step: step, delivery: .sent, status: machine.phaseName,
             by: by.resolved, message: "\(verb) of '\(step)' by \(by.resolved) sent to the process executing run \(runID)")
-        if !ControlSupport.executorIsRunning(runID, storePath: store.path) {
+        if await db.executor(of: runID) == nil {
             report.delivery = .recorded
             report.next = "`lifeboat resume \(runID)`"
             report.message = "\(verb) of '\(step)' by \(by.resolved) recorded; no process is executing run \(runID): continue it with `lifeboat resume \(runID)`"
@@ -69,12 +69,12 @@ struct AbortCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         _ = try await ControlSupport.machine(runID, db)
-        if let lock = try? ExecutorLock.acquire(storePath: store.path, runID: runID) {
-            defer { lock.release() }
-            let engine = ControlSupport.engine(db, by.resolved)
-            let machine = try await engine.record(.abort(by: by.resolved, reason: reason), runID: runID)
+        let recorded = try await db.holdingIfFree(runID) {
+            try await ControlSupport.engine(db, by.resolved).record(.abort(by: by.resolved, reason: reason), runID: runID)
+        }
+        if let machine = recorded {
             try ControlReport(
                 runID: runID, command: "abort", delivery: .recorded, status: machine.phaseName, by: by.resolved,
                 next: ControlSupport.waysOut(machine, runID),
@@ -111,9 +111,9 @@ struct PauseCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         let machine = try await ControlSupport.machine(runID, db)
-        guard ControlSupport.executorIsRunning(runID, storePath: store.path), machine.phase == .executing else {
+        guard await db.executor(of: runID) != nil, machine.phase == .executing else {
             throw LifeboatError(
                 .invalidState, "run \(runID) is \(machine.phaseName) and no process is executing it: there is nothing to pause",
                 hint: ControlSupport.waysOut(machine, runID))
@@ -154,12 +154,11 @@ struct ResolveCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
-        let lock = try ExecutorLock.acquire(storePath: store.path, runID: runID)
-        defer { lock.release() }
-        let engine = ControlSupport.engine(db, by.resolved)
-        let machine = try await engine.record(
-            .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason), runID: runID)
+        let db = try await Runtime.openExistingStore(store)
+        let machine = try await db.holding(runID) {
+            try await ControlSupport.engine(db, by.resolved).record(
+                .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason), runID: runID)
+        }
         let next = ControlSupport.waysOut(machine, runID)
         try ControlReport(
             runID: runID, command: "resolve", step: step, delivery: .recorded, status: machine.phaseName, by: by.resolved,
@@ -189,15 +188,15 @@ struct SkipCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
-        guard let lock = try? ExecutorLock.acquire(storePath: store.path, runID: runID) else {
+        let db = try await Runtime.openExistingStore(store)
+        let recorded = try await db.holdingIfFree(runID) {
+            try await ControlSupport.engine(db, by.resolved).record(.operatorSkip(step: step, by: by.resolved, reason: reason), runID: runID)
+        }
+        guard let machine = recorded else {
             throw LifeboatError(
                 .invalidState, "run \(runID) is being executed by another process",
                 hint: "pause it first with `lifeboat pause \(runID)`")
         }
-        defer { lock.release() }
-        let engine = ControlSupport.engine(db, by.resolved)
-        let machine = try await engine.record(.operatorSkip(step: step, by: by.resolved, reason: reason), runID: runID)
         let next = ControlSupport.waysOut(machine, runID)
         try ControlReport(
             runID: runID, command: "skip", step: step, delivery: .recorded, status: machine.phaseName, by: by.resolved,
@@ -231,10 +230,12 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         if output.json { Console.sendTextToStandardError() }
-        let lock = try ExecutorLock.acquire(storePath: store.path, runID: runID)
-        defer { lock.release() }
+        try await db.holding(runID) { try await rollback(db) }
+    }
+
+    private func rollback(_ db: any CommandStore) async throws {
         let engine = ControlSupport.engine(db, by.resolved, observer: ProgressView(live: false, clock: Runtime.clock))
         let machine = try await engine.machine(for: runID)
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
@@ -281,13 +282,6 @@ enum ControlSupport {
         let commands = machine.waysOut.filter { !besides.contains($0) }
         guard !commands.isEmpty else { return nil }
         return commands.map { "`\($0.description.replacing(" RUN", with: " \(runID)"))`" }.joined(separator: ", ")
-    }
-
-    /// Whether another process holds the run's executor lock right now.
-    static func executorIsRunning(_ runID: String, storePath: String) -> Bool {
-        guard let lock = try? ExecutorLock.acquire(storePath: storePath, runID: runID) else { return true }
-        lock.release()
-        return false
     }
 }
 

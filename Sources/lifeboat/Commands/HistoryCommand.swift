@@ -50,17 +50,17 @@ struct HistoryCommand: AsyncParsableCommand {
         if outputFile != nil, report == nil {
             throw LifeboatError(.invalidInput, "-o is for --report", hint: "add --report html or --report md")
         }
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         if let report {
-            try await writeReport(report, query: query, db: db, now: now)
+            try await writeReport(report, query: query, db: try db.localStore(for: "history --report"), now: now)
         } else if summary {
-            try printSummary(try await db.historySummary(query, last: last))
+            try printSummary(try await db.localStore(for: "history --summary").historySummary(query, last: last))
         } else {
-            try printRuns(try await db.measuredRuns(query), filtered: query != HistoryQuery(limit: query.limit), storePath: db.path)
+            try await printRuns(try await db.measuredRuns(query), filtered: query != HistoryQuery(limit: query.limit), store: db)
         }
     }
 
-    private func printRuns(_ entries: [MeasuredRun], filtered: Bool, storePath: String) throws {
+    private func printRuns(_ entries: [MeasuredRun], filtered: Bool, store: any CommandStore) async throws {
         if output.json {
             try JSONOutput.print(entries)
             return
@@ -79,7 +79,8 @@ struct HistoryCommand: AsyncParsableCommand {
                 rto = ms(achieved) + (m.rto.objectiveMs.map { " / \(ms($0)) " + m.rto.verdict.rawValue } ?? "")
             }
             let started = String(EventText.timestamp(r.createdAtMs).prefix(19)).replacingOccurrences(of: "T", with: " ")
-            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(e.outcomeText + ExecutorText.suffix(r, storePath: storePath), 26) + pad(started, 21) + rto)
+            let status = e.outcomeText + (await ExecutorText.suffix(r, store: store))
+            Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(status, 26) + pad(started, 21) + rto)
         }
     }
 

@@ -35,8 +35,7 @@ struct MetricsCommand: AsyncParsableCommand {
         }
         var latest: [ScheduleCompliance.LatestRun] = []
         var drills: [EvidenceMetrics.LastDrill] = []
-        if FileManager.default.fileExists(atPath: store.path) {
-            let db = try Runtime.openExistingStore(store)
+        if let db = try await Runtime.existingLocalStore(store, for: "metrics") {
             latest = try await db.latestSucceededRuns()
             drills = try await db.lastDrills()
         }

@@ -37,9 +37,9 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let chosen = format ?? outputPath.flatMap(ReportFormat.init(fileName:)) ?? .md
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         guard let run = try await db.run(runID) else {
-            throw LifeboatError(.notFound, "no run '\(runID)' in \(store.path)", hint: "list runs with `lifeboat history`")
+            throw LifeboatError(.notFound, "no run '\(runID)' in \(db.name)", hint: "list runs with `lifeboat history`")
         }
         let report = try RunReport.build(
             run: run, steps: try await db.steps(of: runID), events: try await db.events(of: runID),

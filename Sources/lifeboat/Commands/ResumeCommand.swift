@@ -36,7 +36,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         if output.json { Console.sendTextToStandardError() }
         let configuration = Runtime.configuration(operatorName: by.resolved, autoApprove: yes, waitForApprovals: !noWait)
         let engine = RunEngine(store: db, actions: Runtime.actions, clock: Runtime.clock, configuration: configuration)
@@ -50,15 +50,17 @@ struct ResumeCommand: AsyncParsableCommand {
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
         Console.out("resuming run \(runID): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)), was \(machine.phaseName)")
         let status = try await RunDriver.drive(
-            runID: runID, header: machine.header, inputs: inputs, store: db, storePath: store.path,
+            runID: runID, header: machine.header, inputs: inputs, store: db,
             configuration: configuration, start: .resume(redrive: Set(redrive)), json: output.json, stepByStep: step)
         throw status.exitCode
     }
 
     /// Re-reads the run's documents, prints what changed, and records the reload (pinning them).
-    private func reload(_ machine: RunStateMachine, engine: RunEngine, store: SQLiteStore) async throws -> RunStateMachine {
-        let lock = try ExecutorLock.acquire(storePath: self.store.path, runID: runID)
-        defer { lock.release() }
+    private func reload(_ machine: RunStateMachine, engine: RunEngine, store: any CommandStore) async throws -> RunStateMachine {
+        try await store.holding(runID) { try await reloadHeld(machine, engine: engine, store: store) }
+    }
+
+    private func reloadHeld(_ machine: RunStateMachine, engine: RunEngine, store: any CommandStore) async throws -> RunStateMachine {
         let prepared = try await RunSetup.reloaded(
             runID: runID, header: machine.header, store: store, overrides: try params.overrides())
         let changes = RunPlanner.changes(from: machine.header, to: prepared.header)

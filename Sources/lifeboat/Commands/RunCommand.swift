@@ -65,7 +65,7 @@ enum RunStarter {
         let prepared = try RunSetup.prepare(
             resolved, runID: runID, mode: mode, startedBy: operatorName, concurrency: concurrency,
             approvedByFlag: autoApprove)
-        let store = try Runtime.openStore(options)
+        let store = try await Runtime.openStore(options)
         let configuration = Runtime.configuration(
             operatorName: operatorName, autoApprove: autoApprove, waitForApprovals: waitForApprovals)
         let created = RunEvent(
@@ -76,9 +76,9 @@ enum RunStarter {
         Console.out("run \(runID): \(resolved.plan.id) / \(resolved.scenario.name) — \(mode.rawValue), \(prepared.header.steps.count) steps"
                     + (resolved.objectives.rtoMs.map { ", RTO objective \(ms($0))" } ?? "")
                     + (resolved.objectives.rpoMs.map { ", RPO objective \(ms($0))" } ?? ""))
-        Console.out("store \(options.path) · Ctrl-C pauses safely; continue with `lifeboat resume \(runID)`")
+        Console.out("store \(store.name) · Ctrl-C pauses safely; continue with `lifeboat resume \(runID)`")
         return try await RunDriver.drive(
-            runID: runID, header: prepared.header, inputs: prepared.inputs, store: store, storePath: options.path,
+            runID: runID, header: prepared.header, inputs: prepared.inputs, store: store,
             configuration: configuration, start: .fresh, json: json, stepByStep: stepByStep)
     }
 }

@@ -41,9 +41,9 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = try Runtime.openExistingStore(store)
+        let db = try await Runtime.openExistingStore(store)
         guard let run = try await db.run(runID) else {
-            throw LifeboatError(.notFound, "no run '\(runID)' in \(store.path)", hint: "list runs with `lifeboat history`")
+            throw LifeboatError(.notFound, "no run '\(runID)' in \(db.name)", hint: "list runs with `lifeboat history`")
         }
         let log = try await db.events(of: runID)
         guard case .runCreated(let header)? = log.first?.kind else {
@@ -58,10 +58,10 @@ struct ShowCommand: AsyncParsableCommand {
             try JSONOutput.print(detail)
             return
         }
-        print(detail, log: log)
+        print(detail, log: log, executor: await ExecutorText.suffix(run, store: db))
     }
 
-    private func print(_ d: Detail, log: [RunEvent]) {
+    private func print(_ d: Detail, log: [RunEvent], executor: String) {
         let ms = DurationText.format(milliseconds:)
         let pad = PredictionText.pad
         let r = d.run
@@ -69,7 +69,7 @@ struct ShowCommand: AsyncParsableCommand {
         Console.out("  plan \(r.planID) · scenario \(r.scenario) · runbook \(r.runbookID) · mode \(r.mode.rawValue)")
         let forced = d.steps.filter { $0.forced != nil }.count
         Console.out("  status \(r.status.rawValue)" + (r.pauseReason.map { " (\($0.rawValue))" } ?? "")
-                    + ExecutorText.suffix(r, storePath: store.path)
+                    + executor
                     + (forced > 0 ? ", \(forced) forced" : "") + " · started by \(r.startedBy) at \(EventText.timestamp(r.createdAtMs))"
                     + (r.endedAtMs.map { " · ended \(EventText.timestamp($0))" } ?? ""))
         Console.out("  documents sha256 \(r.documentsHash)")

@@ -4,9 +4,11 @@ import Foundation
 /// Options every command that touches the state store takes.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "State store (SQLite file). Default: $LIFEBOAT_DB, else .lifeboat/state.db in the current folder.",
-        valueName: "path"))
+        "State store: a SQLite file, or the team store on PostgreSQL (postgresql://… or a conninfo such as 'service=lifeboat'). Default: $LIFEBOAT_DB, else .lifeboat/state.db in the current folder.",
+        valueName: "store"))
     var db: String?
+
+    var location: StoreLocation { StoreLocation(path) }
 
     var path: String {
         if let db { return db }

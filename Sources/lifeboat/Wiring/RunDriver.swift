@@ -12,11 +12,21 @@ enum RunDriver {
     }
 
     static func drive(
-        runID: String, header: RunHeader, inputs: RunInputs, store: SQLiteStore, storePath: String,
+        runID: String, header: RunHeader, inputs: RunInputs, store: any CommandStore,
         configuration: EngineConfiguration, start: Start, json: Bool = false, stepByStep: Bool = false
     ) async throws -> ExitStatus {
-        let lock = try ExecutorLock.acquire(storePath: storePath, runID: runID)
-        defer { lock.release() }
+        try await store.holding(runID) {
+            try await driveHeld(
+                runID: runID, header: header, inputs: inputs, store: store, configuration: configuration, start: start,
+                json: json, stepByStep: stepByStep)
+        }
+    }
+
+    /// `drive` once this process holds the run.
+    private static func driveHeld(
+        runID: String, header: RunHeader, inputs: RunInputs, store: any CommandStore,
+        configuration: EngineConfiguration, start: Start, json: Bool, stepByStep: Bool
+    ) async throws -> ExitStatus {
         let live = Style.stdoutRedraws && !json && header.mode != .tabletop
         if live { TerminalInput.quietForRun() }
         defer { TerminalInput.restore() }

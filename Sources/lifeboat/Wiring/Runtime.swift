@@ -2,6 +2,7 @@ import Foundation
 import LifeboatActions
 import LifeboatCore
 import LifeboatStore
+import LifeboatTeamStore
 
 /// Builds the pieces a command needs: the store, the action registry, the engine.
 enum Runtime {
@@ -9,18 +10,29 @@ enum Runtime {
 
     static var loader: DocumentLoader { DocumentLoader(actions: actions.specs) }
 
-    static func openStore(_ options: StoreOptions) throws -> SQLiteStore {
-        try SQLiteStore(path: options.path)
+    /// Opens (creating and migrating when needed) the store `--db` names.
+    static func openStore(_ options: StoreOptions) async throws -> any CommandStore {
+        switch options.location {
+        case .file(let path): return try SQLiteStore(path: path)
+        case .team(let conninfo): return try await PostgresStore.open(conninfo)
+        }
     }
 
-    /// Opens an existing store for reading, without creating one.
-    static func openExistingStore(_ options: StoreOptions) throws -> SQLiteStore {
-        guard FileManager.default.fileExists(atPath: options.path) else {
+    /// The SQLite store for a command the team store does not serve yet (`localStore(for:)` says
+    /// so); nil when no store file exists yet.
+    static func existingLocalStore(_ options: StoreOptions, for command: String) async throws -> SQLiteStore? {
+        if case .file(let path) = options.location, !FileManager.default.fileExists(atPath: path) { return nil }
+        return try await openStore(options).localStore(for: command)
+    }
+
+    /// Opens an existing store for reading, without creating a SQLite file.
+    static func openExistingStore(_ options: StoreOptions) async throws -> any CommandStore {
+        if case .file(let path) = options.location, !FileManager.default.fileExists(atPath: path) {
             throw LifeboatError(
-                .notFound, "no state store at \(options.path)",
+                .notFound, "no state store at \(path)",
                 hint: "run a scenario first, or point --db / LIFEBOAT_DB at the store")
         }
-        return try SQLiteStore(path: options.path)
+        return try await openStore(options)
     }
 
     static func configuration(operatorName: String, autoApprove: Bool = false, waitForApprovals: Bool = true)

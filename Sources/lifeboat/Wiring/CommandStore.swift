@@ -1,0 +1,101 @@
+import Foundation
+import LifeboatCore
+import LifeboatStore
+import LifeboatTeamStore
+
+/// The store a command works on, as `--db` names it: a SQLite file, or the team store on a
+/// PostgreSQL server (a `postgresql://` / `postgres://` URI or a libpq conninfo such as
+/// `host=db1 dbname=lifeboat` or `service=lifeboat`).
+protocol CommandStore: StateStore {
+    /// Where it is, for messages (a team store's without its password).
+    var name: String { get }
+    /// Takes the run for this process (executing or changing it), or throws `.leaseHeld` naming
+    /// the process that has it.
+    func holdRun(_ runID: String) async throws -> any RunHold
+    /// Who executes the run now (`pid 812`, `host-b pid 812`), nil when no process does.
+    func executor(of runID: String) async -> String?
+    func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun]
+    /// The SQLite store, for the commands the team store does not serve yet.
+    func localStore(for command: String) throws -> SQLiteStore
+}
+
+extension CommandStore {
+    /// Runs `body` while this process holds the run, and gives the run up afterwards (also when
+    /// `body` throws).
+    func holding<T>(_ runID: String, _ body: () async throws -> T) async throws -> T {
+        try await holding(runID, hold: try await holdRun(runID), body)
+    }
+
+    /// `holding`, or nil (without running `body`) when another process holds the run.
+    func holdingIfFree<T>(_ runID: String, _ body: () async throws -> T) async throws -> T? {
+        let hold: any RunHold
+        do { hold = try await holdRun(runID) } catch let error as LifeboatError where error.code == .leaseHeld { return nil }
+        return try await holding(runID, hold: hold, body)
+    }
+
+    private func holding<T>(_ runID: String, hold: any RunHold, _ body: () async throws -> T) async throws -> T {
+        do {
+            let value = try await body()
+            await hold.release()
+            return value
+        } catch {
+            await hold.release()
+            throw error
+        }
+    }
+}
+
+/// A process's hold on a run (the executor lock).
+protocol RunHold: Sendable {
+    func release() async
+}
+
+extension ExecutorLock: RunHold {}
+extension TeamExecutor: RunHold {}
+
+extension SQLiteStore: CommandStore {
+    var name: String { path }
+
+    func holdRun(_ runID: String) async throws -> any RunHold { try ExecutorLock.acquire(storePath: path, runID: runID) }
+
+    func executor(of runID: String) async -> String? {
+        ExecutorLock.liveHolder(storePath: path, runID: runID).map { "pid \($0)" }
+    }
+
+    func localStore(for command: String) throws -> SQLiteStore { self }
+}
+
+extension PostgresStore: CommandStore {
+    var name: String { "team store " + display }
+
+    func holdRun(_ runID: String) async throws -> any RunHold {
+        try await takeExecutor(runID: runID, host: ProcessInfo.processInfo.hostName, pid: getpid())
+    }
+
+    func executor(of runID: String) async -> String? {
+        (try? await executorHolder(runID)) ?? nil
+    }
+
+    func localStore(for command: String) throws -> SQLiteStore {
+        throw LifeboatError(
+            .invalidInput, "`\(command)` does not work on the team store yet (\(display))",
+            hint: "run it on a SQLite store (--db PATH); the team store serves run, tabletop, resume, show, history, report and the control commands")
+    }
+}
+
+/// What `--db` names.
+enum StoreLocation: Equatable {
+    case file(String)
+    case team(conninfo: String)
+
+    init(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("postgresql://") || trimmed.hasPrefix("postgres://")
+            || trimmed.firstMatch(of: /^[a-z_]+\s*=/) != nil
+        {
+            self = .team(conninfo: trimmed)
+        } else {
+            self = .file(text)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import LifeboatTestSupport
+import Testing
+
+/// The binary on the team store (`LIFEBOAT_DB` a conninfo): one process executes a run while
+/// others watch it, are refused when they try to execute it too, and approve it; a run whose
+/// executor was killed is continued by another process.
+@Suite("CLI on the team store", .serialized)
+struct TeamStoreCLITests {
+    static func cli() async throws -> LifeboatCLI {
+        var cli = try LifeboatCLI()
+        cli.environment["LIFEBOAT_DB"] = try await TeamStoreTests.freshDatabase().conninfo
+        try cli.write("plans/p.yaml", """
+            plan: team
+            objectives: {rto: 5m}
+            scenarios:
+              failover:
+                runbook: ../runbooks/r.yaml
+
+            """)
+        return cli
+    }
+
+    static func waitForNewestRun(_ cli: LifeboatCLI, showing text: String) throws -> String? {
+        for _ in 0..<200 {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let id = try cli.newestRunID(), try cli.run("show", id).stdout.contains(text) { return id }
+        }
+        return nil
+    }
+
+    @Test func oneProcessExecutesOthersAreRefusedWatchAndApprove() async throws {
+        let cli = try await Self.cli()
+        try cli.write("runbooks/r.yaml", """
+            runbook: r
+            steps:
+              - {id: prepare, action: command, with: {argv: ["true"]}}
+              - {id: gate, action: approval, needs: [prepare], with: {prompt: "go?"}}
+              - {id: switch, action: command, needs: [gate], with: {argv: [touch, switched]}}
+
+            """)
+        let (executor, out, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        defer { if executor.isRunning { kill(executor.processIdentifier, SIGKILL) } }
+        let id = try #require(try Self.waitForNewestRun(cli, showing: "awaiting-approval"), "the run never waited for approval")
+
+        let history = try cli.run("history")
+        #expect(history.stdout.contains("(executor "), "\(history.output)")
+        #expect(history.stdout.contains("pid \(executor.processIdentifier))"), "\(history.output)")
+        let second = try cli.run("resume", id)
+        #expect(second.status == 4, "\(second.output)")
+        #expect(second.stderr.contains("is being executed by") && second.stderr.contains("pid \(executor.processIdentifier)"), "\(second.output)")
+        #expect(second.stderr.contains("last wrote"), "\(second.output)")
+
+        let approve = try cli.run("approve", id, "gate")
+        #expect(approve.status == 0, "\(approve.output)")
+        #expect(approve.stdout.contains("sent to the process executing"), "\(approve.output)")
+        executor.waitUntilExit()
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        #expect(executor.terminationStatus == 0, "\(output)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/switched")))
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("gate: approved by tester via lifeboat approve"), "\(events)")
+        #expect(try cli.run("report", id).stdout.contains("# Run \(id): succeeded"))
+    }
+
+    @Test func anotherProcessFinishesARunWhoseExecutorWasKilled() async throws {
+        let cli = try await Self.cli()
+        try cli.write("runbooks/r.yaml", """
+            runbook: r
+            steps:
+              - {id: copy, action: command, idempotent: true, with: {argv: [sleep, "3"]}}
+              - {id: after, action: command, needs: [copy], with: {argv: [touch, after-ran]}}
+
+            """)
+        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        let id = try #require(try Self.waitForNewestRun(cli, showing: "copy                  running"))
+        kill(executor.processIdentifier, SIGKILL)
+        executor.waitUntilExit()
+        #expect(try Self.eventuallyShows(cli, id, "(executor gone)"), "the dead executor still holds the run")
+        let resumed = try cli.run("resume", id)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/after-ran")))
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("copy: was interrupted during attempt 1"), "\(events)")
+    }
+
+    /// The password in the CLI's store conninfo.
+    static func password(_ cli: LifeboatCLI) -> String {
+        let conninfo = cli.environment["LIFEBOAT_DB"] ?? ""
+        return conninfo.firstMatch(of: /password=(\S+)/).map { String($0.1) } ?? "no password in \(conninfo)"
+    }
+
+    static func eventuallyShows(_ cli: LifeboatCLI, _ id: String, _ text: String) throws -> Bool {
+        for _ in 0..<100 {
+            if try cli.run("show", id).stdout.contains(text) { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return false
+    }
+
+    @Test func commandsTheTeamStoreDoesNotServeYetSaySoWithoutThePassword() async throws {
+        let cli = try await Self.cli()
+        try cli.write("runbooks/r.yaml", "runbook: r\nsteps:\n  - {id: a, action: command, with: {argv: [\"true\"]}}\n")
+        #expect(try cli.run("history").stderr.isEmpty, "opening the team store printed something")
+        for arguments in [["status", "plans"], ["audit", "verify"], ["history", "--summary"], ["metrics"]] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.output)")
+            #expect(result.stderr.contains("does not work on the team store yet"), "\(arguments): \(result.output)")
+            #expect(!result.stderr.contains(TeamStoreCLITests.password(cli)), "\(arguments): \(result.output)")
+        }
+        var unreachable = cli
+        unreachable.environment["LIFEBOAT_DB"] = "host=127.0.0.1 port=1 dbname=x user=lifeboat password=hunter2 connect_timeout=2"
+        let refused = try unreachable.run("history")
+        #expect(refused.status == 6, "\(refused.output)")
+        #expect(!refused.output.contains("hunter2"), "\(refused.output)")
+    }
+}
