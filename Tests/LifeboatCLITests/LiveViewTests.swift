@@ -132,4 +132,41 @@ struct LiveViewTests {
         let html = try cli.run("report", id, "--format", "html").stdout
         #expect(html.contains("data-step=\"fence\" data-answer=\"go\""))
     }
+
+    /// Two Ctrl-C on a terminal: the first says it finishes the running step, the second stops at
+    /// once and the screen says what now; `resume` then finishes the run on the same terminal.
+    @Test func twoInterruptsOnATerminalThenResume() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: slow
+                action: command
+                idempotent: true
+                with: {argv: [sh, -c, "echo working; sleep 3"]}
+              - id: after
+                action: command
+                needs: [slow]
+                with: {argv: [touch, after-ran]}
+            """, rto: "2m")
+        let first = try TmuxSession(cli, ["run", "plans/p.yaml", "-s", "failover"])
+        defer { first.kill() }
+        _ = try first.waitFor { $0.contains("running: slow") }
+        try first.send("C-c")
+        let once = try first.waitFor { $0.contains("interrupt received") }
+        #expect(once.contains("interrupt received: finishing running steps, then pausing"), "\(once)")
+        try first.send("C-c")
+        let stopped = try first.waitFor { $0.contains("STOPPED AT ONCE") }
+        #expect(stopped.contains("second interrupt: stopping now"), "\(stopped)")
+        #expect(stopped.contains("STOPPED AT ONCE (second interrupt)"), "\(stopped)")
+        #expect(!stopped.contains("EXECUTING"), "\(stopped)")
+        let id = try #require(try cli.newestRunID())
+        #expect(stopped.contains("next: `lifeboat resume \(id)`"), "\(stopped)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("runbooks/after-ran")))
+
+        let second = try TmuxSession(cli, ["resume", id])
+        defer { second.kill() }
+        let done = try second.waitFor { $0.contains("SUCCEEDED") }
+        #expect(done.contains("run \(id): SUCCEEDED"), "\(done)")
+        #expect(done.contains("slow: was interrupted during attempt 1"), "\(done)")
+        #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/after-ran")))
+    }
 }
