@@ -76,94 +76,142 @@ package enum EventChain {
         return seq
     }
 
-    /// Walks the whole chain in one read transaction and reports the first bad row: the first row
-    /// whose content, link or position is not what the chain recorded, with its run.
-    ///
-    /// When a row does not link to its predecessor the neighbours tell what happened: a row whose
-    /// `prev_hash` is the hash of the row two back means the row between was inserted; a row that
-    /// links to its successor means the two were swapped; a row whose own hash does not match is
-    /// the altered one; otherwise the predecessor was rewritten with a recomputed hash.
+    /// Walks the whole chain in one read transaction (see `ChainWalk`).
     static func verify(_ db: Database) throws -> ChainVerification {
         let rows = try Row.fetchCursor(
             db, sql: "SELECT seq, run_id, at_ms, kind, step_id, payload, prev_hash, hash FROM events ORDER BY seq")
-        var expected: Int64 = 1
-        var prev = genesis
-        var prevPrev: String?
-        var prevRun: String?
-        var checked = 0
-        func broken(_ seq: Int64, _ run: String?, _ reason: ChainVerification.Reason, _ detail: String)
-            -> ChainVerification
-        {
-            ChainVerification(
-                eventsChecked: checked, head: prev, firstBreak: .init(seq: seq, runID: run, reason: reason, detail: detail))
-        }
-        func of(_ run: String?) -> String { run.map { " (run \($0))" } ?? "" }
+        var walk = ChainWalk()
         while let row = try rows.next() {
-            let seq: Int64 = row["seq"]
-            let runID: String = row["run_id"]
-            let payload: String = row["payload"]
-            let prevHash: String = row["prev_hash"]
-            let storedHash: String = row["hash"]
-            let selfConsistent = hash(prev: prevHash, seq: seq, runID: runID, payload: payload) == storedHash
-            if seq != expected {
-                let missing = expected == seq - 1 ? "event \(expected) is" : "events \(expected)…\(seq - 1) are"
-                return broken(
-                    expected, nil, .gap,
-                    "\(missing) missing (deleted): the log jumps from event \(expected - 1)\(of(prevRun)) to event \(seq) (run \(runID))")
+            let stored = ChainWalk.Row(
+                seq: row["seq"], runID: row["run_id"], atMs: row["at_ms"], kind: row["kind"], stepID: row["step_id"],
+                payload: row["payload"], prevHash: row["prev_hash"], hash: row["hash"])
+            let broken = try walk.take(stored) { seq in
+                try Row.fetchOne(db, sql: "SELECT run_id, hash FROM events WHERE seq = ?", arguments: [seq])
+                    .map { (runID: $0["run_id"] as String, hash: $0["hash"] as String) }
             }
-            if prevHash != prev {
-                // Blamed on the row before: it no longer counts as verified.
-                func blamePrevious() {
-                    checked -= 1
-                    prev = prevPrev ?? genesis
-                }
-                if seq > 1, let prevPrev, prevHash == prevPrev {
-                    blamePrevious()
-                    return broken(
-                        seq - 1, prevRun, .inserted,
-                        "event \(seq - 1)\(of(prevRun)) was inserted: event \(seq) (run \(runID)) links to event \(seq - 2)")
-                }
-                let next = try Row.fetchOne(db, sql: "SELECT run_id, hash FROM events WHERE seq = ?", arguments: [seq + 1])
-                if let next, prevHash == (next["hash"] as String) {
-                    let nextRun: String = next["run_id"]
-                    return broken(
-                        seq, runID, .reordered,
-                        "events \(seq) (run \(runID)) and \(seq + 1) (run \(nextRun)) were reordered: event \(seq) links to the event after it")
-                }
-                if !selfConsistent {
-                    return broken(seq, runID, .hashMismatch, "event \(seq) (run \(runID)) was altered (its hash does not match its content)")
-                }
+            if let broken { return broken }
+        }
+        let recorded = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+        return walk.finish(lastRecordedSeq: recorded)
+    }
+}
+
+/// The check of a stored event chain, row by row in `seq` order, whatever store holds it: it
+/// reports the first row whose content, link or position is not what the chain recorded, with its
+/// run.
+///
+/// When a row does not link to its predecessor the neighbours tell what happened: a row whose
+/// `prev_hash` is the hash of the row two back means the row between was inserted; a row that
+/// links to its successor means the two were swapped; a row whose own hash does not match is the
+/// altered one; otherwise the predecessor was rewritten with a recomputed hash.
+package struct ChainWalk {
+    package struct Row {
+        package var seq: Int64
+        package var runID: String
+        package var atMs: Int64
+        package var kind: String
+        package var stepID: String?
+        package var payload: String
+        package var prevHash: String
+        package var hash: String
+
+        package init(
+            seq: Int64, runID: String, atMs: Int64, kind: String, stepID: String?, payload: String, prevHash: String,
+            hash: String
+        ) {
+            self.seq = seq
+            self.runID = runID
+            self.atMs = atMs
+            self.kind = kind
+            self.stepID = stepID
+            self.payload = payload
+            self.prevHash = prevHash
+            self.hash = hash
+        }
+    }
+
+    private var expected: Int64 = 1
+    private var prev = EventChain.genesis
+    private var prevPrev: String?
+    private var prevRun: String?
+    private var checked = 0
+
+    package init() {}
+
+    /// Checks the next row; returns the verdict when the chain breaks here. `next(seq)` reads the
+    /// run and hash of the row with that `seq` (to tell a swap from a rewrite).
+    package mutating func take(_ row: Row, next: (Int64) throws -> (runID: String, hash: String)?) rethrows
+        -> ChainVerification?
+    {
+        let (seq, runID) = (row.seq, row.runID)
+        let selfConsistent = EventChain.hash(prev: row.prevHash, seq: seq, runID: runID, payload: row.payload) == row.hash
+        if seq != expected {
+            let missing = expected == seq - 1 ? "event \(expected) is" : "events \(expected)…\(seq - 1) are"
+            return broken(
+                expected, nil, .gap,
+                "\(missing) missing (deleted): the log jumps from event \(expected - 1)\(of(prevRun)) to event \(seq) (run \(runID))")
+        }
+        if row.prevHash != prev {
+            if seq > 1, let prevPrev, row.prevHash == prevPrev {
                 blamePrevious()
                 return broken(
-                    seq - 1, prevRun, .brokenLink,
-                    "event \(seq - 1)\(of(prevRun)) was rewritten with a recomputed hash: event \(seq) (run \(runID)) recorded a different hash for it")
+                    seq - 1, prevRun, .inserted,
+                    "event \(seq - 1)\(of(prevRun)) was inserted: event \(seq) (run \(runID)) links to event \(seq - 2)")
+            }
+            if let following = try next(seq + 1), row.prevHash == following.hash {
+                return broken(
+                    seq, runID, .reordered,
+                    "events \(seq) (run \(runID)) and \(seq + 1) (run \(following.runID)) were reordered: event \(seq) links to the event after it")
             }
             if !selfConsistent {
                 return broken(seq, runID, .hashMismatch, "event \(seq) (run \(runID)) was altered (its hash does not match its content)")
             }
-            guard let event = try? CanonicalJSON.decode(RunEvent.self, from: payload, what: "event \(seq)") else {
-                return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s payload is not a readable event")
-            }
-            let kind: String = row["kind"]
-            let stepID: String? = row["step_id"]
-            let atMs: Int64 = row["at_ms"]
-            if event.runID != runID || event.atMs != atMs || kindName(event.kind) != kind
-                || event.kind.stepID != stepID
-            {
-                return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s columns disagree with its payload")
-            }
-            prevPrev = prev
-            prev = storedHash
-            prevRun = runID
-            checked += 1
-            expected += 1
+            blamePrevious()
+            return broken(
+                seq - 1, prevRun, .brokenLink,
+                "event \(seq - 1)\(of(prevRun)) was rewritten with a recomputed hash: event \(seq) (run \(runID)) recorded a different hash for it")
         }
-        let recorded = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-        if recorded >= expected {
-            return broken(expected, nil, .gap, "events \(expected)…\(recorded) are missing (the log was truncated)")
+        if !selfConsistent {
+            return broken(seq, runID, .hashMismatch, "event \(seq) (run \(runID)) was altered (its hash does not match its content)")
+        }
+        guard let event = try? CanonicalJSON.decode(RunEvent.self, from: row.payload, what: "event \(seq)") else {
+            return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s payload is not a readable event")
+        }
+        if event.runID != runID || event.atMs != row.atMs || EventChain.kindName(event.kind) != row.kind
+            || event.kind.stepID != row.stepID
+        {
+            return broken(seq, runID, .columnMismatch, "event \(seq) (run \(runID))'s columns disagree with its payload")
+        }
+        prevPrev = prev
+        prev = row.hash
+        prevRun = runID
+        checked += 1
+        expected += 1
+        return nil
+    }
+
+    /// The verdict once every row was taken; `lastRecordedSeq` is the highest `seq` the store ever
+    /// gave (rows after the last one present were truncated).
+    package func finish(lastRecordedSeq: Int64) -> ChainVerification {
+        if lastRecordedSeq >= expected {
+            return broken(expected, nil, .gap, "events \(expected)…\(lastRecordedSeq) are missing (the log was truncated)")
         }
         return ChainVerification(eventsChecked: checked, head: prev, firstBreak: nil)
     }
+
+    /// Blamed on the row before: it no longer counts as verified.
+    private mutating func blamePrevious() {
+        checked -= 1
+        prev = prevPrev ?? EventChain.genesis
+    }
+
+    private func broken(_ seq: Int64, _ run: String?, _ reason: ChainVerification.Reason, _ detail: String)
+        -> ChainVerification
+    {
+        ChainVerification(eventsChecked: checked, head: prev, firstBreak: .init(seq: seq, runID: run, reason: reason, detail: detail))
+    }
+
+    private func of(_ run: String?) -> String { run.map { " (run \($0))" } ?? "" }
 }
 
 /// The outcome of `SQLiteStore.verifyChain()`: every event row checked, or the first that breaks

@@ -34,9 +34,24 @@ extension SQLiteStore {
     }
 }
 
-enum ProjectionCheck {
+package enum ProjectionCheck {
+    /// Whether a store keeps measurement columns to compare (the SQLite store does).
+    package enum Figures {
+        case notKept
+        case stored(RunFigures?)
+    }
+
     static func check(runID: String, in db: Database) throws -> [ProjectionMismatch] {
-        let events = try Rows.events(of: runID, in: db)
+        let figures = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID]).flatMap(MeasurementColumns.figures)
+        return compare(
+            runID: runID, events: try Rows.events(of: runID, in: db), run: try Rows.run(runID, in: db),
+            steps: try Rows.steps(of: runID, in: db), figures: .stored(figures))
+    }
+
+    /// The stored rows of one run against what its events replay to.
+    package static func compare(
+        runID: String, events: [RunEvent], run storedRun: RunRecord?, steps stored: [StepRecord], figures: Figures
+    ) -> [ProjectionMismatch] {
         guard let first = events.first, case .runCreated = first.kind else {
             return [ProjectionMismatch(runID: runID, stepID: nil, detail: "its log does not start with runCreated")]
         }
@@ -47,26 +62,19 @@ enum ProjectionCheck {
         let (run, steps) = (rows.run, rows.steps)
         var index = Dictionary(uniqueKeysWithValues: steps.enumerated().map { ($1.stepID, $0) })
         var mismatches: [ProjectionMismatch] = []
-        let storedRun = try Rows.run(runID, in: db)
         if storedRun != run {
-            mismatches.append(
-                ProjectionMismatch(runID: runID, stepID: nil, detail: "runs row differs from its events"))
+            mismatches.append(ProjectionMismatch(runID: runID, stepID: nil, detail: "runs row differs from its events"))
         }
-        let storedFigures = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])
-            .flatMap(MeasurementColumns.figures)
-        if storedFigures != RunFigures.expected(for: run, events: events) {
-            mismatches.append(
-                ProjectionMismatch(runID: runID, stepID: nil, detail: "measurement columns differ from its events"))
+        if case .stored(let storedFigures) = figures, storedFigures != RunFigures.expected(for: run, events: events) {
+            mismatches.append(ProjectionMismatch(runID: runID, stepID: nil, detail: "measurement columns differ from its events"))
         }
-        let stored = try Rows.steps(of: runID, in: db)
         for step in stored {
             guard let i = index.removeValue(forKey: step.stepID) else {
                 mismatches.append(ProjectionMismatch(runID: runID, stepID: step.stepID, detail: "no such step in the run's header"))
                 continue
             }
             if steps[i] != step {
-                mismatches.append(
-                    ProjectionMismatch(runID: runID, stepID: step.stepID, detail: "steps row differs from its events"))
+                mismatches.append(ProjectionMismatch(runID: runID, stepID: step.stepID, detail: "steps row differs from its events"))
             }
         }
         for stepID in index.keys.sorted() {

@@ -84,6 +84,51 @@ struct TeamStoreCLITests {
         #expect(events.contains("copy: was interrupted during attempt 1"), "\(events)")
     }
 
+    /// `audit verify` on the team store: ok after real runs; an event edited by a superuser (who
+    /// can lift the append-only trigger) is named with its run; an edited step row is found.
+    @Test func auditVerifyFindsAnEditedEventAndAnEditedProjection() async throws {
+        let cli = try await Self.cli()
+        try cli.write("runbooks/r.yaml", """
+            runbook: r
+            steps:
+              - {id: a, action: command, with: {argv: ["true"]}}
+              - {id: b, action: command, needs: [a], with: {argv: ["true"]}}
+
+            """)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 0)
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 0)
+        let clean = try cli.run("audit", "verify", "--json")
+        #expect(clean.status == 0, "\(clean.output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])
+        #expect((report["eventsChecked"] as? Int ?? 0) > 10 && (report["head"] as? String)?.count == 64, "\(report)")
+
+        let (_, cluster, database) = try await Self.databaseOf(cli)
+        let id = try #require(try cli.newestRunID())
+        try await cluster.admin(cluster.primary, "ALTER TABLE lifeboat.steps DISABLE TRIGGER ALL", database: database)
+        try await cluster.admin(
+            cluster.primary, "UPDATE lifeboat.steps SET record = replace(record, '\"succeeded\"', '\"failed\"') WHERE run_id = $1 AND step_id = 'b'",
+            [id], database: database)
+        let projection = try cli.run("audit", "verify")
+        #expect(projection.status == 6, "\(projection.output)")
+        #expect(projection.stdout.contains("run \(id) step b: steps row differs from its events"), "\(projection.output)")
+
+        try await cluster.admin(cluster.primary, "ALTER TABLE lifeboat.events DISABLE TRIGGER events_append_only", database: database)
+        try await cluster.admin(
+            cluster.primary, "UPDATE lifeboat.events SET payload = payload || ' ' WHERE seq = 3",
+            database: database)
+        let tampered = try cli.run("audit", "verify")
+        #expect(tampered.status == 6, "\(tampered.output)")
+        #expect(tampered.stdout.contains("event 3 (run "), "\(tampered.output)")
+        #expect(tampered.stdout.contains("was altered"), "\(tampered.output)")
+    }
+
+    /// The cluster and database name behind a CLI's team store.
+    static func databaseOf(_ cli: LifeboatCLI) async throws -> (String, PostgresCluster, String) {
+        let conninfo = cli.environment["LIFEBOAT_DB"] ?? ""
+        let name = conninfo.firstMatch(of: /dbname=(\S+)/).map { String($0.1) } ?? ""
+        return (conninfo, try await PostgresCluster.shared(), name)
+    }
+
     /// The password in the CLI's store conninfo.
     static func password(_ cli: LifeboatCLI) -> String {
         let conninfo = cli.environment["LIFEBOAT_DB"] ?? ""
@@ -102,7 +147,7 @@ struct TeamStoreCLITests {
         let cli = try await Self.cli()
         try cli.write("runbooks/r.yaml", "runbook: r\nsteps:\n  - {id: a, action: command, with: {argv: [\"true\"]}}\n")
         #expect(try cli.run("history").stderr.isEmpty, "opening the team store printed something")
-        for arguments in [["status", "plans"], ["audit", "verify"], ["history", "--summary"], ["metrics"]] {
+        for arguments in [["status", "plans"], ["audit", "export"], ["history", "--summary"], ["metrics"]] {
             let result = try cli.run(arguments)
             #expect(result.status == 2, "\(arguments): \(result.output)")
             #expect(result.stderr.contains("does not work on the team store yet"), "\(arguments): \(result.output)")

@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Verify the hash chain of every event, the projections against the events, and SQLite's integrity.",
+            abstract: "Verify the hash chain of every event, the projections against the events, and (SQLite) the file's integrity.",
             discussion: """
                 Names the first bad event with its run (edited, deleted, inserted or reordered rows break the
                 chain there) and every run or step row, or measurement, that no longer matches its events.
@@ -35,22 +35,22 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try await Runtime.openExistingStore(store).localStore(for: "audit verify")
+            let db = try await Runtime.openExistingStore(store)
             let chain = try await db.verifyChain()
             let mismatches = try await db.verifyProjections().map { m in
                 "run \(m.runID)" + (m.stepID.map { " step \($0)" } ?? "") + ": \(m.detail)"
             }
-            let integrity = try await db.integrityCheck()
+            let storage = try await db.storageCheck()
             let report = Report(
-                ok: chain.isOK && mismatches.isEmpty && integrity == "ok", eventsChecked: chain.eventsChecked,
-                head: chain.head, chain: chain.description, projectionMismatches: mismatches, integrity: integrity)
+                ok: chain.isOK && mismatches.isEmpty && storage.ok, eventsChecked: chain.eventsChecked,
+                head: chain.head, chain: chain.description, projectionMismatches: mismatches, integrity: storage.finding)
             if output.json {
                 try JSONOutput.print(report)
             } else {
                 Console.out("event chain: \(chain.description)")
                 Console.out("projections: " + (mismatches.isEmpty ? "match the events" : "\(mismatches.count) mismatch(es)"))
                 for m in mismatches { Console.out("  " + m) }
-                Console.out("sqlite integrity: \(integrity)")
+                Console.out("\(storage.name): \(storage.finding)")
             }
             if !report.ok { throw ExitStatus.storeFailure.exitCode }
         }

@@ -15,6 +15,12 @@ protocol CommandStore: StateStore {
     /// Who executes the run now (`pid 812`, `host-b pid 812`), nil when no process does.
     func executor(of runID: String) async -> String?
     func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun]
+    /// The hash chain over every event, checked row by row.
+    func verifyChain() async throws -> ChainVerification
+    /// Every run's stored rows against its replayed events.
+    func verifyProjections() async throws -> [ProjectionMismatch]
+    /// The storage's own check (`audit verify`): what it is called and what it found.
+    func storageCheck() async throws -> (name: String, finding: String, ok: Bool)
     /// The SQLite store, for the commands the team store does not serve yet.
     func localStore(for command: String) throws -> SQLiteStore
 }
@@ -63,6 +69,11 @@ extension SQLiteStore: CommandStore {
     }
 
     func localStore(for command: String) throws -> SQLiteStore { self }
+
+    func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {
+        let finding = try await integrityCheck()
+        return ("sqlite integrity", finding, finding == "ok")
+    }
 }
 
 extension PostgresStore: CommandStore {
@@ -76,10 +87,14 @@ extension PostgresStore: CommandStore {
         (try? await executorHolder(runID)) ?? nil
     }
 
+    func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {
+        ("storage", "PostgreSQL checks its own pages (not checked here)", true)
+    }
+
     func localStore(for command: String) throws -> SQLiteStore {
         throw LifeboatError(
             .invalidInput, "`\(command)` does not work on the team store yet (\(display))",
-            hint: "run it on a SQLite store (--db PATH); the team store serves run, tabletop, resume, show, history, report and the control commands")
+            hint: "run it on a SQLite store (--db PATH); the team store serves run, tabletop, resume, show, history, report, audit verify and the control commands")
     }
 }
 
