@@ -58,19 +58,7 @@ public final class SQLiteStore: StateStore {
     // MARK: StateStore
 
     public func createRun(id: String, created: RunEvent, documents: [DocumentSource]) async throws {
-        guard case .runCreated(var header) = created.kind, created.runID == id else {
-            throw LifeboatError(.internalError, "createRun(\(id)) needs the runCreated event of run \(id)")
-        }
-        let hash = Self.documentsHash(documents)
-        if header.documentsHash.isEmpty {
-            header.documentsHash = hash
-        } else if header.documentsHash != hash {
-            throw LifeboatError(
-                .internalError, "run \(id): documentsHash \(header.documentsHash) does not match its documents (\(hash))")
-        }
-        var pinned = created
-        pinned.kind = .runCreated(header)
-        let event = pinned
+        let event = try CreatedEvent.pinning(created, id: id, documents: documents)
         let rows = try createdRows(event)
         let (run, steps) = (rows.run, rows.steps)
         let payload = try encode(event)
