@@ -243,4 +243,55 @@ struct TeamStoreTests {
         await a.close()
         await b.close()
     }
+
+    // MARK: Roles
+
+    /// The grants docs/cli.md gives the role operators use (the schema belongs to another role).
+    static func grantOperatorRole(_ role: String) -> [String] {
+        [
+            "GRANT USAGE ON SCHEMA lifeboat TO \(role)",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA lifeboat TO \(role)",
+            """
+            GRANT INSERT ON lifeboat.events, lifeboat.runs, lifeboat.steps, lifeboat.documents, lifeboat.leases,
+                lifeboat.controls, lifeboat.executors TO \(role)
+            """,
+            """
+            GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.chain_head, lifeboat.leases, lifeboat.controls,
+                lifeboat.executors TO \(role)
+            """,
+            "GRANT DELETE ON lifeboat.steps, lifeboat.leases TO \(role)",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA lifeboat TO \(role)",
+        ]
+    }
+
+    /// A role with only the documented grants runs scenarios, and cannot change or remove an event,
+    /// nor lift the append-only trigger: the refusal is a missing privilege, before any trigger.
+    @Test func theOperatorsRoleRunsScenariosButCannotChangeTheLog() async throws {
+        let (ownerConninfo, cluster, database) = try await Self.freshDatabase()
+        let owner = try await PostgresStore.open(ownerConninfo)
+        await owner.close()
+        let role = uniqueName("sre")
+        try await cluster.admin(cluster.primary, "CREATE ROLE \(role) LOGIN PASSWORD 'op-pw-42'", database: "postgres")
+        for grant in Self.grantOperatorRole(role) { try await cluster.admin(cluster.primary, grant, database: database) }
+
+        let conninfo = "host=127.0.0.1 port=\(cluster.primary.port) dbname=\(database) user=\(role) password=op-pw-42"
+        let store = try await PostgresStore.open(conninfo)
+        let machine = try await Self.execute("r1", Self.header(), on: store)
+        #expect(machine.phase == .finished(.succeeded))
+        let executor = try await store.takeExecutor(runID: "r1", host: "h", pid: 1)
+        await executor.release()
+        await store.close()
+
+        try await PGConnection.withConnection(conninfo) { db in
+            for sql in [
+                "UPDATE lifeboat.events SET payload = '{}' WHERE seq = 1", "DELETE FROM lifeboat.events WHERE seq = 2",
+                "ALTER TABLE lifeboat.events DISABLE TRIGGER events_append_only", "TRUNCATE lifeboat.events",
+            ] {
+                let error = await thrown(PGError.self) { _ = try await db.query(sql) }
+                #expect(error?.sqlstate == "42501", "\(sql): \(String(describing: error))")
+                #expect(error?.message.contains("append-only") == false, "\(sql): refused by the trigger, not by the grants")
+            }
+        }
+        _ = try await Self.verifyChain(ownerConninfo)
+    }
 }
