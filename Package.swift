@@ -159,7 +159,7 @@ let package = Package(
         // harness starts on 127.0.0.1 in a temp dir.
         .testTarget(
             name: "LifeboatPostgresTests",
-            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatPostgres", "LifeboatTeamStore", "LifeboatTestSupport",
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatPostgres", "LifeboatStore", "LifeboatTeamStore", "LifeboatTestSupport",
                            .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings
         ),

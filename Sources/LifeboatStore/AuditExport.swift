@@ -83,3 +83,17 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// How many runs and events the file holds.
+    public func counts() async throws -> (runs: Int, events: Int) {
+        try await read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0)
+        }
+    }
+
+    /// Every run id, oldest first.
+    public func allRunIDs() async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY created_at_ms, rowid") }
+    }
+}

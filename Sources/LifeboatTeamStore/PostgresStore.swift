@@ -321,6 +321,44 @@ public final class PostgresStore: StateStore {
         return mismatches
     }
 
+    // MARK: Moving in and facts
+
+    /// Records a whole run from another store (`lifeboat store import`) in one transaction: its rows
+    /// as its events replay to, its documents, its events appended to this store's chain (their
+    /// payloads re-encoded canonically). Returns false, changing nothing, when the run is here already.
+    public func importRun(_ events: [RunEvent], documents: [PinnedDocument]) async throws -> Bool {
+        guard let first = events.first, case .runCreated = first.kind else {
+            throw LifeboatError(.invalidInput, "a run to import must start with runCreated")
+        }
+        let runID = first.runID
+        let rows: RunRows
+        do { rows = try RunStateMachine.replay(events).rows } catch {
+            throw LifeboatError(.invalidInput, "run \(runID) does not replay: \(error.description)")
+        }
+        let payloads = try events.map { try CanonicalJSON.encode($0) }
+        return try await transaction("importing run \(runID)") { db in
+            let head = try await TeamRows.lockChainHead(db)
+            if try await TeamRows.run(runID, in: db) != nil { return false }
+            try await TeamRows.insert(rows.run, in: db)
+            try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.pin(documents.map(\.source), runID: runID, from: 0, in: db)
+            try await TeamRows.append(Array(zip(events, payloads)), after: head, in: db)
+            return true
+        }
+    }
+
+    /// How many runs and events the store holds, and its chain head's hash.
+    public func counts() async throws -> (runs: Int, events: Int, head: String) {
+        try await run("counting") { db in
+            let row = try await db.query("""
+                SELECT (SELECT count(*) FROM lifeboat.runs), (SELECT seq FROM lifeboat.chain_head WHERE id = 1),
+                    (SELECT hash FROM lifeboat.chain_head WHERE id = 1)
+                """).rows.first
+            return (Int(row?[0] ?? "") ?? 0, Int(row?[1] ?? "") ?? 0, row?[2] ?? EventChain.genesis)
+        }
+    }
+
     // MARK: Access
 
     /// `body` on the connection alone; every failure becomes a store failure naming the store.

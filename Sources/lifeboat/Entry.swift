@@ -28,7 +28,7 @@ struct Lifeboat: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self,
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self, StoreCommand.self,
             ApproveCommand.self, PauseCommand.self, AbortCommand.self, ResolveCommand.self, SkipCommand.self,
             RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,

@@ -1,4 +1,6 @@
 import Foundation
+import LifeboatCore
+import LifeboatStore
 import LifeboatTestSupport
 import Testing
 
@@ -120,6 +122,51 @@ struct TeamStoreCLITests {
         #expect(tampered.status == 6, "\(tampered.output)")
         #expect(tampered.stdout.contains("event 3 (run "), "\(tampered.output)")
         #expect(tampered.stdout.contains("was altered"), "\(tampered.output)")
+    }
+
+    /// A SQLite store of 1,000 runs (five plans, each run four events) moves into the team store:
+    /// both chains verify, the team store holds every run with its documents, and a second import
+    /// changes nothing.
+    @Test func storeImportMovesAThousandRunsOnceAndBothChainsVerify() async throws {
+        let cli = try await Self.cli()
+        let file = cli.path("local.db")
+        let local = try SQLiteStore(path: file)
+        for i in 0..<1_000 {
+            let id = String(format: "run-%04d", i)
+            var header = TeamStoreTests.header("plan-\(i % 5)", steps: [TestHeaders.step("a")])
+            header.scenario = "s\(i)"
+            let at = Int64(1_790_000_000_000 + i * 60_000)
+            try await local.createRun(
+                id: id, created: RunEvent(runID: id, atMs: at, monoMs: 0, session: "s", kind: .runCreated(header)),
+                documents: TeamStoreTests.documents)
+            try await local.append([
+                RunEvent(runID: id, atMs: at + 1, monoMs: 1, session: "s", kind: .executorStarted(pid: 1, host: "h", resumed: false)),
+                RunEvent(runID: id, atMs: at + 2, monoMs: 2, session: "s", kind: .stepStarted(step: "a", attempt: 1)),
+                RunEvent(runID: id, atMs: at + 3, monoMs: 3, session: "s", kind: .stepSucceeded(
+                    step: "a", attempt: 1, durationMs: 1, result: ActionResult(summary: "ok"))),
+                RunEvent(runID: id, atMs: at + 4, monoMs: 4, session: "s", kind: .runFinished(outcome: .succeeded)),
+            ], consumingControls: [])
+        }
+        try local.close()
+
+        let first = try cli.run("store", "import", file, "--json")
+        #expect(first.status == 0, "\(first.output)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any], "\(first.output)")
+        #expect(result["imported"] as? Int == 1_000 && result["events"] as? Int == 5_000, "\(result)")
+        let info = try cli.run("store", "info", "--json")
+        let facts = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info.output)")
+        #expect(facts["runs"] as? Int == 1_000 && facts["events"] as? Int == 5_000 && facts["kind"] as? String == "postgresql", "\(facts)")
+        #expect(try cli.run("audit", "verify").status == 0)
+        #expect(try cli.run("audit", "verify", "--db", file).status == 0)
+        #expect(try cli.run("show", "run-0042").stdout.contains("status succeeded"))
+        #expect(try cli.run("report", "run-0042").stdout.contains("Pinned plan"))
+
+        let again = try cli.run("store", "import", file, "--json")
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], "\(again.output)")
+        #expect(second["imported"] as? Int == 0 && second["alreadyThere"] as? Int == 1_000, "\(second)")
+        #expect(second["teamChainHead"] as? String == result["teamChainHead"] as? String, "a second import changed the chain")
+        let refused = try cli.run("store", "import", file, "--db", cli.path("other.db"))
+        #expect(refused.status == 2 && refused.stderr.contains("copies into the team store"), "\(refused.output)")
     }
 
     /// The cluster and database name behind a CLI's team store.

@@ -21,6 +21,8 @@ protocol CommandStore: StateStore {
     func verifyProjections() async throws -> [ProjectionMismatch]
     /// The storage's own check (`audit verify`): what it is called and what it found.
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool)
+    /// What `lifeboat store info` prints.
+    func info() async throws -> StoreInfo
     /// The SQLite store, for the commands the team store does not serve yet.
     func localStore(for command: String) throws -> SQLiteStore
 }
@@ -51,6 +53,18 @@ extension CommandStore {
     }
 }
 
+/// Which store, its schema version and what it holds (`lifeboat store info`).
+struct StoreInfo: Encodable {
+    var kind: String
+    /// The file, or the team store's conninfo with its password masked.
+    var location: String
+    var migrations: [String]
+    var runs: Int
+    var events: Int
+    /// The hash of the newest event (64 zeros for an empty store).
+    var chainHead: String
+}
+
 /// A process's hold on a run (the executor lock).
 protocol RunHold: Sendable {
     func release() async
@@ -74,6 +88,13 @@ extension SQLiteStore: CommandStore {
         let finding = try await integrityCheck()
         return ("sqlite integrity", finding, finding == "ok")
     }
+
+    func info() async throws -> StoreInfo {
+        let (runs, events) = try await counts()
+        return StoreInfo(
+            kind: "sqlite", location: path, migrations: try await appliedMigrations(), runs: runs, events: events,
+            chainHead: try await chainHead())
+    }
 }
 
 extension PostgresStore: CommandStore {
@@ -89,6 +110,13 @@ extension PostgresStore: CommandStore {
 
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {
         ("storage", "PostgreSQL checks its own pages (not checked here)", true)
+    }
+
+    func info() async throws -> StoreInfo {
+        let (runs, events, head) = try await counts()
+        return StoreInfo(
+            kind: "postgresql", location: display, migrations: try await appliedMigrations(), runs: runs, events: events,
+            chainHead: head)
     }
 
     func localStore(for command: String) throws -> SQLiteStore {
