@@ -31,17 +31,17 @@ extension CommandStore {
     /// Runs `body` while this process holds the run, and gives the run up afterwards (also when
     /// `body` throws).
     func holding<T>(_ runID: String, _ body: () async throws -> T) async throws -> T {
-        try await holding(runID, hold: try await holdRun(runID), body)
+        try await holding(hold: try await holdRun(runID), body)
     }
 
     /// `holding`, or nil (without running `body`) when another process holds the run.
     func holdingIfFree<T>(_ runID: String, _ body: () async throws -> T) async throws -> T? {
         let hold: any RunHold
         do { hold = try await holdRun(runID) } catch let error as LifeboatError where error.code == .leaseHeld { return nil }
-        return try await holding(runID, hold: hold, body)
+        return try await holding(hold: hold, body)
     }
 
-    private func holding<T>(_ runID: String, hold: any RunHold, _ body: () async throws -> T) async throws -> T {
+    private func holding<T>(hold: any RunHold, _ body: () async throws -> T) async throws -> T {
         do {
             let value = try await body()
             await hold.release()
