@@ -139,6 +139,23 @@ struct OperatorCLITests {
         #expect(pause.stderr.contains("nothing to pause"))
         #expect(pause.stderr.contains("`lifeboat resume \(id)`"))
     }
+
+    /// An empty `--by` would be recorded as the account running the command: refused, nothing run.
+    @Test func anEmptyOperatorNameIsRefusedBeforeAnythingHappens() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: a
+                action: command
+                with: {argv: [touch, ran]}
+            """)
+        for arguments in [["run", "plans/p.yaml", "-s", "failover", "--by", ""], ["tabletop", "plans/p.yaml", "-s", "failover", "--operator", " "]] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.output)")
+            #expect(result.stderr.contains("--by / --operator needs a name"), "\(result.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cli.path("runbooks/ran")))
+        #expect(try cli.newestRunID() == nil, "a refused command created a run")
+    }
 }
 
 /// A failing step keeps its evidence: the masked tail of its output, in `show`, `show --json`,

@@ -23,8 +23,15 @@ struct OperatorOption: ParsableArguments {
         "Who is acting (recorded in the audit log). Default: $LIFEBOAT_OPERATOR, else $USER.", valueName: "name"))
     var name: String?
 
+    /// An empty name would be recorded as someone else (the account running the command).
+    func validate() throws {
+        if let name, name.allSatisfy(\.isWhitespace) {
+            throw ValidationError("--by / --operator needs a name (it is recorded in the audit log); leave it out to use $LIFEBOAT_OPERATOR or $USER")
+        }
+    }
+
     var resolved: String {
-        if let name, !name.isEmpty { return name }
+        if let name { return name }
         let env = ProcessInfo.processInfo.environment
         if let name = env["LIFEBOAT_OPERATOR"], !name.isEmpty { return name }
         if let name = env["USER"], !name.isEmpty { return name }
