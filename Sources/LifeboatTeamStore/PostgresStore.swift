@@ -35,13 +35,13 @@ public final class PostgresStore: StateStore {
         }
         let display = Conninfo.redacted(conninfo)
         let store = PostgresStore(display: display, conninfo: conninfo)
-        try await store.run("opening") { try await TeamStoreMigrations.migrate($0) }
+        try await store.onConnection("opening") { try await TeamStoreMigrations.migrate($0) }
         return store
     }
 
     /// The names of the migrations applied to the store, in order.
     public func appliedMigrations() async throws(LifeboatError) -> [String] {
-        try await run("reading its migrations") {
+        try await onConnection("reading its migrations") {
             try await $0.query("SELECT name FROM lifeboat.migrations ORDER BY applied_at, name").rows.compactMap { $0[0] }
         }
     }
@@ -87,7 +87,7 @@ public final class PostgresStore: StateStore {
     /// Who executes `runID` now (`host pid N`), nil when nobody holds it. Probes the lock without
     /// keeping it.
     public func executorHolder(_ runID: String) async throws(LifeboatError) -> String? {
-        try await run("asking who executes run \(runID)") { db in
+        try await onConnection("asking who executes run \(runID)") { db in
             switch try await TeamExecutor.claim(runID, host: "", pid: 0, nowMs: 0, keep: false, on: db) {
             case .held(let row): return row.map { "\($0[0] ?? "?") pid \($0[1] ?? "?")" } ?? "another process"
             default: return nil
@@ -115,7 +115,7 @@ public final class PostgresStore: StateStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT id FROM lifeboat.runs \(whereClause) ORDER BY created_at_ms DESC, created_order DESC LIMIT $\(values.count)"
         let arguments = values
-        let ids = try await run("listing runs") { db in try await db.query(sql, arguments).rows.compactMap { $0[0] } }
+        let ids = try await onConnection("listing runs") { db in try await db.query(sql, arguments).rows.compactMap { $0[0] } }
         var out: [MeasuredRun] = []
         for id in ids {
             guard let record = try await run(id) else { continue }
@@ -200,7 +200,7 @@ public final class PostgresStore: StateStore {
     }
 
     public func events(of runID: String) async throws -> [RunEvent] {
-        try await run("reading run \(runID)") { db in
+        try await onConnection("reading run \(runID)") { db in
             let result = try await db.query("SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq", [runID])
             return try result.rows.map { row in
                 try CanonicalJSON.decode(RunEvent.self, from: row[1] ?? "", what: "event \(row[0] ?? "?")")
@@ -209,7 +209,7 @@ public final class PostgresStore: StateStore {
     }
 
     public func run(_ runID: String) async throws -> RunRecord? {
-        try await run("reading run \(runID)") { db in try await TeamRows.run(runID, in: db) }
+        try await onConnection("reading run \(runID)") { db in try await TeamRows.run(runID, in: db) }
     }
 
     public func runs(matching filter: RunFilter) async throws -> [RunRecord] {
@@ -227,13 +227,13 @@ public final class PostgresStore: StateStore {
         let arguments = values
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT record FROM lifeboat.runs \(whereClause) ORDER BY created_at_ms DESC, created_order DESC LIMIT $\(values.count)"
-        return try await run("listing runs") { db in
+        return try await onConnection("listing runs") { db in
             try await db.query(sql, arguments).rows.map { try CanonicalJSON.decode(RunRecord.self, from: $0[0] ?? "", what: "a run row") }
         }
     }
 
     public func steps(of runID: String) async throws -> [StepRecord] {
-        try await run("reading the steps of run \(runID)") { db in
+        try await onConnection("reading the steps of run \(runID)") { db in
             try await db.query("SELECT record FROM lifeboat.steps WHERE run_id = $1 ORDER BY position", [runID]).rows.map {
                 try CanonicalJSON.decode(StepRecord.self, from: $0[0] ?? "", what: "a step row of run \(runID)")
             }
@@ -241,7 +241,7 @@ public final class PostgresStore: StateStore {
     }
 
     public func documents(of runID: String) async throws -> [PinnedDocument] {
-        try await run("reading the documents of run \(runID)") { db in try await TeamRows.documents(of: runID, in: db) }
+        try await onConnection("reading the documents of run \(runID)") { db in try await TeamRows.documents(of: runID, in: db) }
     }
 
     public func postControl(_ message: ControlMessage) async throws {
@@ -257,7 +257,7 @@ public final class PostgresStore: StateStore {
     }
 
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
-        try await run("reading the messages for run \(runID)") { db in
+        try await onConnection("reading the messages for run \(runID)") { db in
             try await db.query(
                 "SELECT id, kind, by, at_ms FROM lifeboat.controls WHERE run_id = $1 AND consumed_at_ms IS NULL ORDER BY id",
                 [runID]
@@ -280,7 +280,7 @@ public final class PostgresStore: StateStore {
         var after: Int64 = 0
         while true {
             let from = after
-            let rows = try await run("reading the event log") { db in
+            let rows = try await onConnection("reading the event log") { db in
                 try await db.query(
                     """
                     SELECT seq, run_id, at_ms, kind, step_id, payload, prev_hash, hash FROM lifeboat.events
@@ -300,7 +300,7 @@ public final class PostgresStore: StateStore {
             }
             if rows.count <= pageSize { break }
         }
-        let head = try await run("reading the chain head") { db in
+        let head = try await onConnection("reading the chain head") { db in
             try await db.query("SELECT seq FROM lifeboat.chain_head WHERE id = 1").firstValue
         }
         return walk.finish(lastRecordedSeq: Int64(head ?? "") ?? 0)
@@ -309,7 +309,7 @@ public final class PostgresStore: StateStore {
     /// Replays every run's events and compares the stored `runs` and `steps` rows with what they
     /// derive (the team store keeps no measurement columns: history computes them from the log).
     public func verifyProjections() async throws -> [ProjectionMismatch] {
-        let ids = try await run("listing runs") { db in
+        let ids = try await onConnection("listing runs") { db in
             try await db.query("SELECT id FROM lifeboat.runs ORDER BY created_at_ms, created_order").rows.compactMap { $0[0] }
         }
         var mismatches: [ProjectionMismatch] = []
@@ -350,7 +350,7 @@ public final class PostgresStore: StateStore {
 
     /// How many runs and events the store holds, and its chain head's hash.
     public func counts() async throws -> (runs: Int, events: Int, head: String) {
-        try await run("counting") { db in
+        try await onConnection("counting") { db in
             let row = try await db.query("""
                 SELECT (SELECT count(*) FROM lifeboat.runs), (SELECT seq FROM lifeboat.chain_head WHERE id = 1),
                     (SELECT hash FROM lifeboat.chain_head WHERE id = 1)
@@ -362,7 +362,7 @@ public final class PostgresStore: StateStore {
     // MARK: Access
 
     /// `body` on the connection alone; every failure becomes a store failure naming the store.
-    private func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
+    private func onConnection<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
         async throws(LifeboatError) -> T
     {
         do { return try await connection.exclusive(body) } catch { throw storeError(error, what) }
