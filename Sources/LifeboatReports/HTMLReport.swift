@@ -156,13 +156,17 @@ public enum HTMLReport {
 
             """
         for a in report.approvals {
-            let decision = a.approved
-                ? "<span class=\"pill st-succeeded\">approved</span>"
-                : "<span class=\"pill st-failed\">denied</span>" + (a.reason.map { " " + h($0) } ?? "")
+            let decision: String
+            switch a.outcome {
+            case .approved: decision = "<span class=\"pill st-succeeded\">approved</span>" + (a.progress.map { " " + h($0) } ?? "")
+            case .denied: decision = "<span class=\"pill st-failed\">denied</span>" + (a.reason.map { " " + h($0) } ?? "")
+            case .refused: decision = "<span class=\"pill warn\">refused</span>" + (a.reason.map { " " + h($0) } ?? "")
+            case .timedOut: decision = "<span class=\"pill st-failed\">timed out</span>" + (a.reason.map { " " + h($0) } ?? "")
+            }
             let via = a.byFlag ? "<span class=\"pill mode\">--yes</span> <span class=\"muted\">no one was asked</span>" : h(a.via)
             out += """
                 <tr><td><div class="sid">\(h(a.step))</div><div class="muted">\(h(a.title))</div></td><td>\(decision)</td>\
-                <td>\(h(a.by))</td><td>\(via)</td>\
+                <td>\(h(a.who))</td><td>\(via)</td>\
                 <td class="mono">\(a.requestedAtMs.map { h(ReportText.readableTime($0)) } ?? "—")</td>\
                 <td class="mono">\(h(ReportText.readableTime(a.decidedAtMs)))</td>\
                 <td class="num">\(a.waitMs.map { h(ReportText.duration($0)) } ?? "—")</td></tr>

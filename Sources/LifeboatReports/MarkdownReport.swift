@@ -32,9 +32,9 @@ public enum MarkdownReport {
             out.append("| Step | Decision | By | Via | Requested (UTC) | Decided (UTC) | Waited |")
             out.append("|---|---|---|---|---|---|---|")
             for a in report.approvals {
-                let decision = a.approved ? "approved" : "denied" + (a.reason.map { ": " + e($0) } ?? "")
+                let decision = e(a.decisionText)
                 let via = a.byFlag ? "--yes (no one was asked)" : a.via
-                out.append("| \(e(a.step)) | \(decision) | \(e(a.by)) | \(e(via)) | "
+                out.append("| \(e(a.step)) | \(decision) | \(e(a.who)) | \(e(via)) | "
                     + "\(a.requestedAtMs.map(ReportText.readableTime) ?? "—") | \(ReportText.readableTime(a.decidedAtMs)) | "
                     + "\(a.waitMs.map(ms) ?? "—") |")
             }

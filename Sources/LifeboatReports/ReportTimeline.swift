@@ -65,6 +65,8 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
         var segments: [Segment] = []
         var openAttempt: [String: (attempt: Int, at: Int64, session: String)] = [:]
         var openApproval: [String: Int64] = [:]
+        let quorum = Dictionary((header?.steps ?? []).map { ($0.id, $0.approvalRule.quorum) }, uniquingKeysWith: { a, _ in a })
+        var grants: [String: Int] = [:]
         var openCompensation: [String: Int64] = [:]
         var backoffFrom: [String: (at: Int64, next: Int)] = [:]
         var lastAtInSession: [String: Int64] = [:]
@@ -107,9 +109,14 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
             case .approvalRequested(let step, _):
                 if firstStart[step] == nil { firstStart[step] = at }
                 if openApproval[step] == nil { openApproval[step] = at }
-            case .approvalGranted(let step, _, _, _):
+            case .approvalGranted(let step, _, _, _, _):
+                // A quorum's earlier approvals leave the step waiting: its bar ends with the last.
+                grants[step, default: 0] += 1
+                guard grants[step]! >= (quorum[step] ?? 1) else { break }
+                grants[step] = nil
                 add(step, .approval, nil, openApproval.removeValue(forKey: step) ?? at, at, .approved)
-            case .approvalDenied(let step, _, _, _):
+            case .approvalDenied(let step, _, _, _, _), .approvalTimedOut(let step, _, .deny):
+                grants[step] = nil
                 add(step, .approval, nil, openApproval.removeValue(forKey: step) ?? at, at, .denied)
             case .compensationStarted(let step):
                 openCompensation[step] = at

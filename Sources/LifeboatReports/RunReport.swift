@@ -48,12 +48,22 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var sha256: String
     }
 
-    /// One decision on an approval step.
+    /// One decision on an approval step: counted (approved, denied), refused, or its timeout.
     public struct Approval: Sendable, Hashable, Codable {
         public var step: String
         public var title: String
+        public var outcome: Outcome
+        /// True for an approval that counted (`outcome` approved).
         public var approved: Bool
+        /// The label the person gave (`--by`).
         public var by: String
+        /// Who it was, as the system authenticated them (nil in runs recorded before identities
+        /// were, and for a timeout).
+        public var identity: String?
+        public var sudoUser: String?
+        public var host: String?
+        /// Approvals given of those needed once this one counted ("1 of 2"), for quorum steps.
+        public var progress: String?
         /// `terminal`, `--yes`, `lifeboat approve`, `lifeboat approve --deny`.
         public var via: String
         /// True when `--yes` gave it, not a person at the time.
@@ -62,7 +72,51 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var decidedAtMs: Int64
         /// How long the step waited for the decision (as recorded; nil for denials).
         public var waitMs: Int64?
+        /// Why it was denied, why it was refused, or what the timeout did.
         public var reason: String?
+
+        init(
+            step: String, title: String, outcome: Outcome, approved: Bool, by: String, decider: Decider?,
+            progress: String? = nil, via: String, byFlag: Bool, requestedAtMs: Int64?, decidedAtMs: Int64, waitMs: Int64?,
+            reason: String?
+        ) {
+            self.step = step
+            self.title = title
+            self.outcome = outcome
+            self.approved = approved
+            self.by = by
+            self.identity = decider?.identity
+            self.sudoUser = decider?.sudoUser
+            self.host = decider?.host
+            self.progress = progress
+            self.via = via
+            self.byFlag = byFlag
+            self.requestedAtMs = requestedAtMs
+            self.decidedAtMs = decidedAtMs
+            self.waitMs = waitMs
+            self.reason = reason
+        }
+
+        public enum Outcome: String, Sendable, Hashable, Codable {
+            case approved, denied, refused
+            case timedOut = "timed-out"
+        }
+
+        /// "Alice (account alice on db1)", or the label alone in older runs.
+        public var who: String {
+            guard let identity else { return by }
+            return Decider(identity: identity, sudoUser: sudoUser, label: by, host: host ?? "").description
+        }
+
+        /// The decision in words: "approved (1 of 2)", "denied: wrong region", "refused: …".
+        public var decisionText: String {
+            switch outcome {
+            case .approved: return "approved" + (progress.map { " (\($0))" } ?? "")
+            case .denied: return "denied" + (reason.map { ": " + $0 } ?? "")
+            case .refused: return "refused" + (reason.map { ": " + $0 } ?? "")
+            case .timedOut: return "timed out" + (reason.map { ": " + $0 } ?? "")
+            }
+        }
     }
 
     /// One answer at `run --step`: the operator let the step start, skipped it or paused the run.
@@ -115,6 +169,8 @@ public struct RunReport: Sendable, Hashable, Codable {
         var attemptTotal: [String: Int64] = [:]
         var requested: [String: Int64] = [:]
         var approvals: [Approval] = []
+        let quorums = Dictionary(header.steps.map { ($0.id, $0.approvalRule.quorum) }, uniquingKeysWith: { a, _ in a })
+        var granted: [String: Int] = [:]
         var stepAnswers: [StepAnswer] = []
         var abort: (by: String, reason: String)?
         for event in events {
@@ -123,15 +179,30 @@ public struct RunReport: Sendable, Hashable, Codable {
                 attemptTotal[s, default: 0] += d
             case .approvalRequested(let s, _):
                 if requested[s] == nil { requested[s] = event.atMs }
-            case .approvalGranted(let s, let by, let via, let wait):
+            case .approvalGranted(let s, let by, let via, let wait, let decider):
+                granted[s, default: 0] += 1
+                let quorum = quorums[s] ?? 1
                 approvals.append(Approval(
-                    step: s, title: titles[s] ?? s, approved: true, by: by, via: via, byFlag: via == "--yes",
+                    step: s, title: titles[s] ?? s, outcome: .approved, approved: true, by: by, decider: decider,
+                    progress: quorum > 1 ? "\(granted[s]!) of \(quorum)" : nil, via: via, byFlag: via == "--yes",
                     requestedAtMs: requested[s], decidedAtMs: event.atMs, waitMs: wait, reason: nil))
-            case .approvalDenied(let s, let by, let via, let reason):
+            case .approvalDenied(let s, let by, let via, let reason, let decider):
                 approvals.append(Approval(
-                    step: s, title: titles[s] ?? s, approved: false, by: by, via: via, byFlag: via == "--yes",
-                    requestedAtMs: requested[s], decidedAtMs: event.atMs,
+                    step: s, title: titles[s] ?? s, outcome: .denied, approved: false, by: by, decider: decider, via: via,
+                    byFlag: via == "--yes", requestedAtMs: requested[s], decidedAtMs: event.atMs,
                     waitMs: requested[s].map { event.atMs - $0 }, reason: reason))
+            case .approvalRefused(let s, let approve, let via, let why, let decider):
+                approvals.append(Approval(
+                    step: s, title: titles[s] ?? s, outcome: .refused, approved: false, by: decider.label, decider: decider,
+                    via: via, byFlag: via == "--yes", requestedAtMs: requested[s], decidedAtMs: event.atMs, waitMs: nil,
+                    reason: (approve ? "to approve: " : "to deny: ") + why))
+            case .approvalTimedOut(let s, let waited, let then):
+                approvals.append(Approval(
+                    step: s, title: titles[s] ?? s, outcome: .timedOut, approved: false, by: "its timeout", decider: nil,
+                    via: "timeout", byFlag: false, requestedAtMs: requested[s], decidedAtMs: event.atMs, waitMs: waited,
+                    reason: then == .deny ? "no decision in time: denied" : "no decision in time: the run paused"))
+            case .stepRedriven(let s, _):
+                granted[s] = nil
             case .abortRequested(let by, let reason):
                 abort = (by, reason)
             case .stepAnswered(let s, let answer, let by, let reason, let wait):

@@ -36,6 +36,8 @@ package enum EventChain {
         case .approvalRequested: return "approvalRequested"
         case .approvalGranted: return "approvalGranted"
         case .approvalDenied: return "approvalDenied"
+        case .approvalRefused: return "approvalRefused"
+        case .approvalTimedOut: return "approvalTimedOut"
         case .stepInterrupted: return "stepInterrupted"
         case .stepVerified: return "stepVerified"
         case .stepUnknown: return "stepUnknown"

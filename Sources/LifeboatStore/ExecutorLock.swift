@@ -33,11 +33,15 @@ public final class ExecutorLock: Sendable {
             throw LifeboatError(.invalidInput, "'\(runID)' is not a run id")
         }
         let folder = "\(storePath).locks"
-        if mkdir(folder, 0o700) != 0, errno != EEXIST {
+        let folderMode = StoreFile.companionMode(of: storePath, directory: true)
+        if mkdir(folder, folderMode) == 0 {
+            _ = chmod(folder, folderMode)  // past the umask: a shared store's accounts all lock here
+        } else if errno != EEXIST {
             throw StoreErrors.posix(errno, "create the lock folder", path: folder)
         }
         let path = lockPath(storePath: storePath, runID: runID)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let mode = StoreFile.companionMode(of: storePath, directory: false)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw StoreErrors.posix(errno, "open the lock file", path: path) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
@@ -51,7 +55,7 @@ public final class ExecutorLock: Sendable {
                 .leaseHeld, "run \(runID) is being executed by another lifeboat process (\(who))",
                 hint: "wait for it or stop it; the lock is released as soon as that process exits")
         }
-        _ = fchmod(fd, 0o600)
+        _ = fchmod(fd, mode)
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }

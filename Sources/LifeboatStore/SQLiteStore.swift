@@ -24,6 +24,7 @@ public final class SQLiteStore: StateStore {
     public init(path: String) throws(LifeboatError) {
         self.path = path
         self.writeQueue = DispatchQueue(label: "lifeboat.store.write")
+        try StoreAccess.check(path)
         try StoreFile.prepare(path)
         var configuration = Configuration()
         configuration.label = "lifeboat.store"

@@ -359,6 +359,19 @@ public final class PostgresStore: StateStore {
         }
     }
 
+    /// Who this connection is, as PostgreSQL authenticated it (`session_user`: password,
+    /// certificate or peer), and every role it is a member of, directly or through other roles.
+    public func sessionIdentity() async throws(LifeboatError) -> (user: String, roles: Set<String>) {
+        try await onConnection("asking who is connected") { db in
+            let rows = try await db.query("""
+                SELECT session_user::text, r.rolname::text FROM pg_roles r
+                WHERE r.rolname <> session_user AND pg_has_role(session_user, r.oid, 'MEMBER')
+                """).rows
+            if let user = rows.first?[0] { return (user, Set(rows.compactMap { $0[1] })) }
+            return (try await db.query("SELECT session_user::text").rows.first?[0] ?? "", [])
+        }
+    }
+
     // MARK: Access
 
     /// `body` on the connection alone; every failure becomes a store failure naming the store.

@@ -125,6 +125,7 @@ struct CLITests {
         try writeScenario(cli, steps: """
               - id: declare
                 action: approval
+                with: {separation_of_duties: false}
               - id: warm
                 action: command
                 needs: [declare]
@@ -189,7 +190,7 @@ struct CLITests {
         try writeScenario(cli, steps: """
               - id: declare
                 action: approval
-                with: {prompt: "Fail over?"}
+                with: {prompt: "Fail over?", separation_of_duties: false}
               - id: after
                 action: command
                 needs: [declare]
@@ -204,7 +205,8 @@ struct CLITests {
         #expect(approve.stdout.contains("lifeboat resume"))
         let resumed = try cli.run("resume", id, "--no-wait")  // the approval waiting in the store is taken
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
-        #expect(try cli.run("show", id).stdout.contains("declare by alice via lifeboat approve"))
+        let shown = try cli.run("show", id).stdout
+        #expect(shown.contains("declare by alice (account root)") && shown.contains("via lifeboat approve"))
     }
 
     @Test func aRunningExecutorPicksUpAnApprovalFromAnotherTerminal() throws {
@@ -212,6 +214,7 @@ struct CLITests {
         try writeScenario(cli, steps: """
               - id: declare
                 action: approval
+                with: {separation_of_duties: false}
               - id: after
                 action: command
                 needs: [declare]
@@ -271,6 +274,7 @@ struct CLITests {
               - id: declare
                 title: Declare disaster
                 action: approval
+                with: {separation_of_duties: false}
                 expect: 5m
               - id: promote
                 action: command

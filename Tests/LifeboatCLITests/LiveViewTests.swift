@@ -17,6 +17,7 @@ struct LiveViewTests {
                   argv: [sh, -c, "for i in 1 2 3 4 5 6 7 8; do echo copying base backup $((i*10))% with $1; sleep 0.5; done", sh, "${secrets.token}"]
               - id: gate
                 action: approval
+                with: {separation_of_duties: false}
                 needs: [copy]
             """, secrets: "secrets:\n  token: {file: ../secret.txt}", rto: "2m")
         let first = try TmuxSession(cli, ["run", "plans/p.yaml", "-s", "failover"])
@@ -58,6 +59,7 @@ struct LiveViewTests {
                 with: {argv: [sh, -c, "echo copying; sleep 2"]}
               - id: gate
                 action: approval
+                with: {separation_of_duties: false}
                 needs: [copy]
             """, rto: "2m")
         let session = try TmuxSession(cli, ["run", "plans/p.yaml", "-s", "failover"])

@@ -12,7 +12,7 @@ struct ReportCLITests {
               - id: declare
                 title: "Declare <script>alert(1)</script>"
                 action: approval
-                with: {prompt: "go?"}
+                with: {prompt: "go?", separation_of_duties: false}
               - id: a
                 action: command
                 needs: [declare]

@@ -177,7 +177,7 @@ struct RunEngineTests {
             .start(runID: h.runID, inputs: h.inputs)
         #expect(machine.phase == .finished(.succeeded))
         let granted = try await h.kinds().contains {
-            if case .approvalGranted("declare", "alice", "--yes", _) = $0 { return true }
+            if case .approvalGranted("declare", "alice", "--yes", _, _) = $0 { return true }
             return false
         }
         #expect(granted)
@@ -185,7 +185,7 @@ struct RunEngineTests {
 
     struct ScriptedApprovals: ApprovalSource {
         var decision: ApprovalDecision?
-        func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision? {
+        func ask(runID: String, step: StepHeader, prompt: String, notYou: String?) async throws -> ApprovalDecision? {
             try await Task.sleep(for: .milliseconds(20))
             return decision
         }
@@ -194,11 +194,12 @@ struct RunEngineTests {
     @Test func terminalDenialFailsTheRun() async throws {
         let h = Harness([TestHeaders.step("declare", action: "approval"), TestHeaders.step("go<declare")])
         try await h.create()
-        let source = ScriptedApprovals(decision: ApprovalDecision(approved: false, by: "bob", via: "terminal", reason: "not now"))
+        let source = ScriptedApprovals(decision: ApprovalDecision(approved: false, caller: .named("bob"), via: "terminal", reason: "not now"))
         let machine = try await h.engine([ScriptedAction(), ScriptedAction(name: "approval")], approvals: source)
             .start(runID: h.runID, inputs: h.inputs)
         #expect(machine.phase == .finished(.failed))
-        #expect(try await h.kinds().contains(.approvalDenied(step: "declare", by: "bob", via: "terminal", reason: "not now")))
+        #expect(try await h.kinds().contains(
+            .approvalDenied(step: "declare", by: "bob", via: "terminal", reason: "not now", decider: Caller.named("bob").decider)))
     }
 
     @Test func approvalFromAnotherProcessArrivesThroughTheStore() async throws {
@@ -219,7 +220,7 @@ struct RunEngineTests {
         #expect(machine.phase == .finished(.succeeded))
         #expect(try await h.store.pendingControls(of: h.runID).isEmpty)
         let approved = try await h.kinds().contains {
-            if case .approvalGranted("declare", "carol", "lifeboat approve", _) = $0 { return true }
+            if case .approvalGranted("declare", "carol", "lifeboat approve", _, _) = $0 { return true }
             return false
         }
         #expect(approved)

@@ -55,8 +55,9 @@ struct RunStateMachineExplorationTests {
             case .retryWait(_, false)?:
                 out.append(.retryDue(step: id))
             case .awaitingApproval?:
-                out += [.approvalGranted(step: id, by: "ic", via: "t", waitMs: 1),
-                        .approvalDenied(step: id, by: "ic", via: "t", reason: "no")]
+                out += [.decision(step: id, ApprovalDecision(approved: true, caller: .named("ic"), via: "t"), waitMs: 1),
+                        .decision(step: id, ApprovalDecision(approved: false, caller: .named("ic"), via: "t", reason: "no"), waitMs: 1),
+                        .approvalTimeout(step: id, waitedMs: 5)]
             case .compensating?:
                 out += [.compensationSucceeded(step: id, durationMs: 1, result: ok),
                         .compensationFailed(step: id, durationMs: 1, error: fatal)]

@@ -38,7 +38,7 @@ struct RunStateMachineRowsTests {
             TestHeaders.step("smoke<dns"),
         ]))
         try d.feed(.start(pid: 1, host: "h"))
-        try d.feed(.approvalGranted(step: "declare", by: "ic", via: "terminal", waitMs: 40))
+        try d.feed(.decision(step: "declare", ApprovalDecision(approved: true, caller: .named("ic"), via: "terminal"), waitMs: 40))
         try d.feed(.stepFailed(step: "promote", attempt: 1, durationMs: 7,
                                error: StepError(code: .actionFailed, message: "lag", retryable: true, detail: "tail"),
                                jitterSample: 0))

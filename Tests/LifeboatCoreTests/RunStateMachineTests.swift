@@ -126,8 +126,8 @@ struct RunStateMachineTests {
         ])
         _ = try m.events(.stepSucceeded(step: "b", attempt: 1, durationMs: 1, result: ok))
         #expect(m.phase == .executing)  // still waiting for the approval: not at rest
-        #expect(try m.events(.approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42)) == [
-            .approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42),
+        #expect(try m.events(.decision(step: "ok", ApprovalDecision(approved: true, caller: .named("ic"), via: "terminal"), waitMs: 42)) == [
+            .approvalGranted(step: "ok", by: "ic", via: "terminal", waitMs: 42, decider: Caller.named("ic").decider),
             .stepStarted(step: "c", attempt: 1),
         ])
         #expect(m.outputs["ok"]?["approved_by"] == "ic")
@@ -136,8 +136,8 @@ struct RunStateMachineTests {
     @Test func deniedApprovalFailsTheRun() throws {
         var m = machine([TestHeaders.step("ok", action: "approval"), TestHeaders.step("c<ok")])
         _ = try m.events(.start(pid: 1, host: "h"))
-        #expect(try m.events(.approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no")) == [
-            .approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no"),
+        #expect(try m.events(.decision(step: "ok", ApprovalDecision(approved: false, caller: .named("ic"), via: "terminal", reason: "no"), waitMs: 0)) == [
+            .approvalDenied(step: "ok", by: "ic", via: "terminal", reason: "no", decider: Caller.named("ic").decider),
             .runFinished(outcome: .failed),
         ])
     }

@@ -37,7 +37,7 @@ struct TeamStoreCLITests {
             runbook: r
             steps:
               - {id: prepare, action: command, with: {argv: ["true"]}}
-              - {id: gate, action: approval, needs: [prepare], with: {prompt: "go?"}}
+              - {id: gate, action: approval, needs: [prepare], with: {prompt: "go?", separation_of_duties: false}}
               - {id: switch, action: command, needs: [gate], with: {argv: [touch, switched]}}
 
             """)
@@ -61,7 +61,10 @@ struct TeamStoreCLITests {
         #expect(executor.terminationStatus == 0, "\(output)")
         #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/switched")))
         let events = try cli.run("show", id, "--events").stdout
-        #expect(events.contains("gate: approved by tester via lifeboat approve"), "\(events)")
+        // The identity is the role the connection authenticated as; "tester" is only the label.
+        let role = try #require((cli.environment["LIFEBOAT_DB"] ?? "").firstMatch(of: /user=(\S+)/).map { String($0.1) })
+        #expect(events.contains("gate: approved by tester (account \(role)) on "), "\(events)")
+        #expect(events.contains("via lifeboat approve"), "\(events)")
         #expect(try cli.run("report", id).stdout.contains("# Run \(id): succeeded"))
     }
 

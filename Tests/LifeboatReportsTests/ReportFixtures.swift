@@ -21,9 +21,9 @@ enum ReportFixtures {
     struct SlowApprover: ApprovalSource {
         var delayMs: Int
         var by: String
-        func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision? {
+        func ask(runID: String, step: StepHeader, prompt: String, notYou: String?) async throws -> ApprovalDecision? {
             try await Task.sleep(for: .milliseconds(delayMs))
-            return ApprovalDecision(approved: true, by: by, via: "terminal")
+            return ApprovalDecision(approved: true, caller: .named(by), via: "terminal")
         }
     }
 

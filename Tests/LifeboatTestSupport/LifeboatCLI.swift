@@ -67,11 +67,19 @@ public struct LifeboatCLI: Sendable {
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the binary; the caller waits or kills it.
-    public func start(_ arguments: [String], stdin: String? = nil) throws -> (Process, out: URL, err: URL) {
+    /// Starts the binary (as operating system `account` when given: see `TestAccounts`); the
+    /// caller waits or kills it.
+    public func start(_ arguments: [String], stdin: String? = nil, as account: String? = nil) throws
+        -> (Process, out: URL, err: URL)
+    {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
+        if let account {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = try TestAccounts.setprivArguments(account) + [Self.binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = arguments
+        }
         process.environment = environment
         process.currentDirectoryURL = directory
         let tag = UUID().uuidString
@@ -93,13 +101,13 @@ public struct LifeboatCLI: Sendable {
     }
 
     @discardableResult
-    public func run(_ arguments: String..., stdin: String? = nil) throws -> Result {
-        try run(arguments, stdin: stdin)
+    public func run(_ arguments: String..., stdin: String? = nil, as account: String? = nil) throws -> Result {
+        try run(arguments, stdin: stdin, as: account)
     }
 
     @discardableResult
-    public func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
-        let (process, out, err) = try start(arguments, stdin: stdin)
+    public func run(_ arguments: [String], stdin: String? = nil, as account: String? = nil) throws -> Result {
+        let (process, out, err) = try start(arguments, stdin: stdin, as: account)
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",

@@ -1,8 +1,10 @@
 /// A person deciding on an approval at this terminal.
 public protocol ApprovalSource: Sendable {
-    /// Asks for a decision. Returns nil when this source cannot ask (no terminal). Must return
-    /// promptly when the task is cancelled (another terminal approved first).
-    func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision?
+    /// Asks for a decision. Returns nil when this source cannot ask (no terminal), or when
+    /// `notYou` says why the person at this terminal may not approve (the source shows it and
+    /// how to decide from another account instead). Must return promptly when the task is
+    /// cancelled (another terminal approved first).
+    func ask(runID: String, step: StepHeader, prompt: String, notYou: String?) async throws -> ApprovalDecision?
 
     /// The step was decided elsewhere (another terminal, `--yes`): stop asking for it.
     func withdraw(runID: String, step: String)
@@ -12,19 +14,23 @@ extension ApprovalSource {
     public func withdraw(runID: String, step: String) {}
 }
 
-public struct ApprovalDecision: Sendable, Hashable {
+public struct ApprovalDecision: Sendable, Hashable, Codable {
     public var approved: Bool
-    public var by: String
+    /// Who decided, as the system authenticated them, and their groups.
+    public var caller: Caller
     /// How the decision arrived: `terminal`, `--yes`, `lifeboat approve`.
     public var via: String
     public var reason: String
 
-    public init(approved: Bool, by: String, via: String, reason: String = "") {
+    public init(approved: Bool, caller: Caller, via: String, reason: String = "") {
         self.approved = approved
-        self.by = by
+        self.caller = caller
         self.via = via
         self.reason = reason
     }
+
+    /// The label the person gave (`--by`).
+    public var by: String { caller.decider.label }
 }
 
 /// Tabletop: the team walks through one step and says what happened.

@@ -6,6 +6,8 @@ enum EngineSignal: Sendable {
     /// A step held back by an open circuit may now make the breaker's trial call.
     case circuitTrialDue(step: String, attempt: Int)
     case approval(step: String, decision: ApprovalDecision?)
+    /// An approval step's `timeout:` has passed since it was requested in this session.
+    case approvalTimeoutDue(step: String)
     case answered(step: String, answer: StepGateAnswer?, waitMs: Int64)
     case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
     case compensated(step: String, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
@@ -127,6 +129,10 @@ struct ExecutionSession {
             }
             try await decide(id, decision, controls: [], group: &group)
 
+        case .approvalTimeoutDue(let id):
+            let waited = approvalRequestedMono[id].map { clock.monoMs() - $0 } ?? 0
+            try await feed(.approvalTimeout(step: id, waitedMs: waited), group: &group)
+
         case .answered(let id, let given, let wait):
             guard machine.phase == .executing, machine.questionOpen == id else { return }
             let answer = given ?? StepGateAnswer(.pause, reason: "no answer: standard input ended at the --step prompt")
@@ -174,22 +180,19 @@ struct ExecutionSession {
         group: inout ThrowingTaskGroup<EngineSignal, any Error>
     ) async throws {
         let wait = approvalRequestedMono[id].map { clock.monoMs() - $0 } ?? 0
-        let input: RunStateMachine.Input =
-            decision.approved
-            ? .approvalGranted(step: id, by: decision.by, via: decision.via, waitMs: wait)
-            : .approvalDenied(step: id, by: decision.by, via: decision.via, reason: decision.reason)
-        try await feed(input, consuming: controls, group: &group)
+        try await feed(.decision(step: id, decision, waitMs: wait), consuming: controls, group: &group)
     }
 
     private mutating func pollControls(group: inout ThrowingTaskGroup<EngineSignal, any Error>) async throws {
         let controls = try await engine.store.pendingControls(of: runID)
         for control in controls {
             switch control.kind {
-            case .approve(let step) where machine.state(of: step) == .awaitingApproval:
-                try await decide(step, ApprovalDecision(approved: true, by: control.by, via: "lifeboat approve"),
+            case .approve(let step, let caller) where machine.step(step)?.isApproval == true:
+                // Every decision is recorded: granted, or refused with why (too late, not allowed…).
+                try await decide(step, ApprovalDecision(approved: true, caller: control.caller(caller), via: "lifeboat approve"),
                                  controls: [control.id], group: &group)
-            case .deny(let step, let reason) where machine.state(of: step) == .awaitingApproval:
-                try await decide(step, ApprovalDecision(approved: false, by: control.by, via: "lifeboat approve --deny", reason: reason),
+            case .deny(let step, let reason, let caller) where machine.step(step)?.isApproval == true:
+                try await decide(step, ApprovalDecision(approved: false, caller: control.caller(caller), via: "lifeboat approve --deny", reason: reason),
                                  controls: [control.id], group: &group)
             case .abort(let reason) where machine.phase == .executing:
                 // Running steps finish (or time out) and are recorded; nothing new starts.
@@ -250,17 +253,27 @@ struct ExecutionSession {
     private mutating func requestApproval(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>)
         async throws
     {
-        if approvalRequestedMono[id] == nil { approvalRequestedMono[id] = clock.monoMs() }
         guard let header = machine.step(id) else { return }
+        if approvalRequestedMono[id] == nil {
+            approvalRequestedMono[id] = clock.monoMs()
+            if let timeout = header.timeoutMs {
+                group.addTask { [clock] in
+                    do { try await clock.sleep(ms: timeout) } catch { return .cancelled }
+                    return .approvalTimeoutDue(step: id)
+                }
+            }
+        }
         if config.autoApprove {
-            let decision = ApprovalDecision(approved: true, by: config.operatorName, via: "--yes")
+            let decision = ApprovalDecision(approved: true, caller: config.caller, via: "--yes")
             group.addTask { .approval(step: id, decision: decision) }
             return
         }
         let prompt = renderedPrompt(id) ?? header.title
         if let source = engine.approvals {
+            // The person at this terminal is the executor's: say so when they may not approve.
+            let notYou = machine.refusal(of: ApprovalDecision(approved: true, caller: config.caller, via: "terminal"), on: id)
             group.addTask { [runID] in
-                do { return .approval(step: id, decision: try await source.ask(runID: runID, step: header, prompt: prompt)) }
+                do { return .approval(step: id, decision: try await source.ask(runID: runID, step: header, prompt: prompt, notYou: notYou)) }
                 catch { return .cancelled }
             }
         } else {

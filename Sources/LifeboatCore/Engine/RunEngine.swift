@@ -37,7 +37,7 @@ public struct RunEngine: Sendable {
     /// Starts a run the store has just created.
     @discardableResult
     public func start(runID: String, inputs: RunInputs) async throws -> RunStateMachine {
-        try await execute(runID: runID, inputs: inputs, first: .start(pid: configuration.pid, host: configuration.host))
+        try await execute(runID: runID, inputs: inputs, first: .start(pid: configuration.pid, host: configuration.host, decider: configuration.caller.decider))
     }
 
     /// Continues a stopped run (after a crash, a kill, a pause or a failure). Failed steps are
@@ -49,7 +49,9 @@ public struct RunEngine: Sendable {
 
     /// The input `resume` gives the machine.
     public func resumeInput(redrive: Set<String> = []) -> RunStateMachine.Input {
-        .resume(pid: configuration.pid, host: configuration.host, by: configuration.operatorName, redrive: redrive)
+        .resume(
+            pid: configuration.pid, host: configuration.host, by: configuration.operatorName, redrive: redrive,
+            decider: configuration.caller.decider)
     }
 
     /// Throws the error `input` would meet on `machine` (naming the ways out), without recording.

@@ -18,8 +18,10 @@ public struct RunInputs: Sendable {
 public struct EngineConfiguration: Sendable {
     public var pid: Int32
     public var host: String
-    /// Who runs this process (recorded with resumes, `--yes` approvals and aborts).
+    /// Who runs this process: the label (`--by`) recorded with resumes, `--yes` approvals and
+    /// aborts, and the authenticated identity (`caller`) recorded beside it.
     public var operatorName: String
+    public var caller: Caller
     /// A fresh id per process: monotonic readings compare only within one session.
     public var session: String
     /// `--yes`: approvals are granted by the operator and recorded as such.
@@ -32,11 +34,14 @@ public struct EngineConfiguration: Sendable {
 
     public init(
         pid: Int32, host: String, operatorName: String, session: String, autoApprove: Bool = false,
-        waitForApprovals: Bool = true, controlPollMs: Int64 = 200, breaker: CircuitBreaker.Policy = .init()
+        waitForApprovals: Bool = true, controlPollMs: Int64 = 200, breaker: CircuitBreaker.Policy = .init(),
+        caller: Caller? = nil
     ) {
         self.pid = pid
         self.host = host
         self.operatorName = operatorName
+        // Engine tests run without accounts: their identity is their label.
+        self.caller = caller ?? .named(operatorName, host: host)
         self.session = session
         self.autoApprove = autoApprove
         self.waitForApprovals = waitForApprovals

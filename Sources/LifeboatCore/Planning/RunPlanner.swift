@@ -28,7 +28,7 @@ public struct RunPlanner: Sendable {
                 retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
                 applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil,
                 compensationIdempotent: step.rollback.map { actions.spec($0.action)?.idempotent ?? false },
-                definition: Self.definition(of: step))
+                definition: Self.definition(of: step), approval: ApprovalRule(of: step, in: mode))
         }
         return RunHeader(
             planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,

@@ -22,8 +22,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
     public enum Kind: Sendable, Hashable, Codable {
         /// The run is created: the first event of every run.
         case runCreated(RunHeader)
-        /// A process starts (or, after a stop, resumes) executing the run.
-        case executorStarted(pid: Int32, host: String, resumed: Bool)
+        /// A process starts (or, after a stop, resumes) executing the run; `decider` is who runs it
+        /// (nil in runs recorded before identities were).
+        case executorStarted(pid: Int32, host: String, resumed: Bool, decider: Decider? = nil)
         /// The step will not run in this mode (`when:`), the team skipped it (tabletop), or an
         /// operator skipped it (`by` set: a forced outcome).
         case stepSkipped(step: String, reason: String, by: String? = nil)
@@ -37,8 +38,15 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case stepReleased(step: String, reason: String)
         /// An approval step waits for a person.
         case approvalRequested(step: String, prompt: String)
-        case approvalGranted(step: String, by: String, via: String, waitMs: Int64)
-        case approvalDenied(step: String, by: String, via: String, reason: String)
+        /// One approval (`by` is the label; `decider` who it was, nil in runs recorded before
+        /// identities were). The step succeeds once its quorum of distinct people approved.
+        case approvalGranted(step: String, by: String, via: String, waitMs: Int64, decider: Decider? = nil)
+        case approvalDenied(step: String, by: String, via: String, reason: String, decider: Decider? = nil)
+        /// A decision that did not count: the person may not decide (approvers, separation of
+        /// duties), already approved, or came too early or too late. The step's state is unchanged.
+        case approvalRefused(step: String, approve: Bool, via: String, why: String, decider: Decider)
+        /// Nobody decided within the step's `timeout:`: the run pauses or the step fails (`then`).
+        case approvalTimedOut(step: String, waitedMs: Int64, then: ApprovalRule.TimeoutOutcome)
         /// Found `running` when the run resumed after a crash or kill.
         case stepInterrupted(step: String, attempt: Int, recovery: Recovery)
         /// The action's verify answered for an interrupted step.
@@ -188,11 +196,14 @@ public struct StepHeader: Sendable, Hashable, Codable {
     /// compares it to see whether a step that already ran would now do something else. Nil in runs
     /// recorded before it was kept (then any reload of a step that ran counts as a change).
     public var definition: String?
+    /// An approval step's rule (nil for other steps, and in runs recorded before rules were kept:
+    /// then anyone decides, once).
+    public var approval: ApprovalRule?
 
     public init(
         id: String, title: String, action: String, needs: [String], idempotent: Bool, hasVerify: Bool,
         retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool,
-        compensationIdempotent: Bool? = nil, definition: String? = nil
+        compensationIdempotent: Bool? = nil, definition: String? = nil, approval: ApprovalRule? = nil
     ) {
         self.id = id
         self.title = title
@@ -207,7 +218,11 @@ public struct StepHeader: Sendable, Hashable, Codable {
         self.hasCompensation = hasCompensation
         self.compensationIdempotent = compensationIdempotent
         self.definition = definition
+        self.approval = approval
     }
+
+    /// The approval rule this step is decided by.
+    public var approvalRule: ApprovalRule { approval ?? .anyone }
 
     public var isApproval: Bool { action == BuiltinActions.approval }
 }

@@ -40,6 +40,8 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         var runStart: RunEvent?
         var runEnd: RunEvent?
         var humanWaits: [(event: RunEvent, waitMs: Int64)] = []
+        // A quorum's approvals all wait from the same request: only the last one counts.
+        var grantWaitIndex: [String: Int] = [:]
         var durations: [String: Int64] = [:]
         var rpoMs: Int64?
         var rpoMethod: String?
@@ -48,8 +50,11 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         for event in events {
             switch event.kind {
             case .executorStarted: if runStart == nil { runStart = event }
-            case .stepStarted(let id, _), .approvalRequested(let id, _):
+            case .stepStarted(let id, _):
                 if firstStart[id] == nil { firstStart[id] = event }
+            case .approvalRequested(let id, _):
+                if firstStart[id] == nil { firstStart[id] = event }
+                grantWaitIndex[id] = nil
             case .stepSucceeded(let id, _, let duration, let result):
                 lastSuccess[id] = event
                 durations[id] = duration
@@ -61,10 +66,15 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
                         rpoExact = exact
                     }
                 }
-            case .approvalGranted(let id, _, _, let wait):
+            case .approvalGranted(let id, _, _, let wait, _):
                 lastSuccess[id] = event
                 durations[id] = wait
-                humanWaits.append((event, wait))
+                if let index = grantWaitIndex[id] {
+                    humanWaits[index] = (event, wait)
+                } else {
+                    grantWaitIndex[id] = humanWaits.count
+                    humanWaits.append((event, wait))
+                }
             case .stepAnswered(_, _, _, _, let wait):
                 humanWaits.append((event, wait))
             case .stepVerified(let id, .done):

@@ -15,9 +15,10 @@ extension RunStateMachine {
         switch kind {
         case .runCreated:
             throw invalid("runCreated", "a run is created once")
-        case .executorStarted:
+        case .executorStarted(_, _, _, let decider):
             guard phase != .rollingBack, !isRolledBack else { throw invalid("executorStarted", "the run is \(phaseName)") }
             phase = .executing
+            if let decider { executorPeople.insert(decider.person) }
         case .stepSkipped(let id, _, let by):
             try require(id, { s in
                 switch s {
@@ -52,13 +53,13 @@ extension RunStateMachine {
             states[id] = .pending
         case .approvalRequested(let id, _):
             try require(id, { $0 == .pending || $0 == .awaitingApproval }, "approvalRequested")
+            if states[id] == .pending {  // asked afresh (first time, or after a redrive): earlier approvals no longer count
+                grants[id] = nil
+                approvalOutcomes[id] = nil
+            }
             states[id] = .awaitingApproval
-        case .approvalGranted(let id, let by, let via, let wait):
-            try require(id, { $0 == .awaitingApproval }, "approvalGranted")
-            succeed(id, outputs: ["approved_by": .string(by), "via": .string(via), "wait_ms": .int(Int(wait))])
-        case .approvalDenied(let id, _, _, _):
-            try require(id, { $0 == .awaitingApproval }, "approvalDenied")
-            states[id] = .failed
+        case .approvalGranted, .approvalDenied, .approvalRefused, .approvalTimedOut:
+            try applyApproval(kind)
         case .stepInterrupted(let id, let attempt, let recovery):
             try require(id, { $0 == .running(attempt: attempt) || $0 == .verifying(attempt: attempt) }, "stepInterrupted")
             switch recovery {
@@ -169,12 +170,12 @@ extension RunStateMachine {
         }
     }
 
-    private mutating func setStop(_ request: StopRequest?) {
+    mutating func setStop(_ request: StopRequest?) {
         stopRequest = request
         stopRequestRecorded = request != nil
     }
 
-    private mutating func succeed(_ id: String, outputs: [String: Value]) {
+    mutating func succeed(_ id: String, outputs: [String: Value]) {
         states[id] = .succeeded
         self.outputs[id] = outputs
         completionOrder.removeAll { $0 == id }

@@ -148,14 +148,22 @@ extension RunStateMachine {
             step.summary = reason
         case .approvalRequested(_, let prompt):
             step.summary = prompt
-        case .approvalGranted(_, let by, let via, let wait):
-            step.endedAtMs = at
-            step.durationMs = wait
-            step.summary = "approved by \(by) via \(via)"
-            step.outputs = outputs[id] ?? [:]
-        case .approvalDenied(_, let by, _, let reason):
+            step.error = nil
+        case .approvalGranted(_, let by, let via, let wait, _):
+            if states[id] == .awaitingApproval {
+                step.summary = "approved by \(by) via \(via) (\(progressText(id)))"
+            } else {
+                step.endedAtMs = at
+                step.durationMs = wait
+                step.summary = "approved by \(by) via \(via)" + (approvalProgress(id).needed > 1 ? " (\(progressText(id)))" : "")
+                step.outputs = outputs[id] ?? [:]
+            }
+        case .approvalDenied(_, let by, _, let reason, _):
             step.endedAtMs = at
             step.error = "denied by \(by): \(reason)"
+        case .approvalTimedOut(_, let waited, let then):
+            if then == .deny { step.endedAtMs = at }
+            step.error = "no decision within \(DurationText.format(milliseconds: waited))" + (then == .deny ? ": denied" : ": the run paused")
         case .stepVerified(_, .done(let result)):
             step.endedAtMs = at
             step.summary = "verified: " + result.summary
@@ -201,7 +209,8 @@ extension RunEvent.Kind {
         case .stepSkipped(let s, _, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
             .stepFailed(let s, _, _, _), .stepRetryScheduled(let s, _, _), .stepReleased(let s, _),
             .approvalRequested(let s, _),
-            .approvalGranted(let s, _, _, _), .approvalDenied(let s, _, _, _), .stepInterrupted(let s, _, _),
+            .approvalGranted(let s, _, _, _, _), .approvalDenied(let s, _, _, _, _), .approvalRefused(let s, _, _, _, _),
+            .approvalTimedOut(let s, _, _), .stepInterrupted(let s, _, _),
             .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _, _), .stepRedriven(let s, _),
             .stepNoted(let s, _, _), .stepAnswered(let s, _, _, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):

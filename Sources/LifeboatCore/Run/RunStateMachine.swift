@@ -10,9 +10,9 @@
 ///   `handle` returns has already been folded through `apply`, and replaying a run's log through
 ///   `apply` rebuilds its state after a crash: a live run and a replayed one cannot disagree.
 ///
-/// Composed parts: execution and retries (this file), rollback and its compensations
-/// (`+Rollback`), the fold (`+Fold`) and the operator's ways out of every stopped state
-/// (`+WaysOut`).
+/// Composed parts: execution and retries (this file), approvals (`+Approvals`), rollback and its
+/// compensations (`+Rollback`), the fold (`+Fold`) and the operator's ways out of every stopped
+/// state (`+WaysOut`).
 public struct RunStateMachine: Sendable, Hashable {
     public enum StepState: Sendable, Hashable {
         case pending
@@ -42,10 +42,10 @@ public struct RunStateMachine: Sendable, Hashable {
     /// Inputs from the world and from operators.
     public enum Input: Sendable, Hashable {
         /// A process begins executing a new run.
-        case start(pid: Int32, host: String)
+        case start(pid: Int32, host: String, decider: Decider? = nil)
         /// A process continues a stopped run: recovers interrupted steps and redrives failed ones
         /// (not those resolved as failed, unless named in `redrive`).
-        case resume(pid: Int32, host: String, by: String, redrive: Set<String> = [])
+        case resume(pid: Int32, host: String, by: String, redrive: Set<String> = [], decider: Decider? = nil)
         /// The executor prepared an attempt's request: `endpoint` is what it talks to (nil when it
         /// has no remote endpoint), for the circuit breaker; `nowMs` a monotonic clock reading.
         case attemptPrepared(step: String, attempt: Int, endpoint: String?, nowMs: Int64)
@@ -55,8 +55,11 @@ public struct RunStateMachine: Sendable, Hashable {
         /// `jitterSample` is a uniform sample in [0, 1) for the retry delay (full jitter).
         case stepFailed(step: String, attempt: Int, durationMs: Int64, error: StepError, jitterSample: Double, nowMs: Int64 = 0)
         case retryDue(step: String)
-        case approvalGranted(step: String, by: String, via: String, waitMs: Int64)
-        case approvalDenied(step: String, by: String, via: String, reason: String)
+        /// A person decided on an approval step, `waitMs` after it was requested: it counts, or is
+        /// recorded as refused (`+Approvals`).
+        case decision(step: String, ApprovalDecision, waitMs: Int64)
+        /// The approval step's `timeout:` passed with no decision.
+        case approvalTimeout(step: String, waitedMs: Int64)
         case verified(step: String, result: RunEvent.VerifyResult)
         /// Verify itself failed to run.
         case verifyFailed(step: String, reason: String)
@@ -170,6 +173,12 @@ public struct RunStateMachine: Sendable, Hashable {
     /// `rollback`; never by replay). A replayed machine whose phase says executing or rolling back
     /// is a run whose process stopped: operator commands treat it as stopped.
     public internal(set) var hasExecutor = false
+    /// Approvals counted towards each approval step's quorum, in order (`+Approvals`).
+    public internal(set) var grants: [String: [Decider]] = [:]
+    /// How each decided approval step was decided ("approved by alice, bob"), for refusals.
+    var approvalOutcomes: [String: String] = [:]
+    /// The people who started or resumed the run, for separation of duties.
+    public internal(set) var executorPeople: Set<String> = []
     /// What the rows show beyond the state (`+Rows`).
     var stepFacts: [String: StepFacts] = [:]
     var runFacts = RunFacts()
@@ -211,6 +220,8 @@ public struct RunStateMachine: Sendable, Hashable {
         failures = failures.filter { kept.contains($0.key) }
         attempts = attempts.filter { kept.contains($0.key) }
         forced = forced.filter { kept.contains($0.key) }
+        grants = grants.filter { kept.contains($0.key) }
+        approvalOutcomes = approvalOutcomes.filter { kept.contains($0.key) }
         stepFacts = stepFacts.filter { kept.contains($0.key) }
         completionOrder = completionOrder.filter { kept.contains($0) }
         self.states = states
@@ -285,18 +296,18 @@ public struct RunStateMachine: Sendable, Hashable {
     public mutating func handle(_ input: Input, atMs: Int64 = 0) throws(TransitionError) -> Decision {
         var out = Decision(atMs: atMs)
         switch input {
-        case .start(let pid, let host):
+        case .start(let pid, let host, let decider):
             guard phase == .created else { throw invalid("start", "the run has already started") }
             stopRequest = nil
             stopRequestRecorded = false
             hasExecutor = true
-            try emit(.executorStarted(pid: pid, host: host, resumed: false), into: &out)
+            try emit(.executorStarted(pid: pid, host: host, resumed: false, decider: decider), into: &out)
             for step in header.steps where !step.applies {
                 try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
             }
 
-        case .resume(let pid, let host, let by, let redrive):
-            try resume(pid: pid, host: host, by: by, redrive: redrive, into: &out)
+        case .resume(let pid, let host, let by, let redrive, let decider):
+            try resume(pid: pid, host: host, by: by, redrive: redrive, decider: decider, into: &out)
 
         case .attemptPrepared(let id, let attempt, let endpoint, let now):
             try decideCall(id, attempt: attempt, endpoint: endpoint, nowMs: now, into: &out)
@@ -325,13 +336,12 @@ public struct RunStateMachine: Sendable, Hashable {
             guard case .retryWait(let next, _) = states[id] else { return out }  // stale timer
             states[id] = .retryWait(nextAttempt: next, due: true)
 
-        case .approvalGranted(let id, let by, let via, let wait):
-            guard states[id] == .awaitingApproval else { throw invalid("approve", "step '\(id)' is not awaiting approval") }
-            try emit(.approvalGranted(step: id, by: by, via: via, waitMs: wait), into: &out)
+        case .decision(let id, let decision, let wait):
+            try decide(id, decision, waitMs: wait, into: &out)
 
-        case .approvalDenied(let id, let by, let via, let reason):
-            guard states[id] == .awaitingApproval else { throw invalid("deny", "step '\(id)' is not awaiting approval") }
-            try emit(.approvalDenied(step: id, by: by, via: via, reason: reason), into: &out)
+        case .approvalTimeout(let id, let waited):
+            guard states[id] == .awaitingApproval, let step = stepsByID[id] else { return out }  // decided meanwhile
+            try emit(.approvalTimedOut(step: id, waitedMs: waited, then: step.approvalRule.onTimeout), into: &out)
 
         case .verified(let id, let result):
             guard case .verifying = states[id] else { throw invalid("verified", "step '\(id)' is not being verified") }
@@ -426,9 +436,9 @@ public struct RunStateMachine: Sendable, Hashable {
         return out
     }
 
-    private mutating func resume(pid: Int32, host: String, by: String, redrive: Set<String>, into out: inout Decision)
-        throws(TransitionError)
-    {
+    private mutating func resume(
+        pid: Int32, host: String, by: String, redrive: Set<String>, decider: Decider?, into out: inout Decision
+    ) throws(TransitionError) {
         switch phase {
         case .paused, .finished(.failed), .created: break
         case .executing: break  // the previous executor died without recording a stop (the executor lock says so)
@@ -444,7 +454,7 @@ public struct RunStateMachine: Sendable, Hashable {
         hasExecutor = true
         forgetTrialsInFlight()
         let wasCreated = phase == .created
-        try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated), into: &out)
+        try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated, decider: decider), into: &out)
         if wasCreated {
             for step in header.steps where !step.applies && states[step.id]! == .pending {
                 try emit(.stepSkipped(step: step.id, reason: "when: not in \(header.mode.rawValue) mode"), into: &out)
@@ -600,17 +610,21 @@ public struct RunStateMachine: Sendable, Hashable {
     mutating func emit(_ kind: RunEvent.Kind, into out: inout Decision) throws(TransitionError) {
         try apply(kind, atMs: out.atMs)
         out.events.append(kind)
-        if let action = Self.action(announcedBy: kind) { out.actions.append(action) }
+        if let action = action(announcedBy: kind) { out.actions.append(action) }
     }
 
-    /// The side effect an intent event announces, performed after the event is committed.
-    private static func action(announcedBy kind: RunEvent.Kind) -> Action? {
+    /// The side effect an intent event announces (folded already), performed after the event is
+    /// committed.
+    private func action(announcedBy kind: RunEvent.Kind) -> Action? {
         switch kind {
         case .stepStarted(let id, let attempt): return .startAttempt(step: id, attempt: attempt)
         case .stepRetryScheduled(let id, _, let delay): return .scheduleRetry(step: id, delayMs: delay)
         case .approvalRequested(let id, _): return .requestApproval(step: id)
         case .stepInterrupted(let id, let attempt, .verify): return .runVerify(step: id, attempt: attempt)
-        case .approvalGranted(let id, _, _, _), .approvalDenied(let id, _, _, _): return .withdrawApproval(step: id)
+        case .approvalGranted(let id, _, _, _, _), .approvalDenied(let id, _, _, _, _):
+            // An approval short of its quorum leaves the step waiting.
+            return states[id] == .awaitingApproval ? nil : .withdrawApproval(step: id)
+        case .approvalTimedOut(let id, _, _): return .withdrawApproval(step: id)
         case .compensationStarted(let id): return .runCompensation(step: id)
         default: return nil
         }

@@ -259,8 +259,10 @@ public struct PinnedDocument: Sendable, Hashable, Codable {
 /// An operator's instruction to the process executing a run, sent from another terminal.
 public struct ControlMessage: Sendable, Hashable, Codable {
     public enum Kind: Sendable, Hashable, Codable {
-        case approve(step: String)
-        case deny(step: String, reason: String)
+        /// `caller`: who decided, as `lifeboat approve` authenticated them (nil in messages sent
+        /// before identities were: then their label stands for them).
+        case approve(step: String, caller: Caller? = nil)
+        case deny(step: String, reason: String, caller: Caller? = nil)
         case abort(reason: String)
         case pause(reason: String)
     }
@@ -278,5 +280,10 @@ public struct ControlMessage: Sendable, Hashable, Codable {
         self.kind = kind
         self.by = by
         self.atMs = atMs
+    }
+
+    /// Who decided: the caller the message carries, else its label.
+    public func caller(_ carried: Caller?) -> Caller {
+        carried ?? .named(by)
     }
 }

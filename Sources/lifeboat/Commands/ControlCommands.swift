@@ -8,12 +8,19 @@ struct ApproveCommand: AsyncParsableCommand {
         commandName: "approve",
         abstract: "Approve (or deny) a run's approval step from any terminal.",
         discussion: """
+            The decision is recorded under your identity: the operating system account running
+            this command (with the account behind sudo), or on the team store the PostgreSQL role
+            you connect as. --by is a label shown beside it. The step's rule decides whether it
+            counts: `approvers:` (accounts, group:NAME), `quorum:` (distinct people) and
+            separation of duties (who started or resumed the run cannot approve it). A decision that
+            does not count is refused (exit 4), recorded as refused, and the step keeps waiting.
+
             The process executing the run picks the decision up within a second. If no process is
             executing it, the decision waits in the store and `lifeboat resume RUN` applies it.
 
             Examples:
-              lifeboat approve 20261129-031502-7f3a declare --by alice
-              lifeboat approve 20261129-031502-7f3a declare --by alice --deny "wrong region"
+              lifeboat approve 20261129-031502-7f3a declare --by "Alice (IC)"
+              lifeboat approve 20261129-031502-7f3a declare --deny "wrong region"
             """)
 
     @Argument(help: "The run id.") var runID: String
@@ -26,26 +33,53 @@ struct ApproveCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await Runtime.openExistingStore(store)
         let machine = try await ControlSupport.machine(runID, db)
-        guard machine.step(step) != nil else {
-            throw LifeboatError(.notFound, "run \(runID) has no step '\(step)'", hint: "see `lifeboat show \(runID)`")
-        }
-        guard machine.state(of: step) == .awaitingApproval else {
+        guard let header = machine.step(step), header.isApproval else {
             throw LifeboatError(
-                .invalidState,
-                "step '\(step)' of run \(runID) is \(machine.state(of: step).map(RunStateMachine.name(of:)) ?? "?"), not awaiting approval")
+                .notFound, "run \(runID) has no approval step '\(step)'", hint: "see `lifeboat show \(runID)`")
         }
-        let kind: ControlMessage.Kind = deny.map { .deny(step: step, reason: $0) } ?? .approve(step: step)
-        try await db.postControl(ControlMessage(runID: runID, kind: kind, by: by.resolved, atMs: Runtime.clock.wallMs()))
+        let caller = try await db.caller(label: by.resolved)
+        let decision = ApprovalDecision(
+            approved: deny == nil, caller: caller, via: deny == nil ? "lifeboat approve" : "lifeboat approve --deny",
+            reason: deny ?? "")
         let verb = deny == nil ? "approval" : "denial"
+        let who = caller.decider.description
+        if let why = machine.refusal(of: decision, on: step) {
+            try await recordRefusal(decision, machine: machine, store: db)
+            throw LifeboatError(
+                .invalidState, "\(verb) of '\(step)' by \(who) refused: \(why)",
+                hint: "the refusal is recorded in the run's log; see `lifeboat show \(runID) --events`")
+        }
+        let kind: ControlMessage.Kind =
+            deny.map { .deny(step: step, reason: $0, caller: caller) } ?? .approve(step: step, caller: caller)
+        try await db.postControl(ControlMessage(runID: runID, kind: kind, by: by.resolved, atMs: Runtime.clock.wallMs()))
+        let progress = machine.approvalProgress(step)
+        let counts = deny == nil && progress.needed > 1 ? " (\(progress.given + 1) of \(progress.needed) once applied)" : ""
         var report = ControlReport(
             runID: runID, command: deny == nil ? "approve" : "deny", step: step, delivery: .sent, status: machine.phaseName,
-            by: by.resolved, message: "\(verb) of '\(step)' by \(by.resolved) sent to the process executing run \(runID)")
+            by: by.resolved, message: "\(verb) of '\(step)' by \(who) sent to the process executing run \(runID)\(counts)")
         if await db.executor(of: runID) == nil {
             report.delivery = .recorded
             report.next = "`lifeboat resume \(runID)`"
-            report.message = "\(verb) of '\(step)' by \(by.resolved) recorded; no process is executing run \(runID): continue it with `lifeboat resume \(runID)`"
+            report.message = "\(verb) of '\(step)' by \(who) queued\(counts); no process is executing run \(runID): `lifeboat resume \(runID)` applies it unless an earlier decision settles the step first"
         }
         try report.print(json: output.json)
+    }
+
+    /// Every decision is in the log, a refused one too: recorded here while no process executes
+    /// the run, else sent to the process that does (it decides again, on the state it holds). An
+    /// ended run takes no more events.
+    private func recordRefusal(_ decision: ApprovalDecision, machine: RunStateMachine, store db: any CommandStore)
+        async throws
+    {
+        if machine.hasEnded { return }
+        let recorded = try await db.holdingIfFree(runID) {
+            try await ControlSupport.engine(db, by.resolved).record(.decision(step: step, decision, waitMs: 0), runID: runID)
+        }
+        if recorded != nil { return }
+        let kind: ControlMessage.Kind =
+            decision.approved
+            ? .approve(step: step, caller: decision.caller) : .deny(step: step, reason: decision.reason, caller: decision.caller)
+        try await db.postControl(ControlMessage(runID: runID, kind: kind, by: by.resolved, atMs: Runtime.clock.wallMs()))
     }
 }
 
@@ -270,7 +304,7 @@ struct RollbackCommand: AsyncParsableCommand {
 enum ControlSupport {
     static func engine(_ store: any StateStore, _ operatorName: String, observer: (any RunObserver)? = nil) -> RunEngine {
         RunEngine(store: store, actions: Runtime.actions, clock: Runtime.clock,
-                  configuration: Runtime.configuration(operatorName: operatorName), observer: observer)
+                  configuration: Runtime.configuration(caller: OperatorIdentity.caller(label: operatorName)), observer: observer)
     }
 
     static func machine(_ runID: String, _ store: any StateStore) async throws -> RunStateMachine {

@@ -38,7 +38,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await Runtime.openExistingStore(store)
         if output.json { Console.sendTextToStandardError() }
-        let configuration = Runtime.configuration(operatorName: by.resolved, autoApprove: yes, waitForApprovals: !noWait)
+        let configuration = Runtime.configuration(
+            caller: try await db.caller(label: by.resolved), autoApprove: yes, waitForApprovals: !noWait)
         let engine = RunEngine(store: db, actions: Runtime.actions, clock: Runtime.clock, configuration: configuration)
         var machine = try await engine.machine(for: runID)
         if reload {
@@ -47,6 +48,7 @@ struct ResumeCommand: AsyncParsableCommand {
             throw LifeboatError(.invalidInput, "--force and -p go with --reload", hint: "add --reload, or drop them")
         }
         try engine.check(engine.resumeInput(redrive: Set(redrive)), on: machine, runID: runID)
+        if yes { try Runtime.checkAutoApproval(machine, caller: configuration.caller) }
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
         Console.out("resuming run \(runID): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)), was \(machine.phaseName)")
         let status = try await RunDriver.drive(

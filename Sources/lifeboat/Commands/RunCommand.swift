@@ -66,8 +66,10 @@ enum RunStarter {
             resolved, runID: runID, mode: mode, startedBy: operatorName, concurrency: concurrency,
             approvedByFlag: autoApprove)
         let store = try await Runtime.openStore(options)
+        let caller = try await store.caller(label: operatorName)
+        if autoApprove { try Runtime.checkAutoApproval(RunStateMachine(header: prepared.header), caller: caller) }
         let configuration = Runtime.configuration(
-            operatorName: operatorName, autoApprove: autoApprove, waitForApprovals: waitForApprovals)
+            caller: caller, autoApprove: autoApprove, waitForApprovals: waitForApprovals)
         let created = RunEvent(
             runID: runID, atMs: Runtime.clock.wallMs(), monoMs: Runtime.clock.monoMs(), session: configuration.session,
             kind: .runCreated(prepared.header))

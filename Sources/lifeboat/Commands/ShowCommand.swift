@@ -78,7 +78,12 @@ struct ShowCommand: AsyncParsableCommand {
             Console.out("  params " + d.header.params.keys.sorted().map { "\($0)=\(d.header.params[$0]!.renderedText)" }.joined(separator: " "))
         }
         let approvals = log.compactMap { e -> String? in
-            if case .approvalGranted(let s, let by, let via, let wait) = e.kind { return "\(s) by \(by) via \(via) after \(ms(wait))" }
+            if case .approvalGranted(let s, let by, let via, let wait, let decider) = e.kind {
+                return "\(s) by \(decider?.description ?? by) via \(via) after \(ms(wait))"
+            }
+            if case .approvalRefused(let s, let approve, _, let why, let decider) = e.kind {
+                return "\(s) \(approve ? "approval" : "denial") by \(decider.description) refused (\(why))"
+            }
             return nil
         }
         if !approvals.isEmpty { Console.out("  approvals: " + approvals.joined(separator: "; ")) }

@@ -7,7 +7,43 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "The state store: what it holds, and moving a SQLite store's runs into the team store.",
-        subcommands: [Info.self, Import.self])
+        subcommands: [Init.self, Info.self, Import.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create the SQLite store (or share an existing one) for the accounts of a group.",
+            discussion: """
+                With --group the store file and its -wal and -shm files get that group and mode 0660,
+                and its lock folder mode 2770: every account in the group can run, resume and approve;
+                no other account can read it. Each account's decisions are recorded under its own
+                identity. Without --group the store is private to you (mode 0600), as one made by a
+                first run is.
+
+                Examples:
+                  lifeboat store init --group sre --db /srv/lifeboat/state.db
+                  lifeboat store init
+                """)
+
+        @Option(help: ArgumentHelp("The Unix group whose accounts share the store.", valueName: "group")) var group: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func run() async throws {
+            guard case .file(let path) = store.location else {
+                throw LifeboatError(
+                    .invalidInput, "`store init` makes a SQLite store; the team store is made by its first use",
+                    hint: "grant the operators' roles as docs/cli.md shows (\"The team store\")")
+            }
+            let db = try group.map { try StoreAccess.createShared(path: path, group: $0) } ?? SQLiteStore(path: path)
+            let info = try await db.info()
+            if output.json {
+                try JSONOutput.print(info)
+                return
+            }
+            Console.out("store \(info.location) ready" + (group.map { ": shared with group \($0) (mode 0660)" } ?? ": private to you (mode 0600)"))
+        }
+    }
 
     struct Info: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

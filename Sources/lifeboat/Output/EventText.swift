@@ -7,8 +7,9 @@ enum EventText {
         switch kind {
         case .runCreated(let h):
             return "run created: \(h.planID) / \(h.scenario) (\(h.mode.rawValue)) by \(h.startedBy)"
-        case .executorStarted(let pid, let host, let resumed):
-            return resumed ? "resumed by pid \(pid) on \(host)" : "started by pid \(pid) on \(host)"
+        case .executorStarted(let pid, let host, let resumed, let decider):
+            let who = decider.map { " as \($0.name)" } ?? ""
+            return (resumed ? "resumed" : "started") + " by pid \(pid) on \(host)\(who)"
         case .stepSkipped(let s, let reason, let by): return "\(s): skipped\(by.map { " by \($0)" } ?? "") (\(reason))"
         case .stepStarted(let s, let attempt): return "\(s): started" + (attempt > 1 ? " (attempt \(attempt))" : "")
         case .stepSucceeded(let s, _, let d, let r):
@@ -19,9 +20,15 @@ enum EventText {
             return "\(s): retry (attempt \(next)) in \(DurationText.format(milliseconds: delay))"
         case .stepReleased(let s, let reason): return "\(s): released (\(reason))"
         case .approvalRequested(let s, let prompt): return "\(s): awaiting approval — \(prompt)"
-        case .approvalGranted(let s, let by, let via, let wait):
-            return "\(s): approved by \(by) via \(via) after \(DurationText.format(milliseconds: wait))"
-        case .approvalDenied(let s, let by, let via, let reason): return "\(s): DENIED by \(by) via \(via): \(reason)"
+        case .approvalGranted(let s, let by, let via, let wait, let decider):
+            return "\(s): approved by \(decider?.description ?? by) via \(via) after \(DurationText.format(milliseconds: wait))"
+        case .approvalDenied(let s, let by, let via, let reason, let decider):
+            return "\(s): DENIED by \(decider?.description ?? by) via \(via): \(reason)"
+        case .approvalRefused(let s, let approve, let via, let why, let decider):
+            return "\(s): \(approve ? "approval" : "denial") by \(decider.description) via \(via) REFUSED: \(why)"
+        case .approvalTimedOut(let s, let waited, let then):
+            return "\(s): no decision within \(DurationText.format(milliseconds: waited)): "
+                + (then == .deny ? "denied by its timeout" : "the run pauses; `lifeboat resume` asks again")
         case .stepInterrupted(let s, let attempt, let recovery):
             let what: String
             switch recovery {

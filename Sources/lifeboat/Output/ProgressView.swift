@@ -30,7 +30,7 @@ final class ProgressView: RunView {
         /// `executorStarted`).
         mutating func take(_ event: RunEvent) {
             if runStartedAtMs == nil { runStartedAtMs = event.atMs }
-            if case .executorStarted(_, _, resumed: true) = event.kind, let last = lastEventAtMs {
+            if case .executorStarted(_, _, resumed: true, _) = event.kind, let last = lastEventAtMs {
                 stoppedMs += max(0, event.atMs - last)
             }
             lastEventAtMs = event.atMs

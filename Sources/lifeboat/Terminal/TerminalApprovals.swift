@@ -6,20 +6,30 @@ import Synchronization
 /// When another terminal decides first, the prompt here is withdrawn so that the next answer typed
 /// goes to the next question.
 final class TerminalApprovals: ApprovalSource, Sendable {
-    let operatorName: String
+    /// The person at this terminal: the executor's operator.
+    let caller: Caller
     private let withdrawn = Mutex<Set<String>>([])
 
-    init(operatorName: String) { self.operatorName = operatorName }
+    init(caller: Caller) { self.caller = caller }
 
     func withdraw(runID: String, step: String) {
         withdrawn.withLock { _ = $0.insert(step) }
     }
 
-    func ask(runID: String, step: StepHeader, prompt: String) async throws -> ApprovalDecision? {
+    func ask(runID: String, step: StepHeader, prompt: String, notYou: String?) async throws -> ApprovalDecision? {
         Console.out("")
         Console.out("APPROVAL NEEDED  step '\(step.id)': \(prompt)")
-        Console.out("  type 'yes' to approve as \(operatorName), 'no REASON' to deny;")
-        Console.out("  or from another terminal: lifeboat approve \(runID) \(step.id) --by NAME")
+        let rule = step.approvalRule
+        if rule.quorum > 1 || !rule.approvers.isEmpty {
+            Console.out("  approvers: \(rule.approversText)" + (rule.quorum > 1 ? "; \(rule.quorum) different people must approve" : ""))
+        }
+        if let notYou {
+            Console.out("  not from this terminal: \(notYou)")
+            Console.out("  decide from an approver's account: lifeboat approve \(runID) \(step.id) [--deny REASON]")
+            return nil
+        }
+        Console.out("  type 'yes' to approve as \(caller.decider.description), 'no REASON' to deny;")
+        Console.out("  or from another terminal: lifeboat approve \(runID) \(step.id)")
         while true {
             guard let line = await TerminalInput.answer(prompt: "approve? [yes/no] ", read: { await nextLine(unlessWithdrawn: step.id) })
             else { return nil }
@@ -27,10 +37,10 @@ final class TerminalApprovals: ApprovalSource, Sendable {
             let parts = answer.split(separator: " ", maxSplits: 1).map(String.init)
             switch parts.first?.lowercased() ?? "" {
             case "y", "yes":
-                return ApprovalDecision(approved: true, by: operatorName, via: "terminal")
+                return ApprovalDecision(approved: true, caller: caller, via: "terminal")
             case "n", "no":
                 let reason = parts.count > 1 ? parts[1] : "denied at the terminal"
-                return ApprovalDecision(approved: false, by: operatorName, via: "terminal", reason: reason)
+                return ApprovalDecision(approved: false, caller: caller, via: "terminal", reason: reason)
             default:
                 Console.out("  please answer 'yes' or 'no REASON'")
             }

@@ -25,6 +25,8 @@ protocol CommandStore: StateStore {
     func info() async throws -> StoreInfo
     /// The SQLite store, for the commands the team store does not serve yet.
     func localStore(for command: String) throws -> SQLiteStore
+    /// Who runs this command, authenticated the way this store knows people (`label`: `--by`).
+    func caller(label: String) async throws -> Caller
 }
 
 extension CommandStore {
@@ -84,6 +86,9 @@ extension SQLiteStore: CommandStore {
 
     func localStore(for command: String) throws -> SQLiteStore { self }
 
+    /// The operating system account running the command.
+    func caller(label: String) async throws -> Caller { OperatorIdentity.caller(label: label) }
+
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {
         let finding = try await integrityCheck()
         return ("sqlite integrity", finding, finding == "ok")
@@ -106,6 +111,14 @@ extension PostgresStore: CommandStore {
 
     func executor(of runID: String) async -> String? {
         (try? await executorHolder(runID)) ?? nil
+    }
+
+    /// The role PostgreSQL authenticated (`session_user`), and the roles it belongs to.
+    func caller(label: String) async throws -> Caller {
+        let (user, roles) = try await sessionIdentity()
+        let account = OperatorIdentity.caller(label: label)
+        return Caller(
+            decider: Decider(identity: user, sudoUser: nil, label: label, host: account.decider.host), groups: roles)
     }
 
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {

@@ -28,6 +28,12 @@ enum Runtime {
     /// Opens an existing store for reading, without creating a SQLite file.
     static func openExistingStore(_ options: StoreOptions) async throws -> any CommandStore {
         if case .file(let path) = options.location, !FileManager.default.fileExists(atPath: path) {
+            var info = stat()
+            if stat(path, &info) != 0, errno == EACCES {
+                throw LifeboatError(
+                    .storeFailure, "account \(OperatorIdentity.account) cannot reach store \(path): a folder on its path is closed to it",
+                    hint: "ask for the group the store is shared with (`lifeboat store init --group`), or use a store of your own with --db")
+            }
             throw LifeboatError(
                 .notFound, "no state store at \(path)",
                 hint: "run a scenario first, or point --db / LIFEBOAT_DB at the store")
@@ -35,12 +41,23 @@ enum Runtime {
         return try await openStore(options)
     }
 
-    static func configuration(operatorName: String, autoApprove: Bool = false, waitForApprovals: Bool = true)
+    /// `caller`: who runs the command, from `CommandStore.caller(label:)`.
+    static func configuration(caller: Caller, autoApprove: Bool = false, waitForApprovals: Bool = true)
         -> EngineConfiguration
     {
         EngineConfiguration(
-            pid: getpid(), host: ProcessInfo.processInfo.hostName, operatorName: operatorName,
-            session: UUID().uuidString.lowercased(), autoApprove: autoApprove, waitForApprovals: waitForApprovals)
+            pid: getpid(), host: caller.decider.host, operatorName: caller.decider.label,
+            session: UUID().uuidString.lowercased(), autoApprove: autoApprove, waitForApprovals: waitForApprovals,
+            caller: caller)
+    }
+
+    /// Refuses `--yes` before anything starts when a rule keeps the operator from approving a
+    /// step still to come (approvers, separation of duties, a quorum above one).
+    static func checkAutoApproval(_ machine: RunStateMachine, caller: Caller) throws {
+        guard let why = machine.autoApprovalRefusal(by: caller) else { return }
+        throw LifeboatError(
+            .invalidState, "--yes cannot approve as \(caller.decider.description): \(why)",
+            hint: "leave out --yes and have the approvers decide with `lifeboat approve RUN STEP` from their own accounts")
     }
 
     static func engine(
@@ -48,7 +65,7 @@ enum Runtime {
         interactive: Bool, tabletop: Bool = false, stepByStep: Bool = false, interrupts: InterruptSignal?
     ) -> RunEngine {
         let approvals: (any ApprovalSource)? =
-            interactive ? TerminalApprovals(operatorName: configuration.operatorName) : nil
+            interactive ? TerminalApprovals(caller: configuration.caller) : nil
         let console: (any TabletopConsole)? = tabletop ? TerminalTabletop() : nil
         var waitForInterrupt: (@Sendable () async -> Void)?
         if let interrupts { waitForInterrupt = { await interrupts.wait() } }
