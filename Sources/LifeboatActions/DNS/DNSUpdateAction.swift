@@ -43,7 +43,7 @@ public struct DNSUpdateAction: ActionHandler {
             ],
             idempotent: false,
             hasVerify: true,
-            check: { DNSUpdateParameters.problems($0) })
+            check: { DNSUpdateParameters.problems($0) + LiteralCredentials.wholeValues($0, ["key_secret"]) })
     }
 
     public func endpoint(for context: ActionContext) -> String? {

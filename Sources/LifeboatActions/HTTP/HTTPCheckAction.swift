@@ -61,7 +61,8 @@ public struct HTTPCheckAction: ActionHandler {
                 ActionParameter("tls", .map, "{ca_file, insecure_skip_verify (default false), client_cert, client_key}"),
             ],
             idempotent: true,
-            hasVerify: false)
+            hasVerify: false,
+            check: { LiteralCredentials.url($0, "url") + LiteralCredentials.headers($0, "headers") })
     }
 
     public func endpoint(for context: ActionContext) -> String? {

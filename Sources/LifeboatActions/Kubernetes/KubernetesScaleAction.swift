@@ -55,7 +55,8 @@ public struct KubernetesScaleAction: ActionHandler {
                 ActionParameter("insecure_skip_tls_verify", .bool, "do not verify the API server's certificate, with server: (default false)"),
             ],
             idempotent: true,
-            hasVerify: true)
+            hasVerify: true,
+            check: { LiteralCredentials.wholeValues($0, ["token"]) })
     }
 
     public func endpoint(for context: ActionContext) -> String? {

@@ -27,7 +27,8 @@ public struct PostgresQueryAction: ActionHandler {
                 ActionParameter("timeout", .duration, "cancel the statement on the server after this long, connect included (default 30s)"),
             ],
             idempotent: false,
-            hasVerify: false)
+            hasVerify: false,
+            check: { LiteralCredentials.conninfos($0, ["conninfo"]) })
     }
 
     public func endpoint(for context: ActionContext) -> String? {

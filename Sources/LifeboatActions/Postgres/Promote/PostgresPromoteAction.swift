@@ -46,7 +46,8 @@ public struct PostgresPromoteAction: ActionHandler {
                 ActionParameter("timeout", .duration, "bound for each connection and query (default 30s; pg_promote gets wait_seconds more)"),
             ],
             idempotent: false,
-            hasVerify: true)
+            hasVerify: true,
+            check: { LiteralCredentials.conninfos($0, ["conninfo", "primary_conninfo"]) })
     }
 
     public func endpoint(for context: ActionContext) -> String? {

@@ -51,7 +51,8 @@ public struct PostgresRestoreAction: ActionHandler {
                 ActionParameter("timeout", .duration, "longest wait for the server to start and finish recovery (default 30m)"),
             ],
             idempotent: false,
-            hasVerify: true)
+            hasVerify: true,
+            check: { LiteralCredentials.conninfos($0, ["conninfo"]) })
     }
 
     public func endpoint(for context: ActionContext) -> String? {
