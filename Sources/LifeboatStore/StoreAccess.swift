@@ -12,9 +12,9 @@ public enum StoreAccess {
         // Permissions only: a read-only file system is reported by the store when it writes.
         let missing = [(R_OK, "read"), (W_OK, "write")].filter { access(path, $0.0) != 0 && errno == EACCES }.map(\.1)
         guard !missing.isEmpty else { return }
-        let me = accountName(geteuid())
-        let owner = accountName(info.st_uid)
-        let group = groupName(info.st_gid)
+        let me = SystemAccounts.accountName(geteuid())
+        let owner = SystemAccounts.accountName(info.st_uid)
+        let group = SystemAccounts.groupName(info.st_gid)
         let mode = String(info.st_mode & 0o777, radix: 8)
         let hint = info.st_mode & 0o060 == 0o060
             ? "add \(me) to group \(group) (`usermod -aG \(group) \(me)`, then log in again), or use a store of your own with --db"
@@ -37,15 +37,5 @@ public enum StoreAccess {
         let store = try SQLiteStore(path: path)
         try StoreFile.share(path, group: gid)  // the side files opening made
         return store
-    }
-
-    static func accountName(_ uid: uid_t) -> String {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
-        return String(cString: name)
-    }
-
-    static func groupName(_ gid: gid_t) -> String {
-        guard let entry = getgrgid(gid), let name = entry.pointee.gr_name else { return "gid \(gid)" }
-        return String(cString: name)
     }
 }

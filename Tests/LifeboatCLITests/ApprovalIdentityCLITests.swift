@@ -158,6 +158,23 @@ struct ApprovalIdentityCLITests {
         #expect(lines.contains { $0.contains("approvalRefused") && $0.contains(Accounts.mallory) })
     }
 
+    @Test func throughSudoTheInvokingAccountIsRecordedBesideRootAndSudoUserCountsOnlyFromRoot() throws {
+        var cli = try sharedScenario("approvers: [\(Accounts.alice)]")
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--no-wait", as: Accounts.carol).status == 3)
+        let id = try #require(try cli.newestRunID())
+        cli.environment["SUDO_USER"] = Accounts.alice
+        let claimed = try cli.run("approve", id, "gate", as: Accounts.mallory)  // not root: SUDO_USER is not believed
+        #expect(claimed.status == 4)
+        #expect(claimed.stderr.contains("\(Accounts.mallory) is not among its approvers"))
+        let sudo = try cli.run("approve", id, "gate")  // root, as `sudo lifeboat approve` by alice runs it
+        #expect(sudo.status == 0, "\(sudo.stderr)")
+        #expect(try cli.run("resume", id, as: Accounts.carol).status == 0)
+        let granted = try #require(try events(cli, id).first { $0.kind == "approvalGranted" })
+        let decider = try #require(granted.payload["decider"] as? [String: Any])
+        #expect(decider["identity"] as? String == "root")
+        #expect(decider["sudoUser"] as? String == Accounts.alice)
+    }
+
     @Test func anApprovalNobodyDecidesPausesAtItsTimeoutOrFailsWithOnTimeoutDeny() throws {
         let cli = try LifeboatCLI()
         try writeScenario(cli, steps: """

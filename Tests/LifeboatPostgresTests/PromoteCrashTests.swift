@@ -20,12 +20,14 @@ extension PostgresPromoteActionTests {
             try await cluster.admin(
                 cluster.primary, "CREATE TRIGGER slow_probe BEFORE INSERT ON probe FOR EACH ROW EXECUTE FUNCTION slow_probe()")
             try await waitForReplay(cluster)
-            let cli = try LifeboatCLI()
+            var cli = try LifeboatCLI()
+            cli.environment["LIFEBOAT_TEST_PG_PASSWORD"] = cluster.primary.password  // the replica's is the same
             try cli.write("plans/p.yaml", """
                 plan: promote-crash
                 owner: sre
                 tier: 2
                 objectives: {rto: 10m, rpo: 1m}
+                secrets: {pg: {env: LIFEBOAT_TEST_PG_PASSWORD}}
                 scenarios:
                   failover:
                     runbook: ../runbooks/r.yaml
@@ -39,8 +41,8 @@ extension PostgresPromoteActionTests {
                   - id: promote
                     action: postgres.promote
                     with:
-                      conninfo: "\(replica.conninfo)"
-                      primary_conninfo: "\(cluster.primary.conninfo)"
+                      conninfo: "\(replica.conninfo(password: "${secrets.pg}"))"
+                      primary_conninfo: "\(cluster.primary.conninfo(password: "${secrets.pg}"))"
                       max_lag: "${params.max_lag}"
                       write_check: probe
 
