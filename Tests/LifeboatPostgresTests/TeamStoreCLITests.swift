@@ -68,6 +68,48 @@ struct TeamStoreCLITests {
         #expect(try cli.run("report", id).stdout.contains("# Run \(id): succeeded"))
     }
 
+    /// On the team store the identity is the role PostgreSQL authenticated (passwords from a
+    /// .pgpass file, none in the conninfo), and `group:NAME` is a role it is a member of.
+    @Test func theDecidingIdentityIsTheAuthenticatedRoleAndGroupsAreRoles() async throws {
+        let cli = try await Self.cli()
+        let (_, cluster, database) = try await Self.databaseOf(cli)
+        let (sre, alice, mallory) = (uniqueName("sre"), uniqueName("alice"), uniqueName("mallory"))
+        try await cluster.admin(cluster.primary, "CREATE ROLE \(sre) NOLOGIN", database: "postgres")
+        try await cluster.admin(cluster.primary, "CREATE ROLE \(alice) LOGIN PASSWORD 'alice-pw-1' IN ROLE \(sre)", database: "postgres")
+        try await cluster.admin(cluster.primary, "CREATE ROLE \(mallory) LOGIN PASSWORD 'mallory-pw-1'", database: "postgres")
+        try cli.write("runbooks/r.yaml", """
+            runbook: roles
+            steps:
+              - {id: gate, action: approval, with: {approvers: ["group:\(sre)"]}}
+              - {id: after, action: command, needs: [gate], with: {argv: ["true"]}}
+
+            """)
+        // The store exists (and is migrated) once the owner's first command ran.
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--no-wait").status == 3)
+        let id = try #require(try cli.newestRunID())
+        for role in [alice, mallory] {
+            for grant in TeamStoreTests.grantOperatorRole(role) { try await cluster.admin(cluster.primary, grant, database: database) }
+        }
+        let port = cluster.primary.port
+        try cli.write(".pgpass", "127.0.0.1:\(port):\(database):\(alice):alice-pw-1\n127.0.0.1:\(port):\(database):\(mallory):mallory-pw-1\n")
+        #expect(chmod(cli.path(".pgpass"), 0o600) == 0)
+        func asRole(_ role: String) -> LifeboatCLI {
+            var other = cli
+            other.environment["LIFEBOAT_DB"] = "host=127.0.0.1 port=\(port) dbname=\(database) user=\(role)"
+            other.environment["PGPASSFILE"] = cli.path(".pgpass")
+            return other
+        }
+        let refused = try asRole(mallory).run("approve", id, "gate", "--by", alice)
+        #expect(refused.status == 4, "\(refused.output)")
+        #expect(refused.stderr.contains("\(mallory) is not among its approvers (group:\(sre))"), "\(refused.output)")
+        let approved = try asRole(alice).run("approve", id, "gate", "--by", "Alice")
+        #expect(approved.status == 0, "\(approved.output)")
+        #expect(try cli.run("resume", id).status == 0)
+        let events = try cli.run("show", id, "--events").stdout
+        #expect(events.contains("approval by \(alice) (account \(mallory))"), "\(events)")
+        #expect(events.contains("gate: approved by Alice (account \(alice))"), "\(events)")
+    }
+
     @Test func anotherProcessFinishesARunWhoseExecutorWasKilled() async throws {
         let cli = try await Self.cli()
         try cli.write("runbooks/r.yaml", """
