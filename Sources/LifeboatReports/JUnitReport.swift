@@ -67,8 +67,12 @@ public enum JUnitReport {
         }
         out += "    </properties>\n"
         for c in cases { out += "    " + c + "\n" }
+        // Every approval decision (refused ones too), then the notes.
+        let decisions = report.approvals.map {
+            "approval of \($0.step): \($0.decisionText) — \($0.who) via \($0.via) at \(ReportText.readableTime($0.decidedAtMs))\n"
+        }.joined()
         let notes = report.notes.map { "note on \($0.step) by \($0.by): \($0.text)\n" }.joined()
-        out += "    <system-out>\(x(notes))</system-out>\n    <system-err></system-err>\n"
+        out += "    <system-out>\(x(decisions + notes))</system-out>\n    <system-err></system-err>\n"
         out += "  </testsuite>\n</testsuites>\n"
         return out
     }

@@ -109,6 +109,10 @@ struct ApprovalIdentityCLITests {
         #expect(approvals.map { $0["outcome"] as? String } == ["approved", "refused", "approved"])
         #expect(approvals.map { $0["identity"] as? String } == [Accounts.alice, Accounts.alice, Accounts.bob])
         #expect(approvals.last?["progress"] as? String == "2 of 2")
+        let junit = try cli.run("report", id, "--format", "junit").stdout
+        #expect(junit.contains("approval of gate: refused: to approve: \(Accounts.alice) already approved it (1 of 2)"), "\(junit)")
+        let markdown = try cli.run("report", id, "--format", "md").stdout
+        #expect(markdown.contains("approved (2 of 2)") && markdown.contains("Alice again (account \(Accounts.alice))"), "\(markdown)")
     }
 
     @Test func whoStartedAFailoverCannotApproveItButMayInADrill() throws {
