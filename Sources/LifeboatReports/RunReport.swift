@@ -201,11 +201,11 @@ public struct RunReport: Sendable, Hashable, Codable {
                     step: s, title: titles[s] ?? s, outcome: .timedOut, approved: false, by: "its timeout", decider: nil,
                     via: "timeout", byFlag: false, requestedAtMs: requested[s], decidedAtMs: event.atMs, waitMs: waited,
                     reason: then == .deny ? "no decision in time: denied" : "no decision in time: the run paused"))
-            case .stepRedriven(let s, _):
+            case .stepRedriven(let s, _, _):
                 granted[s] = nil
-            case .abortRequested(let by, let reason):
+            case .abortRequested(let by, let reason, _):
                 abort = (by, reason)
-            case .stepAnswered(let s, let answer, let by, let reason, let wait):
+            case .stepAnswered(let s, let answer, let by, let reason, let wait, _):
                 stepAnswers.append(StepAnswer(
                     step: s, title: titles[s] ?? s, answer: answer, by: by, reason: reason, atMs: event.atMs, waitMs: wait))
             default:

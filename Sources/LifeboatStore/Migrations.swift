@@ -152,7 +152,7 @@ enum Migrations {
                 let event = try CanonicalJSON.decode(RunEvent.self, from: row["payload"], what: "a resolution event")
                 var forced: String?
                 switch event.kind {
-                case .stepResolved(_, let resolution, _, _): forced = resolution == .retry ? nil : resolution.rawValue
+                case .stepResolved(_, let resolution, _, _, _): forced = resolution == .retry ? nil : resolution.rawValue
                 default: forced = nil
                 }
                 try db.execute(

@@ -122,7 +122,11 @@ struct ApprovalIdentityCLITests {
         let own = try cli.run("approve", failover, "gate", as: Accounts.carol)
         #expect(own.status == 4)
         #expect(own.stderr.contains("\(Accounts.carol) started or resumed this run, and separation of duties is on"))
-        #expect(try cli.run("abort", failover, "--reason", "drill next", as: Accounts.carol).status == 0)
+        #expect(try cli.run("abort", failover, "--reason", "drill next", "--by", "Carol (IC)", as: Accounts.carol).status == 0)
+        // Every operator command records the account beside the label, not only approvals.
+        let abort = try #require(try events(cli, failover).first { $0.kind == "abortRequested" })
+        #expect(identity(abort.payload) == Accounts.carol && abort.payload["by"] as? String == "Carol (IC)")
+        #expect(try cli.run("show", failover, "--events").stdout.contains("abort requested by Carol (IC) (account \(Accounts.carol))"))
 
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill", "--no-wait", as: Accounts.carol).status == 3)
         let drill = try #require(try cli.newestRunID())

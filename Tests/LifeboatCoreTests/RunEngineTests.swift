@@ -471,7 +471,7 @@ struct RunEngineTests {
             .resume(runID: h.runID, inputs: h.inputs)
         #expect(resumed.phase == .finished(.succeeded))
         let kinds = try await h.kinds()
-        #expect(kinds.contains(.stepNoted(step: "declare", note: "IC was slow to join", by: "tester")))
+        #expect(kinds.contains(.stepNoted(step: "declare", note: "IC was slow to join", by: "tester", decider: Caller.named("tester", host: "test").decider)))
         #expect(kinds.contains(.stepSkipped(step: "promote", reason: "skipped during tabletop by tester")))
         #expect(resumed.state(of: "dns") == .succeeded)
     }

@@ -235,7 +235,7 @@ struct TeamStoreTests {
         #expect(zombie?.message.contains("was taken over by host-b pid 22 (epoch 2)") == true, "\(String(describing: zombie))")
         try await b.append([Self.note("r1", "from B", at: 2_300)], consumingControls: [])
         let notes = try await b.events(of: "r1").compactMap { event -> String? in
-            if case .stepNoted(_, let text, _) = event.kind { text } else { nil }
+            if case .stepNoted(_, let text, _, _) = event.kind { text } else { nil }
         }
         #expect(notes == ["from A before", "from B"])
         _ = try await Self.verifyChain(conninfo)

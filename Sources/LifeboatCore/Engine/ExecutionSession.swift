@@ -96,14 +96,14 @@ struct ExecutionSession {
             let by = config.operatorName
             switch outcome {
             case .done(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
                 let result = ActionResult(outputs: standInOutputs(of: id), summary: "walked through")
                 try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: result), group: &group)
             case .skipped(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
                 try await feed(.skip(step: id, reason: "skipped during tabletop by \(by)"), group: &group)
             case .quit(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
                 try await feed(.interrupt(.quit), group: &group)
                 try await feed(.release(step: id, reason: "tabletop stopped here; resume continues from this step"), group: &group)
             }
@@ -137,7 +137,9 @@ struct ExecutionSession {
             guard machine.phase == .executing, machine.questionOpen == id else { return }
             let answer = given ?? StepGateAnswer(.pause, reason: "no answer: standard input ended at the --step prompt")
             try await feed(
-                .answer(step: id, answer: answer.answer, by: config.operatorName, reason: answer.reason, waitMs: wait),
+                .answer(
+                    step: id, answer: answer.answer, by: config.operatorName, reason: answer.reason, waitMs: wait,
+                    decider: config.caller.decider),
                 group: &group)
 
         case .verified(let id, let result):
@@ -194,11 +196,11 @@ struct ExecutionSession {
             case .deny(let step, let reason, let caller) where machine.step(step)?.isApproval == true:
                 try await decide(step, ApprovalDecision(approved: false, caller: control.caller(caller), via: "lifeboat approve --deny", reason: reason),
                                  controls: [control.id], group: &group)
-            case .abort(let reason) where machine.phase == .executing:
+            case .abort(let reason, let caller) where machine.phase == .executing:
                 // Running steps finish (or time out) and are recorded; nothing new starts.
-                try await feed(.abort(by: control.by, reason: reason), consuming: [control.id], group: &group)
-            case .pause(let reason) where machine.phase == .executing && machine.stopRequest == nil:
-                try await feed(.pause(by: control.by, reason: reason), consuming: [control.id], group: &group)
+                try await feed(.abort(by: control.by, reason: reason, decider: caller?.decider), consuming: [control.id], group: &group)
+            case .pause(let reason, let caller) where machine.phase == .executing && machine.stopRequest == nil:
+                try await feed(.pause(by: control.by, reason: reason, decider: caller?.decider), consuming: [control.id], group: &group)
             default:
                 // Stale (the step was decided otherwise) or not for this state: consume it, record nothing.
                 try await engine.store.append([], consumingControls: [control.id])

@@ -78,7 +78,14 @@ public struct RunEngine: Sendable {
     ) async throws -> RunStateMachine {
         try await execute(
             runID: runID, inputs: inputs,
-            first: .rollback(by: configuration.operatorName, strategy: strategy, rerunInterrupted: rerunInterrupted))
+            first: rollbackInput(strategy: strategy, rerunInterrupted: rerunInterrupted))
+    }
+
+    /// The input `rollback` gives the machine.
+    public func rollbackInput(strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool) -> RunStateMachine.Input {
+        .rollback(
+            by: configuration.operatorName, strategy: strategy, rerunInterrupted: rerunInterrupted,
+            decider: configuration.caller.decider)
     }
 
     /// `resume --reload`: records that the run continues under `header`, pinning `documents` (the
@@ -89,7 +96,9 @@ public struct RunEngine: Sendable {
         -> RunStateMachine
     {
         var machine = try await machine(for: runID)
-        let decision = try decide(.reload(header: header, by: configuration.operatorName, force: force), on: &machine, runID: runID)
+        let decision = try decide(
+            .reload(header: header, by: configuration.operatorName, force: force, decider: configuration.caller.decider),
+            on: &machine, runID: runID)
         try await commit(decision, consuming: [], pinning: documents, runID: runID, machine: machine)
         return machine
     }

@@ -19,6 +19,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
         self.kind = kind
     }
 
+    /// Every event an operator causes carries `by` (the `--by` label) and `decider`: who it was, as
+    /// the system authenticated them (nil in runs recorded before identities were).
     public enum Kind: Sendable, Hashable, Codable {
         /// The run is created: the first event of every run.
         case runCreated(RunHeader)
@@ -27,7 +29,7 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case executorStarted(pid: Int32, host: String, resumed: Bool, decider: Decider? = nil)
         /// The step will not run in this mode (`when:`), the team skipped it (tabletop), or an
         /// operator skipped it (`by` set: a forced outcome).
-        case stepSkipped(step: String, reason: String, by: String? = nil)
+        case stepSkipped(step: String, reason: String, by: String? = nil, decider: Decider? = nil)
         /// Intent: the step's side effect is about to start (attempt is 1-based).
         case stepStarted(step: String, attempt: Int)
         case stepSucceeded(step: String, attempt: Int, durationMs: Int64, result: ActionResult)
@@ -55,33 +57,33 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case stepUnknown(step: String, reason: String)
         /// An operator decided the step by hand (a forced outcome); `reason` is nil in runs recorded
         /// before resolutions needed one.
-        case stepResolved(step: String, resolution: Resolution, by: String, reason: String? = nil)
+        case stepResolved(step: String, resolution: Resolution, by: String, reason: String? = nil, decider: Decider? = nil)
         /// A failed step is re-run by `resume` (redrive).
-        case stepRedriven(step: String, by: String)
+        case stepRedriven(step: String, by: String, decider: Decider? = nil)
         /// A tabletop note or operator remark.
-        case stepNoted(step: String, note: String, by: String)
+        case stepNoted(step: String, note: String, by: String, decider: Decider? = nil)
         /// `run --step`: the operator's answer before the step starts, after `waitMs` at the prompt.
         /// A skip is followed by `stepSkipped`, a pause by `pauseRequested`.
-        case stepAnswered(step: String, answer: StepAnswer, by: String, reason: String? = nil, waitMs: Int64)
+        case stepAnswered(step: String, answer: StepAnswer, by: String, reason: String? = nil, waitMs: Int64, decider: Decider? = nil)
         case circuitChanged(endpoint: String, state: CircuitState)
         /// A closed circuit's count of consecutive failed calls changed (a failure below the
         /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
         case circuitFailuresCounted(endpoint: String, consecutiveFailures: Int)
         /// An operator asked to abort: no new step starts; the run ends as aborted.
-        case abortRequested(by: String, reason: String)
+        case abortRequested(by: String, reason: String, decider: Decider? = nil)
         /// An operator asked the executing run to pause: no new step starts.
-        case pauseRequested(by: String, reason: String)
+        case pauseRequested(by: String, reason: String, decider: Decider? = nil)
         /// The executor stopped with the run resumable.
         case runPaused(reason: PauseReason)
         case runFinished(outcome: RunOutcome)
-        case rollbackStarted(by: String, strategy: RollbackStrategy)
+        case rollbackStarted(by: String, strategy: RollbackStrategy, decider: Decider? = nil)
         case compensationStarted(step: String)
         case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
         case compensationFailed(step: String, durationMs: Int64, error: StepError)
         case rollbackFinished(outcome: RollbackOutcome)
         /// `resume --reload`: the run continues with corrected documents (pinned in the same
         /// transaction); `header` is the run's header from now on.
-        case documentsReloaded(header: RunHeader, previousHash: String, by: String)
+        case documentsReloaded(header: RunHeader, previousHash: String, by: String, decider: Decider? = nil)
     }
 
     /// What an operator answered at `run --step` before a step.

@@ -75,11 +75,11 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
                     grantWaitIndex[id] = humanWaits.count
                     humanWaits.append((event, wait))
                 }
-            case .stepAnswered(_, _, _, _, let wait):
+            case .stepAnswered(_, _, _, _, let wait, _):
                 humanWaits.append((event, wait))
             case .stepVerified(let id, .done):
                 lastSuccess[id] = event
-            case .stepResolved(let id, .succeeded, _, _):
+            case .stepResolved(let id, .succeeded, _, _, _):
                 lastSuccess[id] = event
             case .runFinished(.succeeded):
                 runEnd = event

@@ -15,7 +15,7 @@ public struct RunNote: Sendable, Hashable, Codable {
     /// The notes in a run's log, in the order they were recorded.
     public static func all(in events: [RunEvent]) -> [RunNote] {
         events.compactMap { event in
-            guard case .stepNoted(let step, let text, let by) = event.kind else { return nil }
+            guard case .stepNoted(let step, let text, let by, _) = event.kind else { return nil }
             return RunNote(step: step, text: text, by: by, atMs: event.atMs)
         }
     }

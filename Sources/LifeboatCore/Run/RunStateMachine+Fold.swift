@@ -19,7 +19,7 @@ extension RunStateMachine {
             guard phase != .rollingBack, !isRolledBack else { throw invalid("executorStarted", "the run is \(phaseName)") }
             phase = .executing
             if let decider { executorPeople.insert(decider.person) }
-        case .stepSkipped(let id, _, let by):
+        case .stepSkipped(let id, _, let by, _):
             try require(id, { s in
                 switch s {
                 case .pending, .running: return true
@@ -77,9 +77,9 @@ extension RunStateMachine {
         case .stepUnknown(let id, _):
             try require(id, { if case .verifying = $0 { return true }; return Self.isRunning($0) }, "stepUnknown")
             states[id] = .unknown
-        case .stepResolved(let id, let resolution, _, _):
+        case .stepResolved(let id, let resolution, _, _, _):
             try applyResolution(id, resolution)
-        case .stepRedriven(let id, _):
+        case .stepRedriven(let id, _, _):
             try require(id, { $0 == .failed }, "stepRedriven")
             states[id] = .pending
             failures[id] = 0
@@ -90,7 +90,7 @@ extension RunStateMachine {
             breakers[endpoint] = Breaker(state: .closed(consecutiveFailures: count))
         case .stepNoted:
             break
-        case .stepAnswered(let id, let answer, _, _, _):
+        case .stepAnswered(let id, let answer, _, _, _, _):
             try require(id, { $0 == .pending }, "stepAnswered")
             if answer == .go { goAhead.insert(id) }
         case .abortRequested:
@@ -112,7 +112,7 @@ extension RunStateMachine {
             guard allowed else { throw invalid("runFinished", "the run is \(phaseName)") }
             phase = .finished(outcome)
             setStop(nil)
-        case .rollbackStarted(_, let strategy):
+        case .rollbackStarted(_, let strategy, _):
             switch phase {
             case .executing, .rollingBack, .rolledBack(.succeeded): throw invalid("rollbackStarted", "the run is \(phaseName)")
             default: phase = .rollingBack
@@ -133,7 +133,7 @@ extension RunStateMachine {
         case .rollbackFinished(let outcome):
             guard phase == .rollingBack else { throw invalid("rollbackFinished", "no rollback is in progress") }
             phase = .rolledBack(outcome)
-        case .documentsReloaded(let newHeader, _, _):
+        case .documentsReloaded(let newHeader, _, _, _):
             rebase(on: newHeader)
         }
     }

@@ -17,7 +17,8 @@ extension RunStateMachine {
     }
 
     mutating func rollback(
-        by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool, into out: inout Decision
+        by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool, decider: Decider? = nil,
+        into out: inout Decision
     ) throws(TransitionError) {
         switch phase {
         case .executing where isLive:
@@ -46,7 +47,7 @@ extension RunStateMachine {
         }
         hasExecutor = true
         if phase != .rollingBack {
-            try emit(.rollbackStarted(by: by, strategy: strategy), into: &out)
+            try emit(.rollbackStarted(by: by, strategy: strategy, decider: decider), into: &out)
         }
         if let first = interrupted.first {
             try emit(.compensationStarted(step: first), into: &out)

@@ -124,7 +124,7 @@ extension RunStateMachine {
         guard let id = kind.stepID else { return }
         var step = stepFacts[id] ?? StepFacts()
         switch kind {
-        case .stepSkipped(_, let reason, let by):
+        case .stepSkipped(_, let reason, let by, _):
             step.summary = by.map { "skipped by \($0): \(reason)" } ?? reason
             if by != nil { step.error = nil }
             step.endedAtMs = at
@@ -172,7 +172,7 @@ extension RunStateMachine {
             step.error = why
         case .stepUnknown(_, let reason):
             step.error = reason
-        case .stepResolved(_, let resolution, let by, let reason):
+        case .stepResolved(_, let resolution, let by, let reason, _):
             let because = reason.map { ": \($0)" } ?? ""
             switch resolution {
             case .succeeded:
@@ -206,13 +206,13 @@ extension RunEvent.Kind {
     /// The step this event is about, if any.
     public var stepID: String? {
         switch self {
-        case .stepSkipped(let s, _, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
+        case .stepSkipped(let s, _, _, _), .stepStarted(let s, _), .stepSucceeded(let s, _, _, _),
             .stepFailed(let s, _, _, _), .stepRetryScheduled(let s, _, _), .stepReleased(let s, _),
             .approvalRequested(let s, _),
             .approvalGranted(let s, _, _, _, _), .approvalDenied(let s, _, _, _, _), .approvalRefused(let s, _, _, _, _),
             .approvalTimedOut(let s, _, _), .stepInterrupted(let s, _, _),
-            .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _, _), .stepRedriven(let s, _),
-            .stepNoted(let s, _, _), .stepAnswered(let s, _, _, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
+            .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _, _, _), .stepRedriven(let s, _, _),
+            .stepNoted(let s, _, _, _), .stepAnswered(let s, _, _, _, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):
             return s
         case .runCreated, .executorStarted, .circuitChanged, .circuitFailuresCounted, .abortRequested, .pauseRequested, .runPaused, .runFinished,

@@ -64,30 +64,30 @@ public struct RunStateMachine: Sendable, Hashable {
         /// Verify itself failed to run.
         case verifyFailed(step: String, reason: String)
         /// An operator decides a step by hand (unknown, failed, or a failed compensation).
-        case resolve(step: String, resolution: RunEvent.Resolution, by: String, reason: String)
+        case resolve(step: String, resolution: RunEvent.Resolution, by: String, reason: String, decider: Decider? = nil)
         /// Tabletop: the team skipped the step being walked through.
         case skip(step: String, reason: String)
         /// An operator skips a pending, failed or unknown step: its dependants may run (forced).
-        case operatorSkip(step: String, by: String, reason: String)
+        case operatorSkip(step: String, by: String, reason: String, decider: Decider? = nil)
         case release(step: String, reason: String)
-        case note(step: String, text: String, by: String)
+        case note(step: String, text: String, by: String, decider: Decider? = nil)
         /// `run --step`: the operator answered the question `askToGo` put (`reason` for skip and pause).
-        case answer(step: String, answer: RunEvent.StepAnswer, by: String, reason: String?, waitMs: Int64)
+        case answer(step: String, answer: RunEvent.StepAnswer, by: String, reason: String?, waitMs: Int64, decider: Decider? = nil)
         /// Stop starting steps; pause with `reason` once running steps have finished (SIGINT).
         case interrupt(RunEvent.PauseReason)
         /// An operator pauses the executing run: no new step starts; it is resumable.
-        case pause(by: String, reason: String)
+        case pause(by: String, reason: String, decider: Decider? = nil)
         /// Stop starting steps; finish as aborted once running steps have finished. A run no
         /// process executes ends at once.
-        case abort(by: String, reason: String)
+        case abort(by: String, reason: String, decider: Decider? = nil)
         /// Run (or continue, or retry) the compensations of completed steps. `rerunInterrupted`
         /// allows re-running a non-idempotent compensation a crash interrupted.
-        case rollback(by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool)
+        case rollback(by: String, strategy: RunEvent.RollbackStrategy, rerunInterrupted: Bool, decider: Decider? = nil)
         case compensationSucceeded(step: String, durationMs: Int64, result: ActionResult)
         case compensationFailed(step: String, durationMs: Int64, error: StepError)
         /// `resume --reload`: continue with corrected documents, whose run header is `header`. A
         /// step that already ran and would now do something else is refused unless `force`.
-        case reload(header: RunHeader, by: String, force: Bool)
+        case reload(header: RunHeader, by: String, force: Bool, decider: Decider? = nil)
     }
 
     /// A side effect for the executor, to start once the decision's events are committed.
@@ -351,53 +351,55 @@ public struct RunStateMachine: Sendable, Hashable {
             guard case .verifying = states[id] else { throw invalid("verifyFailed", "step '\(id)' is not being verified") }
             try emit(.stepUnknown(step: id, reason: reason), into: &out)
 
-        case .resolve(let id, let resolution, let by, let reason):
-            try resolve(id, resolution, by: by, reason: reason, into: &out)
+        case .resolve(let id, let resolution, let by, let reason, let decider):
+            try resolve(id, resolution, by: by, reason: reason, decider: decider, into: &out)
             return out  // resolving is done without an executor: nothing is scheduled
 
         case .skip(let id, let reason):
             guard case .running = states[id] else { throw invalid("skip", "step '\(id)' is not running") }
             try emit(.stepSkipped(step: id, reason: reason), into: &out)
 
-        case .operatorSkip(let id, let by, let reason):
-            try operatorSkip(id, by: by, reason: reason, into: &out)
+        case .operatorSkip(let id, let by, let reason, let decider):
+            try operatorSkip(id, by: by, reason: reason, decider: decider, into: &out)
 
         case .release(let id, let reason):
             guard case .running = states[id] else { throw invalid("release", "step '\(id)' is not running") }
             try emit(.stepReleased(step: id, reason: reason), into: &out)
 
-        case .note(let id, let text, let by):
+        case .note(let id, let text, let by, let decider):
             guard states[id] != nil else { throw invalid("note", "there is no step '\(id)'") }
-            try emit(.stepNoted(step: id, note: text, by: by), into: &out)
+            try emit(.stepNoted(step: id, note: text, by: by, decider: decider), into: &out)
             return out
 
-        case .answer(let id, let answer, let by, let reason, let wait):
+        case .answer(let id, let answer, let by, let reason, let wait, let decider):
             guard questionOpen == id else { throw invalid("answer", "no question is open for step '\(id)'") }
             questionOpen = nil
-            try emit(.stepAnswered(step: id, answer: answer, by: by, reason: reason, waitMs: wait), into: &out)
+            try emit(.stepAnswered(step: id, answer: answer, by: by, reason: reason, waitMs: wait, decider: decider), into: &out)
             switch answer {
             case .go: break
-            case .skip: try emit(.stepSkipped(step: id, reason: reason ?? "skipped at --step", by: by), into: &out)
+            case .skip: try emit(.stepSkipped(step: id, reason: reason ?? "skipped at --step", by: by, decider: decider), into: &out)
             case .pause:
-                if stopRequest == nil { try emit(.pauseRequested(by: by, reason: reason ?? "paused at --step before \(id)"), into: &out) }
+                if stopRequest == nil {
+                    try emit(.pauseRequested(by: by, reason: reason ?? "paused at --step before \(id)", decider: decider), into: &out)
+                }
             }
 
         case .interrupt(let reason):
             guard phase == .executing else { return out }
             if stopRequest == nil { stopRequest = .pause(reason) }
 
-        case .pause(let by, let reason):
+        case .pause(let by, let reason, let decider):
             guard isLive, phase == .executing else {
                 throw invalid("pause", "no process is executing it (\(phaseName)): it is already stopped")
             }
             guard stopRequest != .abort else { throw invalid("pause", "it is being aborted") }
-            try emit(.pauseRequested(by: by, reason: reason), into: &out)
+            try emit(.pauseRequested(by: by, reason: reason, decider: decider), into: &out)
 
-        case .abort(let by, let reason):
-            try abort(by: by, reason: reason, into: &out)
+        case .abort(let by, let reason, let decider):
+            try abort(by: by, reason: reason, decider: decider, into: &out)
             if phase != .executing { return out }
 
-        case .reload(let newHeader, let by, let force):
+        case .reload(let newHeader, let by, let force, let decider):
             guard !isLive else { throw invalid("reload", "a process is executing it") }
             switch phase {
             case .created, .executing, .paused, .finished(.failed): break
@@ -409,11 +411,11 @@ public struct RunStateMachine: Sendable, Hashable {
                     "reload", conflicts.joined(separator: "; "),
                     hint: "undo that change, or continue anyway with `lifeboat resume RUN --reload --force`")
             }
-            try emit(.documentsReloaded(header: newHeader, previousHash: header.documentsHash, by: by), into: &out)
+            try emit(.documentsReloaded(header: newHeader, previousHash: header.documentsHash, by: by, decider: decider), into: &out)
             return out
 
-        case .rollback(let by, let strategy, let rerunInterrupted):
-            try rollback(by: by, strategy: strategy, rerunInterrupted: rerunInterrupted, into: &out)
+        case .rollback(let by, let strategy, let rerunInterrupted, let decider):
+            try rollback(by: by, strategy: strategy, rerunInterrupted: rerunInterrupted, decider: decider, into: &out)
             return out
 
         case .compensationSucceeded(let id, let duration, let result):
@@ -472,7 +474,7 @@ public struct RunStateMachine: Sendable, Hashable {
             case .awaitingApproval:
                 try emit(.approvalRequested(step: step.id, prompt: "(re-requested on resume)"), into: &out)
             case .failed where forced[step.id] != .resolved(.failed) || redrive.contains(step.id):
-                try emit(.stepRedriven(step: step.id, by: by), into: &out)
+                try emit(.stepRedriven(step: step.id, by: by, decider: decider), into: &out)
             default:
                 break
             }
@@ -480,7 +482,8 @@ public struct RunStateMachine: Sendable, Hashable {
     }
 
     private mutating func resolve(
-        _ id: String, _ resolution: RunEvent.Resolution, by: String, reason: String, into out: inout Decision
+        _ id: String, _ resolution: RunEvent.Resolution, by: String, reason: String, decider: Decider?,
+        into out: inout Decision
     ) throws(TransitionError) {
         guard let state = states[id] else { throw invalid("resolve", "there is no step '\(id)'") }
         guard !reason.allSatisfy(\.isWhitespace) else {
@@ -501,10 +504,10 @@ public struct RunStateMachine: Sendable, Hashable {
                 : "a step that is \(Self.name(of: state)) can be resolved as \(allowed.map(\.rawValue).joined(separator: ", "))"
             throw invalid("resolve", "step '\(id)' is \(Self.name(of: state)); \(why)")
         }
-        try emit(.stepResolved(step: id, resolution: resolution, by: by, reason: reason), into: &out)
+        try emit(.stepResolved(step: id, resolution: resolution, by: by, reason: reason, decider: decider), into: &out)
     }
 
-    private mutating func operatorSkip(_ id: String, by: String, reason: String, into out: inout Decision)
+    private mutating func operatorSkip(_ id: String, by: String, reason: String, decider: Decider?, into out: inout Decision)
         throws(TransitionError)
     {
         guard let state = states[id] else { throw invalid("skip", "there is no step '\(id)'") }
@@ -521,15 +524,15 @@ public struct RunStateMachine: Sendable, Hashable {
         default:
             throw invalid("skip", "step '\(id)' is \(Self.name(of: state)); only pending, failed or unknown steps can be skipped")
         }
-        try emit(.stepSkipped(step: id, reason: reason, by: by), into: &out)
+        try emit(.stepSkipped(step: id, reason: reason, by: by, decider: decider), into: &out)
     }
 
-    private mutating func abort(by: String, reason: String, into out: inout Decision) throws(TransitionError) {
+    private mutating func abort(by: String, reason: String, decider: Decider?, into out: inout Decision) throws(TransitionError) {
         guard !hasEnded else { throw invalid("abort", "the run has already ended (\(phaseName))") }
         if isLive && phase == .rollingBack {
             throw invalid("abort", "a rollback is running", hint: "let it finish, then abort the run if it failed")
         }
-        try emit(.abortRequested(by: by, reason: reason), into: &out)
+        try emit(.abortRequested(by: by, reason: reason, decider: decider), into: &out)
         if isLive { return }  // running steps finish (or time out) and are recorded; nothing new starts
         // No process executes the run: what it was doing when it stopped cannot be known now.
         for step in header.steps {

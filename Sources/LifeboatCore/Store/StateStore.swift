@@ -73,7 +73,7 @@ extension StateStore {
     /// store computes one.
     public func reloadedHeader(_ events: [RunEvent], pinning documents: [DocumentSource], hash: String?) throws -> RunHeader? {
         let reloads = events.compactMap { event -> RunHeader? in
-            if case .documentsReloaded(let header, _, _) = event.kind { return header }
+            if case .documentsReloaded(let header, _, _, _) = event.kind { return header }
             return nil
         }
         guard let header = reloads.first else {
@@ -263,8 +263,8 @@ public struct ControlMessage: Sendable, Hashable, Codable {
         /// before identities were: then their label stands for them).
         case approve(step: String, caller: Caller? = nil)
         case deny(step: String, reason: String, caller: Caller? = nil)
-        case abort(reason: String)
-        case pause(reason: String)
+        case abort(reason: String, caller: Caller? = nil)
+        case pause(reason: String, caller: Caller? = nil)
     }
 
     /// Assigned by the store.

@@ -73,7 +73,7 @@ struct ApproveCommand: AsyncParsableCommand {
     {
         if machine.hasEnded { return }
         let recorded = try await db.holdingIfFree(runID) {
-            try await ControlSupport.engine(db, by.resolved).record(.decision(step: step, decision, waitMs: 0), runID: runID)
+            try await ControlSupport.engine(db, decision.caller).record(.decision(step: step, decision, waitMs: 0), runID: runID)
         }
         if recorded != nil { return }
         let kind: ControlMessage.Kind =
@@ -105,8 +105,9 @@ struct AbortCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await Runtime.openExistingStore(store)
         _ = try await ControlSupport.machine(runID, db)
+        let caller = try await db.caller(label: by.resolved)
         let recorded = try await db.holdingIfFree(runID) {
-            try await ControlSupport.engine(db, by.resolved).record(.abort(by: by.resolved, reason: reason), runID: runID)
+            try await ControlSupport.engine(db, caller).record(.abort(by: by.resolved, reason: reason, decider: caller.decider), runID: runID)
         }
         if let machine = recorded {
             try ControlReport(
@@ -116,7 +117,7 @@ struct AbortCommand: AsyncParsableCommand {
             ).print(json: output.json)
         } else {
             let machine = try await ControlSupport.machine(runID, db)
-            try await db.postControl(ControlMessage(runID: runID, kind: .abort(reason: reason), by: by.resolved,
+            try await db.postControl(ControlMessage(runID: runID, kind: .abort(reason: reason, caller: caller), by: by.resolved,
                                                     atMs: Runtime.clock.wallMs()))
             try ControlReport(
                 runID: runID, command: "abort", delivery: .sent, status: machine.phaseName, by: by.resolved,
@@ -152,7 +153,8 @@ struct PauseCommand: AsyncParsableCommand {
                 .invalidState, "run \(runID) is \(machine.phaseName) and no process is executing it: there is nothing to pause",
                 hint: ControlSupport.waysOut(machine, runID))
         }
-        try await db.postControl(ControlMessage(runID: runID, kind: .pause(reason: reason), by: by.resolved,
+        let caller = try await db.caller(label: by.resolved)
+        try await db.postControl(ControlMessage(runID: runID, kind: .pause(reason: reason, caller: caller), by: by.resolved,
                                                 atMs: Runtime.clock.wallMs()))
         try ControlReport(
             runID: runID, command: "pause", delivery: .sent, status: machine.phaseName, by: by.resolved,
@@ -190,8 +192,9 @@ struct ResolveCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await Runtime.openExistingStore(store)
         let machine = try await db.holding(runID) {
-            try await ControlSupport.engine(db, by.resolved).record(
-                .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason), runID: runID)
+            let caller = try await db.caller(label: by.resolved)
+            return try await ControlSupport.engine(db, caller).record(
+                .resolve(step: step, resolution: resolution, by: by.resolved, reason: reason, decider: caller.decider), runID: runID)
         }
         let next = ControlSupport.waysOut(machine, runID)
         try ControlReport(
@@ -224,7 +227,9 @@ struct SkipCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await Runtime.openExistingStore(store)
         let recorded = try await db.holdingIfFree(runID) {
-            try await ControlSupport.engine(db, by.resolved).record(.operatorSkip(step: step, by: by.resolved, reason: reason), runID: runID)
+            let caller = try await db.caller(label: by.resolved)
+            return try await ControlSupport.engine(db, caller).record(
+                .operatorSkip(step: step, by: by.resolved, reason: reason, decider: caller.decider), runID: runID)
         }
         guard let machine = recorded else {
             throw LifeboatError(
@@ -270,10 +275,11 @@ struct RollbackCommand: AsyncParsableCommand {
     }
 
     private func rollback(_ db: any CommandStore) async throws {
-        let engine = ControlSupport.engine(db, by.resolved, observer: ProgressView(live: false, clock: Runtime.clock))
+        let caller = try await db.caller(label: by.resolved)
+        let engine = ControlSupport.engine(db, caller, observer: ProgressView(live: false, clock: Runtime.clock))
         let machine = try await engine.machine(for: runID)
         let inputs = try await RunSetup.inputs(resuming: runID, header: machine.header, store: db)
-        let input = RunStateMachine.Input.rollback(by: by.resolved, strategy: strategy, rerunInterrupted: rerunInterrupted)
+        let input = engine.rollbackInput(strategy: strategy, rerunInterrupted: rerunInterrupted)
         try engine.check(input, on: machine, runID: runID)
         let order = machine.compensationPlan
         Console.out("rollback of run \(runID) will run compensations of: "
@@ -302,13 +308,14 @@ struct RollbackCommand: AsyncParsableCommand {
 }
 
 enum ControlSupport {
-    static func engine(_ store: any StateStore, _ operatorName: String, observer: (any RunObserver)? = nil) -> RunEngine {
+    /// An engine acting as `caller` (from `CommandStore.caller(label:)`).
+    static func engine(_ store: any StateStore, _ caller: Caller, observer: (any RunObserver)? = nil) -> RunEngine {
         RunEngine(store: store, actions: Runtime.actions, clock: Runtime.clock,
-                  configuration: Runtime.configuration(caller: OperatorIdentity.caller(label: operatorName)), observer: observer)
+                  configuration: Runtime.configuration(caller: caller), observer: observer)
     }
 
     static func machine(_ runID: String, _ store: any StateStore) async throws -> RunStateMachine {
-        try await engine(store, "").machine(for: runID)
+        try await engine(store, .named("")).machine(for: runID)
     }
 
     /// The commands that lead a stopped run on, with its id filled in (nil for an end state).

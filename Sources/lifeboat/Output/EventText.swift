@@ -3,6 +3,9 @@ import LifeboatCore
 
 /// One human line per event, shared by the progress view and `lifeboat show --events`.
 enum EventText {
+    /// The label with the identity beside it ("Alice (account alice)"), or the label of older runs.
+    static func who(_ by: String, _ decider: Decider?) -> String { decider?.name ?? by }
+
     static func describe(_ kind: RunEvent.Kind) -> String {
         switch kind {
         case .runCreated(let h):
@@ -10,7 +13,7 @@ enum EventText {
         case .executorStarted(let pid, let host, let resumed, let decider):
             let who = decider.map { " as \($0.name)" } ?? ""
             return (resumed ? "resumed" : "started") + " by pid \(pid) on \(host)\(who)"
-        case .stepSkipped(let s, let reason, let by): return "\(s): skipped\(by.map { " by \($0)" } ?? "") (\(reason))"
+        case .stepSkipped(let s, let reason, let by, let d): return "\(s): skipped\(by.map { " by \(who($0, d))" } ?? "") (\(reason))"
         case .stepStarted(let s, let attempt): return "\(s): started" + (attempt > 1 ? " (attempt \(attempt))" : "")
         case .stepSucceeded(let s, _, let d, let r):
             return "\(s): succeeded in \(DurationText.format(milliseconds: d)) — \(r.summary)"
@@ -44,27 +47,27 @@ enum EventText {
             case .undecidable(let why): return "\(s): verify could not decide (\(why)): UNKNOWN"
             }
         case .stepUnknown(let s, let reason): return "\(s): UNKNOWN — \(reason)"
-        case .stepResolved(let s, let resolution, let by, let reason):
-            return "\(s): resolved as \(resolution.rawValue) by \(by)\(reason.map { " (\($0))" } ?? "")"
-        case .stepRedriven(let s, let by): return "\(s): failed step redriven by \(by)"
-        case .stepNoted(let s, let note, let by): return "\(s): note by \(by): \(note)"
-        case .stepAnswered(let s, let answer, let by, let reason, _):
-            return "\(s): \(by) answered \(answer.rawValue) at --step" + (reason.map { " (\($0))" } ?? "")
+        case .stepResolved(let s, let resolution, let by, let reason, let d):
+            return "\(s): resolved as \(resolution.rawValue) by \(who(by, d))\(reason.map { " (\($0))" } ?? "")"
+        case .stepRedriven(let s, let by, let d): return "\(s): failed step redriven by \(who(by, d))"
+        case .stepNoted(let s, let note, let by, let d): return "\(s): note by \(who(by, d)): \(note)"
+        case .stepAnswered(let s, let answer, let by, let reason, _, let d):
+            return "\(s): \(who(by, d)) answered \(answer.rawValue) at --step" + (reason.map { " (\($0))" } ?? "")
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"
-        case .abortRequested(let by, let reason): return "abort requested by \(by): \(reason)"
-        case .pauseRequested(let by, let reason): return "pause requested by \(by): \(reason)"
+        case .abortRequested(let by, let reason, let d): return "abort requested by \(who(by, d)): \(reason)"
+        case .pauseRequested(let by, let reason, let d): return "pause requested by \(who(by, d)): \(reason)"
         case .runPaused(let reason): return "run paused (\(reason.rawValue))"
         case .runFinished(let outcome): return "run \(outcome.rawValue)"
-        case .rollbackStarted(let by, let strategy): return "rollback started by \(by) (\(strategy.rawValue))"
+        case .rollbackStarted(let by, let strategy, let d): return "rollback started by \(who(by, d)) (\(strategy.rawValue))"
         case .compensationStarted(let s): return "\(s): compensation started"
         case .compensationSucceeded(let s, let d, let r):
             return "\(s): compensated in \(DurationText.format(milliseconds: d)) — \(r.summary)"
         case .compensationFailed(let s, _, let e): return "\(s): compensation FAILED — \(e.message)"
         case .rollbackFinished(let outcome): return "rollback \(outcome.rawValue)"
-        case .documentsReloaded(let header, let previous, let by):
-            return "documents reloaded by \(by): \(previous.prefix(12)) → \(header.documentsHash.prefix(12)), \(header.steps.count) steps"
+        case .documentsReloaded(let header, let previous, let by, let d):
+            return "documents reloaded by \(who(by, d)): \(previous.prefix(12)) → \(header.documentsHash.prefix(12)), \(header.steps.count) steps"
         }
     }
 

@@ -12,7 +12,7 @@ struct TabletopView: RunView {
             case .stepSucceeded(let step, _, let took, _):
                 let expected = machine.step(step)?.expectMs.map { " (expected \(ms($0)))" } ?? ""
                 Console.out(style.paint("  ✓ \(step) done in \(ms(took))", .green) + expected)
-            case .stepSkipped(let step, let reason, _):
+            case .stepSkipped(let step, let reason, _, _):
                 Console.out("  – \(step) skipped: \(reason)")
             case .stepFailed, .runFinished(.failed), .runFinished(.aborted):
                 Console.out(style.paint("  " + EventText.describe(event.kind), .red))
