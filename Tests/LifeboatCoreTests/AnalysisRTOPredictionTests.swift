@@ -79,6 +79,16 @@ struct AnalysisRTOPredictionTests {
         #expect(RTOPrediction.predict(scenario(failover, rto: nil), mode: .execute).verdict == .notMeasured)
     }
 
+    @Test func anApprovalWhoseTimeoutPausesTheRunIsNamedAndOneThatDeniesIsNot() {
+        var deny = step("deny-gate", action: "approval", expect: .seconds(60), timeout: .seconds(120))
+        deny.with = ["on_timeout": "deny"]
+        let steps = [step("gate", action: "approval", expect: .seconds(60), timeout: .seconds(120)), deny]
+        let p = RTOPrediction.predict(scenario(steps, rto: 3_600_000), mode: .execute)
+        #expect(p.approvalsThatPause == ["gate"])
+        #expect(p.worstCaseRTOMs == 120_000)
+        #expect(RTOPrediction.predict(scenario(steps, rto: 3_600_000), mode: .tabletop).approvalsThatPause.isEmpty)
+    }
+
     @Test func missingExpectIsAtRiskAndMissingTimeoutIsUnbounded() {
         let steps = [
             step("a", expect: .seconds(10)),

@@ -52,6 +52,11 @@ public struct RTOPrediction: Sendable, Hashable, Codable {
     public var unboundedSteps: [String]
     /// Steps without an `expect`: predicted as taking no time.
     public var stepsWithoutExpect: [String]
+    /// Approval steps whose `timeout` pauses the run (`on_timeout: pause`, the default): the worst
+    /// case counts their timeout, past which the run stops until someone resumes it. A run only
+    /// keeps to the worst case when they are decided in time; with `on_timeout: deny` the step
+    /// fails at its timeout instead.
+    public var approvalsThatPause: [String] = []
     public var verdict: Verdict
 
     /// Predicts the scenario's RTO in `mode`. Steps in a dependency cycle are left out.
@@ -139,11 +144,17 @@ public struct RTOPrediction: Sendable, Hashable, Codable {
         } else {
             verdict = .notMeasured
         }
-        return RTOPrediction(
+        var prediction = RTOPrediction(
             mode: mode, steps: ordered, criticalPath: path,
             criticalPathMs: endID.map { timings[$0]!.earliestFinishMs } ?? 0, window: window,
             predictedRTOMs: predicted, worstCaseRTOMs: worstRTO, objectiveMs: objective, humanWaitMs: humanWait,
             unboundedSteps: unbounded, stepsWithoutExpect: withoutExpect, verdict: verdict)
+        prediction.approvalsThatPause = mode == .tabletop ? [] : applying.compactMap { timing in
+            let step = byID[timing.id]!
+            guard step.timeout != nil, ApprovalRule(of: step, in: mode)?.onTimeout == .pause else { return nil }
+            return step.id
+        }
+        return prediction
     }
 
     /// timeout (or expect) per attempt × attempts, plus the longest delay before each retry.

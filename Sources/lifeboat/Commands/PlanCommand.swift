@@ -62,6 +62,10 @@ enum PredictionText {
         if !p.unboundedSteps.isEmpty {
             Console.out("note: no `timeout` on " + p.unboundedSteps.joined(separator: ", ") + " (worst case unbounded; counted as expect)")
         }
+        if !p.approvalsThatPause.isEmpty {
+            Console.out("note: past its timeout, approval " + p.approvalsThatPause.joined(separator: ", ")
+                        + " pauses the run until someone resumes it (on_timeout: pause); the worst case assumes a decision in time")
+        }
     }
 
     static func pad(_ s: String, _ width: Int) -> String {
