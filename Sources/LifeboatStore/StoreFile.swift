@@ -94,11 +94,10 @@ enum StoreFile {
         guard chown(path, uid_t.max, group) == 0 else { throw StoreErrors.posix(errno, "set the group of", path: path) }
         guard chmod(path, 0o660) == 0 else { throw StoreErrors.posix(errno, "set the mode of", path: path) }
         tightenSidecars(of: path)
-        for companion in [path + ".locks"] {
-            if mkdir(companion, 0o2770) != 0, errno != EEXIST { throw StoreErrors.posix(errno, "create", path: companion) }
-            _ = chown(companion, uid_t.max, group)
-            _ = chmod(companion, 0o2770)
-        }
+        let locks = path + ".locks"  // ExecutorLock's folder
+        if mkdir(locks, 0o2770) != 0, errno != EEXIST { throw StoreErrors.posix(errno, "create", path: locks) }
+        _ = chown(locks, uid_t.max, group)
+        _ = chmod(locks, 0o2770)
     }
 
     /// Runs `body` (the migrations) while holding an exclusive `flock` on `<path>.migrate.lock`, so
