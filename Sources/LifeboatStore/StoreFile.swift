@@ -98,6 +98,7 @@ enum StoreFile {
         if mkdir(locks, 0o2770) != 0, errno != EEXIST { throw StoreErrors.posix(errno, "create", path: locks) }
         _ = chown(locks, uid_t.max, group)
         _ = chmod(locks, 0o2770)
+        if chown(path + ".migrate.lock", uid_t.max, group) == 0 { _ = chmod(path + ".migrate.lock", 0o660) }
     }
 
     /// Runs `body` (the migrations) while holding an exclusive `flock` on `<path>.migrate.lock`, so
