@@ -94,6 +94,12 @@ struct ApprovalIdentityCLITests {
         let id = try #require(try waitForNewestRun(cli, showing: "awaiting-approval"))
         #expect(try cli.run("approve", id, "gate", as: Accounts.alice).status == 0)
         #expect(try waitForNewestRun(cli, showing: "(1 of 2)") == id, "the executor did not count the first approval")
+        // Carol's SQLite made the side files with her primary group; the store gave them its own.
+        for suffix in ["-wal", "-shm"] {
+            var info = stat()
+            #expect(stat(cli.dbPath + suffix, &info) == 0 && info.st_mode & 0o777 == 0o660, "\(suffix)")
+            #expect(getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } == Accounts.storeGroup, "\(suffix)")
+        }
         // The same person again does not make two.
         let again = try cli.run("approve", id, "gate", "--by", "Alice again", as: Accounts.alice)
         #expect(again.status == 4)

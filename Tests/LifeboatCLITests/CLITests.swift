@@ -296,7 +296,7 @@ struct CLITests {
         #expect(second.stdout.contains("walk-through implies"))
         #expect(!FileManager.default.fileExists(atPath: cli.directory.appendingPathComponent("plans/must-not-exist").path))
         let events = try cli.run("show", id, "--events").stdout
-        #expect(events.contains("note by tester: IC joined late"))
+        #expect(events.contains("note by \(CLI.tester): IC joined late"))
         #expect(events.contains("promote: skipped"))
     }
 
@@ -365,7 +365,7 @@ struct CLITests {
         let abort = try cli.run("abort", id, "--reason", "drill over")
         #expect(abort.status == 0)
         #expect(abort.stdout.contains("aborted"))
-        #expect(try cli.run("show", id, "--events").stdout.contains("abort requested by tester: drill over"))
+        #expect(try cli.run("show", id, "--events").stdout.contains("abort requested by \(CLI.tester): drill over"))
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)  // not refused: lease free
         #expect(try cli.run("resume", id).status == 4)  // aborted runs cannot resume
     }

@@ -124,10 +124,10 @@ struct LiveViewTests {
         #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/dns-switched")))
 
         let events = try cli.run("show", id, "--events").stdout
-        #expect(events.contains("fence: tester answered go at --step"), "\(events)")
-        #expect(events.contains("promote: tester answered skip at --step (replica already primary)"))
-        #expect(events.contains("dns: tester answered pause at --step"))
-        #expect(events.contains("dns: tester answered go at --step"))
+        #expect(events.contains("fence: \(CLI.tester) answered go at --step"), "\(events)")
+        #expect(events.contains("promote: \(CLI.tester) answered skip at --step (replica already primary)"))
+        #expect(events.contains("dns: \(CLI.tester) answered pause at --step"))
+        #expect(events.contains("dns: \(CLI.tester) answered go at --step"))
         let report = try cli.run("report", id).stdout
         #expect(report.contains("## Step-by-step answers"), "\(report)")
         #expect(report.contains("| promote | skip: replica already primary | tester |"))

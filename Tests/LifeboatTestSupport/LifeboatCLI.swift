@@ -59,6 +59,13 @@ public struct LifeboatCLI: Sendable {
 
     public var dbPath: String { environment["LIFEBOAT_DB"]! }
 
+    /// How the binary names the tests' operator in its logs: the label `tester` with the account
+    /// that runs the tests beside it.
+    public static let tester: String = {
+        let account = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(geteuid())"
+        return "tester (account \(account))"
+    }()
+
     public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     public func write(_ name: String, _ text: String) throws {

@@ -2,15 +2,16 @@ import Foundation
 import Synchronization
 
 /// Real operating system accounts for identity tests: made on first use (`groupadd`, `useradd`),
-/// removed when the test process exits. Every account's primary group is `storeGroup`, the group a
-/// shared store is made for; `approverGroup` is the group runbooks name as `group:lbt-sre`.
+/// removed when the test process exits. `storeGroup` is the group a shared store is made for
+/// (carol has it as a supplementary group only, so the files her SQLite creates start with another
+/// group and the store must regroup them); `approverGroup` is what runbooks name `group:lbt-sre`.
 public enum TestAccounts {
     public static let storeGroup = "lbt-ops"
     public static let approverGroup = "lbt-sre"
     /// In both groups.
     public static let alice = "lbt-alice"
     public static let bob = "lbt-bob"
-    /// In the store group only.
+    /// In the store group only (as a supplementary group).
     public static let carol = "lbt-carol"
     public static let mallory = "lbt-mallory"
     /// In neither group: cannot open a shared store.
@@ -26,14 +27,15 @@ public enum TestAccounts {
                 try command("/usr/sbin/groupadd", group)
                 state.groups.append(group)
             }
-            let members: [(String, [String])] = [
-                (alice, [storeGroup, approverGroup]), (bob, [storeGroup, approverGroup]), (carol, [storeGroup]),
-                (mallory, [storeGroup]), (eve, []),
+            // (account, primary group or nil for the system's default, supplementary groups)
+            let members: [(String, String?, [String])] = [
+                (alice, storeGroup, [approverGroup]), (bob, storeGroup, [approverGroup]), (carol, nil, [storeGroup]),
+                (mallory, storeGroup, []), (eve, nil, []),
             ]
-            for (account, groups) in members where getpwnam(account) == nil {
+            for (account, primary, groups) in members where getpwnam(account) == nil {
                 var arguments = ["-M", "-N", "-s", "/usr/sbin/nologin"]
-                if let primary = groups.first { arguments += ["-g", primary] }
-                if groups.count > 1 { arguments += ["-G", groups.dropFirst().joined(separator: ",")] }
+                if let primary { arguments += ["-g", primary] }
+                if !groups.isEmpty { arguments += ["-G", groups.joined(separator: ",")] }
                 try command("/usr/sbin/useradd", arguments + [account])
                 state.accounts.append(account)
             }
@@ -54,11 +56,13 @@ public enum TestAccounts {
         return ["--reuid", account, "--regid", String(entry.pointee.pw_gid), "--init-groups", "--"]
     }
 
-    /// Makes `directory` usable by the store group's accounts (group-owned, mode 2770).
+    /// Makes `directory` usable by the store group's accounts (group-owned, mode 0770; not setgid, so
+    /// a file an account creates there has that account's primary group, as in a folder shared
+    /// for more than the store).
     public static func share(_ directory: URL) throws {
         try ensure()
         guard let group = getgrnam(storeGroup) else { throw Failure("no group \(storeGroup)") }
-        guard chown(directory.path, uid_t.max, group.pointee.gr_gid) == 0, chmod(directory.path, 0o2770) == 0 else {
+        guard chown(directory.path, uid_t.max, group.pointee.gr_gid) == 0, chmod(directory.path, 0o770) == 0 else {
             throw Failure("cannot share \(directory.path) with \(storeGroup)")
         }
     }
