@@ -42,6 +42,19 @@ struct LiteralCredentialsCLITests {
         }
     }
 
+    @Test func aPlanVarHoldingAConninfoWithAPasswordIsRejected() throws {
+        let cli = try LifeboatCLI()
+        try writeScenario(cli, steps: """
+              - id: step
+                action: postgres.query
+                with: {conninfo: "${vars.db}", sql: "SELECT 1"}
+            """, secrets: "vars:\n  db: \"host=db1 user=sre password=hunter2 dbname=app\"")
+        let refused = try cli.run("validate", "plans/p.yaml")
+        #expect(refused.status == 2, "\(refused.output)")
+        #expect(refused.output.contains("p.yaml:6:") && refused.output.contains("var 'db' holds a password written in the plan"),
+                "\(refused.output)")
+    }
+
     @Test func aCredentialFromASecretIsSentAndStoredNowhere() throws {
         let cli = try LifeboatCLI()
         let secret = "tok-\(UUID().uuidString.prefix(12))"

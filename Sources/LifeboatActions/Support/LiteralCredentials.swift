@@ -4,13 +4,10 @@ import LifeboatCore
 /// pins its documents, so a password written there is stored with every run of it. `validate`
 /// refuses them (each action's `check` calls these); the step's secrets stay out of the store.
 enum LiteralCredentials {
-    /// Whether `text` takes its secret part from a secret.
-    static func fromSecret(_ text: String) -> Bool { text.contains("${secrets.") }
-
     /// `keys` hold a secret as a whole (`key_secret`, `token`).
     static func wholeValues(_ with: [String: Value], _ keys: [String]) -> [ParameterProblem] {
         keys.compactMap { key in
-            guard let text = with[key]?.stringValue, !text.isEmpty, !fromSecret(text) else { return nil }
+            guard let text = with[key]?.stringValue, !text.isEmpty, !CredentialText.fromSecret(text) else { return nil }
             return ParameterProblem(
                 path: [key], problem: "is written in the document, which every run stores: read it from a secret, such as \(key): ${secrets.\(key)}")
         }
@@ -19,7 +16,7 @@ enum LiteralCredentials {
     /// `keys` are PostgreSQL conninfos or URIs: a password in them must come from a secret.
     static func conninfos(_ with: [String: Value], _ keys: [String]) -> [ParameterProblem] {
         keys.compactMap { key in
-            guard let text = with[key]?.stringValue, let password = password(inConninfo: text), !fromSecret(password) else { return nil }
+            guard let text = with[key]?.stringValue, CredentialText.literalPassword(in: text) else { return nil }
             return ParameterProblem(
                 path: [key],
                 problem: "holds a password written in the document, which every run stores: use password=${secrets.NAME}, a .pgpass file or PGSERVICE")
@@ -28,7 +25,7 @@ enum LiteralCredentials {
 
     /// `key` is a URL: a password in its user part must come from a secret.
     static func url(_ with: [String: Value], _ key: String) -> [ParameterProblem] {
-        guard let text = with[key]?.stringValue, let password = password(inURI: text), !fromSecret(password) else { return [] }
+        guard let text = with[key]?.stringValue, text.contains("://"), CredentialText.literalPassword(in: text) else { return [] }
         return [ParameterProblem(
             path: [key], problem: "holds a password written in the document, which every run stores: put ${secrets.NAME} in its place")]
     }
@@ -38,25 +35,11 @@ enum LiteralCredentials {
         guard case .map(let headers)? = with[key] else { return [] }
         let carrying = ["authorization", "proxy-authorization", "cookie", "x-api-key"]
         return headers.keys.sorted().compactMap { name in
-            guard carrying.contains(name.lowercased()), let value = headers[name]?.stringValue, !fromSecret(value) else { return nil }
+            guard carrying.contains(name.lowercased()), let value = headers[name]?.stringValue, !CredentialText.fromSecret(value)
+            else { return nil }
             return ParameterProblem(
                 path: [key, name],
                 problem: "is a credential written in the document, which every run stores: write it as \"Bearer ${secrets.NAME}\"")
         }
-    }
-
-    /// The value of `password=` in a keyword conninfo, or the password of a URI one.
-    static func password(inConninfo text: String) -> String? {
-        if text.contains("://") { return password(inURI: text) }
-        guard let match = text.firstMatch(of: /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/) else {
-            return text.firstMatch(of: /[?&]password=([^&\s]+)/).map { String($0.1) }
-        }
-        return String(match.1)
-    }
-
-    /// The password of `scheme://user:password@host…`, or of a `password=` query parameter.
-    static func password(inURI text: String) -> String? {
-        if let match = text.firstMatch(of: /:\/\/[^\/@\s]*?:([^@\s]*)@/), !match.1.isEmpty { return String(match.1) }
-        return text.firstMatch(of: /[?&]password=([^&\s]+)/).map { String($0.1) }
     }
 }

@@ -57,6 +57,10 @@ struct PlanParser: DocumentReading {
             for e in entries {
                 vars[e.key] = e.value.value
                 locations["vars.\(e.key)"] = e.keyLocation
+                if let text = e.value.value.stringValue, CredentialText.literalPassword(in: text) {
+                    error(e.value.location, "var '\(e.key)' holds a password written in the plan, which every run stores",
+                        hint: "give the password to the steps with password=${secrets.NAME}, a .pgpass file or PGSERVICE")
+                }
             }
         }
         var secrets: [String: SecretSource] = [:]
