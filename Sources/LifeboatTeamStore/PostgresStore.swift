@@ -258,14 +258,25 @@ public final class PostgresStore: StateStore {
 
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
         try await onConnection("reading the messages for run \(runID)") { db in
+            // The sender and its roles come from the server's stamp, never from the message body.
             try await db.query(
-                "SELECT id, kind, by, at_ms FROM lifeboat.controls WHERE run_id = $1 AND consumed_at_ms IS NULL ORDER BY id",
+                """
+                SELECT c.id, c.kind, c.by, c.at_ms, c.sent_by,
+                    (SELECT json_agg(r.rolname::text) FROM pg_roles r
+                     WHERE r.rolname <> c.sent_by AND pg_has_role(c.sent_by, r.oid, 'MEMBER'))
+                FROM lifeboat.controls c WHERE c.run_id = $1 AND c.consumed_at_ms IS NULL ORDER BY c.id
+                """,
                 [runID]
             ).rows.map { row in
-                ControlMessage(
+                var message = ControlMessage(
                     id: Int64(row[0] ?? "") ?? 0, runID: runID,
                     kind: try CanonicalJSON.decode(ControlMessage.Kind.self, from: row[1] ?? "", what: "a control message"),
                     by: row[2] ?? "", atMs: Int64(row[3] ?? "") ?? 0)
+                if let sender = row[4] {
+                    let roles = try CanonicalJSON.decode([String].self, from: row[5] ?? "[]", what: "a sender's roles")
+                    message.authenticate(as: sender, groups: Set(roles))
+                }
+                return message
             }
         }
     }

@@ -74,6 +74,23 @@ enum TeamStoreMigrations {
                 pid int NOT NULL, taken_at_ms bigint NOT NULL, last_write_ms bigint NOT NULL)
             """,
         ]),
+        // Who sent a control message, as PostgreSQL authenticated them: stamped by the server, so a
+        // client cannot name someone else (the executor takes the sender from here, not the body).
+        Migration(name: "v3-control-senders", statements: [
+            "ALTER TABLE lifeboat.controls ADD COLUMN sent_by text",
+            """
+            CREATE FUNCTION lifeboat.stamp_control_sender() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN NEW.sent_by := session_user; ELSE NEW.sent_by := OLD.sent_by; END IF;
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER controls_sent_by BEFORE INSERT OR UPDATE ON lifeboat.controls
+            FOR EACH ROW EXECUTE FUNCTION lifeboat.stamp_control_sender()
+            """,
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks; returns the names applied now.

@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatCore
+import LifeboatPostgres
 import LifeboatStore
 import LifeboatTestSupport
 import Testing
@@ -99,6 +100,18 @@ struct TeamStoreCLITests {
             other.environment["PGPASSFILE"] = cli.path(".pgpass")
             return other
         }
+        // A forged message: mallory's connection writes a body that claims to be alice in sre. The
+        // server stamps the real sender, so the executor refuses it as mallory's.
+        let forged = ControlMessage(
+            runID: id, kind: .approve(step: "gate", caller: Caller(decider: Decider(identity: alice, label: alice, host: "x"), groups: [sre])),
+            by: alice, atMs: 1)
+        try await PGConnection.withConnection(
+            "host=127.0.0.1 port=\(port) dbname=\(database) user=\(mallory) password=mallory-pw-1"
+        ) { db in
+            _ = try await db.query(
+                "INSERT INTO lifeboat.controls (run_id, kind, by, at_ms, sent_by) VALUES ($1, $2, $3, $4, $5)",
+                [id, try CanonicalJSON.encode(forged.kind), alice, "1", alice])
+        }
         let refused = try asRole(mallory).run("approve", id, "gate", "--by", alice)
         #expect(refused.status == 4, "\(refused.output)")
         #expect(refused.stderr.contains("\(mallory) is not among its approvers (group:\(sre))"), "\(refused.output)")
@@ -107,6 +120,8 @@ struct TeamStoreCLITests {
         #expect(try cli.run("resume", id).status == 0)
         let events = try cli.run("show", id, "--events").stdout
         #expect(events.contains("approval by \(alice) (account \(mallory))"), "\(events)")
+        let refusals = events.split(separator: "\n").filter { $0.contains("(account \(mallory))") && $0.contains("REFUSED") }
+        #expect(refusals.count == 2, "the forged message was not refused as mallory's: \(events)")
         #expect(events.contains("gate: approved by Alice (account \(alice))"), "\(events)")
     }
 

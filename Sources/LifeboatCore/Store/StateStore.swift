@@ -286,4 +286,22 @@ public struct ControlMessage: Sendable, Hashable, Codable {
     public func caller(_ carried: Caller?) -> Caller {
         carried ?? .named(by)
     }
+
+    /// Replaces the identity and groups the message body claims with those the store authenticated
+    /// (the team store stamps each message with its sender's `session_user`); the label and host
+    /// stay as sent.
+    public mutating func authenticate(as identity: String, groups: Set<String>) {
+        func stamped(_ claimed: Caller?) -> Caller {
+            let decider = claimed?.decider
+            return Caller(
+                decider: Decider(identity: identity, sudoUser: nil, label: decider?.label ?? by, host: decider?.host ?? ""),
+                groups: groups)
+        }
+        switch kind {
+        case .approve(let step, let caller): kind = .approve(step: step, caller: stamped(caller))
+        case .deny(let step, let reason, let caller): kind = .deny(step: step, reason: reason, caller: stamped(caller))
+        case .abort(let reason, let caller): kind = .abort(reason: reason, caller: stamped(caller))
+        case .pause(let reason, let caller): kind = .pause(reason: reason, caller: stamped(caller))
+        }
+    }
 }
