@@ -4,11 +4,18 @@ import LifeboatCore
 /// Whether this account may use a store file another account made, and the store a team shares
 /// (`lifeboat store init --group`).
 public enum StoreAccess {
-    /// Refuses a store file this account cannot read or write, saying which permission is missing
-    /// and how to get it, before SQLite answers with "unable to open database file".
-    static func check(_ path: String) throws(LifeboatError) {
+    /// Refuses a store file this account cannot reach (a folder on its path is closed to it), read
+    /// or write, saying which permission is missing and how to get it, before SQLite answers with
+    /// "unable to open database file". A store that does not exist yet passes: it is created on first use.
+    public static func check(_ path: String) throws(LifeboatError) {
         var info = stat()
-        guard stat(path, &info) == 0 else { return }  // created on first use
+        guard stat(path, &info) == 0 else {
+            guard errno == EACCES else { return }
+            throw LifeboatError(
+                .storeFailure,
+                "account \(SystemAccounts.accountName(geteuid())) cannot reach store \(path): a folder on its path is closed to it",
+                hint: "ask for the group the store is shared with (`lifeboat store init --group`), or use a store of your own with --db")
+        }
         // Permissions only: a read-only file system is reported by the store when it writes.
         let missing = [(R_OK, "read"), (W_OK, "write")].filter { access(path, $0.0) != 0 && errno == EACCES }.map(\.1)
         guard !missing.isEmpty else { return }

@@ -58,9 +58,8 @@ enum StoreFile {
             guard lstat(path + suffix, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             if let group, info.st_gid != group { _ = chown(path + suffix, uid_t.max, group) }
             let mode = info.st_mode & 0o7777
-            if mode != allowed(mode) || (group != nil && mode & 0o060 != 0o060) {
-                _ = chmod(path + suffix, group != nil ? 0o660 : allowed(mode))
-            }
+            let wanted = group != nil ? 0o660 : allowed(mode)
+            if mode != wanted { _ = chmod(path + suffix, wanted) }
         }
     }
 

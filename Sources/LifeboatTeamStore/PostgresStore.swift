@@ -261,9 +261,7 @@ public final class PostgresStore: StateStore {
             // The sender and its roles come from the server's stamp, never from the message body.
             try await db.query(
                 """
-                SELECT c.id, c.kind, c.by, c.at_ms, c.sent_by,
-                    (SELECT json_agg(r.rolname::text) FROM pg_roles r
-                     WHERE r.rolname <> c.sent_by AND pg_has_role(c.sent_by, r.oid, 'MEMBER'))
+                SELECT c.id, c.kind, c.by, c.at_ms, c.sent_by, \(Self.rolesJSON(of: "c.sent_by"))
                 FROM lifeboat.controls c WHERE c.run_id = $1 AND c.consumed_at_ms IS NULL ORDER BY c.id
                 """,
                 [runID]
@@ -374,13 +372,16 @@ public final class PostgresStore: StateStore {
     /// certificate or peer), and every role it is a member of, directly or through other roles.
     public func sessionIdentity() async throws(LifeboatError) -> (user: String, roles: Set<String>) {
         try await onConnection("asking who is connected") { db in
-            let rows = try await db.query("""
-                SELECT session_user::text, r.rolname::text FROM pg_roles r
-                WHERE r.rolname <> session_user AND pg_has_role(session_user, r.oid, 'MEMBER')
-                """).rows
-            if let user = rows.first?[0] { return (user, Set(rows.compactMap { $0[1] })) }
-            return (try await db.query("SELECT session_user::text").rows.first?[0] ?? "", [])
+            let row = try await db.query("SELECT session_user::text, \(Self.rolesJSON(of: "session_user"))").rows.first
+            let roles = try CanonicalJSON.decode([String].self, from: row?[1] ?? "[]", what: "the session's roles")
+            return (row?[0] ?? "", Set(roles))
         }
+    }
+
+    /// SQL for the roles the role `role` (an SQL expression) is a member of, directly or through
+    /// other roles, as a JSON array (NULL when none): what `group:NAME` approvers are checked against.
+    private static func rolesJSON(of role: String) -> String {
+        "(SELECT json_agg(r.rolname::text) FROM pg_roles r WHERE r.rolname <> \(role) AND pg_has_role(\(role), r.oid, 'MEMBER'))"
     }
 
     // MARK: Access

@@ -93,17 +93,17 @@ struct ExecutionSession {
             }
 
         case .tabletopDone(let id, let attempt, let duration, let outcome):
-            let by = config.operatorName
+            let (by, decider) = (config.operatorName, config.caller.decider)
             switch outcome {
             case .done(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: decider), group: &group) }
                 let result = ActionResult(outputs: standInOutputs(of: id), summary: "walked through")
                 try await feed(.stepSucceeded(step: id, attempt: attempt, durationMs: duration, result: result), group: &group)
             case .skipped(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: decider), group: &group) }
                 try await feed(.skip(step: id, reason: "skipped during tabletop by \(by)"), group: &group)
             case .quit(let notes):
-                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: config.caller.decider), group: &group) }
+                for note in notes { try await feed(.note(step: id, text: note, by: by, decider: decider), group: &group) }
                 try await feed(.interrupt(.quit), group: &group)
                 try await feed(.release(step: id, reason: "tabletop stopped here; resume continues from this step"), group: &group)
             }

@@ -41,6 +41,11 @@ public struct ApprovalRule: Sendable, Hashable, Codable {
         }
     }
 
+    /// Why `caller` may not decide ("mallory is not among its approvers (group:sre)"), or nil.
+    public func notAnApprover(_ caller: Caller) -> String? {
+        admits(caller) ? nil : "\(caller.decider.identity) is not among its approvers (\(approversText))"
+    }
+
     /// "alice, group:sre", for messages.
     public var approversText: String { approvers.isEmpty ? "anyone" : approvers.joined(separator: ", ") }
 }
@@ -69,8 +74,9 @@ public struct Decider: Sendable, Hashable, Codable {
 
     /// "Alice (account alice)", "alice", "root (via sudo by alice)": label and identity.
     public var name: String {
-        let sudo = sudoUser.map { " via sudo by \($0)" } ?? ""
-        return label == identity ? identity + (sudo.isEmpty ? "" : " (\(sudo.dropFirst()))") : "\(label) (account \(identity)\(sudo))"
+        let sudo = sudoUser.map { "via sudo by \($0)" }
+        if label == identity { return sudo.map { "\(identity) (\($0))" } ?? identity }
+        return "\(label) (account \(identity)\(sudo.map { " " + $0 } ?? ""))"
     }
 
     /// `name` and the host: "Alice (account alice) on db1", for messages and reports.
@@ -99,7 +105,7 @@ extension ApprovalRule {
     }
 
     /// The rule of `step` in a run of `mode`, or nil when it is not an approval step. The keys
-    /// are checked by validation (`ApprovalChecks`); a value that slipped through takes the default.
+    /// are checked by validation (`ApprovalAction.problems`); a value that slipped through takes the default.
     public init?(of step: Step, in mode: RunMode) {
         guard step.action == BuiltinActions.approval else { return nil }
         let with = step.with

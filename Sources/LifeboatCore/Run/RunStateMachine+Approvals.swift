@@ -31,9 +31,7 @@ extension RunStateMachine {
         }
         let rule = step.approvalRule
         let caller = decision.caller
-        guard rule.admits(caller) else {
-            return "\(caller.decider.identity) is not among its approvers (\(rule.approversText))"
-        }
+        if let notAnApprover = rule.notAnApprover(caller) { return notAnApprover }
         guard decision.approved else { return nil }
         let person = caller.decider.person
         if rule.separationOfDuties && executorPeople.contains(person) {
@@ -62,9 +60,7 @@ extension RunStateMachine {
             guard isEngineApproval(step), step.applies,
                   states[step.id] == .pending || states[step.id] == .awaitingApproval else { return nil }
             let rule = step.approvalRule
-            if !rule.admits(caller) {
-                return "step '\(step.id)': \(caller.decider.identity) is not among its approvers (\(rule.approversText))"
-            }
+            if let notAnApprover = rule.notAnApprover(caller) { return "step '\(step.id)': \(notAnApprover)" }
             if rule.separationOfDuties {
                 return "step '\(step.id)': separation of duties is on, so the person running the scenario cannot approve it"
             }
@@ -80,20 +76,20 @@ extension RunStateMachine {
     mutating func applyApproval(_ kind: RunEvent.Kind) throws(TransitionError) {
         switch kind {
         case .approvalGranted(let id, let by, let via, let wait, let decider):
-            try requireAwaitingApproval(id, "approvalGranted")
-            grants[id, default: []].append(decider ?? Decider(identity: by, label: by, host: ""))
+            try require(id, { $0 == .awaitingApproval }, "approvalGranted")
+            grants[id, default: []].append(decider ?? Caller.named(by).decider)
             let given = grants[id]!
             guard given.count >= (stepsByID[id]?.approvalRule.quorum ?? 1) else { return }
             approvalOutcomes[id] = "approved by " + given.map(\.description).joined(separator: ", ")
             succeed(id, outputs: ["approved_by": .string(by), "via": .string(via), "wait_ms": .int(Int(wait))])
         case .approvalDenied(let id, _, _, let reason, let decider):
-            try requireAwaitingApproval(id, "approvalDenied")
+            try require(id, { $0 == .awaitingApproval }, "approvalDenied")
             approvalOutcomes[id] = "denied by \(decider?.description ?? "someone"): \(reason)"
             states[id] = .failed
         case .approvalRefused:
             break
         case .approvalTimedOut(let id, let waited, let then):
-            try requireAwaitingApproval(id, "approvalTimedOut")
+            try require(id, { $0 == .awaitingApproval }, "approvalTimedOut")
             switch then {
             case .deny:
                 approvalOutcomes[id] = "denied by its timeout after \(DurationText.format(milliseconds: waited))"
@@ -104,10 +100,5 @@ extension RunStateMachine {
         default:
             break
         }
-    }
-
-    private func requireAwaitingApproval(_ id: String, _ what: String) throws(TransitionError) {
-        guard let state = states[id] else { throw invalid(what, "there is no step '\(id)' in this run") }
-        guard state == .awaitingApproval else { throw invalid(what, "step '\(id)' is \(Self.name(of: state))") }
     }
 }

@@ -138,7 +138,7 @@ extension RunStateMachine {
         }
     }
 
-    private func require(_ id: String, _ ok: (StepState) -> Bool, _ what: String) throws(TransitionError) {
+    func require(_ id: String, _ ok: (StepState) -> Bool, _ what: String) throws(TransitionError) {
         guard let state = states[id] else { throw invalid(what, "there is no step '\(id)' in this run") }
         guard ok(state) else { throw invalid(what, "step '\(id)' is \(Self.name(of: state))") }
     }

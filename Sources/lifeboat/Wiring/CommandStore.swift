@@ -116,9 +116,8 @@ extension PostgresStore: CommandStore {
     /// The role PostgreSQL authenticated (`session_user`), and the roles it belongs to.
     func caller(label: String) async throws -> Caller {
         let (user, roles) = try await sessionIdentity()
-        let account = OperatorIdentity.caller(label: label)
         return Caller(
-            decider: Decider(identity: user, sudoUser: nil, label: label, host: account.decider.host), groups: roles)
+            decider: Decider(identity: user, sudoUser: nil, label: label, host: ProcessInfo.processInfo.hostName), groups: roles)
     }
 
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LifeboatStore
 
 /// Options every command that touches the state store takes.
 struct StoreOptions: ParsableArguments {
@@ -35,8 +36,7 @@ struct OperatorOption: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         if let name = env["LIFEBOAT_OPERATOR"], !name.isEmpty { return name }
         if let name = env["USER"], !name.isEmpty { return name }
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid " + String(getuid())
+        return SystemAccounts.accountName(getuid())
     }
 }
 

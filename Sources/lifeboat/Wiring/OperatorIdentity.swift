@@ -6,12 +6,9 @@ import LifeboatStore
 /// (and, when that is root reached through `sudo`, the account that ran `sudo`) and the groups
 /// of that account. What the SQLite store records as identity; `--by` is only a label beside it.
 enum OperatorIdentity {
-    /// The account of the effective uid.
-    static var account: String { SystemAccounts.accountName(geteuid()) }
-
     static func caller(label: String, host: String = ProcessInfo.processInfo.hostName) -> Caller {
         let uid = geteuid()
-        let account = self.account
+        let account = SystemAccounts.accountName(uid)
         // SUDO_USER is believed only from root: any other account could set it.
         let sudoUser = uid == 0 ? ProcessInfo.processInfo.environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 } : nil
         let decider = Decider(identity: account, sudoUser: sudoUser, label: label, host: host)

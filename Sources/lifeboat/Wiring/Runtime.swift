@@ -28,12 +28,7 @@ enum Runtime {
     /// Opens an existing store for reading, without creating a SQLite file.
     static func openExistingStore(_ options: StoreOptions) async throws -> any CommandStore {
         if case .file(let path) = options.location, !FileManager.default.fileExists(atPath: path) {
-            var info = stat()
-            if stat(path, &info) != 0, errno == EACCES {
-                throw LifeboatError(
-                    .storeFailure, "account \(OperatorIdentity.account) cannot reach store \(path): a folder on its path is closed to it",
-                    hint: "ask for the group the store is shared with (`lifeboat store init --group`), or use a store of your own with --db")
-            }
+            try StoreAccess.check(path)  // a store that is there but closed to this account says so
             throw LifeboatError(
                 .notFound, "no state store at \(path)",
                 hint: "run a scenario first, or point --db / LIFEBOAT_DB at the store")
