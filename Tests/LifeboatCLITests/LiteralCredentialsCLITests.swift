@@ -55,7 +55,7 @@ struct LiteralCredentialsCLITests {
                 "\(refused.output)")
     }
 
-    @Test func aCredentialFromASecretIsSentAndStoredNowhere() throws {
+    @Test func aCredentialFromASecretValidatesRunsAndIsStoredNowhere() throws {
         let cli = try LifeboatCLI()
         let secret = "tok-\(UUID().uuidString.prefix(12))"
         try cli.write("secret.txt", secret + "\n")
