@@ -151,7 +151,7 @@ public final class PostgresStore: StateStore {
         let payload = try CanonicalJSON.encode(event)
         let display = self.display
         try await transaction("creating run \(id)") { db in
-            let head = try await TeamRows.lockChainHead(db)
+            try await TeamRows.lockChain(db)
             if try await TeamRows.run(id, in: db) != nil {
                 throw LifeboatError(.invalidState, "run \(id) already exists in \(display)")
             }
@@ -159,7 +159,7 @@ public final class PostgresStore: StateStore {
             try await TeamRows.syncLease(rows.run, atMs: event.atMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
             try await TeamRows.pin(documents, runID: id, from: 0, in: db)
-            try await TeamRows.append([(event, payload)], after: head, in: db)
+            try await TeamRows.record([payload], of: id, consuming: [], atMs: event.atMs, in: db)
         }
     }
 
@@ -171,7 +171,9 @@ public final class PostgresStore: StateStore {
         let reloaded = try reloadedHeader(events, pinning: documents, hash: Digests.documentsHash(documents))
         let atMs = events.last?.atMs ?? Self.nowMs()
         guard let runID = events.first?.runID else {
-            return try await transaction("consuming control messages") { db in try await TeamRows.consume(controls, atMs: atMs, in: db) }
+            return try await transaction("consuming control messages") { db in
+                try await TeamRows.record([], of: nil, consuming: controls, atMs: atMs, in: db)
+            }
         }
         guard let rows, rows.run.id == runID, events.allSatisfy({ $0.runID == runID }) else {
             throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
@@ -182,7 +184,7 @@ public final class PostgresStore: StateStore {
         let display = self.display
         let epoch = epochs.withLock { $0[runID] }
         try await transaction("recording run \(runID)") { db in
-            let head = try await TeamRows.lockChainHead(db)
+            try await TeamRows.lockChain(db)
             guard try await TeamRows.run(runID, in: db) != nil else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
             }
@@ -191,11 +193,10 @@ public final class PostgresStore: StateStore {
                 try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
                 try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
             }
-            try await TeamRows.append(Array(zip(events, payloads)), after: head, in: db)
+            try await TeamRows.record(payloads, of: runID, consuming: controls, atMs: atMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
             try await TeamRows.update(rows.run, in: db)
             try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
-            try await TeamRows.consume(controls, atMs: atMs, in: db)
         }
     }
 
@@ -346,13 +347,13 @@ public final class PostgresStore: StateStore {
         }
         let payloads = try events.map { try CanonicalJSON.encode($0) }
         return try await transaction("importing run \(runID)") { db in
-            let head = try await TeamRows.lockChainHead(db)
+            try await TeamRows.lockChain(db)
             if try await TeamRows.run(runID, in: db) != nil { return false }
             try await TeamRows.insert(rows.run, in: db)
             try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
             try await TeamRows.pin(documents.map(\.source), runID: runID, from: 0, in: db)
-            try await TeamRows.append(Array(zip(events, payloads)), after: head, in: db)
+            try await TeamRows.chain(payloads, of: runID, in: db)
             return true
         }
     }
@@ -402,6 +403,11 @@ public final class PostgresStore: StateStore {
     private func storeError(_ error: any Error, _ what: String) -> LifeboatError {
         switch error {
         case let error as LifeboatError: return error
+        case let error as PGError where error.sqlstate == "42501" && error.message.contains("permission denied"):
+            // A missing grant (the server's own refusal, which offers no hint of its own).
+            return LifeboatError(
+                .storeFailure, "team store \(display): \(what) failed: \(error.message)",
+                hint: "give the role the grants listed under Roles in docs/cli.md (`store import` needs the role that owns the schema)")
         case let error as PGError:
             return LifeboatError(
                 .storeFailure, "team store \(display): \(what) failed: \(error.message)",

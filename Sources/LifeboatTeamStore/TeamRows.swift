@@ -5,37 +5,27 @@ import LifeboatStore
 /// The team store's rows: the chain head, event rows, projections, pinned documents, leases and
 /// control messages. Every function runs inside the caller's transaction.
 enum TeamRows {
-    struct ChainHead {
-        var seq: Int64
-        var hash: String
-    }
-
-    /// Locks the chain head row until the transaction ends: writers take turns, so one chain runs
+    /// Takes the chain head's lock until the transaction ends: writers take turns, so one chain runs
     /// through every run in one global order.
-    static func lockChainHead(_ db: PGConnection) async throws -> ChainHead {
-        let row = try await db.query("SELECT seq, hash FROM lifeboat.chain_head WHERE id = 1 FOR UPDATE").rows.first
-        guard let row, let seq = Int64(row[0] ?? ""), let hash = row[1] else {
-            throw LifeboatError(.storeFailure, "the team store has no chain head row", hint: "check it with `lifeboat audit verify`")
-        }
-        return ChainHead(seq: seq, hash: hash)
+    static func lockChain(_ db: PGConnection) async throws {
+        _ = try await db.query("SELECT lifeboat.lock_chain()")
     }
 
-    /// Appends event rows after `head`, extending the chain, and moves the head.
-    static func append(_ events: [(event: RunEvent, payload: String)], after head: ChainHead, in db: PGConnection) async throws {
-        var (seq, prev) = (head.seq, head.hash)
-        for (event, payload) in events {
-            seq += 1
-            let hash = EventChain.hash(prev: prev, seq: seq, runID: event.runID, payload: payload)
-            _ = try await db.query(
-                """
-                INSERT INTO lifeboat.events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """,
-                [String(seq), event.runID, String(event.atMs), String(event.monoMs), event.session,
-                 EventChain.kindName(event.kind), event.kind.stepID, payload, prev, hash])
-            prev = hash
-        }
-        _ = try await db.query("UPDATE lifeboat.chain_head SET seq = $1, hash = $2 WHERE id = 1", [String(seq), prev])
+    /// Records events of run `runID` (their canonical JSON) after the chain head and consumes the
+    /// control messages they answer, through the server's `lifeboat.record_events`, which refuses an
+    /// event naming anyone but the connected role or those messages' senders. `runID` is nil when
+    /// only messages are consumed.
+    static func record(_ payloads: [String], of runID: String?, consuming controls: [Int64], atMs: Int64, in db: PGConnection)
+        async throws
+    {
+        _ = try await db.query(
+            TeamStoreEventFunctions.recordCall,
+            [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs)])
+    }
+
+    /// Appends events recorded elsewhere, unchecked (`store import`): the schema owner's only.
+    static func chain(_ payloads: [String], of runID: String, in db: PGConnection) async throws {
+        _ = try await db.query(TeamStoreEventFunctions.chainCall, [runID, try CanonicalJSON.encode(payloads)])
     }
 
     /// Refuses the write unless `epoch` is still the run's (no other process took it over since),
@@ -133,15 +123,5 @@ enum TeamRows {
             ON CONFLICT (plan_id, scenario) DO UPDATE SET run_id = excluded.run_id, taken_at_ms = excluded.taken_at_ms
             """,
             [run.planID, run.scenario, run.id, String(atMs)])
-    }
-
-    static func consume(_ controls: [Int64], atMs: Int64, in db: PGConnection) async throws {
-        guard !controls.isEmpty else { return }
-        _ = try await db.query(
-            """
-            UPDATE lifeboat.controls SET consumed_at_ms = $1
-            WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint) AND consumed_at_ms IS NULL
-            """,
-            [String(atMs), try CanonicalJSON.encode(controls)])
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import LifeboatCore
 import LifeboatPostgres
 import LifeboatStore
-import LifeboatTeamStore
+@testable import LifeboatTeamStore
 import LifeboatTestSupport
 import Testing
 
@@ -38,9 +38,13 @@ struct TeamStoreTests {
     /// Runs `header` through the real engine with scripted actions on `store`.
     static func execute(_ runID: String, _ header: RunHeader, on store: any StateStore) async throws -> RunStateMachine {
         try await store.createRun(id: runID, created: created(runID, header), documents: documents)
+        // On the team store the executor is the role it connected as (the server checks it).
+        let identity = try await (store as? PostgresStore)?.sessionIdentity().user ?? "olivia"
         let engine = RunEngine(
             store: store, actions: ActionRegistry([ScriptedAction()]), clock: ScaledClock(scale: 100),
-            configuration: EngineConfiguration(pid: 7, host: "test", operatorName: "olivia", session: "s-\(runID)"),
+            configuration: EngineConfiguration(
+                pid: 7, host: "test", operatorName: "olivia", session: "s-\(runID)",
+                caller: Caller(decider: Decider(identity: identity, label: "olivia", host: "test"), groups: [])),
             random: { 0.5 })
         let inputs = RunInputs(
             steps: TestHeaders.runbookSteps(header), render: RenderContext(), masker: SecretMasker(secrets: []),
@@ -83,7 +87,9 @@ struct TeamStoreTests {
         #expect(pinned.first?.sha256 == Digests.sha256("plan: p\n"))
         let chain = try await Self.verifyChain(conninfo)
         #expect(chain.rows == events.count)
-        #expect(try await store.appliedMigrations() == ["v1-event-log", "v2-executors", "v3-control-senders"])
+        #expect(try await store.appliedMigrations() == [
+            "v1-event-log", "v2-executors", "v3-control-senders", "v4-events-recorded-by-the-server",
+        ])
         await store.close()
     }
 
@@ -128,7 +134,7 @@ struct TeamStoreTests {
         let (conninfo, _, _) = try await Self.freshDatabase()
         let first = try await PostgresStore.open(conninfo)
         let second = try await PostgresStore.open(conninfo)
-        let steps = (1...12).map { TestHeaders.step("s\($0)") }
+        let steps = (1...30).map { TestHeaders.step("s\($0)") }
         async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first)
         async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second)
         let (ma, mb) = try await (a, b)
@@ -258,15 +264,13 @@ struct TeamStoreTests {
             "GRANT USAGE ON SCHEMA lifeboat TO \(role)",
             "GRANT SELECT ON ALL TABLES IN SCHEMA lifeboat TO \(role)",
             """
-            GRANT INSERT ON lifeboat.events, lifeboat.runs, lifeboat.steps, lifeboat.documents, lifeboat.leases,
-                lifeboat.controls, lifeboat.executors TO \(role)
-            """,
-            """
-            GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.chain_head, lifeboat.leases, lifeboat.controls,
+            GRANT INSERT ON lifeboat.runs, lifeboat.steps, lifeboat.documents, lifeboat.leases, lifeboat.controls,
                 lifeboat.executors TO \(role)
             """,
+            "GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.leases, lifeboat.executors TO \(role)",
             "GRANT DELETE ON lifeboat.steps, lifeboat.leases TO \(role)",
             "GRANT USAGE ON ALL SEQUENCES IN SCHEMA lifeboat TO \(role)",
+            "GRANT EXECUTE ON FUNCTION lifeboat.lock_chain(), lifeboat.record_events(text, text[], bigint[], bigint) TO \(role)",
         ]
     }
 
@@ -296,6 +300,140 @@ struct TeamStoreTests {
                 let error = await thrown(PGError.self) { _ = try await db.query(sql) }
                 #expect(error?.sqlstate == "42501", "\(sql): \(String(describing: error))")
                 #expect(error?.message.contains("append-only") == false, "\(sql): refused by the trigger, not by the grants")
+            }
+        }
+        _ = try await Self.verifyChain(ownerConninfo)
+    }
+
+    /// A modified client with the operators' grants cannot write an event in another role's name:
+    /// no INSERT on the log, no way round the server's function, which accepts a decider only when
+    /// it is the connected role or the authenticated sender of a message the append answers (of the
+    /// matching kind and step), and refuses payloads a reader could take two ways.
+    @Test func aModifiedClientCannotRecordAnEventInAnotherRolesName() async throws {
+        let (ownerConninfo, cluster, database) = try await Self.freshDatabase()
+        let owner = try await PostgresStore.open(ownerConninfo)
+        await owner.close()
+        let (sre, alice) = (uniqueName("sre"), uniqueName("alice"))
+        for role in [sre, alice] {
+            try await cluster.admin(cluster.primary, "CREATE ROLE \(role) LOGIN PASSWORD 'op-pw-42'", database: "postgres")
+            for grant in Self.grantOperatorRole(role) { try await cluster.admin(cluster.primary, grant, database: database) }
+        }
+        func conninfo(_ role: String) -> String {
+            "host=127.0.0.1 port=\(cluster.primary.port) dbname=\(database) user=\(role) password=op-pw-42"
+        }
+        let store = try await PostgresStore.open(conninfo(sre))
+        try await store.createRun(id: "r1", created: Self.created("r1", Self.header()), documents: Self.documents)
+        let before = try await Self.verifyChain(ownerConninfo).rows
+
+        func granted(_ step: String, by identity: String, sudoUser: String? = nil) -> RunEvent {
+            RunEvent(runID: "r1", atMs: 2_000, monoMs: 2, session: "s", kind: .approvalGranted(
+                step: step, by: identity, via: "lifeboat approve", waitMs: 0,
+                decider: Decider(identity: identity, sudoUser: sudoUser, label: identity, host: "h")))
+        }
+        func record(_ payloads: [String], consuming controls: [Int64] = [], on db: PGConnection) async throws {
+            _ = try await db.query(
+                """
+                SELECT lifeboat.record_events('r1', ARRAY(SELECT jsonb_array_elements_text($1::jsonb)),
+                    ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint), 0)
+                """, [try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls)])
+        }
+        func send(_ kind: ControlMessage.Kind, as role: String) async throws -> Int64 {
+            try await PGConnection.withConnection(conninfo(role)) { db in
+                Int64(try await db.query(
+                    "INSERT INTO lifeboat.controls (run_id, kind, by, at_ms) VALUES ('r1', $1, $2, 1) RETURNING id",
+                    [try CanonicalJSON.encode(kind), role]).firstValue ?? "") ?? 0
+            }
+        }
+        let aliceApproves = try await send(.approve(step: "b"), as: alice)
+        let aliceDenies = try await send(.deny(step: "c", reason: "no"), as: alice)
+
+        try await PGConnection.withConnection(conninfo(sre)) { db in
+            let forged = try CanonicalJSON.encode(granted("b", by: alice))
+            for sql in [
+                "INSERT INTO lifeboat.events (seq, run_id, at_ms, mono_ms, session, kind, payload, prev_hash, hash) SELECT 99, 'r1', 0, 0, 's', 'approvalGranted', '{}', '', ''",
+                "UPDATE lifeboat.chain_head SET seq = 0", "UPDATE lifeboat.controls SET kind = '{}'",
+                "SELECT lifeboat.chain_events('r1', ARRAY['{}'])",
+            ] {
+                let error = await thrown(PGError.self) { _ = try await db.query(sql) }
+                #expect(error?.sqlstate == "42501" && error?.message.contains("permission denied") == true, "\(sql): \(String(describing: error))")
+            }
+            // In alice's name with no message of hers, or answering her denial with a grant.
+            for (payload, controls) in [(forged, [Int64]()), (forged.replacing("\"b\"", with: "\"c\""), [aliceDenies])] {
+                let error = await thrown(PGError.self) { try await record([payload], consuming: controls, on: db) }
+                #expect(error?.sqlstate == "42501", "\(String(describing: error))")
+                #expect(error?.message.contains("cannot record approvalGranted in the name of \(alice)") == true, "\(String(describing: error))")
+            }
+            // No decider (only a label), or the connected role claiming alice stood behind it.
+            let unnamed = try CanonicalJSON.encode(RunEvent(runID: "r1", atMs: 2_000, monoMs: 2, session: "s", kind: .approvalGranted(
+                step: "b", by: alice, via: "lifeboat approve", waitMs: 0)))
+            for payload in [unnamed, try CanonicalJSON.encode(granted("b", by: sre, sudoUser: alice))] {
+                let error = await thrown(PGError.self) { try await record([payload], on: db) }
+                #expect(error?.message.contains("without a decider the server authenticated") == true, "\(String(describing: error))")
+            }
+            // A decider named twice: the server reads the last (its own role), a reader might take alice.
+            let mine = try CanonicalJSON.encode(granted("b", by: sre))
+            let twice = mine.replacing("\"decider\":{", with: "\"decider\":{\"identity\":\"\(alice)\"},\"decider\":{")
+            #expect(twice != mine)
+            let repeated = await thrown(PGError.self) { try await record([twice], on: db) }
+            #expect(repeated?.message.contains("repeats a key") == true, "\(String(describing: repeated))")
+            // Answering alice's own approval of step b, in her name: accepted.
+            try await record([forged], consuming: [aliceApproves], on: db)
+        }
+        // The store's own append, past the state machine (which would not decide this): refused by the server.
+        let rows = RunRows(run: try #require(try await store.run("r1")), steps: [])
+        let refused = await thrown(LifeboatError.self) {
+            try await store.append([granted("c", by: alice)], rows: rows, consumingControls: [], pinning: [])
+        }
+        #expect(refused?.code == .storeFailure && refused?.message.contains("in the name of \(alice)") == true, "\(String(describing: refused))")
+        await store.close()
+
+        let chain = try await Self.verifyChain(ownerConninfo)
+        #expect(chain.rows == before + 1, "only the answered approval was recorded")
+        let owned = try await PostgresStore.open(ownerConninfo)
+        let last = try await owned.events(of: "r1").last
+        if case .approvalGranted(_, _, _, _, let decider) = last?.kind { #expect(decider?.identity == alice) } else {
+            Issue.record("the last event is \(String(describing: last))")
+        }
+        await owned.close()
+    }
+
+    /// A store made before events were recorded by the server: the migration takes INSERT on the
+    /// log (and UPDATE on the chain head and the messages) from the roles that had it and gives them
+    /// the functions instead, so they keep running scenarios and can no longer write the log.
+    @Test func upgradingMovesTheOldOperatorGrantsToTheServersFunctions() async throws {
+        let (ownerConninfo, cluster, database) = try await Self.freshDatabase()
+        try await PGConnection.withConnection(ownerConninfo) { db in
+            _ = try await TeamStoreMigrations.migrate(db, first: 3)
+        }
+        let role = uniqueName("sre")
+        try await cluster.admin(cluster.primary, "CREATE ROLE \(role) LOGIN PASSWORD 'op-pw-42'", database: "postgres")
+        for grant in [
+            "GRANT USAGE ON SCHEMA lifeboat TO \(role)", "GRANT SELECT ON ALL TABLES IN SCHEMA lifeboat TO \(role)",
+            """
+            GRANT INSERT ON lifeboat.events, lifeboat.runs, lifeboat.steps, lifeboat.documents, lifeboat.leases,
+                lifeboat.controls, lifeboat.executors TO \(role)
+            """,
+            """
+            GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.chain_head, lifeboat.leases, lifeboat.controls,
+                lifeboat.executors TO \(role)
+            """,
+            "GRANT DELETE ON lifeboat.steps, lifeboat.leases TO \(role)", "GRANT USAGE ON ALL SEQUENCES IN SCHEMA lifeboat TO \(role)",
+        ] { try await cluster.admin(cluster.primary, grant, database: database) }
+
+        let owner = try await PostgresStore.open(ownerConninfo)
+        #expect(try await owner.appliedMigrations().last == "v4-events-recorded-by-the-server")
+        await owner.close()
+        let conninfo = "host=127.0.0.1 port=\(cluster.primary.port) dbname=\(database) user=\(role) password=op-pw-42"
+        let store = try await PostgresStore.open(conninfo)
+        #expect(try await Self.execute("r1", Self.header(), on: store).phase == .finished(.succeeded))
+        await store.close()
+        try await PGConnection.withConnection(conninfo) { db in
+            for sql in [
+                "INSERT INTO lifeboat.events (seq, run_id, at_ms, mono_ms, session, kind, payload, prev_hash, hash) SELECT 99, 'r1', 0, 0, 's', 'x', '{}', '', ''",
+                "UPDATE lifeboat.chain_head SET seq = 0", "UPDATE lifeboat.controls SET kind = '{}'",
+            ] {
+                let error = await thrown(PGError.self) { _ = try await db.query(sql) }
+                #expect(error?.sqlstate == "42501", "\(sql): \(String(describing: error))")
             }
         }
         _ = try await Self.verifyChain(ownerConninfo)
