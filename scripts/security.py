@@ -23,7 +23,6 @@ import json
 import os
 import secrets as pyrandom
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,13 +30,15 @@ import threading
 import time
 import traceback
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from throwaway_postgres import Postgres  # noqa: E402
+
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--bin", default=".build/debug/lifeboat")
 parser.add_argument("--only", default="", help="comma-separated check names")
 parser.add_argument("--no-postgres", action="store_true", help="skip the parts that need PostgreSQL (said in the row)")
 args = parser.parse_args()
 LIFEBOAT = os.path.abspath(args.bin)
-PGBIN = "/usr/lib/postgresql/15/bin"
 ROWS = []
 
 
@@ -48,14 +49,6 @@ class Failure(Exception):
 def expect(condition, message):
     if not condition:
         raise Failure(message)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Workspace:
@@ -122,48 +115,13 @@ class RecordingHTTP:
         self.server.server_close()
 
 
-class Postgres:
-    """A throwaway PostgreSQL 15 on 127.0.0.1:PORT, run as the postgres user (trust auth, loopback)."""
-
-    def __init__(self):
-        self.parent = tempfile.mkdtemp(prefix="lifeboat-security-pg-")
-        os.chmod(self.parent, 0o755)
-        self.data = self.parent + "/data"
-        self.port = free_port()
-        self._as_postgres(PGBIN + "/initdb", "--no-sync", "--auth=trust", "-U", "postgres", "-D", self.data, check=False,
-                          prepare=True)
-        out = self._as_postgres(PGBIN + "/pg_ctl", "start", "-w", "-D", self.data, "-l", self.data + "/log",
-                                "-o", "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s"
-                                % (self.port, self.parent))
-        expect(out.returncode == 0, "pg_ctl start failed: " + out.stderr.strip())
-
-    def _as_postgres(self, *argv, check=True, prepare=False):
-        if prepare:
-            subprocess.run(["chown", "postgres:postgres", self.parent], check=True)
-        out = subprocess.run(["runuser", "-u", "postgres", "--", *argv], cwd="/", capture_output=True, text=True,
-                             timeout=120)
-        if check and out.returncode != 0:
-            raise Failure("%s failed: %s" % (argv[0], out.stderr.strip()))
-        return out
-
-    def psql(self, sql):
-        out = self._as_postgres(PGBIN + "/psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                                "-d", "postgres", "-c", sql, check=False)
-        expect(out.returncode == 0, "psql failed: " + out.stderr.strip())
-        return out.stdout.strip()
-
-    def close(self):
-        self._as_postgres(PGBIN + "/pg_ctl", "stop", "-m", "immediate", "-D", self.data, check=False)
-        shutil.rmtree(self.parent, ignore_errors=True)
-
-
 _postgres = None
 
 
 def postgres():
     global _postgres
     if _postgres is None and not args.no_postgres:
-        _postgres = Postgres()
+        _postgres = Postgres(prefix="lifeboat-security-pg-")
     return _postgres
 
 

@@ -32,10 +32,10 @@ public final class PGConnection: @unchecked Sendable {
     /// The server's version as libpq reports it (150008 for 15.8).
     public let serverVersion: Int
 
-    private let queue: DispatchQueue
-    private let masker: SecretMasker
+    let queue: DispatchQueue
+    let masker: SecretMasker
     /// The PGconn; used only on `queue` (and in deinit, when nothing else can hold the connection).
-    private var handle: OpaquePointer?
+    var handle: OpaquePointer?
     /// libpq's thread-safe cancel object (PGcancel).
     private let cancelHandle: OpaquePointer?
     /// The socket of the call in flight, so that an abandoned call can be unblocked; nil between calls.
@@ -223,7 +223,7 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
-    private func markUnusable() { usable.withLock { $0 = false } }
+    func markUnusable() { usable.withLock { $0 = false } }
 
     /// Runs on `queue`.
     private func execBlocking(_ sql: String, _ params: [String?]) -> QueryOutcome {

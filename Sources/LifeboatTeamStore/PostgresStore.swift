@@ -19,6 +19,7 @@ public final class PostgresStore: StateStore {
     public let display: String
     private let conninfo: String
     private let connection: SerialConnection
+    private let listener: ControlListener
     /// The epoch this process holds per run it executes (`takeExecutor`): its appends check it.
     private let epochs = Mutex<[String: Int64]>([:])
 
@@ -26,6 +27,7 @@ public final class PostgresStore: StateStore {
         self.display = display
         self.conninfo = conninfo
         self.connection = SerialConnection(conninfo: conninfo)
+        self.listener = ControlListener(conninfo: conninfo)
     }
 
     /// Connects to the store at `conninfo` and applies pending migrations.
@@ -46,7 +48,10 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    public func close() async { await connection.close() }
+    public func close() async {
+        await listener.close()
+        await connection.close()
+    }
 
     // MARK: Who executes
 
@@ -256,6 +261,9 @@ public final class PostgresStore: StateStore {
                 [message.runID, try CanonicalJSON.encode(message.kind), message.by, String(message.atMs)])
         }
     }
+
+    /// Woken by the server's notification when a message for `runID` is queued (`ControlListener`).
+    public func waitForControls(of runID: String) async -> Bool { await listener.wait(for: runID) }
 
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
         try await onConnection("reading the messages for run \(runID)") { db in

@@ -92,6 +92,21 @@ enum TeamStoreMigrations {
             """,
         ]),
         TeamStoreEventFunctions.migration,
+        // Wakes executors (`ControlListener`) when a message for their run is queued.
+        Migration(name: "v5-control-notifications", statements: [
+            """
+            CREATE FUNCTION lifeboat.notify_control() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('\(ControlListener.channel)', NEW.run_id);
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER controls_notify AFTER INSERT ON lifeboat.controls
+            FOR EACH ROW EXECUTE FUNCTION lifeboat.notify_control()
+            """,
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks (the first `count` of them: tests build

@@ -21,6 +21,41 @@ struct PGConnectionTests {
         }
     }
 
+    /// LISTEN/NOTIFY: a notification sent after the wait began wakes it with its payload; one sent
+    /// between waits waits in the socket for the next; an empty wait ends at its timeout; a cancelled
+    /// wait ends at once (well before its timeout).
+    @Test func notificationsWakeAWaitAndNoneIsLostBetweenWaits() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let channel = uniqueName("chan")
+        let listener = try await PGConnection.connect(cluster.primary.conninfo)
+        defer { listener.close() }
+        _ = try await listener.query("LISTEN \(channel)")
+        try await PGConnection.withConnection(cluster.primary.conninfo) { sender in
+            async let woken = listener.notifications(within: .seconds(20))
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await sender.query("SELECT pg_notify($1, 'first')", [channel])
+            let started = ContinuousClock.now
+            let first = try await woken
+            #expect(first.map(\.payload) == ["first"] && first.first?.channel == channel, "\(first)")
+            #expect(ContinuousClock.now - started < .seconds(10), "the wait ran to its timeout")
+
+            _ = try await sender.query("SELECT pg_notify($1, 'between')", [channel])
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await listener.notifications(within: .seconds(5)).map(\.payload) == ["between"])
+        }
+        let quiet = ContinuousClock.now
+        #expect(try await listener.notifications(within: .milliseconds(300)).isEmpty)
+        #expect(ContinuousClock.now - quiet >= .milliseconds(250))
+
+        let waiting = Task { try await listener.notifications(within: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let cancelled = ContinuousClock.now
+        waiting.cancel()
+        #expect(try await waiting.value.isEmpty)
+        #expect(ContinuousClock.now - cancelled < .seconds(10), "cancelling did not end the wait")
+        #expect(listener.isOpen, "a cancelled wait leaves the connection usable")
+    }
+
     @Test func severalStatementsInOneCallAreRefusedByTheServer() async throws {
         let cluster = try await PostgresCluster.shared()
         let error = await thrown(PGError.self) {

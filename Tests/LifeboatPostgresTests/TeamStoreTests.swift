@@ -89,6 +89,7 @@ struct TeamStoreTests {
         #expect(chain.rows == events.count)
         #expect(try await store.appliedMigrations() == [
             "v1-event-log", "v2-executors", "v3-control-senders", "v4-events-recorded-by-the-server",
+            "v5-control-notifications",
         ])
         await store.close()
     }
@@ -190,6 +191,25 @@ struct TeamStoreTests {
 
     static func note(_ runID: String, _ text: String, at: Int64) -> RunEvent {
         RunEvent(runID: runID, atMs: at, monoMs: at, session: "s", kind: .stepNoted(step: "a", note: text, by: "olivia"))
+    }
+
+    /// The executor's wait for control messages ends when one for its run is queued (the server
+    /// notifies), long before the safety-net poll.
+    @Test func aQueuedMessageWakesTheExecutorsWait() async throws {
+        let (conninfo, _, _) = try await Self.freshDatabase()
+        let executor = try await PostgresStore.open(conninfo)
+        let operator_ = try await PostgresStore.open(conninfo)
+        try await executor.createRun(id: "r1", created: Self.created("r1", Self.header()), documents: Self.documents)
+        #expect(await executor.waitForControls(of: "r1"), "the first wait starts listening and returns")
+        async let woken = executor.waitForControls(of: "r1")
+        try await Task.sleep(for: .milliseconds(300))
+        let sent = ContinuousClock.now
+        try await operator_.postControl(ControlMessage(runID: "r1", kind: .pause(reason: "shift change"), by: "olivia", atMs: 1))
+        #expect(await woken)
+        #expect(ContinuousClock.now - sent < ControlListener.fallback - .seconds(1), "woken by the safety net, not by the message")
+        #expect(try await executor.pendingControls(of: "r1").count == 1)
+        await executor.close()
+        await operator_.close()
     }
 
     @Test func twoProcessesRacingToTakeARunOneWinsAndTheOtherIsToldWhoHasIt() async throws {
@@ -421,7 +441,7 @@ struct TeamStoreTests {
         ] { try await cluster.admin(cluster.primary, grant, database: database) }
 
         let owner = try await PostgresStore.open(ownerConninfo)
-        #expect(try await owner.appliedMigrations().last == "v4-events-recorded-by-the-server")
+        #expect(try await owner.appliedMigrations().contains("v4-events-recorded-by-the-server"))
         await owner.close()
         let conninfo = "host=127.0.0.1 port=\(cluster.primary.port) dbname=\(database) user=\(role) password=op-pw-42"
         let store = try await PostgresStore.open(conninfo)

@@ -45,10 +45,7 @@ struct ExecutionSession {
             defer { group.cancelAll() }
             try await feed(first, group: &group)
             if machine.phase == .executing {
-                group.addTask { [clock, config] in
-                    try? await clock.sleep(ms: config.controlPollMs)
-                    return .poll
-                }
+                scheduleControlPoll(group: &group)
                 if let wait = engine.waitForInterrupt {
                     group.addTask {
                         await wait()
@@ -153,12 +150,7 @@ struct ExecutionSession {
 
         case .poll:
             try await pollControls(group: &group)
-            if machine.phase == .executing {
-                group.addTask { [clock, config] in
-                    try? await clock.sleep(ms: config.controlPollMs)
-                    return .poll
-                }
-            }
+            if machine.phase == .executing { scheduleControlPoll(group: &group) }
 
         case .interrupted:
             interrupts += 1
@@ -183,6 +175,16 @@ struct ExecutionSession {
     ) async throws {
         let wait = approvalRequestedMono[id].map { clock.monoMs() - $0 } ?? 0
         try await feed(.decision(step: id, decision, waitMs: wait), consuming: controls, group: &group)
+    }
+
+    /// The next look at the control queue: when the store says a message may have arrived, else
+    /// after `controlPollMs`.
+    private func scheduleControlPoll(group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        group.addTask { [clock, config, store = engine.store, runID] in
+            if await store.waitForControls(of: runID) { return .poll }
+            try? await clock.sleep(ms: config.controlPollMs)
+            return .poll
+        }
     }
 
     private mutating func pollControls(group: inout ThrowingTaskGroup<EngineSignal, any Error>) async throws {

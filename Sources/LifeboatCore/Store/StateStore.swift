@@ -37,6 +37,16 @@ public protocol StateStore: Sendable {
 
     /// Unconsumed control messages for a run, oldest first.
     func pendingControls(of runID: String) async throws -> [ControlMessage]
+
+    /// Returns true once a control message for `runID` may have arrived (a store whose server tells
+    /// it, or after a while as a safety net), or false at once when this store cannot tell: the
+    /// executor then polls `pendingControls` every `EngineConfiguration.controlPollMs`.
+    func waitForControls(of runID: String) async -> Bool
+}
+
+extension StateStore {
+    /// Stores that cannot be told are polled.
+    public func waitForControls(of runID: String) async -> Bool { false }
 }
 
 extension StateStore {
