@@ -19,7 +19,8 @@ public final class PostgresStore: StateStore {
     public let display: String
     private let conninfo: String
     private let connection: SerialConnection
-    private let listener: ControlListener
+    /// One per kind of news this process waits for (each on a connection of its own).
+    private let listeners: [RunNews: RunListener]
     /// The epoch this process holds per run it executes (`takeExecutor`): its appends check it.
     private let epochs = Mutex<[String: Int64]>([:])
 
@@ -27,7 +28,7 @@ public final class PostgresStore: StateStore {
         self.display = display
         self.conninfo = conninfo
         self.connection = SerialConnection(conninfo: conninfo)
-        self.listener = ControlListener(conninfo: conninfo)
+        self.listeners = Dictionary(uniqueKeysWithValues: RunNews.allCases.map { ($0, RunListener(conninfo: conninfo, news: $0)) })
     }
 
     /// Connects to the store at `conninfo` and applies pending migrations.
@@ -49,7 +50,7 @@ public final class PostgresStore: StateStore {
     }
 
     public func close() async {
-        await listener.close()
+        for listener in listeners.values { await listener.close() }
         await connection.close()
     }
 
@@ -262,8 +263,8 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    /// Woken by the server's notification when a message for `runID` is queued (`ControlListener`).
-    public func waitForControls(of runID: String) async -> Bool { await listener.wait(for: runID) }
+    /// Woken by the server's notification (`RunListener`).
+    public func waitFor(_ news: RunNews, of runID: String) async -> Bool { await listeners[news]?.wait(for: runID) ?? false }
 
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
         try await onConnection("reading the messages for run \(runID)") { db in

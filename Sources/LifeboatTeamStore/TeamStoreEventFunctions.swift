@@ -1,3 +1,4 @@
+import LifeboatCore
 import LifeboatStore
 
 /// How events reach the team store's log: only through functions on the server, so that a
@@ -11,7 +12,8 @@ import LifeboatStore
 /// - `lifeboat.chain_events(run, payloads)` (the schema owner's only: `store import`, whose events
 ///   name the people of another store) appends events after the locked chain head: it takes each
 ///   row's columns from the payload itself, refuses a payload that repeats a key (readers could
-///   disagree on which value counts), and computes each hash as `EventChain.hash` does.
+///   disagree on which value counts), computes each hash as `EventChain.hash` does, and notifies
+///   `lifeboat_events` with the run's id (`lifeboat watch` follows it).
 /// - `lifeboat.lock_chain()` takes the chain head's row lock: writers take turns, so one chain runs
 ///   through every run in one global order.
 ///
@@ -74,6 +76,7 @@ enum TeamStoreEventFunctions {
                 head_hash := next_hash;
             END LOOP;
             UPDATE lifeboat.chain_head SET seq = head_seq, hash = head_hash WHERE id = 1;
+            PERFORM pg_notify('\(RunListener.channel(.events))', run);
         END
         $$
         """,

@@ -1,3 +1,4 @@
+import LifeboatCore
 import LifeboatPostgres
 import LifeboatStore
 
@@ -92,12 +93,12 @@ enum TeamStoreMigrations {
             """,
         ]),
         TeamStoreEventFunctions.migration,
-        // Wakes executors (`ControlListener`) when a message for their run is queued.
+        // Wakes executors (`RunListener`) when a message for their run is queued.
         Migration(name: "v5-control-notifications", statements: [
             """
             CREATE FUNCTION lifeboat.notify_control() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('\(ControlListener.channel)', NEW.run_id);
+                PERFORM pg_notify('\(RunListener.channel(.controls))', NEW.run_id);
                 RETURN NULL;
             END
             $$

@@ -31,7 +31,7 @@ struct Lifeboat: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, RunCommand.self, TabletopCommand.self, ResumeCommand.self, StoreCommand.self,
             ApproveCommand.self, PauseCommand.self, AbortCommand.self, ResolveCommand.self, SkipCommand.self,
             RollbackCommand.self,
-            HistoryCommand.self, ShowCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
+            HistoryCommand.self, ShowCommand.self, WatchCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
             StatusCommand.self, MetricsCommand.self, CompletionsCommand.self, ManualCommand.self,
         ])
 

@@ -54,9 +54,13 @@ struct TeamStoreCLITests {
         #expect(second.stderr.contains("is being executed by") && second.stderr.contains("pid \(executor.processIdentifier)"), "\(second.output)")
         #expect(second.stderr.contains("last wrote"), "\(second.output)")
 
-        let approve = try cli.run("approve", id, "gate")
-        #expect(approve.status == 0, "\(approve.output)")
-        #expect(approve.stdout.contains("sent to the process executing"), "\(approve.output)")
+        // Another process follows the run live (woken by the server) until it ends.
+        let watched = try cli.watch(id) {
+            let approve = try cli.run("approve", id, "gate")
+            #expect(approve.status == 0, "\(approve.output)")
+            #expect(approve.stdout.contains("sent to the process executing"), "\(approve.output)")
+        }
+        #expect(watched.status == 0 && watched.sameAsShow, "\(watched.lines) \(watched.stderr)")
         executor.waitUntilExit()
         let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         #expect(executor.terminationStatus == 0, "\(output)")

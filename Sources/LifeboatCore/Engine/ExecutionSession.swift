@@ -181,7 +181,7 @@ struct ExecutionSession {
     /// after `controlPollMs`.
     private func scheduleControlPoll(group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
         group.addTask { [clock, config, store = engine.store, runID] in
-            if await store.waitForControls(of: runID) { return .poll }
+            if await store.waitFor(.controls, of: runID) { return .poll }
             try? await clock.sleep(ms: config.controlPollMs)
             return .poll
         }

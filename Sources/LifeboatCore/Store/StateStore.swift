@@ -38,15 +38,22 @@ public protocol StateStore: Sendable {
     /// Unconsumed control messages for a run, oldest first.
     func pendingControls(of runID: String) async throws -> [ControlMessage]
 
-    /// Returns true once a control message for `runID` may have arrived (a store whose server tells
-    /// it, or after a while as a safety net), or false at once when this store cannot tell: the
-    /// executor then polls `pendingControls` every `EngineConfiguration.controlPollMs`.
-    func waitForControls(of runID: String) async -> Bool
+    /// Returns true once `news` for `runID` may have arrived (a store whose server tells it, or
+    /// after a while as a safety net), or false at once when this store cannot tell: the caller then
+    /// polls (the executor every `EngineConfiguration.controlPollMs`).
+    func waitFor(_ news: RunNews, of runID: String) async -> Bool
+}
+
+/// What a process can wait for on a run: a control message queued for it (the executor), or
+/// events recorded (`lifeboat watch`).
+public enum RunNews: String, Sendable, Hashable, CaseIterable {
+    case controls
+    case events
 }
 
 extension StateStore {
     /// Stores that cannot be told are polled.
-    public func waitForControls(of runID: String) async -> Bool { false }
+    public func waitFor(_ news: RunNews, of runID: String) async -> Bool { false }
 }
 
 extension StateStore {
