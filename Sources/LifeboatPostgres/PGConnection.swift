@@ -139,6 +139,9 @@ public final class PGConnection: @unchecked Sendable {
             PQfinish(conn)
             return .failed(error)
         }
+        // Notices (and a server's parting FATAL on an idle connection) would go to stderr through
+        // libpq's default processor, across a live view; errors reach callers as PGError instead.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         let raw = RawConnection(pointer: conn, cancel: PQgetCancel(conn), serverVersion: Int(PQserverVersion(conn)))
         return .connected(raw, target)
     }

@@ -417,6 +417,11 @@ public final class PostgresStore: StateStore {
             return LifeboatError(
                 .storeFailure, "team store \(display): \(what) failed: \(error.message)",
                 hint: "give the role the grants listed under Roles in docs/cli.md (`store import` needs the role that owns the schema)")
+        case let error as PGError where error.kind == .connection:
+            // The server went away: the run stops where its log says; nothing is lost.
+            return LifeboatError(
+                .storeFailure, "team store \(display): \(what) failed: \(error.message)",
+                hint: "the server may have restarted or been stopped; once it is back, `lifeboat resume RUN` continues the run")
         case let error as PGError:
             return LifeboatError(
                 .storeFailure, "team store \(display): \(what) failed: \(error.message)",

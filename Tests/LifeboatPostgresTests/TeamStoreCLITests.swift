@@ -150,6 +150,42 @@ struct TeamStoreCLITests {
         #expect(events.contains("copy: was interrupted during attempt 1"), "\(events)")
     }
 
+    /// The store's server goes away mid-run: the executor stops (exit 6, saying which store and
+    /// that `resume` continues), nothing after the running step starts; once the server is back,
+    /// `resume` finishes the run and the chain verifies.
+    @Test func theStoreGoingAwayMidRunStopsTheExecutorAndResumeFinishesTheRun() async throws {
+        try await PostgresCluster.withCluster(replica: false) { cluster in
+            try await cluster.admin(cluster.primary, "CREATE DATABASE store OWNER lifeboat", database: "postgres")
+            var cli = try LifeboatCLI()
+            cli.environment["LIFEBOAT_DB"] = cluster.primary.conninfo(password: cluster.primary.password, database: "store")
+            try cli.write("plans/p.yaml", "plan: team\nobjectives: {rto: 5m}\nscenarios:\n  failover:\n    runbook: ../runbooks/r.yaml\n")
+            try cli.write("runbooks/r.yaml", """
+                runbook: r
+                steps:
+                  - {id: copy, action: command, idempotent: true, with: {argv: [sleep, "2"]}}
+                  - {id: after, action: command, needs: [copy], with: {argv: [touch, after-ran]}}
+
+                """)
+            let (executor, out, err) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+            defer { if executor.isRunning { kill(executor.processIdentifier, SIGKILL) } }
+            let id = try #require(try Self.waitForNewestRun(cli, showing: "copy                  running"))
+            try await cluster.pgCtl(cluster.primary, ["stop", "-m", "fast", "-w", "-t", "60"])
+            for _ in 0..<300 where executor.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            #expect(!executor.isRunning && executor.terminationStatus == 6, "\(stdout)\n\(stderr)")
+            #expect(stderr.contains("team store") && stderr.contains("`lifeboat resume \(id)` continues the run"), "\(stderr)")
+            #expect(!stderr.contains(cluster.primary.password), "the password reached the message")
+            #expect(!FileManager.default.fileExists(atPath: cli.path("runbooks/after-ran")), "a step started with the store gone")
+
+            try await cluster.pgCtl(cluster.primary, ["start", "-w", "-t", "60"])
+            let resumed = try cli.run("resume", id)
+            #expect(resumed.status == 0, "\(resumed.output)")
+            #expect(FileManager.default.fileExists(atPath: cli.path("runbooks/after-ran")))
+            #expect(try cli.run("audit", "verify").status == 0)
+        }
+    }
+
     /// `audit verify` on the team store: ok after real runs; an event edited by a superuser (who
     /// can lift the append-only trigger) is named with its run; an edited step row is found.
     @Test func auditVerifyFindsAnEditedEventAndAnEditedProjection() async throws {

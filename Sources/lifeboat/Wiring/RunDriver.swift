@@ -15,10 +15,16 @@ enum RunDriver {
         runID: String, header: RunHeader, inputs: RunInputs, store: any CommandStore,
         configuration: EngineConfiguration, start: Start, json: Bool = false, stepByStep: Bool = false
     ) async throws -> ExitStatus {
-        try await store.holding(runID) {
-            try await driveHeld(
-                runID: runID, header: header, inputs: inputs, store: store, configuration: configuration, start: start,
-                json: json, stepByStep: stepByStep)
+        do {
+            return try await store.holding(runID) {
+                try await driveHeld(
+                    runID: runID, header: header, inputs: inputs, store: store, configuration: configuration, start: start,
+                    json: json, stepByStep: stepByStep)
+            }
+        } catch var error as LifeboatError {
+            // A store that went away mid-run says "`lifeboat resume RUN`": name the run.
+            error.hint = error.hint?.replacing(" RUN`", with: " \(runID)`")
+            throw error
         }
     }
 
