@@ -194,7 +194,10 @@ public final class PostgresStore: StateStore {
             guard try await TeamRows.run(runID, in: db) != nil else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
             }
-            if let epoch { try await TeamRows.checkEpoch(epoch, of: runID, atMs: atMs, in: db) }
+            if let epoch {
+                try await TeamRows.checkEpoch(epoch, of: runID, in: db, locking: true)
+                try await TeamRows.noteWrite(of: runID, atMs: atMs, in: db)
+            }
             if reloaded != nil {
                 try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
                 try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
@@ -266,10 +269,15 @@ public final class PostgresStore: StateStore {
     /// Woken by the server's notification (`RunListener`).
     public func waitFor(_ news: RunNews, of runID: String) async -> Bool { await listeners[news]?.wait(for: runID) ?? false }
 
+    /// The run's unconsumed messages. For a run this process executes, first checks that it still
+    /// does (its epoch is the run's): an executor that was stopped and woke after another took over
+    /// learns it here, within one poll, rather than waiting on for a decision made elsewhere.
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
-        try await onConnection("reading the messages for run \(runID)") { db in
+        let epoch = epochs.withLock { $0[runID] }
+        return try await onConnection("reading the messages for run \(runID)") { db in
+            if let epoch { try await TeamRows.checkEpoch(epoch, of: runID, in: db) }
             // The sender and its roles come from the server's stamp, never from the message body.
-            try await db.query(
+            return try await db.query(
                 """
                 SELECT c.id, c.kind, c.by, c.at_ms, c.sent_by, \(Self.rolesJSON(of: "c.sent_by"))
                 FROM lifeboat.controls c WHERE c.run_id = $1 AND c.consumed_at_ms IS NULL ORDER BY c.id
@@ -396,11 +404,20 @@ public final class PostgresStore: StateStore {
 
     // MARK: Access
 
-    /// `body` on the connection alone; every failure becomes a store failure naming the store.
+    /// `body` (which only reads) on the connection alone, once more on a new connection when the
+    /// first broke (a server restart, a connection ended by an administrator); every failure becomes
+    /// a store failure naming the store. Writes are never repeated: a lost acknowledgement would
+    /// record them twice.
     private func onConnection<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
         async throws(LifeboatError) -> T
     {
-        do { return try await connection.exclusive(body) } catch { throw storeError(error, what) }
+        do {
+            do { return try await connection.exclusive(body) } catch let error as PGError where error.kind == .connection {
+                return try await connection.exclusive(body)
+            }
+        } catch {
+            throw storeError(error, what)
+        }
     }
 
     private func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)

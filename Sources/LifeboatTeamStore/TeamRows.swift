@@ -28,17 +28,21 @@ enum TeamRows {
         _ = try await db.query(TeamStoreEventFunctions.chainCall, [runID, try CanonicalJSON.encode(payloads)])
     }
 
-    /// Refuses the write unless `epoch` is still the run's (no other process took it over since),
-    /// and notes the write's time for whoever asks who executes the run.
-    static func checkEpoch(_ epoch: Int64, of runID: String, atMs: Int64, in db: PGConnection) async throws {
+    /// Throws `.leaseHeld` unless `epoch` is still the run's (no other process took it over since);
+    /// `locking`: holds the executors row until the transaction ends (a write checks under it).
+    static func checkEpoch(_ epoch: Int64, of runID: String, in db: PGConnection, locking: Bool = false) async throws {
         let row = try await db.query(
-            "SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1 FOR UPDATE", [runID]).rows.first
+            "SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1" + (locking ? " FOR UPDATE" : ""), [runID]).rows.first
         guard let row, row[0] == String(epoch) else {
             let who = row.map { "\($0[1] ?? "?") pid \($0[2] ?? "?") (epoch \($0[0] ?? "?"))" } ?? "another process"
             throw LifeboatError(
                 .leaseHeld, "run \(runID) was taken over by \(who): this process (epoch \(epoch)) records nothing more and stops",
                 hint: "see what the run did with `lifeboat show \(runID)`")
         }
+    }
+
+    /// Notes the write's time, for whoever asks who executes the run.
+    static func noteWrite(of runID: String, atMs: Int64, in db: PGConnection) async throws {
         _ = try await db.query("UPDATE lifeboat.executors SET last_write_ms = $2 WHERE run_id = $1", [runID, String(atMs)])
     }
 

@@ -186,6 +186,43 @@ struct TeamStoreCLITests {
         }
     }
 
+    /// A zombie executor: A is stopped (SIGSTOP) while it waits at an approval, its connections
+    /// are ended on the server, B takes the run over and finishes it; A, continued (SIGCONT), learns
+    /// at its next look at the store that it lost the run, says so, exits, and writes nothing more;
+    /// no step ran twice.
+    @Test func aStoppedExecutorThatWakesAfterATakeOverWritesNothingMore() async throws {
+        let cli = try await Self.cli()
+        try cli.write("runbooks/r.yaml", """
+            runbook: r
+            steps:
+              - {id: first, action: command, with: {argv: [sh, -c, "echo first >> ledger"]}}
+              - {id: gate, action: approval, needs: [first], with: {prompt: "go?", separation_of_duties: false}}
+              - {id: second, action: command, needs: [gate], with: {argv: [sh, -c, "echo second >> ledger"]}}
+
+            """)
+        let (a, out, err) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        defer { if a.isRunning { kill(a.processIdentifier, SIGKILL) } }
+        let id = try #require(try Self.waitForNewestRun(cli, showing: "awaiting-approval"))
+        kill(a.processIdentifier, SIGSTOP)
+        let (_, cluster, database) = try await Self.databaseOf(cli)
+        try await cluster.admin(
+            cluster.primary, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [database], database: "postgres")
+        let b = try cli.run("resume", id, "--yes")
+        #expect(b.status == 0, "\(b.output)")
+        let recorded = try cli.showJSON(id)["events"] as? [Any]
+
+        kill(a.processIdentifier, SIGCONT)
+        for _ in 0..<300 where a.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let said = ((try? String(contentsOf: out, encoding: .utf8)) ?? "") + ((try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        #expect(!a.isRunning && a.terminationStatus == 4, "\(said)")
+        #expect(said.contains("run \(id) was taken over by") && said.contains("records nothing more and stops"), "\(said)")
+        #expect((try cli.showJSON(id)["events"] as? [Any])?.count == recorded?.count, "A wrote after B took over")
+        let ledger = try String(contentsOf: URL(fileURLWithPath: cli.path("runbooks/ledger")), encoding: .utf8)
+        #expect(ledger == "first\nsecond\n", "\(ledger)")
+        #expect(try cli.run("audit", "verify").status == 0)
+    }
+
     /// `audit verify` on the team store: ok after real runs; an event edited by a superuser (who
     /// can lift the append-only trigger) is named with its run; an edited step row is found.
     @Test func auditVerifyFindsAnEditedEventAndAnEditedProjection() async throws {
