@@ -22,6 +22,19 @@ public struct ChainedEvent: Sendable, Hashable, Codable {
     public var prevHash: String
     public var hash: String
 
+    public init(
+        seq: Int64, runID: String, atMs: Int64, kind: String, stepID: String?, payload: String, prevHash: String, hash: String
+    ) {
+        self.seq = seq
+        self.runID = runID
+        self.atMs = atMs
+        self.kind = kind
+        self.stepID = stepID
+        self.payload = payload
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
     /// Whether `hash` is the hash of this row's content and `prevHash`.
     public var hashIsValid: Bool {
         EventChain.hash(prev: prevHash, seq: seq, runID: runID, payload: payload) == hash

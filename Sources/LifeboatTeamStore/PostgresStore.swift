@@ -39,7 +39,24 @@ public final class PostgresStore: StateStore {
         let display = Conninfo.redacted(conninfo)
         let store = PostgresStore(display: display, conninfo: conninfo)
         try await store.onConnection("opening") { try await TeamStoreMigrations.migrate($0) }
+        try await store.fillInFigures()
         return store
+    }
+
+    /// Computes the figures of ended runs that lack them (those that ended before `v6-run-figures`,
+    /// or whose measuring was interrupted), each from its log, in one transaction per run. Finding
+    /// none is one lookup in a partial index.
+    private func fillInFigures() async throws(LifeboatError) {
+        let ids = try await onConnection("listing runs to measure") { db in
+            try await db.query("SELECT id FROM lifeboat.runs WHERE ended_at_ms IS NOT NULL AND figures IS NULL").rows.compactMap { $0[0] }
+        }
+        for id in ids {
+            try await transaction("measuring run \(id)") { db in
+                guard let run = try await TeamRows.run(id, in: db) else { return }
+                let figures = RunFigures.expected(for: run, events: try await TeamRows.events(of: id, in: db))
+                try await TeamRows.update(run, figures: figures, in: db)
+            }
+        }
     }
 
     /// The names of the migrations applied to the store, in order.
@@ -101,37 +118,6 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    /// Runs matching `query`, newest first, with their figures (computed from their logs; nil until
-    /// a run has ended) and how many of their steps an operator forced.
-    public func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun] {
-        var conditions: [String] = []
-        var values: [String?] = []
-        func add(_ condition: String, _ value: String?) {
-            guard let value else { return }
-            values.append(value)
-            conditions.append(condition.replacingOccurrences(of: "?", with: "$\(values.count)"))
-        }
-        add("plan_id = ?", query.planID)
-        add("scenario = ?", query.scenario)
-        add("mode = ?", query.mode?.rawValue)
-        add("status = ?", query.status?.rawValue)
-        add("created_at_ms >= ?", query.sinceMs.map(String.init))
-        add("created_at_ms < ?", query.untilMs.map(String.init))
-        values.append(String(max(query.limit, 0)))
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT id FROM lifeboat.runs \(whereClause) ORDER BY created_at_ms DESC, created_order DESC LIMIT $\(values.count)"
-        let arguments = values
-        let ids = try await onConnection("listing runs") { db in try await db.query(sql, arguments).rows.compactMap { $0[0] } }
-        var out: [MeasuredRun] = []
-        for id in ids {
-            guard let record = try await run(id) else { continue }
-            let forced = try await steps(of: id).filter { $0.forced != nil }.count
-            let figures = record.endedAtMs == nil ? nil : RunFigures.expected(for: record, events: try await events(of: id))
-            out.append(MeasuredRun(run: record, measurement: figures, forcedSteps: forced))
-        }
-        return out
-    }
-
     /// Stops checking `executor`'s epoch (it released the run).
     func forget(_ executor: TeamExecutor) {
         epochs.withLock { if $0[executor.runID] == executor.epoch { $0[executor.runID] = nil } }
@@ -161,7 +147,7 @@ public final class PostgresStore: StateStore {
             if try await TeamRows.run(id, in: db) != nil {
                 throw LifeboatError(.invalidState, "run \(id) already exists in \(display)")
             }
-            try await TeamRows.insert(rows.run, in: db)
+            try await TeamRows.insert(rows.run, figures: nil, in: db)
             try await TeamRows.syncLease(rows.run, atMs: event.atMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
             try await TeamRows.pin(documents, runID: id, from: 0, in: db)
@@ -204,18 +190,16 @@ public final class PostgresStore: StateStore {
             }
             try await TeamRows.record(payloads, of: runID, consuming: controls, atMs: atMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
-            try await TeamRows.update(rows.run, in: db)
+            // An ended run's figures follow its whole log; a resumed run clears them.
+            let figures = rows.run.endedAtMs == nil
+                ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
+            try await TeamRows.update(rows.run, figures: figures, in: db)
             try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
         }
     }
 
     public func events(of runID: String) async throws -> [RunEvent] {
-        try await onConnection("reading run \(runID)") { db in
-            let result = try await db.query("SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq", [runID])
-            return try result.rows.map { row in
-                try CanonicalJSON.decode(RunEvent.self, from: row[1] ?? "", what: "event \(row[0] ?? "?")")
-            }
-        }
+        try await onConnection("reading run \(runID)") { db in try await TeamRows.events(of: runID, in: db) }
     }
 
     public func run(_ runID: String) async throws -> RunRecord? {
@@ -333,17 +317,20 @@ public final class PostgresStore: StateStore {
         return walk.finish(lastRecordedSeq: Int64(head ?? "") ?? 0)
     }
 
-    /// Replays every run's events and compares the stored `runs` and `steps` rows with what they
-    /// derive (the team store keeps no measurement columns: history computes them from the log).
+    /// Replays every run's events and compares the stored `runs` and `steps` rows, and an ended
+    /// run's figures, with what they derive.
     public func verifyProjections() async throws -> [ProjectionMismatch] {
         let ids = try await onConnection("listing runs") { db in
             try await db.query("SELECT id FROM lifeboat.runs ORDER BY created_at_ms, created_order").rows.compactMap { $0[0] }
         }
         var mismatches: [ProjectionMismatch] = []
         for id in ids {
+            let figures = try await onConnection("reading run \(id)") { db in
+                try TeamRows.figures(try await db.query("SELECT figures FROM lifeboat.runs WHERE id = $1", [id]).firstValue)
+            }
             mismatches += ProjectionCheck.compare(
                 runID: id, events: try await events(of: id), run: try await run(id), steps: try await steps(of: id),
-                figures: .notKept)
+                figures: .stored(figures))
         }
         return mismatches
     }
@@ -366,7 +353,7 @@ public final class PostgresStore: StateStore {
         return try await transaction("importing run \(runID)") { db in
             try await TeamRows.lockChain(db)
             if try await TeamRows.run(runID, in: db) != nil { return false }
-            try await TeamRows.insert(rows.run, in: db)
+            try await TeamRows.insert(rows.run, figures: RunFigures.expected(for: rows.run, events: events), in: db)
             try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
             for step in rows.steps { try await TeamRows.save(step, in: db) }
             try await TeamRows.pin(documents.map(\.source), runID: runID, from: 0, in: db)
@@ -408,7 +395,7 @@ public final class PostgresStore: StateStore {
     /// first broke (a server restart, a connection ended by an administrator); every failure becomes
     /// a store failure naming the store. Writes are never repeated: a lost acknowledgement would
     /// record them twice.
-    private func onConnection<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
+    func onConnection<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
         async throws(LifeboatError) -> T
     {
         do {
@@ -420,7 +407,7 @@ public final class PostgresStore: StateStore {
         }
     }
 
-    private func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
+    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PGConnection) async throws -> T)
         async throws(LifeboatError) -> T
     {
         do { return try await connection.transaction(body) } catch { throw storeError(error, what) }

@@ -51,26 +51,54 @@ enum TeamRows {
         return try CanonicalJSON.decode(RunRecord.self, from: text, what: "the row of run \(runID)")
     }
 
-    static func insert(_ run: RunRecord, in db: PGConnection) async throws {
+    static func insert(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws {
         _ = try await db.query(
             "INSERT INTO lifeboat.runs (id, plan_id, scenario, mode, status, created_at_ms, record) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [run.id, run.planID, run.scenario, run.mode.rawValue, run.status.rawValue, String(run.createdAtMs),
              try CanonicalJSON.encode(run)])
+        try await saveFigures(figures, of: run, in: db)
     }
 
-    static func update(_ run: RunRecord, in db: PGConnection) async throws {
+    /// The run's row; `figures` (its RTO and RPO, nil until it has ended) beside it.
+    static func update(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws {
         _ = try await db.query(
             "UPDATE lifeboat.runs SET status = $2, record = $3 WHERE id = $1",
             [run.id, run.status.rawValue, try CanonicalJSON.encode(run)])
+        try await saveFigures(figures, of: run, in: db)
+    }
+
+    private static func saveFigures(_ figures: RunFigures?, of run: RunRecord, in db: PGConnection) async throws {
+        _ = try await db.query(
+            """
+            UPDATE lifeboat.runs SET ended_at_ms = $2, figures = $3, rto_achieved_ms = $4, rto_objective_ms = $5,
+                rto_verdict = $6, rpo_achieved_ms = $7, rpo_objective_ms = $8, rpo_verdict = $9
+            WHERE id = $1
+            """,
+            [run.id, run.endedAtMs.map(String.init), try figures.map(CanonicalJSON.encode) ?? (run.endedAtMs == nil ? nil : "null"),
+             figures?.rto.achievedMs.map(String.init), figures?.rto.objectiveMs.map(String.init), figures?.rto.verdict.rawValue,
+             figures?.rpo.achievedMs.map(String.init), figures?.rpo.objectiveMs.map(String.init), figures?.rpo.verdict.rawValue])
+    }
+
+    /// The stored figures of a run row's `figures` column (nil: not ended, or nothing measurable).
+    static func figures(_ text: String?) throws -> RunFigures? {
+        guard let text, text != "null" else { return nil }
+        return try CanonicalJSON.decode(RunFigures.self, from: text, what: "a run's figures")
     }
 
     static func save(_ step: StepRecord, in db: PGConnection) async throws {
         _ = try await db.query(
             """
-            INSERT INTO lifeboat.steps (run_id, step_id, position, record) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (run_id, step_id) DO UPDATE SET position = excluded.position, record = excluded.record
+            INSERT INTO lifeboat.steps (run_id, step_id, position, record, forced) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (run_id, step_id) DO UPDATE SET position = excluded.position, record = excluded.record, forced = excluded.forced
             """,
-            [step.runID, step.stepID, String(step.position), try CanonicalJSON.encode(step)])
+            [step.runID, step.stepID, String(step.position), try CanonicalJSON.encode(step), step.forced == nil ? "f" : "t"])
+    }
+
+    /// A run's events in log order, read inside the caller's transaction.
+    static func events(of runID: String, in db: PGConnection) async throws -> [RunEvent] {
+        try await db.query("SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq", [runID]).rows.map { row in
+            try CanonicalJSON.decode(RunEvent.self, from: row[1] ?? "", what: "event \(row[0] ?? "?")")
+        }
     }
 
     /// Removes the rows of steps a reloaded header no longer has.

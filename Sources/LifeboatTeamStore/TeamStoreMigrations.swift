@@ -108,6 +108,21 @@ enum TeamStoreMigrations {
             FOR EACH ROW EXECUTE FUNCTION lifeboat.notify_control()
             """,
         ]),
+        // A run's figures (RTO, RPO) beside its row once it has ended, and a step's forced flag, so
+        // that history's summary, status and metrics are queries rather than replays. Runs that
+        // ended before are filled in by `PostgresStore.open` (replaying their logs).
+        Migration(name: "v6-run-figures", statements: [
+            """
+            ALTER TABLE lifeboat.runs ADD COLUMN ended_at_ms bigint, ADD COLUMN figures text,
+                ADD COLUMN rto_achieved_ms bigint, ADD COLUMN rto_objective_ms bigint, ADD COLUMN rto_verdict text,
+                ADD COLUMN rpo_achieved_ms bigint, ADD COLUMN rpo_objective_ms bigint, ADD COLUMN rpo_verdict text
+            """,
+            "UPDATE lifeboat.runs SET ended_at_ms = (record::jsonb ->> 'endedAtMs')::bigint",
+            "CREATE INDEX runs_evidence ON lifeboat.runs (plan_id, scenario, mode, created_at_ms DESC)",
+            "CREATE INDEX runs_figures_missing ON lifeboat.runs (id) WHERE ended_at_ms IS NOT NULL AND figures IS NULL",
+            "ALTER TABLE lifeboat.steps ADD COLUMN forced boolean NOT NULL DEFAULT false",
+            "UPDATE lifeboat.steps SET forced = (record::jsonb ->> 'forced') IS NOT NULL",
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks (the first `count` of them: tests build

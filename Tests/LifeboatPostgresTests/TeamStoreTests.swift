@@ -89,9 +89,27 @@ struct TeamStoreTests {
         #expect(chain.rows == events.count)
         #expect(try await store.appliedMigrations() == [
             "v1-event-log", "v2-executors", "v3-control-senders", "v4-events-recorded-by-the-server",
-            "v5-control-notifications",
+            "v5-control-notifications", "v6-run-figures",
         ])
         await store.close()
+    }
+
+    /// An ended run's figures are kept beside its row and checked by `verifyProjections`; a run
+    /// whose figures are missing (ended before the store kept them) is measured when the store opens.
+    @Test func anEndedRunsFiguresAreKeptAndMissingOnesAreMeasuredOnOpening() async throws {
+        let (conninfo, cluster, database) = try await Self.freshDatabase()
+        let store = try await PostgresStore.open(conninfo)
+        _ = try await Self.execute("r1", Self.header(), on: store)
+        let kept = try #require(try await store.measuredRuns(HistoryQuery()).first?.measurement)
+        #expect(kept == RunFigures.expected(for: try #require(try await store.run("r1")), events: try await store.events(of: "r1")))
+        #expect(try await store.verifyProjections().isEmpty)
+        await store.close()
+
+        try await cluster.admin(cluster.primary, "UPDATE lifeboat.runs SET figures = NULL, rto_verdict = NULL", database: database)
+        let reopened = try await PostgresStore.open(conninfo)
+        #expect(try await reopened.measuredRuns(HistoryQuery()).first?.measurement == kept)
+        #expect(try await reopened.verifyProjections().isEmpty)
+        await reopened.close()
     }
 
     @Test func eventsAreAppendOnlyEvenForTheRoleThatOwnsThem() async throws {

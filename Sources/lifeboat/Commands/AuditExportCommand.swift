@@ -97,12 +97,12 @@ extension AuditCommand {
         func run() async throws {
             let now = try clock.resolve()
             let (since, until) = try range.resolve(now: now)
-            let db = try await Runtime.openExistingStore(store).localStore(for: "audit export")
+            let db = try await Runtime.openExistingStore(store)
             let head = try await db.chainHead()
             let lines = Lines()
             try lines.add(
                 Header(
-                    exportedAt: UTCCalendar.iso(now), store: store.path, run: runID, since: since.map(UTCCalendar.iso),
+                    exportedAt: UTCCalendar.iso(now), store: db.name, run: runID, since: since.map(UTCCalendar.iso),
                     until: until.map(UTCCalendar.iso), chainHead: head))
             let counts = try await db.exportAudit(runID: runID, sinceMs: since, untilMs: until) { record in
                 switch record {

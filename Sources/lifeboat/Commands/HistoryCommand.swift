@@ -52,9 +52,9 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         let db = try await Runtime.openExistingStore(store)
         if let report {
-            try await writeReport(report, query: query, db: try db.localStore(for: "history --report"), now: now)
+            try await writeReport(report, query: query, db: db, now: now)
         } else if summary {
-            try printSummary(try await db.localStore(for: "history --summary").historySummary(query, last: last))
+            try printSummary(try await db.historySummary(query, last: last))
         } else {
             try await printRuns(try await db.measuredRuns(query), filtered: query != HistoryQuery(limit: query.limit), store: db)
         }
@@ -113,7 +113,7 @@ struct HistoryCommand: AsyncParsableCommand {
         }
     }
 
-    private func writeReport(_ format: HistoryReportFormat, query: HistoryQuery, db: SQLiteStore, now: Int64) async throws {
+    private func writeReport(_ format: HistoryReportFormat, query: HistoryQuery, db: any CommandStore, now: Int64) async throws {
         guard let planID = query.planID else {
             throw LifeboatError(.invalidInput, "--report needs --plan", hint: "add --plan PLAN_ID (see `lifeboat history`)")
         }

@@ -35,7 +35,7 @@ struct MetricsCommand: AsyncParsableCommand {
         }
         var latest: [ScheduleCompliance.LatestRun] = []
         var drills: [EvidenceMetrics.LastDrill] = []
-        if let db = try await Runtime.existingLocalStore(store, for: "metrics") {
+        if let db = try await Runtime.storeIfAny(store) {
             latest = try await db.latestSucceededRuns()
             drills = try await db.lastDrills()
         }

@@ -34,7 +34,7 @@ struct StatusCommand: AsyncParsableCommand {
         let now = try clock.resolve()
         let plans = try PlanFinder.plans(in: paths.isEmpty ? ["plans"] : paths)
         var latest: [ScheduleCompliance.LatestRun] = []  // no store yet: nothing has run
-        if let db = try await Runtime.existingLocalStore(store, for: "status") { latest = try await db.latestSucceededRuns() }
+        if let db = try await Runtime.storeIfAny(store) { latest = try await db.latestSucceededRuns() }
         let statuses = ScheduleCompliance.evaluate(plans: plans, latest: latest, now: now)
         let overdue = statuses.contains { $0.overdue }
         if output.json {

@@ -15,6 +15,19 @@ protocol CommandStore: StateStore {
     /// Who executes the run now (`pid 812`, `host-b pid 812`), nil when no process does.
     func executor(of runID: String) async -> String?
     func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun]
+    /// Per plan + scenario + mode: counts, success rate, RTO/RPO figures (`history --summary`).
+    func historySummary(_ query: HistoryQuery, last: Int) async throws -> [HistorySummaryGroup]
+    /// The newest succeeded run of every plan + scenario + mode (`status`, `metrics`).
+    func latestSucceededRuns() async throws -> [ScheduleCompliance.LatestRun]
+    /// The newest ended drill and real execution of every plan + scenario (`metrics`).
+    func lastDrills() async throws -> [EvidenceMetrics.LastDrill]
+    /// The newest event's hash (`audit export`'s anchor).
+    func chainHead() async throws -> String
+    /// Streams runs, their pinned documents and their events (`audit export`).
+    @discardableResult
+    func exportAudit(
+        runID: String?, sinceMs: Int64?, untilMs: Int64?, emit: @escaping @Sendable (AuditRecord) throws -> Void
+    ) async throws -> (runs: Int, events: Int)
     /// The hash chain over every event, checked row by row.
     func verifyChain() async throws -> ChainVerification
     /// Every run's stored rows against its replayed events.
@@ -23,8 +36,6 @@ protocol CommandStore: StateStore {
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool)
     /// What `lifeboat store info` prints.
     func info() async throws -> StoreInfo
-    /// The SQLite store, for the commands the team store does not serve yet.
-    func localStore(for command: String) throws -> SQLiteStore
     /// Who runs this command, authenticated the way this store knows people (`label`: `--by`).
     func caller(label: String) async throws -> Caller
 }
@@ -84,8 +95,6 @@ extension SQLiteStore: CommandStore {
         ExecutorLock.liveHolder(storePath: path, runID: runID).map { "pid \($0)" }
     }
 
-    func localStore(for command: String) throws -> SQLiteStore { self }
-
     /// The operating system account running the command.
     func caller(label: String) async throws -> Caller { OperatorIdentity.caller(label: label) }
 
@@ -129,12 +138,6 @@ extension PostgresStore: CommandStore {
         return StoreInfo(
             kind: "postgresql", location: display, migrations: try await appliedMigrations(), runs: runs, events: events,
             chainHead: head)
-    }
-
-    func localStore(for command: String) throws -> SQLiteStore {
-        throw LifeboatError(
-            .invalidInput, "`\(command)` does not work on the team store yet (\(display))",
-            hint: "run it on a SQLite store (--db PATH); the team store serves run, tabletop, resume, show, history, report, audit verify and the control commands")
     }
 }
 

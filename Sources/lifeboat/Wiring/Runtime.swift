@@ -18,11 +18,10 @@ enum Runtime {
         }
     }
 
-    /// The SQLite store for a command the team store does not serve yet (`localStore(for:)` says
-    /// so); nil when no store file exists yet.
-    static func existingLocalStore(_ options: StoreOptions, for command: String) async throws -> SQLiteStore? {
+    /// The store, or nil when it is a SQLite file that does not exist yet (nothing has run).
+    static func storeIfAny(_ options: StoreOptions) async throws -> (any CommandStore)? {
         if case .file(let path) = options.location, !FileManager.default.fileExists(atPath: path) { return nil }
-        return try await openStore(options).localStore(for: command)
+        return try await openStore(options)
     }
 
     /// Opens an existing store for reading, without creating a SQLite file.

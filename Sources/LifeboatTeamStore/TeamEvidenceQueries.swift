@@ -1,0 +1,154 @@
+import LifeboatCore
+import LifeboatPostgres
+import LifeboatStore
+
+/// `history` (its list, summary and report), `status` and `metrics` on the team store: the same
+/// answers as the SQLite store's `EvidenceQueries`, from the figures kept beside each ended run
+/// (`v6-run-figures`), with the same percentile rule (`EvidenceStatistics.rank`).
+extension PostgresStore {
+    /// Runs matching `query`, newest first, with their stored figures and forced-step counts.
+    public func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun] {
+        var filter = TeamFilter(query)
+        let limit = filter.bind(String(max(query.limit, 0)))
+        let sql = """
+            SELECT r.record, r.figures, \(Self.forcedCount) FROM lifeboat.runs r \(filter.whereClause)
+            ORDER BY r.created_at_ms DESC, r.created_order DESC LIMIT \(limit)
+            """
+        let arguments = filter.values
+        return try await onConnection("listing runs") { db in
+            try await db.query(sql, arguments).rows.map { row in
+                MeasuredRun(
+                    run: try CanonicalJSON.decode(RunRecord.self, from: row[0] ?? "", what: "a run row"),
+                    measurement: try TeamRows.figures(row[1]), forcedSteps: Int(row[2] ?? "") ?? 0)
+            }
+        }
+    }
+
+    /// Per plan + scenario + mode over the ended runs matching `query` (its status and limit are
+    /// ignored): counts, success rate, RTO and RPO last / p50 / p95 and the trend of the `last`
+    /// newest measured figures.
+    public func historySummary(_ query: HistoryQuery, last: Int) async throws -> [HistorySummaryGroup] {
+        let last = max(last, 1)
+        var filter = TeamFilter(query, withStatus: false)
+        filter.conditions.insert("r.ended_at_ms IS NOT NULL", at: 0)
+        let groupSQL = """
+            SELECT plan_id, scenario, mode, count(*), count(*) FILTER (WHERE status = 'succeeded'),
+                count(*) FILTER (WHERE status = 'succeeded' AND \(Self.forcedCount) > 0),
+                count(*) FILTER (WHERE rto_verdict = 'met'), count(*) FILTER (WHERE rto_verdict = 'missed'),
+                count(*) FILTER (WHERE rpo_verdict = 'met'), count(*) FILTER (WHERE rpo_verdict = 'missed'),
+                count(rto_achieved_ms), count(rpo_achieved_ms)
+            FROM lifeboat.runs r \(filter.whereClause) GROUP BY plan_id, scenario, mode ORDER BY plan_id, scenario, mode
+            """
+        let (groupValues, summaryFilter) = (filter.values, filter)
+        return try await onConnection("summarising runs") { db in
+            var out: [HistorySummaryGroup] = []
+            for g in try await db.query(groupSQL, groupValues).rows {
+                let (plan, scenario, mode) = (g[0] ?? "", g[1] ?? "", g[2] ?? "")
+                func count(_ i: Int) -> Int { Int(g[i] ?? "") ?? 0 }
+                var inGroup = summaryFilter
+                let keys = [plan, scenario, mode].map { inGroup.bind($0) }
+                inGroup.conditions += ["r.plan_id = \(keys[0])", "r.scenario = \(keys[1])", "r.mode = \(keys[2])"]
+                let newest = try await db.query(
+                    "SELECT id, ended_at_ms, rto_objective_ms, rpo_objective_ms FROM lifeboat.runs r \(inGroup.whereClause) ORDER BY created_at_ms DESC LIMIT 1",
+                    inGroup.values
+                ).rows.first
+                // Percentiles over the group within the time bounds (a measured figure implies an
+                // ended run), as the SQLite store computes them.
+                var figureFilter = TeamFilter(HistoryQuery(sinceMs: query.sinceMs, untilMs: query.untilMs))
+                let figureKeys = [plan, scenario, mode].map { figureFilter.bind($0) }
+                figureFilter.conditions += ["r.plan_id = \(figureKeys[0])", "r.scenario = \(figureKeys[1])", "r.mode = \(figureKeys[2])"]
+                func figures(_ column: String, objective: Int, met: Int, missed: Int, measured: Int) async throws -> HistorySummaryGroup.Figures {
+                    let n = count(measured)
+                    func at(_ p: Double) async throws -> Int64? {
+                        guard n > 0 else { return nil }
+                        let sql = """
+                            SELECT \(column) FROM lifeboat.runs r \(figureFilter.whereClause) AND \(column) IS NOT NULL
+                            ORDER BY \(column) LIMIT 1 OFFSET \(EvidenceStatistics.rank(p, count: n) - 1)
+                            """
+                        return Int64(try await db.query(sql, figureFilter.values).firstValue ?? "")
+                    }
+                    let recent = try await db.query(
+                        "SELECT \(column) FROM lifeboat.runs r \(inGroup.whereClause) AND \(column) IS NOT NULL ORDER BY created_at_ms DESC LIMIT \(last)",
+                        inGroup.values
+                    ).rows.compactMap { Int64($0[0] ?? "") }
+                    let series = Array(recent.reversed())
+                    return .init(
+                        objectiveMs: newest.flatMap { Int64($0[objective] ?? "") }, measured: n, lastMs: recent.first,
+                        p50Ms: try await at(50), p95Ms: try await at(95), met: count(met), missed: count(missed),
+                        series: series, trend: EvidenceStatistics.trend(series))
+                }
+                out.append(HistorySummaryGroup(
+                    planID: plan, scenario: scenario, mode: RunMode(rawValue: mode) ?? .drill, runs: count(3), succeeded: count(4),
+                    succeededForced: count(5), lastRunID: newest?[0], lastEndedAtMs: newest.flatMap { Int64($0[1] ?? "") },
+                    rto: try await figures("rto_achieved_ms", objective: 2, met: 6, missed: 7, measured: 10),
+                    rpo: try await figures("rpo_achieved_ms", objective: 3, met: 8, missed: 9, measured: 11)))
+            }
+            return out
+        }
+    }
+
+    /// The newest succeeded run of every plan + scenario + mode (for schedule compliance).
+    public func latestSucceededRuns() async throws -> [ScheduleCompliance.LatestRun] {
+        try await onConnection("reading the latest runs") { db in
+            try await db.query(
+                """
+                SELECT DISTINCT ON (plan_id, scenario, mode) plan_id, scenario, mode, id, ended_at_ms, \(Self.forcedCount)
+                FROM lifeboat.runs r WHERE status = 'succeeded' AND ended_at_ms IS NOT NULL
+                ORDER BY plan_id, scenario, mode, ended_at_ms DESC
+                """
+            ).rows.compactMap { row in
+                guard let mode = RunMode(rawValue: row[2] ?? ""), let ended = Int64(row[4] ?? "") else { return nil }
+                return ScheduleCompliance.LatestRun(
+                    planID: row[0] ?? "", scenario: row[1] ?? "", mode: mode, runID: row[3] ?? "", endedAtMs: ended,
+                    forcedSteps: Int(row[5] ?? "") ?? 0)
+            }
+        }
+    }
+
+    /// The newest ended drill and the newest ended real execution of every plan + scenario.
+    public func lastDrills() async throws -> [EvidenceMetrics.LastDrill] {
+        try await onConnection("reading the latest drills") { db in
+            try await db.query(
+                """
+                SELECT DISTINCT ON (plan_id, scenario, mode) record, figures, \(Self.forcedCount)
+                FROM lifeboat.runs r WHERE mode IN ('drill', 'execute') AND ended_at_ms IS NOT NULL
+                ORDER BY plan_id, scenario, mode, created_at_ms DESC
+                """
+            ).rows.map { row in
+                EvidenceMetrics.LastDrill(
+                    run: try CanonicalJSON.decode(RunRecord.self, from: row[0] ?? "", what: "a run row"),
+                    figures: try TeamRows.figures(row[1]), forcedSteps: Int(row[2] ?? "") ?? 0)
+            }
+        }
+    }
+
+    /// SQL for how many steps of run `r` an operator forced.
+    private static let forcedCount = "(SELECT count(*) FROM lifeboat.steps s WHERE s.run_id = r.id AND s.forced)"
+}
+
+/// A `HistoryQuery` as SQL conditions on `lifeboat.runs r` with numbered parameters.
+struct TeamFilter {
+    var conditions: [String] = []
+    var values: [String?] = []
+
+    init(_ query: HistoryQuery, withStatus: Bool = true) {
+        func add(_ column: String, _ op: String, _ value: String?) {
+            guard let value else { return }
+            conditions.append("r.\(column) \(op) \(bind(value))")
+        }
+        add("plan_id", "=", query.planID)
+        add("scenario", "=", query.scenario)
+        add("mode", "=", query.mode?.rawValue)
+        if withStatus { add("status", "=", query.status?.rawValue) }
+        add("created_at_ms", ">=", query.sinceMs.map(String.init))
+        add("created_at_ms", "<", query.untilMs.map(String.init))
+    }
+
+    /// Adds `value` as the next parameter; returns its placeholder (`$3`).
+    mutating func bind(_ value: String) -> String {
+        values.append(value)
+        return "$\(values.count)"
+    }
+
+    var whereClause: String { conditions.isEmpty ? "WHERE true" : "WHERE " + conditions.joined(separator: " AND ") }
+}
