@@ -14,7 +14,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import tempfile
 import threading
 import time
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from throwaway_postgres import free_port  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--bin", default=".build/debug/lifeboat")
@@ -123,14 +125,6 @@ def wait_until(predicate, seconds, what):
             return
         time.sleep(0.05)
     raise Failure("timed out after %ds waiting for %s" % (seconds, what))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def finish(process, seconds=60):

@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL 15 for scripts: initdb in a temp dir, run as the `postgres` user (the
 server refuses root), listening on 127.0.0.1 at a free port with trust authentication; `close()`
-stops it and removes the dir. Shared by scripts/security.py and scripts/approval-latency.py."""
+stops it and removes the dir. Shared by scripts/security.py and scripts/approval-latency.py; `free_port`
+also by scripts/faults.py."""
 import os
 import shutil
 import socket

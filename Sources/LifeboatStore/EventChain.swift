@@ -107,30 +107,8 @@ package enum EventChain {
 /// links to its successor means the two were swapped; a row whose own hash does not match is the
 /// altered one; otherwise the predecessor was rewritten with a recomputed hash.
 package struct ChainWalk {
-    package struct Row {
-        package var seq: Int64
-        package var runID: String
-        package var atMs: Int64
-        package var kind: String
-        package var stepID: String?
-        package var payload: String
-        package var prevHash: String
-        package var hash: String
-
-        package init(
-            seq: Int64, runID: String, atMs: Int64, kind: String, stepID: String?, payload: String, prevHash: String,
-            hash: String
-        ) {
-            self.seq = seq
-            self.runID = runID
-            self.atMs = atMs
-            self.kind = kind
-            self.stepID = stepID
-            self.payload = payload
-            self.prevHash = prevHash
-            self.hash = hash
-        }
-    }
+    /// An event row as stored.
+    package typealias Row = ChainedEvent
 
     private var expected: Int64 = 1
     private var prev = EventChain.genesis
