@@ -175,15 +175,11 @@ public final class PostgresStore: StateStore {
         }
         let display = self.display
         let epoch = epochs.withLock { $0[runID] }
+        // Round trips are the cost of a step here: the epoch check notes the write in one statement,
+        // record_events takes the chain lock (serializing the lease sync after it), and the run's
+        // row update says whether the run exists and what its status was.
         try await transaction("recording run \(runID)") { db in
-            try await TeamRows.lockChain(db)
-            guard try await TeamRows.run(runID, in: db) != nil else {
-                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
-            }
-            if let epoch {
-                try await TeamRows.checkEpoch(epoch, of: runID, in: db, locking: true)
-                try await TeamRows.noteWrite(of: runID, atMs: atMs, in: db)
-            }
+            if let epoch { try await TeamRows.writeUnderEpoch(epoch, of: runID, atMs: atMs, in: db) }
             if reloaded != nil {
                 try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
                 try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
@@ -193,8 +189,13 @@ public final class PostgresStore: StateStore {
             // An ended run's figures follow its whole log; a resumed run clears them.
             let figures = rows.run.endedAtMs == nil
                 ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
-            try await TeamRows.update(rows.run, figures: figures, in: db)
-            try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+            guard let before = try await TeamRows.update(rows.run, figures: figures, in: db) else {
+                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
+            }
+            // The lease row changes only when the run starts or stops holding it.
+            if before.holdsLease != rows.run.status.holdsLease {
+                try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+            }
         }
     }
 

@@ -28,22 +28,26 @@ enum TeamRows {
         _ = try await db.query(TeamStoreEventFunctions.chainCall, [runID, try CanonicalJSON.encode(payloads)])
     }
 
-    /// Throws `.leaseHeld` unless `epoch` is still the run's (no other process took it over since);
-    /// `locking`: holds the executors row until the transaction ends (a write checks under it).
-    static func checkEpoch(_ epoch: Int64, of runID: String, in db: PGConnection, locking: Bool = false) async throws {
-        let row = try await db.query(
-            "SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1" + (locking ? " FOR UPDATE" : ""), [runID]).rows.first
-        guard let row, row[0] == String(epoch) else {
-            let who = row.map { "\($0[1] ?? "?") pid \($0[2] ?? "?") (epoch \($0[0] ?? "?"))" } ?? "another process"
-            throw LifeboatError(
-                .leaseHeld, "run \(runID) was taken over by \(who): this process (epoch \(epoch)) records nothing more and stops",
-                hint: "see what the run did with `lifeboat show \(runID)`")
-        }
+    /// Throws `.leaseHeld` unless `epoch` is still the run's (no other process took it over since).
+    static func checkEpoch(_ epoch: Int64, of runID: String, in db: PGConnection) async throws {
+        let row = try await db.query("SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1", [runID]).rows.first
+        guard let row, row[0] == String(epoch) else { throw takenOver(runID, epoch: epoch, by: row) }
     }
 
-    /// Notes the write's time, for whoever asks who executes the run.
-    static func noteWrite(of runID: String, atMs: Int64, in db: PGConnection) async throws {
-        _ = try await db.query("UPDATE lifeboat.executors SET last_write_ms = $2 WHERE run_id = $1", [runID, String(atMs)])
+    /// `checkEpoch` for a write: notes the write's time (for whoever asks who executes the run) in
+    /// the same statement, which holds the executors row until the transaction ends.
+    static func writeUnderEpoch(_ epoch: Int64, of runID: String, atMs: Int64, in db: PGConnection) async throws {
+        let noted = try await db.query(
+            "UPDATE lifeboat.executors SET last_write_ms = $3 WHERE run_id = $1 AND epoch = $2 RETURNING 1",
+            [runID, String(epoch), String(atMs)]).rows
+        if noted.isEmpty { try await checkEpoch(epoch, of: runID, in: db) }
+    }
+
+    private static func takenOver(_ runID: String, epoch: Int64, by row: [String?]?) -> LifeboatError {
+        let who = row.map { "\($0[1] ?? "?") pid \($0[2] ?? "?") (epoch \($0[0] ?? "?"))" } ?? "another process"
+        return LifeboatError(
+            .leaseHeld, "run \(runID) was taken over by \(who): this process (epoch \(epoch)) records nothing more and stops",
+            hint: "see what the run did with `lifeboat show \(runID)`")
     }
 
     static func run(_ runID: String, in db: PGConnection) async throws -> RunRecord? {
@@ -53,30 +57,36 @@ enum TeamRows {
 
     static func insert(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws {
         _ = try await db.query(
-            "INSERT INTO lifeboat.runs (id, plan_id, scenario, mode, status, created_at_ms, record) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [run.id, run.planID, run.scenario, run.mode.rawValue, run.status.rawValue, String(run.createdAtMs),
-             try CanonicalJSON.encode(run)])
-        try await saveFigures(figures, of: run, in: db)
-    }
-
-    /// The run's row; `figures` (its RTO and RPO, nil until it has ended) beside it.
-    static func update(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws {
-        _ = try await db.query(
-            "UPDATE lifeboat.runs SET status = $2, record = $3 WHERE id = $1",
-            [run.id, run.status.rawValue, try CanonicalJSON.encode(run)])
-        try await saveFigures(figures, of: run, in: db)
-    }
-
-    private static func saveFigures(_ figures: RunFigures?, of run: RunRecord, in db: PGConnection) async throws {
-        _ = try await db.query(
             """
-            UPDATE lifeboat.runs SET ended_at_ms = $2, figures = $3, rto_achieved_ms = $4, rto_objective_ms = $5,
-                rto_verdict = $6, rpo_achieved_ms = $7, rpo_objective_ms = $8, rpo_verdict = $9
-            WHERE id = $1
+            INSERT INTO lifeboat.runs (id, plan_id, scenario, mode, status, created_at_ms, record, ended_at_ms, figures,
+                rto_achieved_ms, rto_objective_ms, rto_verdict, rpo_achieved_ms, rpo_objective_ms, rpo_verdict)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             """,
-            [run.id, run.endedAtMs.map(String.init), try figures.map(CanonicalJSON.encode) ?? (run.endedAtMs == nil ? nil : "null"),
-             figures?.rto.achievedMs.map(String.init), figures?.rto.objectiveMs.map(String.init), figures?.rto.verdict.rawValue,
-             figures?.rpo.achievedMs.map(String.init), figures?.rpo.objectiveMs.map(String.init), figures?.rpo.verdict.rawValue])
+            [run.id, run.planID, run.scenario, run.mode.rawValue, run.status.rawValue, String(run.createdAtMs),
+             try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run)))
+    }
+
+    /// Writes the run's row; `figures` (its RTO and RPO, nil until it has ended) beside it. Returns
+    /// the status it had before, nil when there is no such run.
+    @discardableResult
+    static func update(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws -> RunStatus? {
+        let before = try await db.query(
+            """
+            UPDATE lifeboat.runs r SET status = $2, record = $3, ended_at_ms = $4, figures = $5, rto_achieved_ms = $6,
+                rto_objective_ms = $7, rto_verdict = $8, rpo_achieved_ms = $9, rpo_objective_ms = $10, rpo_verdict = $11
+            FROM (SELECT id, status FROM lifeboat.runs WHERE id = $1 FOR UPDATE) old
+            WHERE r.id = old.id RETURNING old.status
+            """,
+            [run.id, run.status.rawValue, try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run))).firstValue
+        return before.flatMap(RunStatus.init(rawValue:))
+    }
+
+    /// The values of the figure columns: `figures` is "null" for an ended run with nothing to
+    /// measure, NULL (to be measured) only until the run ends.
+    private static func figureValues(_ figures: RunFigures?, of run: RunRecord) throws -> [String?] {
+        [run.endedAtMs.map(String.init), try figures.map(CanonicalJSON.encode) ?? (run.endedAtMs == nil ? nil : "null"),
+         figures?.rto.achievedMs.map(String.init), figures?.rto.objectiveMs.map(String.init), figures?.rto.verdict.rawValue,
+         figures?.rpo.achievedMs.map(String.init), figures?.rpo.objectiveMs.map(String.init), figures?.rpo.verdict.rawValue]
     }
 
     /// The stored figures of a run row's `figures` column (nil: not ended, or nothing measurable).
