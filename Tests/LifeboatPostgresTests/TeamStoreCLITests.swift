@@ -186,6 +186,59 @@ struct TeamStoreCLITests {
         }
     }
 
+    /// The store's primary fails over to its synchronous standby mid-run; the conninfo lists both
+    /// servers with `target_session_attrs=read-write`: the executor, finding no primary, stops
+    /// (exit 6); `resume` reaches the promoted server and finishes the run; every event recorded
+    /// before the failover is there once, in order, no step ran twice, and the chain verifies.
+    @Test func theStoreFailsOverToItsSynchronousStandbyAndResumeContinuesThere() async throws {
+        try await PostgresCluster.withCluster(replica: true) { cluster in
+            let standby = try #require(cluster.replica)
+            try await cluster.admin(cluster.primary, "ALTER SYSTEM SET synchronous_standby_names = '*'", database: "postgres")
+            try await cluster.admin(cluster.primary, "SELECT pg_reload_conf()", database: "postgres")
+            try await cluster.admin(cluster.primary, "CREATE DATABASE store OWNER lifeboat", database: "postgres")
+            for _ in 0..<100 {
+                let state = try await cluster.admin(cluster.primary, "SELECT sync_state FROM pg_stat_replication", database: "postgres").firstValue
+                if state == "sync" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await cluster.admin(cluster.primary, "SELECT sync_state FROM pg_stat_replication", database: "postgres").firstValue == "sync")
+            var cli = try LifeboatCLI()
+            cli.environment["LIFEBOAT_DB"] =
+                "host=127.0.0.1,127.0.0.1 port=\(cluster.primary.port),\(standby.port) dbname=store user=lifeboat "
+                + "password=\(cluster.primary.password) connect_timeout=5 target_session_attrs=read-write"
+            try cli.write("plans/p.yaml", "plan: team\nobjectives: {rto: 5m}\nscenarios:\n  failover:\n    runbook: ../runbooks/r.yaml\n")
+            try cli.write("runbooks/r.yaml", """
+                runbook: r
+                steps:
+                  - {id: first, action: command, with: {argv: [sh, -c, "echo first >> ledger"]}}
+                  - {id: copy, action: command, needs: [first], idempotent: true, with: {argv: [sleep, "2"]}}
+                  - {id: after, action: command, needs: [copy], with: {argv: [sh, -c, "echo after >> ledger"]}}
+
+                """)
+            let (executor, _, err) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+            defer { if executor.isRunning { kill(executor.processIdentifier, SIGKILL) } }
+            let id = try #require(try Self.waitForNewestRun(cli, showing: "copy                  running"))
+            let before = try #require(cli.showJSON(id)["events"] as? [[String: Any]])
+
+            // With no primary (the standby is read-only until promoted) the executor stops; then the
+            // standby is promoted. (Promoted at once, the executor's next read finds it and goes on.)
+            try await cluster.pgCtl(cluster.primary, ["stop", "-m", "immediate", "-w", "-t", "60"])
+            for _ in 0..<300 where executor.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!executor.isRunning && executor.terminationStatus == 6, "\((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+            try await cluster.pgCtl(standby, ["promote", "-w", "-t", "60"])
+
+            let resumed = try cli.run("resume", id)
+            #expect(resumed.status == 0, "\(resumed.output)")
+            let after = try #require(cli.showJSON(id)["events"] as? [[String: Any]])
+            let seen = before.map { NSDictionary(dictionary: $0) }
+            #expect(Array(after.prefix(seen.count).map { NSDictionary(dictionary: $0) }) == seen, "an event from before the failover is missing or moved")
+            let ledger = try String(contentsOf: URL(fileURLWithPath: cli.path("runbooks/ledger")), encoding: .utf8)
+            #expect(ledger == "first\nafter\n", "\(ledger)")
+            let verify = try cli.run("audit", "verify")
+            #expect(verify.status == 0, "\(verify.output)")
+        }
+    }
+
     /// A zombie executor: A is stopped (SIGSTOP) while it waits at an approval, its connections
     /// are ended on the server, B takes the run over and finishes it; A, continued (SIGCONT), learns
     /// at its next look at the store that it lost the run, says so, exits, and writes nothing more;
