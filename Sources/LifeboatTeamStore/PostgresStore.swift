@@ -86,6 +86,7 @@ public final class PostgresStore: StateStore {
         }
         do {
             let display = self.display
+            try await TeamExecutor.keepPeerProbed(lock)
             let claim = try await TeamExecutor.claim(runID, host: host, pid: pid, nowMs: nowMs, keep: true, on: lock) { db in
                 guard try await TeamRows.run(runID, in: db) != nil else {
                     throw LifeboatError(.notFound, "run \(runID) not found in \(display)")

@@ -7,9 +7,11 @@ import LifeboatPostgres
 /// checks that the epoch is still the run's: a process that was paused or cut off, and wakes up
 /// after another took over, can write nothing more.
 ///
-/// When the holder's machine dies, the server frees the lock once the connection is gone: TCP
-/// keepalives (idle 5 s, then 3 probes 2 s apart, unless the conninfo sets them) notice a dead peer
-/// within about 11 s.
+/// When the holder's machine dies, the server frees the lock once the connection is gone. It is
+/// the server that must notice, and an idle session sends nothing: the lock session asks the server
+/// for TCP keepalives of its own (`tcp_keepalives_idle` 5 s, then 3 probes 2 s apart), so a dead
+/// peer is dropped within about 11 s (the operating system's default is two hours). libpq's
+/// keepalives (the same figures, unless the conninfo sets them) do the same for this side.
 public final class TeamExecutor: Sendable {
     public let runID: String
     public let epoch: Int64
@@ -84,6 +86,15 @@ public final class TeamExecutor: Sendable {
             if db.isOpen { _ = try? await db.query("ROLLBACK") }
             throw error
         }
+    }
+
+    /// Asks the server to probe this session's peer (see above): set on the lock's connection.
+    static func keepPeerProbed(_ db: PGConnection) async throws {
+        _ = try await db.query(
+            """
+            SELECT set_config('tcp_keepalives_idle', '5', false), set_config('tcp_keepalives_interval', '2', false),
+                set_config('tcp_keepalives_count', '3', false)
+            """)
     }
 
     /// Keywords for the lock's connection (the conninfo may override them).

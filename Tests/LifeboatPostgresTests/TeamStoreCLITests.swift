@@ -239,6 +239,74 @@ struct TeamStoreCLITests {
         }
     }
 
+    /// The ledger across machines: executor A runs on another "machine" (its own network namespace
+    /// and host name) and its cable is pulled in the middle of a run of non-idempotent steps that
+    /// append to a ledger. The server notices the dead peer (keepalives on A's lock session) and
+    /// frees the run; B, on this machine, resumes it: the step A was running is `unknown`, resolved
+    /// from the ledger, and the rest run once. No line doubled or missing.
+    @Test func aRunWhoseMachineIsCutOffIsTakenOverElsewhereWithNoLedgerLineDoubled() async throws {
+        try await PostgresCluster.withCluster(replica: false) { cluster in
+            let machine = try await SecondMachine.make()
+            do {
+                let primary = cluster.primary
+                try await cluster.admin(primary, "ALTER SYSTEM SET listen_addresses = '127.0.0.1,\(machine.hostAddress)'", database: "postgres")
+                let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: primary.dataDir + "/pg_hba.conf"))
+                try hba.seekToEnd()
+                try hba.write(contentsOf: Data("host all all \(machine.peerAddress)/32 scram-sha-256\n".utf8))
+                try hba.close()
+                try await cluster.pgCtl(primary, ["restart", "-w", "-t", "60"])
+                try await cluster.admin(primary, "CREATE DATABASE store OWNER lifeboat", database: "postgres")
+
+                var b = try LifeboatCLI()
+                b.environment["LIFEBOAT_DB"] = primary.conninfo(password: primary.password, database: "store")
+                try b.write("plans/p.yaml", "plan: team\nobjectives: {rto: 5m}\nscenarios:\n  failover:\n    runbook: ../runbooks/r.yaml\n")
+                let steps = (1...6).map { n in
+                    "  - {id: s\(n), action: command\(n > 1 ? ", needs: [s\(n - 1)]" : ""), with: {argv: [sh, -c, \"echo s\(n) >> ledger; sleep 1\"]}}"
+                }
+                try b.write("runbooks/r.yaml", "runbook: r\nsteps:\n" + steps.joined(separator: "\n") + "\n")
+                var a = b
+                a.environment["LIFEBOAT_DB"] = "host=\(machine.hostAddress) port=\(primary.port) dbname=store user=lifeboat password=\(primary.password) connect_timeout=5"
+                a.environment["HOME"] = b.path("home-a")
+                try FileManager.default.createDirectory(atPath: b.path("home-a"), withIntermediateDirectories: true)
+                let executor = Process()
+                let argv = machine.command([LifeboatCLI.binary, "run", "plans/p.yaml", "-s", "failover"])
+                executor.executableURL = URL(fileURLWithPath: argv[0])
+                executor.arguments = Array(argv.dropFirst())
+                executor.environment = a.environment
+                executor.currentDirectoryURL = b.directory
+                executor.standardInput = FileHandle.nullDevice
+                executor.standardOutput = FileHandle.nullDevice
+                executor.standardError = FileHandle.nullDevice
+                try executor.run()
+                defer { if executor.isRunning { kill(executor.processIdentifier, SIGKILL) } }
+
+                let id = try #require(try Self.waitForNewestRun(b, showing: "s3                    running"), "A never reached s3")
+                #expect(try b.run("history").stdout.contains("(executor host-b pid"), "A does not run as another host")
+                try await machine.pullCable()
+                let cut = ContinuousClock.now
+                var resumed = try b.run("resume", id)
+                while resumed.status == 4, ContinuousClock.now - cut < .seconds(90) {
+                    try await Task.sleep(for: .seconds(1))
+                    resumed = try b.run("resume", id)
+                }
+                let freedAfter = ContinuousClock.now - cut
+                #expect(freedAfter < .seconds(45), "the server held the cut-off executor's run for \(freedAfter)")
+                #expect(resumed.status == 3 && resumed.stdout.contains("s3"), "\(resumed.output)")
+                let ledger = { (try? String(contentsOf: URL(fileURLWithPath: b.path("runbooks/ledger")), encoding: .utf8)) ?? "" }
+                #expect(ledger().hasPrefix("s1\ns2\ns3\n"), "\(ledger())")
+                #expect(try b.run("resolve", id, "s3", "--as", "succeeded", "--reason", "the ledger has s3").status == 0)
+                let finished = try b.run("resume", id)
+                #expect(finished.status == 0, "\(finished.output)")
+                #expect(ledger() == "s1\ns2\ns3\ns4\ns5\ns6\n", "\(ledger())")
+                #expect(try b.run("audit", "verify").status == 0)
+            } catch {
+                await machine.remove()
+                throw error
+            }
+            await machine.remove()
+        }
+    }
+
     /// A zombie executor: A is stopped (SIGSTOP) while it waits at an approval, its connections
     /// are ended on the server, B takes the run over and finishes it; A, continued (SIGCONT), learns
     /// at its next look at the store that it lost the run, says so, exits, and writes nothing more;
