@@ -21,8 +21,8 @@ public final class PostgresStore: StateStore {
     private let connection: SerialConnection
     /// One per kind of news this process waits for (each on a connection of its own).
     private let listeners: [RunNews: RunListener]
-    /// The epoch this process holds per run it executes (`takeExecutor`): its appends check it.
-    private let epochs = Mutex<[String: Int64]>([:])
+    /// This process's hold on each run it executes (`takeExecutor`): appends check its epoch.
+    private let holds = Mutex<[String: TeamExecutor]>([:])
 
     private init(display: String, conninfo: String) {
         self.display = display
@@ -97,8 +97,9 @@ public final class PostgresStore: StateStore {
                 if case .held(let holder) = claim { throw Self.held(runID, holder: holder, nowMs: nowMs) }
                 throw LifeboatError(.internalError, "run \(runID): the team store neither gave nor refused it")
             }
-            epochs.withLock { $0[runID] = epoch }
-            return TeamExecutor(runID: runID, epoch: epoch, connection: lock, store: self)
+            let executor = TeamExecutor(runID: runID, epoch: epoch, connection: lock, store: self)
+            holds.withLock { $0[runID] = executor }
+            return executor
         } catch let error as LifeboatError {
             lock.close()
             throw error
@@ -121,7 +122,7 @@ public final class PostgresStore: StateStore {
 
     /// Stops checking `executor`'s epoch (it released the run).
     func forget(_ executor: TeamExecutor) {
-        epochs.withLock { if $0[executor.runID] == executor.epoch { $0[executor.runID] = nil } }
+        holds.withLock { if $0[executor.runID] === executor { $0[executor.runID] = nil } }
     }
 
     private static func held(_ runID: String, holder: [String?]?, nowMs: Int64) -> LifeboatError {
@@ -175,7 +176,7 @@ public final class PostgresStore: StateStore {
             throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
         }
         let display = self.display
-        let epoch = epochs.withLock { $0[runID] }
+        let epoch = holds.withLock { $0[runID]?.epoch }
         // Round trips are the cost of a step here: the epoch check notes the write in one statement,
         // record_events takes the chain lock (serializing the lease sync after it), and the run's
         // row update says whether the run exists and what its status was.
@@ -256,11 +257,14 @@ public final class PostgresStore: StateStore {
     public func waitFor(_ news: RunNews, of runID: String) async -> Bool { await listeners[news]?.wait(for: runID) ?? false }
 
     /// The run's unconsumed messages. For a run this process executes, first checks that it still
-    /// does (its epoch is the run's): an executor that was stopped and woke after another took over
-    /// learns it here, within one poll, rather than waiting on for a decision made elsewhere.
+    /// does: that its lock's session is alive (a store that failed over or restarted has ended it,
+    /// and then nothing keeps another process from taking the run) and that its epoch is the run's
+    /// (an executor that was stopped and woke after another took over). Either way it learns it
+    /// here, within one poll, and stops rather than waiting on.
     public func pendingControls(of runID: String) async throws -> [ControlMessage] {
-        let epoch = epochs.withLock { $0[runID] }
-        return try await onConnection("reading the messages for run \(runID)") { db in
+        let hold = holds.withLock { $0[runID] }
+        let epoch = hold?.epoch
+        let messages = try await onConnection("reading the messages for run \(runID)") { db in
             if let epoch { try await TeamRows.checkEpoch(epoch, of: runID, in: db) }
             // The sender and its roles come from the server's stamp, never from the message body.
             return try await db.query(
@@ -281,6 +285,13 @@ public final class PostgresStore: StateStore {
                 return message
             }
         }
+        if let hold, !(await hold.isStillHeld()) {
+            throw LifeboatError(
+                .storeFailure,
+                "run \(runID): this process lost its hold on the run (its lock's session on team store \(display) ended) and starts nothing more",
+                hint: "`lifeboat resume \(runID)` continues the run once the store is reachable")
+        }
+        return messages
     }
 
     // MARK: Audit

@@ -32,8 +32,11 @@ public final class TeamExecutor: Sendable {
         connection.close()
     }
 
-    /// Whether the lock's connection is still up (a server restart or a network cut ends it).
-    public var isHeld: Bool { connection.isOpen }
+    /// Whether the lock's session is still alive (a server restart, a failover or a network cut
+    /// ends it, and the lock with it): asks the server.
+    public func isStillHeld() async -> Bool {
+        (try? await connection.query("SELECT 1", timeout: .seconds(5))) != nil
+    }
 
     static func lockKey(_ runID: String) -> String { "lifeboat.run:" + runID }
 
