@@ -151,7 +151,7 @@ public final class PostgresStore: StateStore {
             }
             try await TeamRows.insert(rows.run, figures: nil, in: db)
             try await TeamRows.syncLease(rows.run, atMs: event.atMs, in: db)
-            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.save(rows.steps, in: db)
             try await TeamRows.pin(documents, runID: id, from: 0, in: db)
             try await TeamRows.record([payload], of: id, consuming: [], atMs: event.atMs, in: db)
         }
@@ -177,21 +177,20 @@ public final class PostgresStore: StateStore {
         }
         let display = self.display
         let epoch = holds.withLock { $0[runID]?.epoch }
-        // Round trips are the cost of a step here: the epoch check notes the write in one statement,
-        // record_events takes the chain lock (serializing the lease sync after it), and the run's
-        // row update says whether the run exists and what its status was.
+        // Round trips are the cost of a step here: record_events checks the epoch (noting the
+        // write) and takes the chain lock (serializing the lease sync after it); one statement
+        // writes the step rows and the run's row, and says whether the run exists and what its
+        // status was.
         try await transaction("recording run \(runID)") { db in
-            if let epoch { try await TeamRows.writeUnderEpoch(epoch, of: runID, atMs: atMs, in: db) }
             if reloaded != nil {
                 try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
                 try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
             }
-            try await TeamRows.record(payloads, of: runID, consuming: controls, atMs: atMs, in: db)
-            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.record(payloads, of: runID, consuming: controls, atMs: atMs, epoch: epoch, in: db)
             // An ended run's figures follow its whole log; a resumed run clears them.
             let figures = rows.run.endedAtMs == nil
                 ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
-            guard let before = try await TeamRows.update(rows.run, figures: figures, in: db) else {
+            guard let before = try await TeamRows.update(rows.run, figures: figures, savingSteps: rows.steps, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
             }
             // The lease row changes only when the run starts or stops holding it.
@@ -368,7 +367,7 @@ public final class PostgresStore: StateStore {
             if try await TeamRows.run(runID, in: db) != nil { return false }
             try await TeamRows.insert(rows.run, figures: RunFigures.expected(for: rows.run, events: events), in: db)
             try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
-            for step in rows.steps { try await TeamRows.save(step, in: db) }
+            try await TeamRows.save(rows.steps, in: db)
             try await TeamRows.pin(documents.map(\.source), runID: runID, from: 0, in: db)
             try await TeamRows.chain(payloads, of: runID, in: db)
             return true

@@ -13,14 +13,21 @@ enum TeamRows {
 
     /// Records events of run `runID` (their canonical JSON) after the chain head and consumes the
     /// control messages they answer, through the server's `lifeboat.record_events`, which refuses an
-    /// event naming anyone but the connected role or those messages' senders. `runID` is nil when
-    /// only messages are consumed.
-    static func record(_ payloads: [String], of runID: String?, consuming controls: [Int64], atMs: Int64, in db: PGConnection)
-        async throws
-    {
-        _ = try await db.query(
-            TeamStoreEventFunctions.recordCall,
-            [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs)])
+    /// event naming anyone but the connected role or those messages' senders. With `epoch` (an
+    /// executor's), the same call checks that the run is still this process's and notes the write,
+    /// or throws `.leaseHeld` naming who took it over. `runID` is nil when only messages are consumed.
+    static func record(
+        _ payloads: [String], of runID: String?, consuming controls: [Int64], atMs: Int64, epoch: Int64? = nil,
+        in db: PGConnection
+    ) async throws {
+        do {
+            _ = try await db.query(
+                TeamStoreEventFunctions.recordCall,
+                [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs), epoch.map(String.init)])
+        } catch let error as PGError where error.sqlstate == TeamStoreEventFunctions.takenOver {
+            throw LifeboatError(
+                .leaseHeld, error.serverMessage ?? error.message, hint: "see what the run did with `lifeboat show \(runID ?? "RUN")`")
+        }
     }
 
     /// Appends events recorded elsewhere, unchecked (`store import`): the schema owner's only.
@@ -32,15 +39,6 @@ enum TeamRows {
     static func checkEpoch(_ epoch: Int64, of runID: String, in db: PGConnection) async throws {
         let row = try await db.query("SELECT epoch, host, pid FROM lifeboat.executors WHERE run_id = $1", [runID]).rows.first
         guard let row, row[0] == String(epoch) else { throw takenOver(runID, epoch: epoch, by: row) }
-    }
-
-    /// `checkEpoch` for a write: notes the write's time (for whoever asks who executes the run) in
-    /// the same statement, which holds the executors row until the transaction ends.
-    static func writeUnderEpoch(_ epoch: Int64, of runID: String, atMs: Int64, in db: PGConnection) async throws {
-        let noted = try await db.query(
-            "UPDATE lifeboat.executors SET last_write_ms = $3 WHERE run_id = $1 AND epoch = $2 RETURNING 1",
-            [runID, String(epoch), String(atMs)]).rows
-        if noted.isEmpty { try await checkEpoch(epoch, of: runID, in: db) }
     }
 
     private static func takenOver(_ runID: String, epoch: Int64, by row: [String?]?) -> LifeboatError {
@@ -66,18 +64,23 @@ enum TeamRows {
              try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run)))
     }
 
-    /// Writes the run's row; `figures` (its RTO and RPO, nil until it has ended) beside it. Returns
-    /// the status it had before, nil when there is no such run.
+    /// Writes `steps` and the run's row (`figures`, its RTO and RPO, nil until it has ended, beside
+    /// it) in one statement. Returns the status the run had before, nil when there is no such run.
     @discardableResult
-    static func update(_ run: RunRecord, figures: RunFigures?, in db: PGConnection) async throws -> RunStatus? {
+    static func update(_ run: RunRecord, figures: RunFigures?, savingSteps steps: [StepRecord] = [], in db: PGConnection)
+        async throws -> RunStatus?
+    {
         let before = try await db.query(
             """
+            WITH saved AS (\(saveSteps("$12"))),
+                old AS (SELECT id, status FROM lifeboat.runs WHERE id = $1 FOR UPDATE)
             UPDATE lifeboat.runs r SET status = $2, record = $3, ended_at_ms = $4, figures = $5, rto_achieved_ms = $6,
                 rto_objective_ms = $7, rto_verdict = $8, rpo_achieved_ms = $9, rpo_objective_ms = $10, rpo_verdict = $11
-            FROM (SELECT id, status FROM lifeboat.runs WHERE id = $1 FOR UPDATE) old
-            WHERE r.id = old.id RETURNING old.status
+            FROM old WHERE r.id = old.id RETURNING old.status
             """,
-            [run.id, run.status.rawValue, try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run))).firstValue
+            [run.id, run.status.rawValue, try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run))
+                + [try stepRows(steps)]
+        ).firstValue
         return before.flatMap(RunStatus.init(rawValue:))
     }
 
@@ -95,13 +98,35 @@ enum TeamRows {
         return try CanonicalJSON.decode(RunFigures.self, from: text, what: "a run's figures")
     }
 
-    static func save(_ step: StepRecord, in db: PGConnection) async throws {
-        _ = try await db.query(
-            """
-            INSERT INTO lifeboat.steps (run_id, step_id, position, record, forced) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (run_id, step_id) DO UPDATE SET position = excluded.position, record = excluded.record, forced = excluded.forced
-            """,
-            [step.runID, step.stepID, String(step.position), try CanonicalJSON.encode(step), step.forced == nil ? "f" : "t"])
+    /// Writes step rows (new or changed) in one statement.
+    static func save(_ steps: [StepRecord], in db: PGConnection) async throws {
+        guard !steps.isEmpty else { return }
+        _ = try await db.query(saveSteps("$1"), [try stepRows(steps)])
+    }
+
+    /// SQL that upserts the step rows given as JSON in parameter `parameter` (see `stepRows`).
+    private static func saveSteps(_ parameter: String) -> String {
+        """
+        INSERT INTO lifeboat.steps (run_id, step_id, position, record, forced)
+        SELECT e ->> 'run', e ->> 'step', (e ->> 'position')::int, e ->> 'record', (e ->> 'forced')::boolean
+        FROM jsonb_array_elements(\(parameter)::jsonb) e
+        ON CONFLICT (run_id, step_id) DO UPDATE SET position = excluded.position, record = excluded.record, forced = excluded.forced
+        RETURNING 1
+        """
+    }
+
+    /// Step rows as the JSON `saveSteps` reads: each row's record is its canonical JSON, as text.
+    private static func stepRows(_ steps: [StepRecord]) throws -> String {
+        struct Row: Encodable {
+            var run: String
+            var step: String
+            var position: Int
+            var record: String
+            var forced: Bool
+        }
+        return try CanonicalJSON.encode(try steps.map {
+            Row(run: $0.runID, step: $0.stepID, position: $0.position, record: try CanonicalJSON.encode($0), forced: $0.forced != nil)
+        })
     }
 
     /// A run's events in log order, read inside the caller's transaction.

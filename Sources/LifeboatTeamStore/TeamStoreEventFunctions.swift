@@ -4,8 +4,10 @@ import LifeboatStore
 /// How events reach the team store's log: only through functions on the server, so that a
 /// modified client cannot record an event in someone else's name.
 ///
-/// - `lifeboat.record_events(run, payloads, control_ids, consumed_at)` (SECURITY DEFINER, granted to
-///   the operators' role) consumes the control messages the events answer, then refuses any event
+/// - `lifeboat.record_events(run, payloads, control_ids, recorded_at, holder_epoch)` (SECURITY DEFINER,
+///   granted to the operators' role) first, for an executor (`holder_epoch` given), notes the write
+///   on the run's executors row if the epoch is still the run's, else raises SQLSTATE `LB001` naming
+///   the process that took the run over; then consumes the control messages the events answer, and refuses any event
 ///   whose `decider` is neither the connected role (`session_user`) nor the authenticated sender of
 ///   one of those messages, of the matching kind and step; approval decisions must name a decider,
 ///   and no decider on the team store carries a `sudoUser`. It then chains the events.
@@ -82,13 +84,23 @@ enum TeamStoreEventFunctions {
         """,
         "REVOKE EXECUTE ON FUNCTION lifeboat.chain_events(text, text[]) FROM PUBLIC",
         """
-        CREATE FUNCTION lifeboat.record_events(run text, payloads text[], control_ids bigint[], consumed_at bigint)
+        CREATE FUNCTION lifeboat.record_events(
+            run text, payloads text[], control_ids bigint[], recorded_at bigint, holder_epoch bigint)
         RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         DECLARE
-            answered jsonb; payload text; event jsonb; kind text; body jsonb; who text; message text;
+            answered jsonb; payload text; event jsonb; kind text; body jsonb; who text; message text; holder record;
         BEGIN
+            IF holder_epoch IS NOT NULL THEN
+                UPDATE lifeboat.executors x SET last_write_ms = recorded_at WHERE x.run_id = run AND x.epoch = holder_epoch;
+                IF NOT FOUND THEN
+                    SELECT x.host, x.pid, x.epoch INTO holder FROM lifeboat.executors x WHERE x.run_id = run;
+                    RAISE EXCEPTION 'run % was taken over by %: this process (epoch %) records nothing more and stops', run,
+                        coalesce(holder.host || ' pid ' || holder.pid || ' (epoch ' || holder.epoch || ')', 'another process'),
+                        holder_epoch USING ERRCODE = 'LB001';
+                END IF;
+            END IF;
             WITH consumed AS (
-                UPDATE lifeboat.controls SET consumed_at_ms = consumed_at
+                UPDATE lifeboat.controls SET consumed_at_ms = recorded_at
                 WHERE id = ANY (control_ids) AND consumed_at_ms IS NULL
                 RETURNING run_id, sent_by, lifeboat.controls.kind::jsonb AS sent)
             SELECT coalesce(jsonb_agg(jsonb_build_object('run', run_id, 'sender', sent_by, 'body', sent)), '[]')
@@ -122,7 +134,7 @@ enum TeamStoreEventFunctions {
         END
         $$
         """,
-        "REVOKE EXECUTE ON FUNCTION lifeboat.record_events(text, text[], bigint[], bigint), lifeboat.lock_chain() FROM PUBLIC",
+        "REVOKE EXECUTE ON FUNCTION lifeboat.record_events(text, text[], bigint[], bigint, bigint), lifeboat.lock_chain() FROM PUBLIC",
         // Roles given the old grants (INSERT on events) move to the functions; messages queued
         // before senders were stamped cannot be attributed, so they are consumed unanswered.
         """
@@ -137,7 +149,7 @@ enum TeamStoreEventFunctions {
                 EXECUTE format('REVOKE INSERT ON lifeboat.events FROM %s', grantee);
                 EXECUTE format('REVOKE UPDATE ON lifeboat.chain_head, lifeboat.controls FROM %s', grantee);
                 EXECUTE format('GRANT EXECUTE ON FUNCTION lifeboat.lock_chain(), '
-                    'lifeboat.record_events(text, text[], bigint[], bigint) TO %s', grantee);
+                    'lifeboat.record_events(text, text[], bigint[], bigint, bigint) TO %s', grantee);
             END LOOP;
         END
         $$
@@ -148,8 +160,11 @@ enum TeamStoreEventFunctions {
     /// The operator function's call, its arrays passed as JSON (no array-literal escaping).
     static let recordCall = """
         SELECT lifeboat.record_events($1, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)),
-            ARRAY(SELECT jsonb_array_elements_text($3::jsonb)::bigint), $4::bigint)
+            ARRAY(SELECT jsonb_array_elements_text($3::jsonb)::bigint), $4::bigint, $5::bigint)
         """
+
+    /// The SQLSTATE `record_events` raises when the run was taken over (its message names by whom).
+    static let takenOver = "LB001"
 
     static let chainCall = "SELECT lifeboat.chain_events($1, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
 }

@@ -308,7 +308,7 @@ struct TeamStoreTests {
             "GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.leases, lifeboat.executors TO \(role)",
             "GRANT DELETE ON lifeboat.steps, lifeboat.leases TO \(role)",
             "GRANT USAGE ON ALL SEQUENCES IN SCHEMA lifeboat TO \(role)",
-            "GRANT EXECUTE ON FUNCTION lifeboat.lock_chain(), lifeboat.record_events(text, text[], bigint[], bigint) TO \(role)",
+            "GRANT EXECUTE ON FUNCTION lifeboat.lock_chain(), lifeboat.record_events(text, text[], bigint[], bigint, bigint) TO \(role)",
         ]
     }
 
@@ -372,7 +372,7 @@ struct TeamStoreTests {
             _ = try await db.query(
                 """
                 SELECT lifeboat.record_events('r1', ARRAY(SELECT jsonb_array_elements_text($1::jsonb)),
-                    ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint), 0)
+                    ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint), 0, NULL)
                 """, [try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls)])
         }
         func send(_ kind: ControlMessage.Kind, as role: String) async throws -> Int64 {
