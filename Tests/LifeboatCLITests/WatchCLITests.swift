@@ -61,6 +61,35 @@ struct WatchCLITests {
         #expect(text.range(of: "gate: approved by ic")!.lowerBound < text.range(of: "switch: succeeded")!.lowerBound)
     }
 
+    /// The executor dies (kill -9): the watcher says nobody executes the run and how to continue
+    /// it, then follows the resume to the end.
+    @Test func aWatcherSaysWhenTheExecutorIsGoneAndFollowsTheResume() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - {id: copy, action: command, idempotent: true, with: {argv: [sleep, "2"]}}
+            """)
+        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        defer { if executor.isRunning { executor.terminate() } }
+        var id: String?
+        for _ in 0..<200 where id == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let newest = try cli.newestRunID(), try cli.run("show", newest).stdout.contains("running") { id = newest }
+        }
+        let run = try #require(id)
+        let (watcher, out, _) = try cli.start(["watch", run])
+        defer { if watcher.isRunning { watcher.terminate() } }
+        func printed() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+        for _ in 0..<200 where !printed().contains("copy: started") { Thread.sleep(forTimeInterval: 0.05) }
+        kill(executor.processIdentifier, SIGKILL)
+        executor.waitUntilExit()
+        for _ in 0..<200 where !printed().contains("executor is gone") { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(printed().contains("nobody executes run \(run) now (its executor is gone): `lifeboat resume \(run)` continues it"), "\(printed())")
+        #expect(watcher.isRunning, "the watcher stopped when the executor died")
+        #expect(try cli.run("resume", run).status == 0)
+        for _ in 0..<200 where watcher.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(watcher.terminationStatus == 0 && printed().contains("run \(run): SUCCEEDED"), "\(printed())")
+    }
+
     @Test func aRunThatHasEndedIsPrintedWholeAndItsStatusIsTheExitStatus() throws {
         let cli = try CLI()
         try writeScenario(cli, steps: """

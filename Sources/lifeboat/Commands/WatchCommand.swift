@@ -12,8 +12,9 @@ struct WatchCommand: AsyncParsableCommand {
             Prints the run's events so far, then each new one as it is committed, with the status line
             the executor shows (step counts, what is running, elapsed time against the RTO). Ends when
             the run ends, with its summary and the exit status `run` would give (0 succeeded, 1 failed);
-            a paused run is followed until it ends, and Ctrl-C stops watching (the run goes on). Watching
-            changes nothing. On the team store the server tells the watcher of each commit
+            a paused run is followed until it ends, a run whose executor is gone is said to be (with the
+            command that continues it), and Ctrl-C stops watching (the run goes on). Watching changes
+            nothing. On the team store the server tells the watcher of each commit
             (LISTEN/NOTIFY); on SQLite it looks every 250 ms.
 
             With --json, each event is one line of JSON as the store records it (JSON Lines).
@@ -49,7 +50,7 @@ struct WatchCommand: AsyncParsableCommand {
         } else {
             Console.out("watching run \(id): \(machine.header.planID) / \(machine.header.scenario) (\(machine.header.mode.rawValue)) · Ctrl-C stops watching, not the run")
         }
-        let view: (any RunView)? = output.json ? nil : ProgressView(clock: Runtime.clock, approvalsElsewhere: true)
+        let view: ProgressView? = output.json ? nil : ProgressView(clock: Runtime.clock, approvalsElsewhere: true)
         view?.recorded(events, machine: machine)
         let rtoMs = machine.header.objectives.rtoMs
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -62,10 +63,21 @@ struct WatchCommand: AsyncParsableCommand {
                 }
             }
             defer { group.cancelAll() }
+            var saidGone = false
             while !Self.ended(machine) {
                 if !(await db.waitFor(.events, of: id)) { try await Runtime.clock.sleep(ms: Self.pollMs) }
                 let all = try await db.events(of: id)
-                guard all.count > events.count else { continue }
+                guard all.count > events.count else {
+                    // Quiet: is anyone still executing it? Said once, until an executor is back.
+                    if let view, machine.phase == .executing || machine.phase == .rollingBack {
+                        let gone = await db.executor(of: id) == nil
+                        if gone && !saidGone {
+                            view.notice("nobody executes run \(id) now (its executor is gone): `lifeboat resume \(id)` continues it", rtoMs: rtoMs)
+                        }
+                        saidGone = gone
+                    }
+                    continue
+                }
                 let fresh = Array(all[events.count...])
                 for event in fresh {
                     do { try machine.apply(event) } catch { throw Self.doesNotReplay(id, error) }

@@ -90,6 +90,17 @@ final class ProgressView: RunView {
         }
     }
 
+    /// A line that is not an event (`watch` saying the run's executor is gone), shown like one.
+    func notice(_ text: String, rtoMs: Int64?) {
+        let painted = style.paint(text, .yellow)
+        if live {
+            Console.raw(Self.eraseLine + painted + "\n")
+            redrawStatus(rtoMs)
+        } else {
+            Console.out(EventText.timestamp(clock.wallMs()) + "  " + painted)
+        }
+    }
+
     func progress(step: String, line: String) {
         guard live else { return }
         state.withLock { $0.latestLine[step] = line }
