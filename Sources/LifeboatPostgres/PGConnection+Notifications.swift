@@ -1,5 +1,6 @@
 import CLibPQ
 import Dispatch
+import LifeboatCore
 
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ extension PGConnection {
         var wake: [Int32] = [-1, -1]
         guard pipe(&wake) == 0 else { throw PGError.unsupported(target: target, "cannot wait for notifications: no pipe") }
         defer { wake.forEach(closeDescriptor) }
-        let milliseconds = Int32(clamping: max(0, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(clamping: max(0, timeout.milliseconds))
         let (reader, writer) = (wake[0], wake[1])
         let outcome: Result<[PGNotification], PGError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

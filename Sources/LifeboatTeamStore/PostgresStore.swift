@@ -80,7 +80,7 @@ public final class PostgresStore: StateStore {
     {
         let lock: PGConnection
         do {
-            lock = try await PGConnection.connect(conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults)
+            lock = try await PGConnection.connect(conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults("lifeboat executor"))
         } catch {
             throw storeError(error, "taking run \(runID)")
         }

@@ -29,7 +29,8 @@ actor RunListener {
     func wait(for runID: String) async -> Bool {
         guard let connection, connection.isOpen else {
             do {
-                let fresh = try await PGConnection.connect(conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults)
+                let fresh = try await PGConnection.connect(
+                    conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults("lifeboat listener"))
                 _ = try await fresh.query("LISTEN \(channel)")
                 connection = fresh
                 return true  // listening from now: the caller reads what came before

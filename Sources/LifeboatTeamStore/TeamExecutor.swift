@@ -91,18 +91,27 @@ public final class TeamExecutor: Sendable {
         }
     }
 
+    /// How long a peer may be silent before TCP probes it, the gap between probes and how many go
+    /// unanswered before the connection is dropped: for both ends of a long-lived session.
+    static let keepalive = (idleSeconds: 5, intervalSeconds: 2, count: 3)
+
     /// Asks the server to probe this session's peer (see above): set on the lock's connection.
     static func keepPeerProbed(_ db: PGConnection) async throws {
         _ = try await db.query(
             """
-            SELECT set_config('tcp_keepalives_idle', '5', false), set_config('tcp_keepalives_interval', '2', false),
-                set_config('tcp_keepalives_count', '3', false)
-            """)
+            SELECT set_config('tcp_keepalives_idle', $1, false), set_config('tcp_keepalives_interval', $2, false),
+                set_config('tcp_keepalives_count', $3, false)
+            """,
+            [String(keepalive.idleSeconds), String(keepalive.intervalSeconds), String(keepalive.count)])
     }
 
-    /// Keywords for the lock's connection (the conninfo may override them).
-    static let connectionDefaults: KeyValuePairs<String, String> = [
-        "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3",
-        "application_name": "lifeboat executor",
-    ]
+    /// Keywords for a long-lived connection named `applicationName` (the conninfo may override them):
+    /// libpq's keepalives, so that this side notices a dead server.
+    static func connectionDefaults(_ applicationName: String) -> KeyValuePairs<String, String> {
+        [
+            "keepalives": "1", "keepalives_idle": String(keepalive.idleSeconds),
+            "keepalives_interval": String(keepalive.intervalSeconds), "keepalives_count": String(keepalive.count),
+            "application_name": applicationName,
+        ]
+    }
 }

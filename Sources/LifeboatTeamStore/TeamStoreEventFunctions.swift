@@ -10,7 +10,8 @@ import LifeboatStore
 ///   the process that took the run over; then consumes the control messages the events answer, and refuses any event
 ///   whose `decider` is neither the connected role (`session_user`) nor the authenticated sender of
 ///   one of those messages, of the matching kind and step; approval decisions must name a decider,
-///   and no decider on the team store carries a `sudoUser`. It then chains the events.
+///   and no decider on the team store carries a `sudoUser`. It then chains the events (if any: an
+///   append that only consumes messages leaves the chain head and watchers alone).
 /// - `lifeboat.chain_events(run, payloads)` (the schema owner's only: `store import`, whose events
 ///   name the people of another store) appends events after the locked chain head: it takes each
 ///   row's columns from the payload itself, refuses a payload that repeats a key (readers could
@@ -130,7 +131,7 @@ enum TeamStoreEventFunctions {
                         HINT = 'an event names the connected role, or the sender of the message it answers';
                 END IF;
             END LOOP;
-            PERFORM lifeboat.chain_events(run, payloads);
+            IF cardinality(payloads) > 0 THEN PERFORM lifeboat.chain_events(run, payloads); END IF;
         END
         $$
         """,

@@ -296,7 +296,7 @@ struct TeamStoreCLITests {
                 }
                 let freedAfter = ContinuousClock.now - cut
                 #expect(freedAfter < .seconds(45), "the server held the cut-off executor's run for \(freedAfter)")
-                #expect(resumed.status == 3 && resumed.stdout.contains("s3"), "\(resumed.output)")
+                #expect(resumed.status == 3 && resumed.stdout.contains("s3"), "status \(resumed.status): \(resumed.output)")
                 let ledger = { (try? String(contentsOf: URL(fileURLWithPath: b.path("runbooks/ledger")), encoding: .utf8)) ?? "" }
                 #expect(ledger().hasPrefix("s1\ns2\ns3\n"), "\(ledger())")
                 #expect(try b.run("resolve", id, "s3", "--as", "succeeded", "--reason", "the ledger has s3").status == 0)

@@ -64,7 +64,8 @@ struct WatchCommand: AsyncParsableCommand {
             }
             defer { group.cancelAll() }
             var saidGone = false
-            while !Self.ended(machine) {
+            // Until the run ends as `run` reports an end (0 succeeded, 1 failed); paused is not an end.
+            while RunDriver.exitStatus(machine.phase) == .resumable {
                 if !(await db.waitFor(.events, of: id)) { try await Runtime.clock.sleep(ms: Self.pollMs) }
                 let all = try await db.events(of: id)
                 guard all.count > events.count else {
@@ -119,13 +120,5 @@ struct WatchCommand: AsyncParsableCommand {
 
     private static func doesNotReplay(_ id: String, _ error: any Error) -> LifeboatError {
         LifeboatError(.storeFailure, "run \(id): its log does not replay: \(error)", hint: "check the store with `lifeboat audit verify`")
-    }
-
-    /// Whether the run has ended (a paused run has not: it can be resumed).
-    private static func ended(_ machine: RunStateMachine) -> Bool {
-        switch machine.phase {
-        case .finished, .rolledBack: true
-        case .created, .executing, .paused, .rollingBack: false
-        }
     }
 }
