@@ -57,7 +57,7 @@ public struct HistoryReport: Sendable {
             return [
                 r.id, r.scenario, r.mode.rawValue, r.status.rawValue, UTCCalendar.iso(r.createdAtMs),
                 Self.ms(f?.rto.achievedMs), f?.rto.verdict.rawValue ?? "—", Self.ms(f?.rto.humanWaitMs),
-                Self.ms(f?.rpo.achievedMs), f.map { r in r.rpo.verdict.rawValue + (r.rpo.exact == false ? " (bound)" : "") } ?? "—",
+                f?.rpo.notBounded == true ? "not bounded" : Self.ms(f?.rpo.achievedMs), f.map { r in r.rpo.verdict.rawValue + (r.rpo.exact == false ? " (bound)" : "") } ?? "—",
             ]
         }
     }

@@ -23,14 +23,14 @@ extension RunReport {
         if let s = rto.windowStart, let e = rto.windowEnd { rtoNote += ", window \(s) → \(e)" }
         rtoNote += "; human wait \(ms(rto.humanWaitMs)) (included, not subtracted)"
         var rpoNote = rpo.method.map { "method: \($0)" } ?? "no step measured data loss"
-        if let exact = rpo.exact { rpoNote += exact ? " (exact)" : " (upper bound)" }
+        if let exact = rpo.exact, !rpo.notBounded { rpoNote += exact ? " (exact)" : " (upper bound)" }
         return [
             ReportObjective(
                 name: "RTO", objective: rto.objectiveMs.map(ms) ?? "none", achieved: rto.achievedMs.map(ms) ?? "—",
                 verdict: rto.verdict, note: rtoNote),
             ReportObjective(
                 name: "RPO", objective: rpo.objectiveMs.map(ms) ?? "none",
-                achieved: rpo.achievedMs.map { (rpo.exact == false ? "≤ " : "") + ms($0) } ?? "—",
+                achieved: rpo.achievedMs.map { (rpo.exact == false ? "≤ " : "") + ms($0) } ?? (rpo.notBounded ? "not bounded" : "—"),
                 verdict: rpo.verdict, note: rpoNote),
         ]
     }

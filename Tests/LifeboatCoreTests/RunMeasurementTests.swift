@@ -88,4 +88,27 @@ struct RunMeasurementTests {
         #expect(rpo.method == "step smoke")
         #expect(rpo.verdict == .missed)
     }
+
+    /// A step that measured data loss and could not bound it makes the run's RPO "not bounded",
+    /// whatever another step measured: never a small number. With an objective, that is not met.
+    @Test func aWindowNoStepCouldBoundMakesTheRunsRPONotBounded() throws {
+        var events = retriedRun()
+        events[6] = event(.stepSucceeded(step: "promote", attempt: 2, durationMs: 500, result: ok([
+            "data_loss_window_ms": .null, "rpo_exact": false,
+            "rpo_method": "not bounded: the fence (command) did not hold",
+        ])), at: 4_500)
+        events[10] = event(.stepSucceeded(step: "smoke", attempt: 1, durationMs: 3_000, result: ok([
+            "data_loss_window_ms": 200, "rpo_exact": true,
+        ])), at: 12_000)
+        let rpo = try #require(RunMeasurement.compute(events)).rpo
+        #expect(rpo.achievedMs == nil)
+        #expect(rpo.notBounded)
+        #expect(rpo.method == "not bounded: the fence (command) did not hold")
+        #expect(rpo.exact == false)
+        #expect(rpo.verdict == .missed)
+        #expect(RunFigures(try #require(RunMeasurement.compute(events))).rpo.notBounded)
+        // A run where no step measured data loss is "not measured", not "not bounded".
+        let none = try #require(RunMeasurement.compute(retriedRun())).rpo
+        #expect(!none.notBounded)
+    }
 }

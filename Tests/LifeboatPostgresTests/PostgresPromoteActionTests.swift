@@ -74,6 +74,8 @@ struct PostgresPromoteActionTests {
             }
             print("MEASURE command fence: \(result.summary); \(result.outputs["rpo_method"] ?? .null)")
             #expect(result.outputs["fenced"] == "command")
+            #expect(result.outputs["rpo_method"] == "bound: time since last replayed commit; fenced by command, final position not readable")
+            #expect(result.outputs["old_primary"]?.stringValue?.hasPrefix("no answer") == true)
             #expect(result.outputs["timeline"] == 2)
             let kept = try await newestRow(cluster, replica, "ticks")
             try await cluster.pgCtl(cluster.primary, ["start", "-w", "-t", "60"])
@@ -85,6 +87,91 @@ struct PostgresPromoteActionTests {
             #expect(Int64(reported) >= lost.windowMs, "under-reported: \(reported) ms < \(lost.windowMs) ms lost")
             if lost.count > 0 { #expect(reported > 0) }
             if let bytes = result.outputs["data_loss_bytes"]?.intValue, lost.count > 0 { #expect(bytes > 0) }
+        }
+    }
+
+    /// A fence that exits 0 while the old primary keeps taking writes (a script that swallows
+    /// `pg_ctl`'s failure): the step refuses to promote; with `on_fence_unverified: promote` it
+    /// promotes and the RPO is "not bounded", never a number — the writer shows why.
+    @Test func aFenceThatExitsZeroWhileThePrimaryTakesWritesIsNotBelieved() async throws {
+        try await PostgresCluster.withCluster(replica: true) { cluster in
+            let replica = try #require(cluster.replica)
+            try await createTicks(cluster, "ticks")
+            try await waitForReplay(cluster)
+            let lying: Value = .map(["argv": .list(["/bin/sh", "-c", "echo primary fenced; exit 0"])])
+            var params: [String: Value] = [
+                "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo),
+                "fence": lying, "max_lag": "16MB",
+            ]
+            let written = WriteCounter()
+            let (refusal, result, inserts) = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
+                #expect(try await eventually(seconds: 60) { written.count >= 100 }, "the writer did not get going")
+                let refusal = await thrown(LifeboatError.self) { _ = try await action.run(in: promoteRequest(params)) }
+                #expect(try await cluster.admin(replica, "SELECT pg_is_in_recovery()").firstValue == "t", "promoted after a lying fence")
+                params["on_fence_unverified"] = "promote"
+                let result = try await action.run(in: promoteRequest(params))
+                let afterPromotion = written.count
+                #expect(try await eventually(seconds: 30) { written.count >= afterPromotion + 50 }, "the old primary stopped taking writes")
+                group.cancelAll()
+                var inserts = 0
+                for try await n in group { inserts = n }
+                return (refusal, result, inserts)
+            }
+            let refused = try #require(refusal)
+            print("MEASURE lying fence refused: \(refused.message)")
+            #expect(refused.message.contains("the replica was NOT promoted"))
+            #expect(refused.message.contains("takes writes"))
+            #expect(refused.hint?.contains("on_fence_unverified: promote") == true)
+            #expect(refused.retryable == false)
+
+            print("MEASURE lying fence promoted anyway: \(result.summary)")
+            #expect(result.outputs["data_loss_window_ms"] == .null)
+            #expect(result.outputs["rpo_exact"] == false)
+            #expect(result.outputs["rpo_method"]?.stringValue?.hasPrefix("not bounded: the fence (command) did not hold") == true)
+            #expect(result.outputs["old_primary"]?.stringValue?.hasPrefix("takes writes") == true)
+            #expect(result.summary.contains("not bounded"))
+            let kept = try await newestRow(cluster, replica, "ticks")
+            let lost = try await lostRows(cluster, "ticks", kept: kept)
+            print("MEASURE lying fence actual: inserts \(inserts), lost \(lost.count) rows over \(lost.windowMs) ms and counting")
+            #expect(lost.count >= 50, "the old primary kept taking writes after the promotion")
+        }
+    }
+
+    /// `fence: {soft_then: {argv}}` with a writer running: read-only first, the final position read,
+    /// then the stop; the figure is exact and nothing acknowledged is missing on the new primary.
+    @Test func softThenStopGivesAnExactFigureWhileWritersRun() async throws {
+        try await PostgresCluster.withCluster(replica: true) { cluster in
+            let replica = try #require(cluster.replica)
+            try await createTicks(cluster, "ticks")
+            try await waitForReplay(cluster)
+            let stop = stopArgv(cluster, cluster.primary, mode: "fast")
+            let params: [String: Value] = [
+                "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo),
+                "fence": .map(["soft_then": stop]), "max_lag": "16MB",
+            ]
+            let written = WriteCounter()
+            let (result, inserts) = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
+                #expect(try await eventually(seconds: 60) { written.count >= 200 }, "the writer did not get going")
+                let result = try await action.run(in: promoteRequest(params))
+                var inserts = 0
+                for try await n in group { inserts = n }
+                return (result, inserts)
+            }
+            print("MEASURE soft then stop: \(result.summary)")
+            #expect(result.outputs["fenced"] == "both")
+            #expect(result.outputs["rpo_exact"] == true)
+            #expect(result.outputs["rpo_method"]?.stringValue?.hasPrefix("exact") == true)
+            #expect(result.outputs["old_primary"]?.stringValue?.hasPrefix("no answer") == true)
+            let kept = try await newestRow(cluster, replica, "ticks")
+            // Every acknowledged insert is on the new primary (one writer: ids 1...inserts).
+            #expect(kept.count >= inserts, "acknowledged rows lost: \(inserts) written, \(kept.count) on the new primary")
+            try await cluster.pgCtl(cluster.primary, ["start", "-w", "-t", "60"])
+            let lost = try await lostRows(cluster, "ticks", kept: kept)
+            let reported = try #require(result.outputs["data_loss_window_ms"]?.intValue)
+            print("MEASURE soft then stop actual: inserts \(inserts), lost \(lost.count) rows over \(lost.windowMs) ms; reported \(reported) ms")
+            #expect(Int64(reported) >= lost.windowMs)
         }
     }
 

@@ -28,6 +28,9 @@ public struct RunFigures: Sendable, Hashable, Codable {
         /// False when the figure is an upper bound; nil when not measured.
         public var exact: Bool?
 
+        /// A step measured the data loss and could not bound it.
+        public var notBounded: Bool { achievedMs == nil && exact == false }
+
         public init(objectiveMs: Int64?, achievedMs: Int64?, verdict: RunMeasurement.Verdict, exact: Bool?) {
             self.objectiveMs = objectiveMs
             self.achievedMs = achievedMs

@@ -17,11 +17,15 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
 
     public struct RPO: Sendable, Hashable, Codable {
         public var objectiveMs: Int64?
+        /// nil with a `method`: a step measured data loss and could not bound it ("not bounded").
         public var achievedMs: Int64?
         public var method: String?
         /// False when the figure is an upper bound rather than an exact measurement.
         public var exact: Bool?
         public var verdict: Verdict
+
+        /// A step measured the data loss and could not bound it: `method` says why.
+        public var notBounded: Bool { achievedMs == nil && method != nil }
     }
 
     public var rto: RTO
@@ -46,6 +50,7 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         var rpoMs: Int64?
         var rpoMethod: String?
         var rpoExact: Bool?
+        var notBounded: String?
 
         for event in events {
             switch event.kind {
@@ -58,12 +63,16 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
             case .stepSucceeded(let id, _, let duration, let result):
                 lastSuccess[id] = event
                 durations[id] = duration
-                if let loss = result.outputs["data_loss_window_ms"]?.intValue {
-                    let exact = result.outputs["rpo_exact"]?.boolValue ?? false
-                    if rpoMs == nil || Int64(loss) > rpoMs! {
-                        rpoMs = Int64(loss)
-                        rpoMethod = result.outputs["rpo_method"]?.stringValue ?? "step \(id)"
-                        rpoExact = exact
+                if let reported = result.outputs["data_loss_window_ms"], notBounded == nil {
+                    if let loss = reported.intValue {
+                        if rpoMs == nil || Int64(loss) > rpoMs! {
+                            rpoMs = Int64(loss)
+                            rpoMethod = result.outputs["rpo_method"]?.stringValue ?? "step \(id)"
+                            rpoExact = result.outputs["rpo_exact"]?.boolValue ?? false
+                        }
+                    } else {
+                        // A step that measured data loss and could not bound it: so is the run.
+                        notBounded = result.outputs["rpo_method"]?.stringValue ?? "not bounded: step \(id) could not bound the data loss"
                     }
                 }
             case .approvalGranted(let id, _, _, let wait, _):
@@ -110,9 +119,15 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
             objectiveMs: header.objectives.rtoMs, achievedMs: achieved, method: method, humanWaitMs: wait,
             windowStart: window?.start, windowEnd: window?.end,
             verdict: verdict(achieved: achieved, objective: header.objectives.rtoMs))
-        let rpo = RPO(
+        var rpo = RPO(
             objectiveMs: header.objectives.rpoMs, achievedMs: rpoMs, method: rpoMethod, exact: rpoExact,
             verdict: verdict(achieved: rpoMs, objective: header.objectives.rpoMs))
+        if let notBounded {
+            // Never a small number: an objective cannot be shown met by a loss nobody could bound.
+            rpo = RPO(
+                objectiveMs: header.objectives.rpoMs, achievedMs: nil, method: notBounded, exact: false,
+                verdict: header.objectives.rpoMs == nil ? .notMeasured : .missed)
+        }
         let elapsed = (events.last?.atMs ?? 0) - (runStart?.atMs ?? first.atMs)
         return RunMeasurement(
             rto: rto, rpo: rpo, elapsedMs: max(elapsed, 0),

@@ -203,6 +203,10 @@ enum MeasurementText {
 
     static func rpo(_ r: RunMeasurement.RPO) -> String {
         let ms = DurationText.format(milliseconds:)
+        if r.notBounded {
+            return "RPO: not bounded" + (r.objectiveMs.map { " against objective \(ms($0))" } ?? "")
+                + " → \(r.verdict.rawValue.uppercased()) (\(r.method ?? ""))"
+        }
         guard let achieved = r.achievedMs else {
             return "RPO: not measured (no step reported a data-loss window)" + (r.objectiveMs.map { "; objective \(ms($0))" } ?? "")
         }

@@ -51,6 +51,7 @@ enum TestActions {
                 ActionParameter("max_lag", .string, "Size or duration."),
                 ActionParameter("fence", .map, "{argv: [...]}"),
                 ActionParameter("soft_fence", .bool, "SQL read-only fence."),
+                ActionParameter("on_fence_unverified", .string, "refuse or promote."),
                 ActionParameter("wait_seconds", .int, "pg_promote's wait."),
                 ActionParameter("write_check", .string, "Table for a write check."),
                 ActionParameter("timeout", .duration, "Per-call bound."),

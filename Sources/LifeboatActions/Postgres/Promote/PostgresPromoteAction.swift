@@ -10,18 +10,23 @@ import LifeboatPostgres
 /// `pg_current_wal_lsn()` when it answers, else the replica's own receive/replay gap. `max_lag` has
 /// no default here: runbooks pass `${params.max_lag}`, and the scenario's RPO is the natural value.
 ///
-/// Run: read the old primary's position (if it answers); fence it — `soft_fence` (ALTER SYSTEM SET
+/// Run: see whether the old primary answers; fence it — `soft_fence` (ALTER SYSTEM SET
 /// default_transaction_read_only = on + pg_reload_conf(): **soft**, any client can undo it) and/or
-/// the `fence` argv (run like a `command` step, never through a shell); read its final position if it
-/// still answers; wait (≤ 10 s) for the replica to replay up to it; `pg_promote(wait => true)`;
-/// check it is out of recovery, optionally insert and delete a row in `write_check`, and read the
-/// new timeline from `pg_walfile_name(pg_current_wal_lsn())`.
+/// the `fence` argv (run like a `command` step, never through a shell); with both (`fence:
+/// {soft_then: {argv}}`) its final position is read between the soft fence and the stopping one.
+/// Then check the fence over a new connection (`FenceCheck`: no answer, in recovery or read-only
+/// within 5 s): a fence that exited 0 while the old primary still takes writes makes the step refuse
+/// to promote, unless `on_fence_unverified: promote` (the RPO is then "not bounded"). Read the final
+/// position if not read yet and it still answers; wait (≤ 10 s) for the replica to replay up to it;
+/// `pg_promote(wait => true)`; check it is out of recovery, optionally insert and delete a row in
+/// `write_check`, and read the new timeline from `pg_walfile_name(pg_current_wal_lsn())`.
 ///
 /// Data-loss window: see `DataLossWindow` — exact bytes and time when the old primary's final
-/// position was read after the fence (time from commit timestamps when track_commit_timestamp is on,
-/// else bounded by the fence time); a bound (`now() − pg_last_xact_replay_timestamp()` on the replica
-/// at promotion) when the primary was unreachable. Outputs: `lsn`, `timeline`, `data_loss_window_ms`,
-/// `data_loss_bytes`, `rpo_method`, `rpo_exact`, `fenced` (none|soft|command|both), `soft_fence_note`.
+/// position was read after it stopped taking writes; a bound (`now() − pg_last_xact_replay_timestamp()`
+/// on the replica at promotion) when it was unreachable or the fence stopped it first; "not bounded"
+/// when it may still take writes. Outputs: `lsn`, `timeline`, `data_loss_window_ms`,
+/// `data_loss_bytes`, `rpo_method`, `rpo_exact`, `fenced` (none|soft|command|both), `old_primary`
+/// (what the fence check saw), `soft_fence_note`.
 ///
 /// Not idempotent (a second promotion of a promoted server is an error, treated here as success),
 /// but verifiable: after a crash `verify` asks the target whether it is out of recovery.
@@ -39,7 +44,8 @@ public struct PostgresPromoteAction: ActionHandler {
                 ActionParameter("conninfo", .string, required: true, "the replica to promote (libpq conninfo or URI)"),
                 ActionParameter("primary_conninfo", .string, "the old primary: lag is measured against it and it is fenced"),
                 ActionParameter("max_lag", .string, "largest lag accepted: a size (16MB) or a duration (30s); usually the scenario's RPO"),
-                ActionParameter("fence", .map, "{argv: [...]} run before promotion to fence the old primary (no shell)"),
+                ActionParameter("fence", .map, "{argv: [...]} run before promotion to fence the old primary (no shell); {soft_then: {argv: [...]}} makes it read-only first and reads its final position before the stop"),
+                ActionParameter("on_fence_unverified", .string, "refuse (default) or promote: when the old primary still takes writes after the fence; promote reports the RPO as not bounded"),
                 ActionParameter("soft_fence", .bool, "make the old primary read-only by SQL first (soft: any client can undo it)"),
                 ActionParameter("wait_seconds", .int, "pg_promote's wait_seconds (default 60)"),
                 ActionParameter("write_check", .string, "a table (all columns with defaults) to insert a row into and delete it from"),
@@ -149,17 +155,19 @@ public struct PostgresPromoteAction: ActionHandler {
                     hint: "if this step promoted it before a crash, `lifeboat resume` verifies instead of promoting again")
             }
 
-            // 1. The old primary's position before any fence.
+            // 1. Does the old primary answer before any fence?
             var primaryReachable = false
             if let primaryConninfo = p.primaryConninfo {
                 primaryReachable = (try? await Self.readPrimary(primaryConninfo, p)) != nil
             }
 
-            // 2. Fences.
+            // 2. The soft fence; with a stopping fence after it, the final position is read between the two.
             var softApplied = false
+            var final: PrimaryState?
             if p.softFence, let primaryConninfo = p.primaryConninfo, primaryReachable {
                 try await Self.applySoftFence(primaryConninfo, p)
                 softApplied = true
+                if p.fence != nil { final = try await Self.readFinal(primaryConninfo, p, context) }
             }
             var commandApplied = false
             if let fence = p.fence {
@@ -176,21 +184,26 @@ public struct PostgresPromoteAction: ActionHandler {
             }
             let fenced = softApplied && commandApplied ? "both" : softApplied ? "soft" : commandApplied ? "command" : "none"
 
-            // 3. The old primary's final position, if it still answers (writers the soft fence
-            //    caught get up to 3 s to end; a primary that stops answering ends the wait).
-            var final: DataLossWindow.Final?
-            if let primaryConninfo = p.primaryConninfo, primaryReachable {
-                var answered: PrimaryState?
-                _ = try await context.poll(every: .milliseconds(50), until: context.deadline(after: .seconds(3))) { _ in
-                    guard let state = try? await Self.readPrimary(primaryConninfo, p), state.currentLSN != nil else { return true }
-                    answered = state
-                    return !softApplied || state.openWriters == 0
+            // 3. Check the fence: a fence's exit status proves nothing about the server. Then the
+            //    final position, if it was not read before the stopping fence and still can be.
+            var oldPrimary: DataLossWindow.OldPrimary = .mayTakeWrites(
+                why: "no primary_conninfo: nothing showed that the old primary stopped taking writes")
+            var look: OldPrimaryLook?
+            if let primaryConninfo = p.primaryConninfo {
+                let seen = try await FenceCheck.settle(primaryConninfo, waitForFence: fenced != "none", p, context)
+                look = seen
+                if fenced != "none", !seen.takesNoWrites, !p.promoteUnverified {
+                    throw LifeboatError(
+                        .actionFailed,
+                        "fence ran (\(fenced)) but the old primary \(Conninfo.endpoint(primaryConninfo) ?? "") \(seen.text) after \(DurationText.format(milliseconds: FenceCheck.settleMs)); the replica was NOT promoted",
+                        hint: "stop the old primary by hand (or fix the fence so that a failure fails), then retry the step; on_fence_unverified: promote promotes anyway with the RPO not bounded",
+                        retryable: false)
                 }
-                if let state = answered, let lsn = state.currentLSN {
-                    final = DataLossWindow.Final(
-                        lsn: lsn, readAtMs: state.nowMs, lastCommitMs: state.lastCommitMs, afterFence: fenced != "none",
-                        openWriters: state.openWriters)
+                if final == nil, seen == .readOnly {
+                    final = try await Self.readFinal(primaryConninfo, p, context)
                 }
+                oldPrimary = Self.oldPrimary(
+                    seen, final: final, reachableBefore: primaryReachable, fenced: fenced)
             }
 
             // 4. Let the replica replay what it has (bounded).
@@ -199,7 +212,7 @@ public struct PostgresPromoteAction: ActionHandler {
             ) { _ in
                 try await PromoteProbes.replica(replicaConnection, timeout: timeout)
             } isDone: { state in
-                guard state.inRecovery, let goal = final?.lsn ?? state.receiveLSN, let replayed = state.replayLSN else { return true }
+                guard state.inRecovery, let goal = oldPrimary.finalLSN ?? state.receiveLSN, let replayed = state.replayLSN else { return true }
                 return replayed >= goal
             }
             let state = caughtUp.last
@@ -222,7 +235,8 @@ public struct PostgresPromoteAction: ActionHandler {
                 }
             }
             let loss = DataLossWindow.compute(
-                final: final, replayLSN: state.replayLSN, lastReplayCommitMs: state.lastReplayCommitMs, replicaNowMs: state.nowMs)
+                oldPrimary: oldPrimary, replayLSN: state.replayLSN, lastReplayCommitMs: state.lastReplayCommitMs,
+                replicaNowMs: state.nowMs)
 
             // 6. Verify: out of recovery, writable, new timeline.
             let promoted = try await context.poll(every: .milliseconds(50), until: context.deadline(after: .seconds(10))) { _ in
@@ -246,6 +260,7 @@ public struct PostgresPromoteAction: ActionHandler {
             outputs["lsn"] = .string(position.lsn)
             outputs["timeline"] = .int(position.timeline)
             outputs["fenced"] = .string(fenced)
+            outputs["old_primary"] = .string(look?.text ?? "not named (no primary_conninfo)")
             if softApplied { outputs["soft_fence_note"] = .string(Self.softFenceNote) }
             if let table = p.writeCheck { outputs["write_check"] = .string(table.joined(separator: ".")) }
             var summary = "\(target) promoted: timeline \(position.timeline), LSN \(position.lsn)\(writeText); data-loss window \(loss.summary); fenced: \(fenced)"
@@ -273,16 +288,22 @@ public struct PostgresPromoteAction: ActionHandler {
                 }
                 let position = try await PromoteProbes.position(c, timeout: timeout)
                 var outputs: [String: Value] = ["lsn": .string(position.lsn), "timeline": .int(position.timeline), "fenced": .string("unknown")]
-                // The promotion's own measurement was lost with the crash: a bound, measured now.
-                if let since = state.sinceLastReplayMs {
-                    outputs["data_loss_window_ms"] = .int(Int(since))
-                    outputs["rpo_method"] = .string("bound: time since last replayed commit, measured at verification after a resume")
-                } else {
-                    outputs["data_loss_window_ms"] = .null
-                    outputs["rpo_method"] = .string("not measured: verified after a resume; the replica replayed no transaction since it started")
+                // The promotion's own measurement was lost with the crash: a bound, measured now,
+                // if the old primary takes no writes now.
+                var oldPrimary = DataLossWindow.OldPrimary.mayTakeWrites(
+                    why: "no primary_conninfo: nothing showed that the old primary stopped taking writes")
+                if let primaryConninfo = p.primaryConninfo {
+                    let seen = await FenceCheck.look(primaryConninfo, timeout: timeout)
+                    switch seen {
+                    case .noAnswer: oldPrimary = .unreachable
+                    case .inRecovery, .readOnly: oldPrimary = .fencedWithoutFinalPosition(how: "(\(seen.text))")
+                    case .writable, .unknown: oldPrimary = .mayTakeWrites(why: "the old primary \(seen.text)")
+                    }
                 }
-                outputs["data_loss_bytes"] = .null
-                outputs["rpo_exact"] = .bool(false)
+                var loss = DataLossWindow.compute(
+                    oldPrimary: oldPrimary, replayLSN: nil, lastReplayCommitMs: state.lastReplayCommitMs, replicaNowMs: state.nowMs)
+                loss.method += "; measured at verification after a resume"
+                outputs.merge(loss.outputs) { _, new in new }
                 return .done(
                     ActionResult(
                         outputs: outputs,
@@ -304,6 +325,41 @@ public struct PostgresPromoteAction: ActionHandler {
             guard !state.inRecovery else { throw PGError.unsupported(target: c.target, "primary_conninfo names a server in recovery") }
             return state
         }
+    }
+
+    /// The old primary's position once no write transaction is open on it (writers a soft fence
+    /// caught get up to 3 s to end); the last answer when they do not, nil when it stops answering.
+    private static func readFinal(_ conninfo: String, _ p: PromoteParameters, _ context: ActionContext) async throws -> PrimaryState? {
+        var answered: PrimaryState?
+        _ = try await context.poll(every: .milliseconds(50), until: context.deadline(after: .seconds(3))) { _ in
+            guard let state = try? await readPrimary(conninfo, p), state.currentLSN != nil else { return true }
+            answered = state
+            return state.openWriters == 0
+        }
+        return answered
+    }
+
+    /// What the figures can prove about the old primary, from the fence check's look and the final
+    /// position read (if any).
+    static func oldPrimary(_ seen: OldPrimaryLook, final: PrimaryState?, reachableBefore: Bool, fenced: String) -> DataLossWindow.OldPrimary {
+        let how = fenced == "both" ? "soft, then by command" : fenced == "command" ? "by command" : "soft"
+        if !seen.takesNoWrites {
+            return .mayTakeWrites(
+                why: fenced == "none"
+                    ? "the old primary was not fenced and \(seen.text)"
+                    : "the fence (\(fenced)) did not hold: the old primary \(seen.text); promoted anyway (on_fence_unverified: promote)")
+        }
+        if let final, let lsn = final.currentLSN {
+            if final.openWriters == 0 {
+                return .final(DataLossWindow.Final(lsn: lsn, readAtMs: final.nowMs, lastCommitMs: final.lastCommitMs))
+            }
+            if seen == .readOnly {
+                return .mayTakeWrites(
+                    why: "\(final.openWriters) write transaction(s) were still open on the old primary after the soft fence; their commits are not bounded")
+            }
+        }
+        guard reachableBefore, fenced != "none" else { return .unreachable }
+        return .fencedWithoutFinalPosition(how: how)
     }
 
     private static func applySoftFence(_ conninfo: String, _ p: PromoteParameters) async throws {

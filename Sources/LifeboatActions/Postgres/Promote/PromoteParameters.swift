@@ -24,8 +24,14 @@ struct PromoteParameters: Sendable {
     var conninfo: String
     var primaryConninfo: String?
     var maxLag: MaxLag?
+    /// The stopping fence (`fence: {argv}` or `fence: {soft_then: {argv}}`), run like a `command` step.
     var fence: CommandInvocation?
+    /// Make the old primary read-only by SQL first (`soft_fence: true`, or `fence: {soft_then: …}`);
+    /// with a stopping fence too, its final position is read between the two.
     var softFence: Bool
+    /// `on_fence_unverified: promote`: promote even when the old primary still takes writes after
+    /// the fence (the RPO is then "not bounded"); by default the step refuses.
+    var promoteUnverified: Bool
     var waitSeconds: Int
     /// The write-check table as written (validated: `name` or `schema.name`, each part an identifier).
     var writeCheck: [String]?
@@ -45,13 +51,30 @@ struct PromoteParameters: Sendable {
             writeCheck = try Self.identifierParts(table, context)
         }
         if let value = context.params["fence"], value != .null {
-            guard case .map(let map) = value else { throw context.badParameter("fence", "must be a map {argv: [...]}") }
-            if let extra = map.keys.sorted().first(where: { $0 != "argv" }) {
-                throw context.badParameter("fence.\(extra)", "is not known; fence takes argv only (no shell)")
+            guard case .map(var map) = value else { throw context.badParameter("fence", "must be a map {argv: [...]} or {soft_then: {argv: [...]}}") }
+            var field = "fence"
+            if let then = map["soft_then"] {
+                guard map.count == 1, case .map(let inner) = then else {
+                    throw context.badParameter("fence.soft_then", "must be the fence's only key, a map {argv: [...]}")
+                }
+                map = inner
+                field = "fence.soft_then"
+                softFence = true
             }
-            guard map["argv"] != nil else { throw context.badParameter("fence.argv", "is required") }
+            if let extra = map.keys.sorted().first(where: { $0 != "argv" }) {
+                throw context.badParameter("\(field).\(extra)", "is not known; a fence takes argv only (no shell)")
+            }
+            guard map["argv"] != nil else { throw context.badParameter("\(field).argv", "is required") }
             fence = try CommandInvocation.parse(
-                map, environment: [:], workingDirectory: context.baseDirectory, field: "fence", context: context)
+                map, environment: [:], workingDirectory: context.baseDirectory, field: field, context: context)
+        }
+        switch try context.string("on_fence_unverified") ?? "refuse" {
+        case "refuse": promoteUnverified = false
+        case "promote": promoteUnverified = true
+        case let other: throw context.badParameter("on_fence_unverified", "must be refuse or promote, not '\(other)'")
+        }
+        if fence != nil, primaryConninfo == nil {
+            throw context.badParameter("fence", "needs primary_conninfo: the fence is checked by connecting to the old primary before promoting")
         }
         if softFence, primaryConninfo == nil {
             throw context.badParameter("soft_fence", "needs primary_conninfo (the old primary to make read-only)")
