@@ -2,11 +2,11 @@ import AsyncHTTPClient
 import LifeboatCore
 
 /// The actions every build of Lifeboat ships: `command`, `http.check`, `postgres.query`,
-/// `postgres.promote`, `postgres.restore`, `dns.update`, `dns.check`, `kubernetes.scale`, `wait` and `approval`.
+/// `postgres.promote`, `postgres.restore`, `dns.update`, `dns.check`, `kubernetes.scale`, `notify`, `wait` and `approval`.
 public enum StandardActions {
     /// A registry with the standard actions.
     ///
-    /// - Parameter httpClient: the client `http.check` and `kubernetes.scale` send with. The default is the
+    /// - Parameter httpClient: the client `http.check`, `notify` and `kubernetes.scale` send with. The default is the
     ///   process-wide `HTTPCheckAction.processClient` (created at the first check), which needs no
     ///   shutdown; a caller passing its own client shuts it down after the last run that uses it.
     public static func registry(httpClient: HTTPClient? = nil) -> ActionRegistry {
@@ -18,6 +18,7 @@ public enum StandardActions {
         registry.register(PostgresRestoreAction())
         registry.register(KubernetesScaleAction(client: httpClient))
         registry.register(DNSUpdateAction())
+        registry.register(NotifyAction(client: httpClient))
         return registry
     }
 }

@@ -6,7 +6,7 @@ import Testing
 struct StandardActionsTests {
     @Test func registryHasTheStandardActionsWithDocumentedParameters() {
         let registry = StandardActions.registry()
-        #expect(registry.names == ["approval", "command", "dns.check", "dns.update", "http.check", "kubernetes.scale", "postgres.promote", "postgres.query", "postgres.restore", "wait"])
+        #expect(registry.names == ["approval", "command", "dns.check", "dns.update", "http.check", "kubernetes.scale", "notify", "postgres.promote", "postgres.query", "postgres.restore", "wait"])
         for spec in registry.specs {
             #expect(!spec.summary.isEmpty)
             #expect(!spec.parameters.isEmpty, "\(spec.name) lists no parameters")

@@ -71,11 +71,7 @@ public struct HTTPCheckAction: ActionHandler {
 
     public func preflight(_ context: ActionContext) async throws -> PreflightReport {
         let parameters = try HTTPCheckParameters(context)
-        if let tls = parameters.tls {
-            for path in [tls.caFile, tls.clientCert, tls.clientKey].compactMap({ $0 }) where !FilePaths.isRegularFile(path) {
-                return .refused("TLS file \(path) does not exist")
-            }
-        }
+        if let path = parameters.target.missingTLSFile { return .refused("TLS file \(path) does not exist") }
         return .ok("\(parameters.method) \(parameters.displayURL)")
     }
 
@@ -84,27 +80,11 @@ public struct HTTPCheckAction: ActionHandler {
     }
 
     private func check(_ p: HTTPCheckParameters, _ context: ActionContext) async throws(LifeboatError) -> ActionResult {
-        var httpRequest = HTTPClientRequest(url: p.url)
-        httpRequest.method = HTTPMethod(rawValue: p.method)
-        for header in p.headers { httpRequest.headers.add(name: header.name, value: header.value) }
-        if let body = p.body { httpRequest.body = .bytes(ByteBuffer(string: body)) }
-        if let tls = p.tls { httpRequest.tlsConfiguration = try TLSSettings.configuration(tls) }
-
-        let clock = ContinuousClock()
-        let start = clock.now
-        let status: Int
-        var body = ResponseBody()
-        do {
-            let response = try await client.execute(httpRequest, deadline: .now() + .milliseconds(p.timeoutMs))
-            status = Int(response.status.code)
-            for try await chunk in response.body { body.append(chunk.readableBytesView) }
-        } catch {
-            if Task.isCancelled {
-                throw LifeboatError(.cancelled, "\(p.method) \(p.displayURL) was stopped (timeout or abort)")
-            }
-            throw HTTPFailure.error(error, method: p.method, displayURL: p.displayURL, timeoutMs: p.timeoutMs)
-        }
-        let latencyMs = (clock.now - start).milliseconds
+        let exchange = try await HTTPExchange.send(
+            client, p.target, method: p.method, headers: p.headers, body: p.body, timeoutMs: p.timeoutMs)
+        let status = exchange.status
+        let body = exchange.body
+        let latencyMs = exchange.latencyMs
         let sample = body.sample
         let outputs: [String: Value] = ["status": .int(status), "latency_ms": .int(Int(latencyMs)), "body_tail": .string(sample)]
         let target = "\(p.method) \(p.displayURL)"

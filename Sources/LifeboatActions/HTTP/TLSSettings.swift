@@ -4,7 +4,7 @@ import NIOSSL
 /// Builds the per-request TLS configuration for `tls:`. Verification stays on unless the step says
 /// `insecure_skip_verify: true`; `ca_file` replaces the system trust roots (like `curl --cacert`).
 enum TLSSettings {
-    static func configuration(_ options: HTTPCheckParameters.TLSOptions) throws(LifeboatError) -> TLSConfiguration {
+    static func configuration(_ options: HTTPTarget.TLSOptions) throws(LifeboatError) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile = options.caFile {
             let roots = try load(caFile, what: "tls.ca_file") { try NIOSSLCertificate.fromPEMFile($0) }

@@ -13,6 +13,8 @@ public struct ActionContext: Sendable {
     public var runID: String
     public var stepID: String
     public var attempt: Int
+    /// True when this is the step's rollback (its compensation), not the step's own action.
+    public var isCompensation = false
     public var mode: RunMode
     public var params: [String: Value]
     /// The run's secrets (the values of `${secrets.x}`); see `alsoMask` for the action's own.

@@ -346,6 +346,7 @@ struct ExecutionSession {
         var context = ActionContext(
             runID: runID, stepID: id, attempt: attempt, mode: machine.header.mode, params: [:], masker: inputs.masker,
             baseDirectory: inputs.baseDirectory, location: location, clock: clock, random: engine.random)
+        context.isCompensation = compensation
         if let observer = engine.observer { context.progressSink = { observer.progress(step: $0, line: $1) } }
         let what = compensation ? "rollback action" : "action"
         guard let handler = engine.actions.handler(action) else {
