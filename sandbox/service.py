@@ -8,8 +8,12 @@ never spliced into SQL text). So /health/ready answers 200 only when the name po
 accepts writes: before a failover the primary, after it the promoted replica or the restored copy.
 
     GET /health/live   200 while the process runs
-    GET /health/ready  200 {"database":"ok","address":...} or 503 {"database":"unavailable",...}
+    GET /health/ready  200 {"database":"ok","address":...,"token":...} or 503 {"database":"unavailable",...};
+                       the row it wrote has note = token, so a smoke check can read that very row back
     GET /stats         writer counters: rows written, failures, the address last used
+    POST /notify       a stakeholder notification (JSON); one per Idempotency-Key, as chat services keep
+                       them (a repeat is answered 200 {"duplicate":true} and not shown again)
+    GET /notifications the notifications received, oldest first, and how many requests were repeats
 """
 import argparse
 import http.server
@@ -18,6 +22,7 @@ import os
 import subprocess
 import threading
 import time
+import uuid
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
@@ -32,6 +37,7 @@ args = parser.parse_args()
 dns_host, dns_port = args.dns_server.rsplit(":", 1)
 stats_lock = threading.Lock()
 stats = {"written": 0, "failed": 0, "address": None, "last_error": None}
+notifications = {"received": [], "keys": set(), "repeats": 0}
 
 
 def resolve():
@@ -82,15 +88,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 address = resolve()
             except Exception as error:
                 return self.answer(503, {"database": "unavailable", "error": str(error)})
+            token = "ready-" + uuid.uuid4().hex
             try:
-                write(address, "health_probe", "ready-check")
+                write(address, "health_probe", token)
             except Exception as error:
                 return self.answer(503, {"database": "unavailable", "address": address, "error": str(error)})
-            return self.answer(200, {"database": "ok", "address": address})
+            return self.answer(200, {"database": "ok", "address": address, "token": token})
         if self.path == "/stats":
             with stats_lock:
                 return self.answer(200, dict(stats))
+        if self.path == "/notifications":
+            with stats_lock:
+                return self.answer(200, {"received": notifications["received"], "repeats": notifications["repeats"]})
         return self.answer(404, {"error": "not found"})
+
+    def do_POST(self):
+        if self.path != "/notify":
+            return self.answer(404, {"error": "not found"})
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            message = json.loads(self.rfile.read(length) or b"null")
+        except ValueError:
+            return self.answer(400, {"error": "the body is not JSON"})
+        key = self.headers.get("Idempotency-Key")
+        with stats_lock:
+            if key is not None and key in notifications["keys"]:
+                notifications["repeats"] += 1
+                return self.answer(200, {"ok": True, "duplicate": True})
+            if key is not None:
+                notifications["keys"].add(key)
+            notifications["received"].append({"key": key, "message": message, "at": time.time()})
+        return self.answer(200, {"ok": True, "duplicate": False})
 
     def answer(self, status, body):
         data = (json.dumps(body, separators=(",", ":")) + "\n").encode()
