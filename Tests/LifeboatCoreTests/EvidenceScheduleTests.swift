@@ -87,6 +87,25 @@ import Testing
         #expect(ScheduleCompliance.due(after: Self.at("2026-12-29"), .weekly) == Self.at("2027-01-05"))
         #expect(ScheduleCompliance.due(after: Self.at("2024-02-29"), .annual) == Self.at("2025-02-28"))
     }
+
+    /// `failover: {every: semiannual, scenarios: [region, db]}`: the test counts once both have
+    /// succeeded, dated by the older of their newest runs.
+    @Test func aCadenceMadeOfSeveralScenariosCountsOnlyWhenEachSucceeded() {
+        var plan = Self.plan
+        plan.cadenceScenarios = [.failover: ["region", "db"]]
+        func failover(_ latest: [ScheduleCompliance.LatestRun], now: String) -> ScheduleCompliance.CadenceStatus {
+            ScheduleCompliance.evaluate(plans: [plan], latest: latest, now: Self.at(now))[0].cadences.first { $0.cadence == .failover }!
+        }
+        let half = failover([Self.run("region", .drill, "2026-03-01")], now: "2026-03-02")
+        #expect(half.state == .never)
+        #expect(half.basis == "never drilled: db")
+        // A tabletop of the other scenario does not complete the test.
+        #expect(failover([Self.run("region", .drill, "2026-03-01"), Self.run("db", .tabletop, "2026-03-02")], now: "2026-03-03").state == .never)
+        let both = failover([Self.run("region", .drill, "2026-03-01"), Self.run("db", .drill, "2026-03-05")], now: "2026-03-06")
+        #expect(both.state == .ok)
+        #expect(both.lastRunID == "region-drill")
+        #expect(both.dueAtMs == Self.at("2026-09-01"))
+        #expect(both.basis.hasPrefix("all 2 scenario(s) drilled; oldest: region"))
 }
 
 @Suite struct EvidenceStatisticsTests {
@@ -120,4 +139,6 @@ import Testing
         #expect(TimeBound.parse("12h", now: now) == now - 12 * 3_600_000)
         #expect(TimeBound.parse("soon", now: now) == nil)
     }
+
+}
 }

@@ -54,7 +54,7 @@ struct SchemaTests {
             "invalid/runbooks/unknown-step-key.yaml", "invalid/runbooks/unknown-action.yaml",
             "invalid/runbooks/missing-required-parameter.yaml", "invalid/runbooks/unknown-parameter.yaml",
             "invalid/runbooks/bad-when.yaml", "invalid/runbooks/bad-durations.yaml", "invalid/plans/bad-tier.yaml",
-            "invalid/plans/bad-schedule.yaml", "invalid/plans/bad-secrets.yaml",
+            "invalid/plans/bad-schedule.yaml", "invalid/plans/bad-schedule-scenarios.yaml", "invalid/plans/bad-secrets.yaml",
         ].map(FixturePaths.fixture)
         let errors = try PythonJSONSchema.validate(schema: text, documents: documents)
         #expect(Set(errors.keys) == Set(documents))

@@ -7,6 +7,10 @@ public struct Plan: Sendable {
     /// Objectives after applying tier defaults and the plan's `objectives:` overrides.
     public var objectives: Objectives
     public var schedule: [Cadence: Frequency]
+    /// The scenarios that together make up one test of a cadence (`failover: {every: semiannual,
+    /// scenarios: [region-failure, failback]}`): it counts only when each of them succeeded. A
+    /// cadence not listed here takes its default (any scenario; every scenario for `full`).
+    public var cadenceScenarios: [Cadence: [String]]
     public var vars: [String: Value]
     public var secrets: [String: SecretSource]
     /// In document order.
@@ -15,7 +19,8 @@ public struct Plan: Sendable {
 
     public init(
         id: String, description: String? = nil, owner: String? = nil, tier: Int? = nil,
-        objectives: Objectives = .init(), schedule: [Cadence: Frequency] = [:], vars: [String: Value] = [:],
+        objectives: Objectives = .init(), schedule: [Cadence: Frequency] = [:],
+        cadenceScenarios: [Cadence: [String]] = [:], vars: [String: Value] = [:],
         secrets: [String: SecretSource] = [:], scenarios: [Scenario] = [], source: DocumentSource
     ) {
         self.id = id
@@ -24,6 +29,7 @@ public struct Plan: Sendable {
         self.tier = tier
         self.objectives = objectives
         self.schedule = schedule
+        self.cadenceScenarios = cadenceScenarios
         self.vars = vars
         self.secrets = secrets
         self.scenarios = scenarios

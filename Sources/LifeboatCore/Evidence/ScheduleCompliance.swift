@@ -7,6 +7,8 @@
 /// - `full`: a drill or real execution of **every** scenario of the plan; the full test is dated
 ///   by the oldest of those per-scenario latest runs (the moment since which every scenario has
 ///   been proven).
+/// - a cadence written with `scenarios:` (`failover: {every: semiannual, scenarios: [region-failure,
+///   failback]}`): a drill or real execution of each listed scenario, dated like `full`.
 ///
 /// The next test is due one period after the last (calendar months in UTC; `weekly` is 7 days). A
 /// plan never tested for a cadence is overdue. Pure: `now` is a parameter.
@@ -17,12 +19,18 @@ public enum ScheduleCompliance {
         public var path: String
         public var scenarios: [String]
         public var schedule: [Cadence: Frequency]
+        /// The scenarios that together make up one test of a cadence (see `Plan.cadenceScenarios`).
+        public var cadenceScenarios: [Cadence: [String]]
 
-        public init(planID: String, path: String, scenarios: [String], schedule: [Cadence: Frequency]) {
+        public init(
+            planID: String, path: String, scenarios: [String], schedule: [Cadence: Frequency],
+            cadenceScenarios: [Cadence: [String]] = [:]
+        ) {
             self.planID = planID
             self.path = path
             self.scenarios = scenarios
             self.schedule = schedule
+            self.cadenceScenarios = cadenceScenarios
         }
     }
 
@@ -88,6 +96,24 @@ public enum ScheduleCompliance {
         }
     }
 
+    /// A test made of several scenarios: each needs a succeeded drill or execution; the test is
+    /// dated by the oldest of their newest runs (the moment since which all of them were proven).
+    static func allOf(_ scenarios: [String], _ drills: [LatestRun]) -> (LatestRun?, String) {
+        var perScenario: [LatestRun] = []
+        var missing: [String] = []
+        for scenario in scenarios {
+            if let newest = drills.filter({ $0.scenario == scenario }).max(by: { $0.endedAtMs < $1.endedAtMs }) {
+                perScenario.append(newest)
+            } else {
+                missing.append(scenario)
+            }
+        }
+        guard missing.isEmpty, let oldest = perScenario.min(by: { $0.endedAtMs < $1.endedAtMs }) else {
+            return (nil, "never drilled: " + missing.joined(separator: ", "))
+        }
+        return (oldest, "all \(scenarios.count) scenario(s) drilled; oldest: \(oldest.scenario)")
+    }
+
     /// When the next test is due after one at `last`.
     public static func due(after last: Int64, _ frequency: Frequency) -> Int64 {
         guard let months = frequency.months else { return last + 7 * UTCCalendar.dayMs }
@@ -100,29 +126,18 @@ public enum ScheduleCompliance {
         let drills = runs.filter { $0.mode == .drill || $0.mode == .execute }
         var last: LatestRun?
         var basis: String
-        switch cadence {
-        case .tabletop:
-            last = runs.max { $0.endedAtMs < $1.endedAtMs }
-            basis = last.map { "\($0.mode.rawValue) of \($0.scenario)" } ?? "no completed tabletop, drill or execution"
-        case .failover:
-            last = drills.max { $0.endedAtMs < $1.endedAtMs }
-            basis = last.map { "\($0.mode.rawValue) of \($0.scenario)" } ?? "no succeeded drill or execution"
-        case .full:
-            var perScenario: [LatestRun] = []
-            var missing: [String] = []
-            for scenario in plan.scenarios {
-                if let newest = drills.filter({ $0.scenario == scenario }).max(by: { $0.endedAtMs < $1.endedAtMs }) {
-                    perScenario.append(newest)
-                } else {
-                    missing.append(scenario)
-                }
-            }
-            if missing.isEmpty, !plan.scenarios.isEmpty {
-                last = perScenario.min { $0.endedAtMs < $1.endedAtMs }
-                basis = "all \(plan.scenarios.count) scenario(s) drilled; oldest: \(last!.scenario)"
-            } else {
-                basis = plan.scenarios.isEmpty
-                    ? "the plan has no scenarios" : "never drilled: " + missing.joined(separator: ", ")
+        if let listed = plan.cadenceScenarios[cadence] {
+            (last, basis) = allOf(listed, drills)
+        } else {
+            switch cadence {
+            case .tabletop:
+                last = runs.max { $0.endedAtMs < $1.endedAtMs }
+                basis = last.map { "\($0.mode.rawValue) of \($0.scenario)" } ?? "no completed tabletop, drill or execution"
+            case .failover:
+                last = drills.max { $0.endedAtMs < $1.endedAtMs }
+                basis = last.map { "\($0.mode.rawValue) of \($0.scenario)" } ?? "no succeeded drill or execution"
+            case .full:
+                (last, basis) = plan.scenarios.isEmpty ? (nil, "the plan has no scenarios") : allOf(plan.scenarios, drills)
             }
         }
         guard let last else {

@@ -119,7 +119,19 @@ public enum DocumentSchema {
                 ("schedule", .object([
                     ("type", "object"),
                     ("properties", .object(Cadence.allCases.map {
-                        ($0.rawValue, .object([("enum", .strings(Frequency.allCases.map(\.rawValue)))]))
+                        ($0.rawValue, .object([("oneOf", [
+                            .object([("enum", .strings(Frequency.allCases.map(\.rawValue)))]),
+                            .object([
+                                ("type", "object"),
+                                ("description", "The scenarios that together make up one test of this cadence."),
+                                ("required", ["every"]),
+                                ("properties", .object([
+                                    ("every", .object([("enum", .strings(Frequency.allCases.map(\.rawValue)))])),
+                                    ("scenarios", .object([("type", "array"), ("minItems", 1), ("items", .object([("type", "string")]))])),
+                                ])),
+                                ("additionalProperties", false),
+                            ]),
+                        ])]))
                     })),
                     ("additionalProperties", false),
                 ])),

@@ -49,7 +49,8 @@ struct PlanParser: DocumentReading {
             objectives = objectives.overridden(by: self.objectives(entry.value, "the plan's objectives"))
         }
         var schedule: [Cadence: Frequency] = [:]
-        if let entry = top["schedule"] { schedule = readSchedule(entry) }
+        var cadenceScenarios: [Cadence: [(name: String, location: SourceLocation)]] = [:]
+        if let entry = top["schedule"] { (schedule, cadenceScenarios) = readSchedule(entry) }
         var vars: [String: Value] = [:]
         if let entry = top["vars"],
             let entries = entries(of: entry.value, "'vars'", hint: "write each var as NAME: value")
@@ -79,9 +80,15 @@ struct PlanParser: DocumentReading {
         } else {
             error(root.location, "plan '\(id)' has no 'scenarios'", hint: "add 'scenarios:' with at least one scenario")
         }
+        for (cadence, listed) in cadenceScenarios {
+            for scenario in listed where !scenarios.contains(where: { $0.name == scenario.name }) {
+                error(scenario.location, "schedule.\(cadence.rawValue) names scenario '\(scenario.name)', which the plan does not have",
+                    hint: Suggestion.hint(for: scenario.name, in: scenarios.map(\.name)))
+            }
+        }
         let plan = Plan(
             id: id, description: description, owner: owner, tier: tier, objectives: objectives, schedule: schedule,
-            vars: vars, secrets: secrets, scenarios: scenarios, source: source)
+            cadenceScenarios: cadenceScenarios.mapValues { $0.map(\.name) }, vars: vars, secrets: secrets, scenarios: scenarios, source: source)
         return ParsedPlan(
             plan: plan, diagnostics: diagnostics + scanner.diagnostics, references: scanner.references,
             locations: locations,
@@ -89,19 +96,49 @@ struct PlanParser: DocumentReading {
             scenarioWith: scenarioWith, runbookDisplayPaths: displayPaths)
     }
 
-    private mutating func readSchedule(_ entry: YAMLEntry) -> [Cadence: Frequency] {
+    /// `cadence: frequency`, or `cadence: {every: frequency, scenarios: [NAME, …]}`.
+    private mutating func readSchedule(_ entry: YAMLEntry)
+        -> ([Cadence: Frequency], [Cadence: [(name: String, location: SourceLocation)]])
+    {
         let cadences = Cadence.allCases.map(\.rawValue)
-        guard let entries = entries(of: entry.value, "'schedule'", hint: "write e.g. schedule: {tabletop: quarterly}")
-        else { return [:] }
-        var out: [Cadence: Frequency] = [:]
+        let hint = "write e.g. schedule: {tabletop: quarterly, failover: {every: semiannual, scenarios: [region-failure, failback]}}"
+        guard let entries = entries(of: entry.value, "'schedule'", hint: hint) else { return ([:], [:]) }
+        var frequencies: [Cadence: Frequency] = [:]
+        var scenarios: [Cadence: [(name: String, location: SourceLocation)]] = [:]
         for e in entries {
             guard let cadence = Cadence(rawValue: e.key) else {
                 error(e.keyLocation, "unknown key '\(e.key)' in schedule", hint: Suggestion.hint(for: e.key, in: cadences))
                 continue
             }
-            if let f = oneOf(e.value, Frequency.self, "frequency for \(e.key)") { out[cadence] = f }
+            guard e.value.entries != nil else {
+                if let f = oneOf(e.value, Frequency.self, "frequency for \(e.key)") { frequencies[cadence] = f }
+                continue
+            }
+            let what = "schedule.\(e.key)"
+            guard let f = fields(of: e.value, what, allowed: ["every", "scenarios"]) else { continue }
+            if let every = f["every"] {
+                if let frequency = oneOf(every.value, Frequency.self, "frequency for \(e.key)") { frequencies[cadence] = frequency }
+            } else {
+                error(e.value.location, "\(what) has no 'every'", hint: "add every: semiannual (or weekly, monthly, quarterly, annual)")
+            }
+            if let list = f["scenarios"] {
+                guard let items = list.value.items, !items.isEmpty else {
+                    error(list.value.location, "\(what).scenarios must be a non-empty list of scenario names",
+                        hint: "write scenarios: [region-failure, failback]")
+                    continue
+                }
+                var names: [(name: String, location: SourceLocation)] = []
+                for item in items {
+                    guard case .string(let name)? = item.scalar else {
+                        error(item.location, "\(what).scenarios holds \(item.kindDescription), not a scenario name", hint: "write the scenario's name")
+                        continue
+                    }
+                    names.append((name, item.location))
+                }
+                scenarios[cadence] = names
+            }
         }
-        return out
+        return (frequencies, scenarios)
     }
 
     private mutating func readSecrets(_ entry: YAMLEntry) -> [String: SecretSource] {

@@ -67,7 +67,9 @@ enum PlanFinder {
                 text.split(separator: "\n").contains(where: { $0.hasPrefix("plan:") })
             else { continue }
             let plan = try Runtime.loader.loadPlan(at: file)
-            plans.append(.init(planID: plan.id, path: file, scenarios: plan.scenarios.map(\.name), schedule: plan.schedule))
+            plans.append(.init(
+                planID: plan.id, path: file, scenarios: plan.scenarios.map(\.name), schedule: plan.schedule,
+                cadenceScenarios: plan.cadenceScenarios))
         }
         return plans
     }
