@@ -17,7 +17,11 @@ primary_conninfo emptied), so that acknowledged writes are really lost. Then the
 and the run's reported RPO (`show --json`) must be "not bounded" or at least `truth`.
 Prints one row per trial; exit 1 when any trial under-reports or a drill fails.
 
-Usage: scripts/rpo-trials [--trials N] [--bin PATH]
+Then --failback-trials times: a region-failure drill, the writer on the promoted side, the failback
+drill back: no acknowledged row may be missing on the original primary, the RPO must be exactly 0,
+and the next region-failure drill on that sandbox must succeed.
+
+Usage: scripts/rpo-trials [--trials N] [--failback-trials N] [--bin PATH]
 """
 import argparse
 import json
@@ -31,6 +35,7 @@ import time
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--trials", type=int, default=10)
+parser.add_argument("--failback-trials", type=int, default=2)
 parser.add_argument("--bin", default=".build/debug/lifeboat")
 args = parser.parse_args()
 LIFEBOAT = os.path.abspath(args.bin)
@@ -55,12 +60,13 @@ def psql(host, sql):
 class Writer(threading.Thread):
     """One psql session fed one INSERT at a time; a row is acknowledged when its RETURNING line is read."""
 
-    def __init__(self):
+    def __init__(self, host=None):
         super().__init__(daemon=True)
+        host = host or PRIMARY
         self.acked = []  # (id, commit time ms by the server's clock)
         self.stop = threading.Event()
         self.proc = subprocess.Popen(
-            ["runuser", "-u", "postgres", "--", PSQL, "-X", "-At", "-q", "-h", PRIMARY, "-p", PORT, "-d", "app"],
+            ["runuser", "-u", "postgres", "--", PSQL, "-X", "-At", "-q", "-h", host, "-p", PORT, "-d", "app"],
             cwd="/", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
     def run(self):
@@ -129,19 +135,28 @@ def trial(n, kill, cut):
         kill_primary()
         time.sleep(0.3)
     db = tempfile.mkdtemp(prefix="lifeboat-rpo-")
+    ok, line, _ = drill_and_measure("region-failure", writer, REPLICA, db)
+    how = ("kill -9" if kill else "fence  ") + (" + replication cut" if cut else "                  ")
+    print(f"trial {n:2}  {how}  {line}", flush=True)
+    return ok
+
+
+def drill_and_measure(scenario, writer, new_primary, db):
+    """Runs SCENARIO's drill while WRITER writes, then compares the acknowledged rows with those on
+    NEW_PRIMARY. Returns (ok, one line of figures, the figures)."""
     env = dict(os.environ, LIFEBOAT_DB=os.path.join(db, "state.db"), LIFEBOAT_OPERATOR="rpo-trials")
     drill = subprocess.run(
-        [LIFEBOAT, "run", "plans/sandbox.yaml", "-s", "region-failure", "--drill", "--yes"],
+        [LIFEBOAT, "run", "plans/sandbox.yaml", "-s", scenario, "--drill", "--yes"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     writer.finish()
     history = json.loads(subprocess.run(
-        [LIFEBOAT, "history", "--plan", "sandbox", "--limit", "1", "--json"], cwd=REPO, env=env,
+        [LIFEBOAT, "history", "--plan", "sandbox", "--scenario", scenario, "--limit", "1", "--json"], cwd=REPO, env=env,
         capture_output=True, text=True, check=True).stdout)
     run_id = history[0]["run"]["id"]
     shown = json.loads(subprocess.run(
         [LIFEBOAT, "show", run_id, "--json"], cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout)
     rpo = (shown.get("measurement") or {}).get("rpo") or {}
-    kept = {int(i) for i in psql(REPLICA, "SELECT id FROM rpo_trial").split()}
+    kept = {int(i) for i in psql(new_primary, "SELECT id FROM rpo_trial").split()}
     acked = writer.acked
     lost = [(i, at) for (i, at) in acked if i not in kept]
     truth = 0
@@ -154,12 +169,35 @@ def trial(n, kill, cut):
     ok = drill.returncode == 0 and (not_bounded or (achieved is not None and achieved >= truth))
     reported = "not bounded" if not_bounded else (f"{achieved} ms" if achieved is not None else "none")
     exact = " exact" if rpo.get("exact") else ""
-    how = ("kill -9" if kill else "fence  ") + (" + replication cut" if cut else "                  ")
-    print(f"trial {n:2}  {how}  acked {len(acked):5}  lost {len(lost):4}  "
-          f"truth {truth:5} ms  reported {reported}{exact}  {'ok' if ok else 'UNDER-REPORTED or FAILED (exit %d)' % drill.returncode}"
-          f"  method: {rpo.get('method')}", flush=True)
+    line = (f"acked {len(acked):5}  lost {len(lost):4}  truth {truth:5} ms  reported {reported}{exact}  "
+            f"{'ok' if ok else 'UNDER-REPORTED or FAILED (exit %d)' % drill.returncode}  method: {rpo.get('method')}")
     if drill.returncode != 0:
-        print(drill.stdout[-2000:], drill.stderr[-2000:], sep="\n")
+        line += "\n" + drill.stdout[-2000:] + "\n" + drill.stderr[-2000:]
+    return ok, line, {"lost": len(lost), "achieved": achieved, "exact": bool(rpo.get("exact"))}
+
+
+def failback_trial(n):
+    """A region-failure drill, then the failback with the writer on the current primary: nothing
+    acknowledged may be lost and the RPO must be exactly 0; then the next region-failure drill must
+    succeed on the sandbox the failback left."""
+    sandbox("up")
+    psql(PRIMARY, "CREATE TABLE rpo_trial (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    db = tempfile.mkdtemp(prefix="lifeboat-rpo-")
+    env = dict(os.environ, LIFEBOAT_DB=os.path.join(db, "state.db"), LIFEBOAT_OPERATOR="rpo-trials")
+    def drill(scenario):
+        return subprocess.run([LIFEBOAT, "run", "plans/sandbox.yaml", "-s", scenario, "--drill", "--yes"],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300).returncode
+    first = drill("region-failure")
+    writer = Writer(REPLICA)
+    writer.start()
+    time.sleep(1.5)
+    ok, line, figures = drill_and_measure("failback", writer, PRIMARY, db)
+    lost_none = figures["lost"] == 0
+    exact_zero = figures["achieved"] == 0 and figures["exact"]
+    again = drill("region-failure")
+    ok = ok and first == 0 and lost_none and exact_zero and again == 0
+    print(f"failback {n:2}  {line}  next region-failure drill: {'succeeded' if again == 0 else 'FAILED (exit %d)' % again}"
+          + ("" if ok else "  NOT OK"), flush=True)
     return ok
 
 
@@ -169,10 +207,14 @@ def main():
         for n in range(1, args.trials + 1):
             if not trial(n, kill=(n % 2 == 0), cut=(n % 4 in (0, 3))):
                 failures += 1
+        for n in range(1, args.failback_trials + 1):
+            if not failback_trial(n):
+                failures += 1
     finally:
         subprocess.run([os.path.join(REPO, "scripts/sandbox"), "down"], capture_output=True)
-    print(f"{args.trials - failures}/{args.trials} trials: reported RPO never smaller than the acknowledged writes lost"
-          if failures == 0 else f"{failures} of {args.trials} trials failed")
+    total = args.trials + args.failback_trials
+    print(f"{total}/{total} trials: reported RPO never smaller than the acknowledged writes lost; failbacks lost nothing"
+          if failures == 0 else f"{failures} of {total} trials failed")
     sys.exit(1 if failures else 0)
 
 
