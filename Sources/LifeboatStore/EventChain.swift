@@ -45,6 +45,7 @@ package enum EventChain {
         case .stepRedriven: return "stepRedriven"
         case .stepNoted: return "stepNoted"
         case .stepAnswered: return "stepAnswered"
+        case .stepQueued: return "stepQueued"
         case .circuitChanged: return "circuitChanged"
         case .circuitFailuresCounted: return "circuitFailuresCounted"
         case .abortRequested: return "abortRequested"

@@ -10,7 +10,8 @@ import Glibc
 ///
 /// Paths: `/hook` answers 200; `/fail-first/N` answers 503 to its first N requests, then 200;
 /// `/slow-first/S` records its first request and answers it only after S seconds (a client killed
-/// meanwhile never sees the answer), later ones at once. Stopped by `stop()` or on deinit.
+/// meanwhile never sees the answer), later ones at once; `/slow/S` answers every request after S
+/// seconds. Each request is recorded with its arrival time. Stopped by `stop()` or on deinit.
 public final class WebhookReceiver: @unchecked Sendable {
     public struct Request: Sendable, Hashable {
         public var path: String
@@ -20,6 +21,8 @@ public final class WebhookReceiver: @unchecked Sendable {
         public var body: String
         public var status: Int
         public var duplicate: Bool
+        /// Arrival, seconds since 1970.
+        public var at: Double
     }
 
     static let script = #"""
@@ -47,10 +50,12 @@ public final class WebhookReceiver: @unchecked Sendable {
                     duplicate = key is not None and key in seen
                     if status == 200 and key is not None:
                         seen.add(key)
-                    log.write(json.dumps({"path": self.path, "key": key, "status": status, "duplicate": duplicate,
+                    log.write(json.dumps({"path": self.path, "key": key, "status": status, "duplicate": duplicate, "at": time.time(),
                                           "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}) + "\n")
                     log.flush()
                 if self.path.startswith("/slow-first/") and n == 1:
+                    time.sleep(float(self.path.split("/")[2]))
+                if self.path.startswith("/slow/"):
                     time.sleep(float(self.path.split("/")[2]))
                 data = json.dumps({"ok": status == 200, "duplicate": duplicate}).encode()
                 try:
@@ -100,7 +105,8 @@ public final class WebhookReceiver: @unchecked Sendable {
             return Request(
                 path: object["path"] as? String ?? "", key: object["key"] as? String,
                 headers: object["headers"] as? [String: String] ?? [:], body: object["body"] as? String ?? "",
-                status: object["status"] as? Int ?? 0, duplicate: object["duplicate"] as? Bool ?? false)
+                status: object["status"] as? Int ?? 0, duplicate: object["duplicate"] as? Bool ?? false,
+                at: object["at"] as? Double ?? 0)
         }
     }
 

@@ -11,6 +11,9 @@ public struct Plan: Sendable {
     /// scenarios: [region-failure, failback]}`): it counts only when each of them succeeded. A
     /// cadence not listed here takes its default (any scenario; every scenario for `full`).
     public var cadenceScenarios: [Cadence: [String]]
+    /// How many steps may run at once per bulkhead: a step's `bulkhead:` name or an action's
+    /// endpoint (`postgres://127.0.0.2:15432`, `http://host:port`).
+    public var bulkheads: [String: Int]
     public var vars: [String: Value]
     public var secrets: [String: SecretSource]
     /// In document order.
@@ -20,7 +23,7 @@ public struct Plan: Sendable {
     public init(
         id: String, description: String? = nil, owner: String? = nil, tier: Int? = nil,
         objectives: Objectives = .init(), schedule: [Cadence: Frequency] = [:],
-        cadenceScenarios: [Cadence: [String]] = [:], vars: [String: Value] = [:],
+        cadenceScenarios: [Cadence: [String]] = [:], bulkheads: [String: Int] = [:], vars: [String: Value] = [:],
         secrets: [String: SecretSource] = [:], scenarios: [Scenario] = [], source: DocumentSource
     ) {
         self.id = id
@@ -30,6 +33,7 @@ public struct Plan: Sendable {
         self.objectives = objectives
         self.schedule = schedule
         self.cadenceScenarios = cadenceScenarios
+        self.bulkheads = bulkheads
         self.vars = vars
         self.secrets = secrets
         self.scenarios = scenarios

@@ -77,6 +77,8 @@ public struct Step: Sendable {
     public var rollback: Compensation?
     /// The author's override of the action's idempotency (`idempotent: true|false`).
     public var idempotent: Bool?
+    /// The bulkhead the step counts against (`bulkhead: NAME`); without it, its action's endpoint.
+    public var bulkhead: String?
     /// The outputs a tabletop walk-through stands in for, so later steps that reference them render.
     public var tabletopOutputs: [String: Value]
     public var location: SourceLocation
@@ -86,7 +88,7 @@ public struct Step: Sendable {
     public init(
         id: String, title: String? = nil, description: String? = nil, action: String, needs: [String] = [],
         with: [String: Value] = [:], timeout: Duration? = nil, retry: RetryPolicy? = nil, expect: Duration? = nil,
-        when: When = .always, rollback: Compensation? = nil, idempotent: Bool? = nil,
+        when: When = .always, rollback: Compensation? = nil, idempotent: Bool? = nil, bulkhead: String? = nil,
         tabletopOutputs: [String: Value] = [:], location: SourceLocation,
         fieldLocations: [String: SourceLocation] = [:]
     ) {
@@ -102,6 +104,7 @@ public struct Step: Sendable {
         self.when = when
         self.rollback = rollback
         self.idempotent = idempotent
+        self.bulkhead = bulkhead
         self.tabletopOutputs = tabletopOutputs
         self.location = location
         self.fieldLocations = fieldLocations

@@ -193,6 +193,16 @@ public struct RenderContext: Sendable {
         }.joined()
     }
 
+    /// `renderLeniently` through a whole value: every string in it, maps and lists kept.
+    public func renderLeniently(_ value: Value) -> Value {
+        switch value {
+        case .string(let text): return .string(renderLeniently(text))
+        case .list(let items): return .list(items.map(renderLeniently))
+        case .map(let map): return .map(map.mapValues(renderLeniently))
+        default: return value
+        }
+    }
+
     /// Substitutes every reference in `value`.
     public func render(_ value: Value) throws(LifeboatError) -> Value {
         switch value {

@@ -28,13 +28,24 @@ public struct RunPlanner: Sendable {
                 retry: step.retry ?? .none, timeoutMs: step.timeout?.milliseconds, expectMs: step.expect?.milliseconds,
                 applies: step.when.applies(to: mode), hasCompensation: step.rollback != nil,
                 compensationIdempotent: step.rollback.map { actions.spec($0.action)?.idempotent ?? false },
-                definition: Self.definition(of: step), approval: ApprovalRule(of: step, in: mode))
+                definition: Self.definition(of: step), approval: ApprovalRule(of: step, in: mode),
+                bulkhead: bulkheadKey(step, titles))
         }
         return RunHeader(
             planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,
             params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
-            approvedByFlag: approvedByFlag)
+            approvedByFlag: approvedByFlag, bulkheads: resolved.plan.bulkheads.isEmpty ? nil : resolved.plan.bulkheads)
+    }
+
+    /// A step's bulkhead key: its `bulkhead:` name, else its action's endpoint from its parameters
+    /// as far as they render before the run (vars and params; not step outputs or secrets).
+    func bulkheadKey(_ step: Step, _ context: RenderContext) -> String? {
+        if let name = step.bulkhead { return name }
+        guard let handler = actions.handler(step.action), case .map(let with) = context.renderLeniently(.map(step.with)) else {
+            return nil
+        }
+        return handler.endpoint(for: ActionContext(runID: "", stepID: step.id, mode: .execute, params: with, baseDirectory: "/"))
     }
 
     /// What a title may say: parameters, vars and the run's plan, scenario and mode. Secrets and

@@ -65,6 +65,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// `run --step`: the operator's answer before the step starts, after `waitMs` at the prompt.
         /// A skip is followed by `stepSkipped`, a pause by `pauseRequested`.
         case stepAnswered(step: String, answer: StepAnswer, by: String, reason: String? = nil, waitMs: Int64, decider: Decider? = nil)
+        /// The step is ready but its bulkhead is full (`limit` steps against it run already): it
+        /// starts when one of them ends. Recorded once per wait.
+        case stepQueued(step: String, bulkhead: String, limit: Int)
         case circuitChanged(endpoint: String, state: CircuitState)
         /// A closed circuit's count of consecutive failed calls changed (a failure below the
         /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
@@ -156,11 +159,14 @@ public struct RunHeader: Sendable, Hashable, Codable {
     public var steps: [StepHeader]
     public var concurrency: Int
     public var approvedByFlag: Bool
+    /// How many steps may run at once per bulkhead key (the plan's `bulkheads:`); nil in runs
+    /// recorded before bulkheads existed, and when the plan has none.
+    public var bulkheads: [String: Int]?
 
     public init(
         planID: String, scenario: String, runbookID: String, mode: RunMode, params: [String: Value],
         objectives: Objectives, rtoWindow: RTOWindow?, startedBy: String, documentsHash: String,
-        steps: [StepHeader], concurrency: Int, approvedByFlag: Bool
+        steps: [StepHeader], concurrency: Int, approvedByFlag: Bool, bulkheads: [String: Int]? = nil
     ) {
         self.planID = planID
         self.scenario = scenario
@@ -174,6 +180,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.steps = steps
         self.concurrency = concurrency
         self.approvedByFlag = approvedByFlag
+        self.bulkheads = bulkheads
     }
 }
 
@@ -201,11 +208,15 @@ public struct StepHeader: Sendable, Hashable, Codable {
     /// An approval step's rule (nil for other steps, and in runs recorded before rules were kept:
     /// then anyone decides, once).
     public var approval: ApprovalRule?
+    /// The bulkhead key the step counts against: its `bulkhead:` name, else its action's endpoint
+    /// as far as it can be known before the run (nil when neither is known).
+    public var bulkhead: String?
 
     public init(
         id: String, title: String, action: String, needs: [String], idempotent: Bool, hasVerify: Bool,
         retry: RetryPolicy, timeoutMs: Int64?, expectMs: Int64?, applies: Bool, hasCompensation: Bool,
-        compensationIdempotent: Bool? = nil, definition: String? = nil, approval: ApprovalRule? = nil
+        compensationIdempotent: Bool? = nil, definition: String? = nil, approval: ApprovalRule? = nil,
+        bulkhead: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -221,6 +232,7 @@ public struct StepHeader: Sendable, Hashable, Codable {
         self.compensationIdempotent = compensationIdempotent
         self.definition = definition
         self.approval = approval
+        self.bulkhead = bulkhead
     }
 
     /// The approval rule this step is decided by.

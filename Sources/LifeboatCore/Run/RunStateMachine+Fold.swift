@@ -38,6 +38,14 @@ extension RunStateMachine {
             states[id] = .running(attempt: attempt)
             attempts[id] = attempt
             goAhead.remove(id)
+            queued.remove(id)
+        case .stepQueued(let id, _, _):
+            try require(id, { s in
+                if s == .pending { return true }
+                if case .retryWait = s { return true }
+                return false
+            }, "stepQueued")
+            queued.insert(id)
         case .stepSucceeded(let id, let attempt, _, let result):
             try require(id, { $0 == .running(attempt: attempt) }, "stepSucceeded")
             succeed(id, outputs: result.outputs)

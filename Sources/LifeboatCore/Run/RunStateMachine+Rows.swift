@@ -212,7 +212,8 @@ extension RunEvent.Kind {
             .approvalGranted(let s, _, _, _, _), .approvalDenied(let s, _, _, _, _), .approvalRefused(let s, _, _, _, _),
             .approvalTimedOut(let s, _, _), .stepInterrupted(let s, _, _),
             .stepVerified(let s, _), .stepUnknown(let s, _), .stepResolved(let s, _, _, _, _), .stepRedriven(let s, _, _),
-            .stepNoted(let s, _, _, _), .stepAnswered(let s, _, _, _, _, _), .compensationStarted(let s), .compensationSucceeded(let s, _, _),
+            .stepNoted(let s, _, _, _), .stepAnswered(let s, _, _, _, _, _), .stepQueued(let s, _, _),
+            .compensationStarted(let s), .compensationSucceeded(let s, _, _),
             .compensationFailed(let s, _, _):
             return s
         case .runCreated, .executorStarted, .circuitChanged, .circuitFailuresCounted, .abortRequested, .pauseRequested, .runPaused, .runFinished,

@@ -163,6 +163,8 @@ public struct RunStateMachine: Sendable, Hashable {
     /// `run --step` / `resume --step`: the executor's configuration (not recorded). A step starts
     /// only once an operator said go for it; one question is open at a time.
     public var stepByStep = false
+    /// Steps waiting for room in their bulkhead (`stepQueued` recorded, not started since).
+    public internal(set) var queued: Set<String> = []
     /// Steps an operator said go for at `--step` that have not started since.
     public internal(set) var goAhead: Set<String> = []
     /// The step whose `--step` question is open (this executor's, not recorded).
@@ -557,6 +559,9 @@ public struct RunStateMachine: Sendable, Hashable {
             for (index, step) in header.steps.enumerated() where busy < max(header.concurrency, 1) {
                 switch states.list[index] {
                 case .pending where dependenciesMet(index):
+                    if !isEngineApproval(step), try !roomInBulkhead(step, into: &out) {
+                        continue
+                    }
                     if isEngineApproval(step) {
                         try emit(.approvalRequested(step: step.id, prompt: step.title), into: &out)
                     } else if stepByStep && header.mode != .tabletop && !goAhead.contains(step.id) {
@@ -569,6 +574,7 @@ public struct RunStateMachine: Sendable, Hashable {
                         busy += 1
                     }
                 case .retryWait(let next, true):
+                    guard try roomInBulkhead(step, into: &out) else { continue }
                     try emit(.stepStarted(step: step.id, attempt: next), into: &out)
                     busy += 1
                 default:
@@ -577,6 +583,22 @@ public struct RunStateMachine: Sendable, Hashable {
             }
         }
         if let ending = endingEvent() { try emit(ending, into: &out) }
+    }
+
+    /// Whether `step` may start now as far as its bulkhead goes; when it may not, records once that
+    /// it waits (`stepQueued`).
+    private mutating func roomInBulkhead(_ step: StepHeader, into out: inout Decision) throws(TransitionError) -> Bool {
+        guard let key = step.bulkhead, let limit = header.bulkheads?[key] else { return true }
+        var running = 0
+        for (index, other) in header.steps.enumerated() where other.bulkhead == key {
+            switch states.list[index] {
+            case .running, .verifying: running += 1
+            default: break
+            }
+        }
+        if running < limit { return true }
+        if !queued.contains(step.id) { try emit(.stepQueued(step: step.id, bulkhead: key, limit: limit), into: &out) }
+        return false
     }
 
     private func dependenciesMet(_ index: Int) -> Bool {

@@ -135,6 +135,11 @@ public enum DocumentSchema {
                     })),
                     ("additionalProperties", false),
                 ])),
+                ("bulkheads", .object([
+                    ("type", "object"),
+                    ("description", "How many steps may run at once against one target: a step's bulkhead name or an endpoint (postgres://host:port)."),
+                    ("additionalProperties", .object([("type", "integer"), ("minimum", 1)])),
+                ])),
                 ("vars", .object([("type", "object")])),
                 ("secrets", .object([("type", "object"), ("additionalProperties", .object([("$ref", "#/$defs/secret")]))])),
                 ("scenarios", .object([
@@ -191,6 +196,10 @@ public enum DocumentSchema {
                 ("when", .object([("enum", .strings(When.allCases.map(\.rawValue)))])),
                 ("rollback", .object([("$ref", "#/$defs/rollback")])),
                 ("idempotent", .object([("type", "boolean")])),
+                ("bulkhead", .object([
+                    ("type", "string"), ("minLength", 1),
+                    ("description", "The bulkhead the step counts against (the plan's bulkheads: cap it); default: its action's endpoint."),
+                ])),
                 ("tabletop_outputs", .object([
                     ("type", "object"),
                     ("description", "Outputs a tabletop walk-through stands in for, for later steps that reference them."),

@@ -19,7 +19,7 @@ struct ParsedPlan: Sendable {
 /// Reads a plan's located YAML into a `Plan`, reporting every structural problem.
 struct PlanParser: DocumentReading {
     static let topKeys = [
-        "plan", "description", "owner", "tier", "objectives", "schedule", "vars", "secrets", "scenarios",
+        "plan", "description", "owner", "tier", "objectives", "schedule", "bulkheads", "vars", "secrets", "scenarios",
     ]
     static let scenarioKeys = ["description", "runbook", "with", "objectives"]
 
@@ -51,6 +51,19 @@ struct PlanParser: DocumentReading {
         var schedule: [Cadence: Frequency] = [:]
         var cadenceScenarios: [Cadence: [(name: String, location: SourceLocation)]] = [:]
         if let entry = top["schedule"] { (schedule, cadenceScenarios) = readSchedule(entry) }
+        var bulkheads: [String: Int] = [:]
+        if let entry = top["bulkheads"],
+            let entries = entries(of: entry.value, "'bulkheads'", hint: "write each as NAME: LIMIT, e.g. bulkheads: {postgres-primary: 1, dns: 2}")
+        {
+            for e in entries {
+                guard case .int(let limit)? = e.value.scalar, limit >= 1 else {
+                    error(e.value.location, "bulkhead '\(e.key)' must be a whole number of steps, at least 1",
+                        hint: "write e.g. \(e.key): 1")
+                    continue
+                }
+                bulkheads[e.key] = limit
+            }
+        }
         var vars: [String: Value] = [:]
         if let entry = top["vars"],
             let entries = entries(of: entry.value, "'vars'", hint: "write each var as NAME: value")
@@ -88,7 +101,7 @@ struct PlanParser: DocumentReading {
         }
         let plan = Plan(
             id: id, description: description, owner: owner, tier: tier, objectives: objectives, schedule: schedule,
-            cadenceScenarios: cadenceScenarios.mapValues { $0.map(\.name) }, vars: vars, secrets: secrets, scenarios: scenarios, source: source)
+            cadenceScenarios: cadenceScenarios.mapValues { $0.map(\.name) }, bulkheads: bulkheads, vars: vars, secrets: secrets, scenarios: scenarios, source: source)
         return ParsedPlan(
             plan: plan, diagnostics: diagnostics + scanner.diagnostics, references: scanner.references,
             locations: locations,

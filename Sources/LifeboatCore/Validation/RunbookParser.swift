@@ -15,7 +15,7 @@ struct RunbookParser: DocumentReading {
     static let topKeys = ["runbook", "description", "params", "rto_window", "steps"]
     static let stepKeys = [
         "id", "title", "description", "action", "needs", "with", "timeout", "retry", "expect", "when", "rollback", "idempotent",
-        "tabletop_outputs",
+        "bulkhead", "tabletop_outputs",
     ]
     static let paramKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["attempts", "delay", "max_delay", "jitter"]
@@ -194,6 +194,8 @@ struct RunbookParser: DocumentReading {
         let when = f["when"].flatMap { oneOf($0.value, When.self, "'when' for \(what)") } ?? .always
         let rollback = f["rollback"].flatMap { readRollback($0, index: index, in: what, fieldLocations: &fieldLocations) }
         let idempotent = bool(f, "idempotent", what)
+        let bulkhead = string(f, "bulkhead", what)
+        if bulkhead?.isEmpty == true { error(f.location(of: "bulkhead"), "'bulkhead' of \(what) is empty", hint: "name it, e.g. bulkhead: postgres-primary") }
         var tabletopOutputs: [String: Value] = [:]
         if let entry = f["tabletop_outputs"],
             let entries = entries(of: entry.value, "'tabletop_outputs' of \(what)",
@@ -205,7 +207,7 @@ struct RunbookParser: DocumentReading {
         let step = Step(
             id: id, title: title, description: description, action: action, needs: needs, with: with,
             timeout: timeoutMs.map { .milliseconds($0) }, retry: retry, expect: expectMs.map { .milliseconds($0) },
-            when: when, rollback: rollback, idempotent: idempotent, tabletopOutputs: tabletopOutputs, location: node.location,
+            when: when, rollback: rollback, idempotent: idempotent, bulkhead: bulkhead, tabletopOutputs: tabletopOutputs, location: node.location,
             fieldLocations: fieldLocations)
         return (step, hasID)
     }

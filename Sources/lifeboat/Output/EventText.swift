@@ -53,6 +53,8 @@ enum EventText {
         case .stepNoted(let s, let note, let by, let d): return "\(s): note by \(who(by, d)): \(note)"
         case .stepAnswered(let s, let answer, let by, let reason, _, let d):
             return "\(s): \(who(by, d)) answered \(answer.rawValue) at --step" + (reason.map { " (\($0))" } ?? "")
+        case .stepQueued(let s, let bulkhead, let limit):
+            return "\(s): waiting for bulkhead \(bulkhead) (\(limit) step\(limit == 1 ? "" : "s") at a time)"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"
