@@ -46,6 +46,7 @@ package enum EventChain {
         case .stepNoted: return "stepNoted"
         case .stepAnswered: return "stepAnswered"
         case .stepQueued: return "stepQueued"
+        case .notificationSent: return "notificationSent"
         case .circuitChanged: return "circuitChanged"
         case .circuitFailuresCounted: return "circuitFailuresCounted"
         case .abortRequested: return "abortRequested"

@@ -34,8 +34,10 @@ struct NotifyParameters: Sendable {
     }
 
     /// `RUN/STEP/N`: the same for every attempt and resume of one message, so a receiver that keeps
-    /// the keys it has seen drops the repeats. N is 1 for the step's own message, 2 for its rollback's.
+    /// the keys it has seen drops the repeats. N is 1 for the step's own message, 2 for its
+    /// rollback's; a plan-level notification is `RUN/notify/N`, N its number in the run.
     static func idempotencyKey(_ context: ActionContext) -> String {
-        "\(context.runID)/\(context.stepID)/\(context.isCompensation ? 2 : 1)"
+        if let number = context.notificationNumber { return "\(context.runID)/notify/\(number)" }
+        return "\(context.runID)/\(context.stepID)/\(context.isCompensation ? 2 : 1)"
     }
 }

@@ -15,6 +15,9 @@ public struct ActionContext: Sendable {
     public var attempt: Int
     /// True when this is the step's rollback (its compensation), not the step's own action.
     public var isCompensation = false
+    /// A plan-level notification's number in its run (its `Idempotency-Key` is `RUN/notify/N`);
+    /// nil for steps.
+    public var notificationNumber: Int?
     public var mode: RunMode
     public var params: [String: Value]
     /// The run's secrets (the values of `${secrets.x}`); see `alsoMask` for the action's own.

@@ -14,6 +14,8 @@ public struct Plan: Sendable {
     /// How many steps may run at once per bulkhead: a step's `bulkhead:` name or an action's
     /// endpoint (`postgres://127.0.0.2:15432`, `http://host:port`).
     public var bulkheads: [String: Int]
+    /// Messages sent on run events without a step in the runbook (`notify:`).
+    public var notify: [PlanNotification]
     public var vars: [String: Value]
     public var secrets: [String: SecretSource]
     /// In document order.
@@ -23,7 +25,8 @@ public struct Plan: Sendable {
     public init(
         id: String, description: String? = nil, owner: String? = nil, tier: Int? = nil,
         objectives: Objectives = .init(), schedule: [Cadence: Frequency] = [:],
-        cadenceScenarios: [Cadence: [String]] = [:], bulkheads: [String: Int] = [:], vars: [String: Value] = [:],
+        cadenceScenarios: [Cadence: [String]] = [:], bulkheads: [String: Int] = [:], notify: [PlanNotification] = [],
+        vars: [String: Value] = [:],
         secrets: [String: SecretSource] = [:], scenarios: [Scenario] = [], source: DocumentSource
     ) {
         self.id = id
@@ -34,6 +37,7 @@ public struct Plan: Sendable {
         self.schedule = schedule
         self.cadenceScenarios = cadenceScenarios
         self.bulkheads = bulkheads
+        self.notify = notify
         self.vars = vars
         self.secrets = secrets
         self.scenarios = scenarios
@@ -131,5 +135,20 @@ public struct DocumentSource: Sendable, Hashable, Codable {
         self.kind = kind
         self.path = path
         self.text = text
+    }
+}
+
+/// One entry of a plan's `notify:`: where to send a message (a `notify` action's `url`, `headers`,
+/// `timeout`, `tls`, as written: `${secrets…}` render when the message is sent) and on which run
+/// events.
+public struct PlanNotification: Sendable, Hashable {
+    public var on: [NotifyTrigger]
+    public var with: [String: Value]
+    public var location: SourceLocation
+
+    public init(on: [NotifyTrigger], with: [String: Value], location: SourceLocation) {
+        self.on = on
+        self.with = with
+        self.location = location
     }
 }

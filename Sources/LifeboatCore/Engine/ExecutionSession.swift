@@ -11,6 +11,8 @@ enum EngineSignal: Sendable {
     case answered(step: String, answer: StepGateAnswer?, waitMs: Int64)
     case verified(step: String, result: Result<VerifyOutcome, LifeboatError>)
     case compensated(step: String, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
+    /// A plan-level notification was sent to its targets (or given up on): `outcome` in words.
+    case notified(number: Int, outcome: String)
     case poll
     case interrupted
     case cancelled
@@ -27,6 +29,8 @@ struct ExecutionSession {
     var prepared: [String: (request: ActionContext, handler: any ActionHandler)] = [:]
     var approvalRequestedMono: [String: Int64] = [:]
     var interrupts = 0
+    /// Plan-level notifications being sent; the session waits for them before it returns.
+    var notificationsInFlight = 0
 
     init(engine: RunEngine, runID: String, inputs: RunInputs, machine: RunStateMachine) {
         self.engine = engine
@@ -58,6 +62,15 @@ struct ExecutionSession {
                 try await handle(signal, group: &group)
                 if interrupts >= 2 { break }
             }
+            // The run has stopped: what it still has to tell people goes out first (each send is
+            // bounded); other signals no longer matter. A second interrupt stops at once.
+            while notificationsInFlight > 0, interrupts < 2, let signal = try await group.next() {
+                switch signal {
+                case .notified: try await handle(signal, group: &group)
+                case .interrupted: interrupts = 2
+                default: break
+                }
+            }
             return machine
         }
     }
@@ -78,6 +91,10 @@ struct ExecutionSession {
                                 error: StepError(error), jitterSample: engine.random(), nowMs: now),
                     group: &group)
             }
+
+        case .notified(let number, let outcome):
+            notificationsInFlight -= 1
+            try await feed(.notificationSent(number: number, outcome: outcome), group: &group)
 
         case .compensated(let id, let duration, let result):
             switch result {
@@ -251,6 +268,66 @@ struct ExecutionSession {
             engine.approvals?.withdraw(runID: runID, step: id)
         case .runCompensation(let id):
             startCompensation(id, group: &group)
+        case .notify(let number):
+            sendNotification(number, group: &group)
+        }
+    }
+
+    /// Sends plan-level notification `number` to the plan's targets that want its trigger, with
+    /// the `notify` action (`Idempotency-Key: RUN/notify/N`), each up to three tries with full
+    /// jitter. The outcome is recorded (`notificationSent`); a failure never fails the run.
+    private mutating func sendNotification(_ number: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        guard let due = machine.dueNotification(number) else { return }
+        let header = machine.header
+        let text = "\(header.planID) / \(header.scenario) (\(header.mode.rawValue)), run \(runID): \(due.text)"
+        var sends: [(String, Result<ActionContext, LifeboatError>)] = []
+        for target in inputs.notifyTargets where target.on.contains(due.trigger) {
+            let url = target.with["url"]?.stringValue ?? "?"
+            do {
+                guard case .map(var params) = try renderContext().render(.map(target.with)) else { continue }
+                params["text"] = .string(text)
+                var context = ActionContext(
+                    runID: runID, stepID: "notify", mode: header.mode, params: params, masker: inputs.masker,
+                    baseDirectory: inputs.baseDirectory, location: target.location, clock: clock, random: engine.random)
+                context.notificationNumber = number
+                sends.append((url, .success(context)))
+            } catch {
+                sends.append((url, .failure(error)))
+            }
+        }
+        let handler = engine.actions.handler(BuiltinActions.notify)
+        notificationsInFlight += 1
+        group.addTask { [clock] in
+            guard let handler, !sends.isEmpty else {
+                return .notified(number: number, outcome: handler == nil ? "not sent: no notify action here" : "not sent: no target wants \(due.trigger.rawValue)")
+            }
+            var failures: [String] = []
+            for (url, prepared) in sends {
+                switch prepared {
+                case .failure(let error): failures.append("\(url): \(error.message)")
+                case .success(let context):
+                    if let why = await Self.deliver(handler, context, clock: clock) { failures.append(why) }
+                }
+            }
+            let delivered = "delivered to \(sends.count - failures.count) of \(sends.count) target\(sends.count == 1 ? "" : "s")"
+            return .notified(number: number, outcome: failures.isEmpty ? delivered : delivered + "; " + failures.joined(separator: "; "))
+        }
+    }
+
+    /// One notification to one target, tried up to three times; nil when delivered, else why not.
+    private static func deliver(_ handler: any ActionHandler, _ context: ActionContext, clock: any EngineClock) async -> String? {
+        let policy = RetryPolicy(attempts: 3, delayMs: 500, maxDelayMs: 5_000, jitter: .full)
+        var attempt = 1
+        while true {
+            switch await StepAttempt.run(handler, context, timeoutMs: 30_000) {
+            case .success: return nil
+            case .failure(let failure):
+                guard failure.retryable, attempt < policy.attempts else { return failure.message }
+                do { try await clock.sleep(ms: policy.delay(afterAttempt: attempt, sample: context.random())) } catch {
+                    return failure.message
+                }
+                attempt += 1
+            }
         }
     }
 

@@ -6,12 +6,18 @@ public struct RunInputs: Sendable {
     public var render: RenderContext
     public var masker: SecretMasker
     public var baseDirectory: String
+    /// The plan's `notify:` targets (sent with the `notify` action when the machine says).
+    public var notifyTargets: [PlanNotification]
 
-    public init(steps: [String: Step], render: RenderContext, masker: SecretMasker, baseDirectory: String) {
+    public init(
+        steps: [String: Step], render: RenderContext, masker: SecretMasker, baseDirectory: String,
+        notifyTargets: [PlanNotification] = []
+    ) {
         self.steps = steps
         self.render = render
         self.masker = masker
         self.baseDirectory = baseDirectory
+        self.notifyTargets = notifyTargets
     }
 }
 

@@ -35,7 +35,14 @@ public struct RunPlanner: Sendable {
             planID: resolved.plan.id, scenario: resolved.scenario.name, runbookID: runbook.id, mode: mode,
             params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
-            approvedByFlag: approvedByFlag, bulkheads: resolved.plan.bulkheads.isEmpty ? nil : resolved.plan.bulkheads)
+            approvedByFlag: approvedByFlag, bulkheads: resolved.plan.bulkheads.isEmpty ? nil : resolved.plan.bulkheads,
+            notifyOn: mode == .tabletop ? nil : Self.notifyTriggers(resolved.plan))
+    }
+
+    /// The run events the plan's `notify:` targets want, in a stable order; nil when none.
+    static func notifyTriggers(_ plan: Plan) -> [NotifyTrigger]? {
+        let wanted = Set(plan.notify.flatMap(\.on))
+        return wanted.isEmpty ? nil : NotifyTrigger.allCases.filter(wanted.contains)
     }
 
     /// A step's bulkhead key: its `bulkhead:` name, else its action's endpoint from its parameters
@@ -74,12 +81,15 @@ public struct RunPlanner: Sendable {
     /// Names of the secrets a runbook's steps and rollbacks reference (a scenario need not have
     /// every secret of its plan).
     public static func referencedSecrets(_ runbook: Runbook) -> Set<String> {
+        referencedSecrets(in: runbook.steps.flatMap { [Value.map($0.with), .map($0.rollback?.with ?? [:])] })
+    }
+
+    /// Names of the secrets `values` reference (a plan's `notify:` targets, say).
+    public static func referencedSecrets(in values: [Value]) -> Set<String> {
         var names = Set<String>()
-        for step in runbook.steps {
-            for value in [Value.map(step.with), .map(step.rollback?.with ?? [:])] {
-                for case .success(let reference) in Template.references(in: value) where reference.scope == .secrets {
-                    names.insert(reference.path[0])
-                }
+        for value in values {
+            for case .success(let reference) in Template.references(in: value) where reference.scope == .secrets {
+                names.insert(reference.path[0])
             }
         }
         return names

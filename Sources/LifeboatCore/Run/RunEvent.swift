@@ -68,6 +68,9 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// The step is ready but its bulkhead is full (`limit` steps against it run already): it
         /// starts when one of them ends. Recorded once per wait.
         case stepQueued(step: String, bulkhead: String, limit: Int)
+        /// The executor sent plan-level notification `number` (`outcome`: "delivered to 2 of 2
+        /// targets", or why not). Bookkeeping: a resume re-sends those without this event.
+        case notificationSent(number: Int, trigger: NotifyTrigger, outcome: String)
         case circuitChanged(endpoint: String, state: CircuitState)
         /// A closed circuit's count of consecutive failed calls changed (a failure below the
         /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
@@ -162,11 +165,14 @@ public struct RunHeader: Sendable, Hashable, Codable {
     /// How many steps may run at once per bulkhead key (the plan's `bulkheads:`); nil in runs
     /// recorded before bulkheads existed, and when the plan has none.
     public var bulkheads: [String: Int]?
+    /// The run events the plan's `notify:` sends a message on; nil when it has none.
+    public var notifyOn: [NotifyTrigger]?
 
     public init(
         planID: String, scenario: String, runbookID: String, mode: RunMode, params: [String: Value],
         objectives: Objectives, rtoWindow: RTOWindow?, startedBy: String, documentsHash: String,
-        steps: [StepHeader], concurrency: Int, approvedByFlag: Bool, bulkheads: [String: Int]? = nil
+        steps: [StepHeader], concurrency: Int, approvedByFlag: Bool, bulkheads: [String: Int]? = nil,
+        notifyOn: [NotifyTrigger]? = nil
     ) {
         self.planID = planID
         self.scenario = scenario
@@ -181,6 +187,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.concurrency = concurrency
         self.approvedByFlag = approvedByFlag
         self.bulkheads = bulkheads
+        self.notifyOn = notifyOn
     }
 }
 
@@ -269,4 +276,6 @@ public struct StepError: Sendable, Hashable, Codable, CustomStringConvertible {
 /// Names of actions the engine itself implements.
 public enum BuiltinActions {
     public static let approval = "approval"
+    /// The action a plan's `notify:` messages are sent with.
+    public static let notify = "notify"
 }

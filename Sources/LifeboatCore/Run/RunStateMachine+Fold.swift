@@ -7,8 +7,10 @@ extension RunStateMachine {
 
     /// Folds an event recorded at `atMs` (wall clock, UTC ms).
     mutating func apply(_ kind: RunEvent.Kind, atMs: Int64) throws(TransitionError) {
+        let notification = notificationCalledFor(by: kind)
         try applyState(kind)
         recordFacts(kind, atMs: atMs)
+        if let notification { notificationsDue.append(notification) }
     }
 
     private mutating func applyState(_ kind: RunEvent.Kind) throws(TransitionError) {
@@ -39,6 +41,11 @@ extension RunStateMachine {
             attempts[id] = attempt
             goAhead.remove(id)
             queued.remove(id)
+        case .notificationSent(let number, _, _):
+            guard dueNotification(number) != nil else {
+                throw invalid("notificationSent", "notification \(number) was never called for")
+            }
+            notificationsSent.insert(number)
         case .stepQueued(let id, _, _):
             try require(id, { s in
                 if s == .pending { return true }

@@ -217,6 +217,7 @@ extension RunEvent.Kind {
             .compensationFailed(let s, _, _):
             return s
         case .runCreated, .executorStarted, .circuitChanged, .circuitFailuresCounted, .abortRequested, .pauseRequested, .runPaused, .runFinished,
+            .notificationSent,
             .rollbackStarted, .rollbackFinished, .documentsReloaded:
             return nil
         }

@@ -88,6 +88,8 @@ public struct RunStateMachine: Sendable, Hashable {
         /// `resume --reload`: continue with corrected documents, whose run header is `header`. A
         /// step that already ran and would now do something else is refused unless `force`.
         case reload(header: RunHeader, by: String, force: Bool, decider: Decider? = nil)
+        /// The executor sent (or gave up sending) plan-level notification `number`.
+        case notificationSent(number: Int, outcome: String)
     }
 
     /// A side effect for the executor, to start once the decision's events are committed.
@@ -106,6 +108,8 @@ public struct RunStateMachine: Sendable, Hashable {
         /// The step was decided: stop asking for it at this terminal.
         case withdrawApproval(step: String)
         case runCompensation(step: String)
+        /// Send plan-level notification `number` (`dueNotification`) to the plan's `notify:` targets.
+        case notify(number: Int)
     }
 
     /// What the machine decided for one input: record `events`, then perform `actions`.
@@ -163,6 +167,10 @@ public struct RunStateMachine: Sendable, Hashable {
     /// `run --step` / `resume --step`: the executor's configuration (not recorded). A step starts
     /// only once an operator said go for it; one question is open at a time.
     public var stepByStep = false
+    /// Plan-level notifications the log called for, in order (`+Notifications`), and those recorded
+    /// as sent.
+    public internal(set) var notificationsDue: [DueNotification] = []
+    public internal(set) var notificationsSent: Set<Int> = []
     /// Steps waiting for room in their bulkhead (`stepQueued` recorded, not started since).
     public internal(set) var queued: Set<String> = []
     /// Steps an operator said go for at `--step` that have not started since.
@@ -315,6 +323,11 @@ public struct RunStateMachine: Sendable, Hashable {
             try decideCall(id, attempt: attempt, endpoint: endpoint, nowMs: now, into: &out)
             return out
 
+        case .notificationSent(let number, let outcome):
+            guard let due = dueNotification(number), !notificationsSent.contains(number) else { return out }
+            try emit(.notificationSent(number: number, trigger: due.trigger, outcome: outcome), into: &out)
+            return out
+
         case .circuitTrialDue(let id, let attempt, let now):
             try decideCall(id, attempt: attempt, endpoint: endpointOfStep[id], nowMs: now, into: &out)
             return out
@@ -457,6 +470,11 @@ public struct RunStateMachine: Sendable, Hashable {
         stopRequestRecorded = false
         hasExecutor = true
         forgetTrialsInFlight()
+        let calledFor = notificationsDue.count
+        defer {
+            // What the previous executor did not get to send goes out again, under the same keys.
+            for due in unsentNotifications where due.number <= calledFor { out.actions.append(.notify(number: due.number)) }
+        }
         let wasCreated = phase == .created
         try emit(.executorStarted(pid: pid, host: host, resumed: !wasCreated, decider: decider), into: &out)
         if wasCreated {
@@ -631,11 +649,14 @@ public struct RunStateMachine: Sendable, Hashable {
         return .runFinished(outcome: .failed)
     }
 
-    /// Folds `kind`, records it in the decision, and adds the action it announces.
+    /// Folds `kind`, records it in the decision, and adds the action it announces (and the
+    /// notification it calls for).
     mutating func emit(_ kind: RunEvent.Kind, into out: inout Decision) throws(TransitionError) {
+        let due = notificationsDue.count
         try apply(kind, atMs: out.atMs)
         out.events.append(kind)
         if let action = action(announcedBy: kind) { out.actions.append(action) }
+        if notificationsDue.count > due, let last = notificationsDue.last { out.actions.append(.notify(number: last.number)) }
     }
 
     /// The side effect an intent event announces (folded already), performed after the event is

@@ -140,6 +140,22 @@ public enum DocumentSchema {
                     ("description", "How many steps may run at once against one target: a step's bulkhead name or an endpoint (postgres://host:port)."),
                     ("additionalProperties", .object([("type", "integer"), ("minimum", 1)])),
                 ])),
+                ("notify", .object([
+                    ("type", "array"),
+                    ("description", "Messages sent on run events (a notify action's url, headers, timeout, tls), without a step in the runbook."),
+                    ("items", .object([
+                        ("type", "object"),
+                        ("required", ["on", "url"]),
+                        ("properties", .object([
+                            ("on", .object([("type", "array"), ("items", .object([("enum", .strings(NotifyTrigger.allCases.map(\.rawValue)))]))])),
+                            ("url", .object([("type", "string")])),
+                            ("headers", .object([("type", "object")])),
+                            ("timeout", .object([("type", "string")])),
+                            ("tls", .object([("type", "object")])),
+                        ])),
+                        ("additionalProperties", false),
+                    ])),
+                ])),
                 ("vars", .object([("type", "object")])),
                 ("secrets", .object([("type", "object"), ("additionalProperties", .object([("$ref", "#/$defs/secret")]))])),
                 ("scenarios", .object([

@@ -19,7 +19,7 @@ struct ParsedPlan: Sendable {
 /// Reads a plan's located YAML into a `Plan`, reporting every structural problem.
 struct PlanParser: DocumentReading {
     static let topKeys = [
-        "plan", "description", "owner", "tier", "objectives", "schedule", "bulkheads", "vars", "secrets", "scenarios",
+        "plan", "description", "owner", "tier", "objectives", "schedule", "bulkheads", "notify", "vars", "secrets", "scenarios",
     ]
     static let scenarioKeys = ["description", "runbook", "with", "objectives"]
 
@@ -64,6 +64,8 @@ struct PlanParser: DocumentReading {
                 bulkheads[e.key] = limit
             }
         }
+        var notify: [PlanNotification] = []
+        if let entry = top["notify"] { notify = readNotify(entry) }
         var vars: [String: Value] = [:]
         if let entry = top["vars"],
             let entries = entries(of: entry.value, "'vars'", hint: "write each var as NAME: value")
@@ -101,7 +103,7 @@ struct PlanParser: DocumentReading {
         }
         let plan = Plan(
             id: id, description: description, owner: owner, tier: tier, objectives: objectives, schedule: schedule,
-            cadenceScenarios: cadenceScenarios.mapValues { $0.map(\.name) }, bulkheads: bulkheads, vars: vars, secrets: secrets, scenarios: scenarios, source: source)
+            cadenceScenarios: cadenceScenarios.mapValues { $0.map(\.name) }, bulkheads: bulkheads, notify: notify, vars: vars, secrets: secrets, scenarios: scenarios, source: source)
         return ParsedPlan(
             plan: plan, diagnostics: diagnostics + scanner.diagnostics, references: scanner.references,
             locations: locations,
@@ -152,6 +154,34 @@ struct PlanParser: DocumentReading {
             }
         }
         return (frequencies, scenarios)
+    }
+
+    /// `notify: [{on: [run_ended, …], url, headers, timeout, tls}, …]`.
+    private mutating func readNotify(_ entry: YAMLEntry) -> [PlanNotification] {
+        guard let items = entry.value.items else {
+            error(entry.value.location, "'notify' must be a list of {on: [...], url: ...}, not \(entry.value.kindDescription)",
+                hint: "write notify: [{on: [approval_needed, run_ended], url: \"https://hooks.example/…\"}]")
+            return []
+        }
+        var out: [PlanNotification] = []
+        for (index, item) in items.enumerated() {
+            let what = "notify[\(index)]"
+            guard let f = fields(of: item, what, allowed: ["on", "url", "headers", "timeout", "tls"]) else { continue }
+            if string(f, "url", what, required: true) == nil { continue }
+            var triggers: [NotifyTrigger] = []
+            if let on = f["on"] {
+                let names = on.value.items ?? [on.value]
+                for name in names {
+                    if let trigger = oneOf(name, NotifyTrigger.self, "run event for \(what).on") { triggers.append(trigger) }
+                }
+            } else {
+                error(item.location, "\(what) has no 'on'", hint: "say on which run events: on: [approval_needed, step_failed, run_paused, run_ended]")
+            }
+            var with: [String: Value] = [:]
+            for e in f.entries where e.key != "on" { with[e.key] = e.value.value }
+            out.append(PlanNotification(on: triggers, with: with, location: item.location))
+        }
+        return out
     }
 
     private mutating func readSecrets(_ entry: YAMLEntry) -> [String: SecretSource] {

@@ -55,6 +55,8 @@ enum EventText {
             return "\(s): \(who(by, d)) answered \(answer.rawValue) at --step" + (reason.map { " (\($0))" } ?? "")
         case .stepQueued(let s, let bulkhead, let limit):
             return "\(s): waiting for bulkhead \(bulkhead) (\(limit) step\(limit == 1 ? "" : "s") at a time)"
+        case .notificationSent(let number, let trigger, let outcome):
+            return "notification \(number) (\(trigger.rawValue)): \(outcome)"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"

@@ -66,6 +66,7 @@ enum RunSetup {
         } else {
             // Only the secrets this runbook uses: a scenario need not have every secret of the plan.
             let used = RunPlanner.referencedSecrets(runbook)
+                .union(RunPlanner.referencedSecrets(in: plan.notify.map { .map($0.with) }))
             secrets = try SecretResolver(baseDirectory: planDirectory).resolve(plan.secrets.filter { used.contains($0.key) })
         }
         let run: [String: Value] = [
@@ -77,7 +78,7 @@ enum RunSetup {
             steps: steps,
             render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
             masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
-            baseDirectory: folder(of: runbook.source))
+            baseDirectory: folder(of: runbook.source), notifyTargets: header.mode == .tabletop ? [] : plan.notify)
     }
 
     private static func folder(of document: DocumentSource) -> String {
