@@ -65,15 +65,6 @@ struct BulkheadCLITests {
     }
 
     @Test func aBadBulkheadLimitIsRefusedWithItsPlace() throws {
-        let cli = try CLI()
-        try writeScenario(cli, steps: """
-              - id: a
-                action: command
-                with: {argv: ["true"]}
-            """, secrets: "bulkheads: {db: 0}")
-        let refused = try cli.run("validate", "plans/p.yaml")
-        #expect(refused.status == 2)
-        #expect(refused.output.contains("plans/p.yaml:5:") && refused.output.contains("bulkhead 'db' must be a whole number of steps, at least 1"),
-                "\(refused.output)")
+        try expectPlanRefused("bulkheads: {db: 0}", atLine: 5, "bulkhead 'db' must be a whole number of steps, at least 1")
     }
 }

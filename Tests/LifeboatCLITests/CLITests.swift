@@ -24,6 +24,21 @@ func writeScenario(_ cli: CLI, steps: String, params: String = "", secrets: Stri
         """)
 }
 
+/// `validate` of a scenario whose plan carries `planLines` (after its objectives, line 5 on) must
+/// exit 2 with `message` at `plans/p.yaml:LINE:`.
+func expectPlanRefused(_ planLines: String, atLine line: Int, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let cli = try CLI()
+    try writeScenario(cli, steps: """
+          - id: a
+            action: command
+            with: {argv: ["true"]}
+        """, secrets: planLines)
+    let refused = try cli.run("validate", "plans/p.yaml")
+    #expect(refused.status == 2, "\(refused.output)", sourceLocation: sourceLocation)
+    #expect(refused.output.contains("plans/p.yaml:\(line):") && refused.output.contains(message), "\(refused.output)",
+            sourceLocation: sourceLocation)
+}
+
 /// Polls `lifeboat show` of the newest run (every 50 ms, for up to 10 s) until its text contains
 /// `text`, and returns that run's id; nil if it never did. Waits on the store, not a guessed delay.
 func waitForNewestRun(_ cli: CLI, showing text: String) throws -> String? {

@@ -137,15 +137,8 @@ struct PlanNotifyCLITests {
     }
 
     @Test func anUnknownRunEventIsRefusedWithItsPlace() throws {
-        let cli = try CLI()
-        try writeScenario(cli, steps: """
-              - id: a
-                action: command
-                with: {argv: ["true"]}
-            """, secrets: "notify:\n  - {on: [run_finished], url: \"http://127.0.0.1:9/hook\"}")
-        let refused = try cli.run("validate", "plans/p.yaml")
-        #expect(refused.status == 2)
-        #expect(refused.output.contains("plans/p.yaml:6:") && refused.output.contains("'run_finished' is not a valid run event for notify[0].on"),
-                "\(refused.output)")
+        try expectPlanRefused(
+            "notify:\n  - {on: [run_finished], url: \"http://127.0.0.1:9/hook\"}", atLine: 6,
+            "'run_finished' is not a valid run event for notify[0].on")
     }
 }

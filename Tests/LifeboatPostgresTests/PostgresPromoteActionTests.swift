@@ -59,19 +59,11 @@ struct PostgresPromoteActionTests {
             let replica = try #require(cluster.replica)
             try await createTicks(cluster, "ticks")
             try await waitForReplay(cluster)
-            let written = WriteCounter()
             let params: [String: Value] = [
                 "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo),
                 "fence": stopArgv(cluster, cluster.primary, mode: "fast"), "max_lag": "16MB",
             ]
-            let (result, inserts) = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
-                #expect(try await eventually(seconds: 60) { written.count >= 200 }, "the writer did not get going")
-                let result = try await action.run(in: promoteRequest(params))
-                var inserts = 0
-                for try await n in group { inserts = n }
-                return (result, inserts)
-            }
+            let (result, inserts) = try await promoteWhileWriting(cluster, params)
             print("MEASURE command fence: \(result.summary); \(result.outputs["rpo_method"] ?? .null)")
             #expect(result.outputs["fenced"] == "command")
             #expect(result.outputs["rpo_method"] == "bound: time since last replayed commit; fenced by command, final position not readable")
@@ -150,15 +142,7 @@ struct PostgresPromoteActionTests {
                 "conninfo": .string(replica.conninfo), "primary_conninfo": .string(cluster.primary.conninfo),
                 "fence": .map(["soft_then": stop]), "max_lag": "16MB",
             ]
-            let written = WriteCounter()
-            let (result, inserts) = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
-                #expect(try await eventually(seconds: 60) { written.count >= 200 }, "the writer did not get going")
-                let result = try await action.run(in: promoteRequest(params))
-                var inserts = 0
-                for try await n in group { inserts = n }
-                return (result, inserts)
-            }
+            let (result, inserts) = try await promoteWhileWriting(cluster, params)
             print("MEASURE soft then stop: \(result.summary)")
             #expect(result.outputs["fenced"] == "both")
             #expect(result.outputs["rpo_exact"] == true)
@@ -319,6 +303,20 @@ struct PostgresPromoteActionTests {
             }
             #expect(error?.code == .invalidInput)
             #expect(error?.message.contains("write_check") == true)
+        }
+    }
+
+    /// Promotes with `params` while a writer inserts into `ticks` on the primary (from 200 rows on,
+    /// until the primary stops taking them); returns the result and how many inserts succeeded.
+    func promoteWhileWriting(_ cluster: PostgresCluster, _ params: [String: Value]) async throws -> (ActionResult, Int) {
+        let written = WriteCounter()
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask { await writeUntilGone(cluster.primary, table: "ticks", started: written) }
+            #expect(try await eventually(seconds: 60) { written.count >= 200 }, "the writer did not get going")
+            let result = try await action.run(in: promoteRequest(params))
+            var inserts = 0
+            for try await n in group { inserts = n }
+            return (result, inserts)
         }
     }
 }
