@@ -22,6 +22,9 @@ extension RunReport {
         var rtoNote = rto.achievedMs == nil ? "window not completed" : "measured \(rto.method)"
         if let s = rto.windowStart, let e = rto.windowEnd { rtoNote += ", window \(s) → \(e)" }
         rtoNote += "; human wait \(ms(rto.humanWaitMs)) (included, not subtracted)"
+        if let fromIncident = rto.fromIncidentMs, let incident = rto.incidentAtMs {
+            rtoNote += "; from the incident (\(UTCCalendar.iso(incident))): \(ms(fromIncident))"
+        }
         var rpoNote = rpo.method.map { "method: \($0)" } ?? "no step measured data loss"
         if let exact = rpo.exact, !rpo.notBounded { rpoNote += exact ? " (exact)" : " (upper bound)" }
         return [

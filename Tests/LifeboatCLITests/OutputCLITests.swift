@@ -129,3 +129,41 @@ struct OutputCLITests {
         #expect(rendered.status == 0 && rendered.stdout.isEmpty, "groff warnings: \(rendered.stdout)")
     }
 }
+
+/// `run --incident-at`: the RTO is also measured from the incident.
+@Suite("CLI: the RTO from the incident", .serialized)
+struct IncidentTimeCLITests {
+    @Test func anIncidentTimeGivesTheRTOFromItBesideTheWindow() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: a
+                action: command
+                with: {argv: ["true"]}
+            """)
+        let incident = UTCCalendarText.iso(Int64(Date().timeIntervalSince1970 * 1000) - 300_000)
+        let result = try cli.run("run", "plans/p.yaml", "-s", "failover", "--incident-at", incident)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("from the incident ("), "\(result.stdout)")
+        let id = try #require(try cli.newestRunID())
+        let shown = try cli.showJSON(id)
+        let rto = try #require((shown["measurement"] as? [String: Any])?["rto"] as? [String: Any])
+        let fromIncident = try #require(rto["fromIncidentMs"] as? Int)
+        #expect(fromIncident >= 300_000 && fromIncident < 360_000, "\(rto)")
+
+        let future = try cli.run("run", "plans/p.yaml", "-s", "failover", "--incident-at", "2999-01-01T00:00:00Z")
+        #expect(future.status == 2)
+        #expect(future.output.contains("is in the future"))
+        let garbage = try cli.run("run", "plans/p.yaml", "-s", "failover", "--incident-at", "yesterday")
+        #expect(garbage.status == 2)
+        #expect(garbage.output.contains("is not a time"))
+    }
+}
+
+/// ISO-8601 UTC text of epoch ms, for arguments.
+enum UTCCalendarText {
+    static func iso(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}

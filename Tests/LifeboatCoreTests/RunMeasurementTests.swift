@@ -111,4 +111,28 @@ struct RunMeasurementTests {
         let none = try #require(RunMeasurement.compute(retriedRun())).rpo
         #expect(!none.notBounded)
     }
+
+    /// With an incident time the RTO is also measured from it to the window's end (wall clock),
+    /// beside the window's own figure, which still gives the verdict.
+    @Test func theRTOFromTheIncidentRunsToTheEndOfTheWindow() throws {
+        var header = Self.header
+        header.incidentAtMs = -60_000
+        let rto = try #require(RunMeasurement.compute(retriedRun(header: header))).rto
+        let plain = try #require(RunMeasurement.compute(retriedRun())).rto
+        #expect(rto.incidentAtMs == -60_000)
+        #expect(rto.fromIncidentMs == 69_000)  // −60 000 (incident) → 9 000 (dns, the window's end)
+        #expect(rto.achievedMs == plain.achievedMs)
+        #expect(rto.verdict == plain.verdict)
+        #expect(plain.fromIncidentMs == nil)
+    }
+
+    @Test(arguments: [
+        ("2026-03-01 09:14:00.123+00", "2026-03-01T09:14:00.123Z"),
+        ("2026-03-01T10:14:00+01:00", "2026-03-01T09:14:00Z"),
+        ("2026-03-01T04:14:00-0500", "2026-03-01T09:14:00Z"),
+    ])
+    func timesWithAnOffsetAreRead(text: String, utc: String) {
+        #expect(UTCCalendar.parseISO(text) == UTCCalendar.parseISO(utc))
+        #expect(UTCCalendar.parseISO(text) != nil)
+    }
 }

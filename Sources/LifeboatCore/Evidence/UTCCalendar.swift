@@ -44,8 +44,9 @@ public enum UTCCalendar {
     /// `YYYY-MM-DD` of `ms` in UTC.
     public static func date(_ ms: Int64) -> String { String(iso(ms).prefix(10)) }
 
-    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` (UTC is assumed) or a
-    /// space instead of `T`. Nil when `text` is not such a date.
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` (UTC is assumed) or,
+    /// after a time, an offset `+HH`, `+HH:MM`, `-HHMM`; a space may stand for `T` (PostgreSQL's
+    /// `2026-03-01 09:14:00.123+00`). Nil when `text` is not such a date.
     public static func parseISO(_ text: String) -> Int64? {
         let chars = Array(text.utf8)
         func number(_ from: Int, _ count: Int) -> Int64? {
@@ -91,9 +92,24 @@ public enum UTCCalendar {
                 }
             }
         }
-        if i < chars.count, chars[i] == 90 { i += 1 }  // Z
+        var offsetMs: Int64 = 0
+        if i < chars.count, chars[i] == 90 {  // Z
+            i += 1
+        } else if i > 10, i < chars.count, chars[i] == 43 || chars[i] == 45 {  // +HH, +HH:MM, +HHMM (after a time)
+            let sign: Int64 = chars[i] == 43 ? 1 : -1
+            guard let hh = number(i + 1, 2), hh < 24 else { return nil }
+            i += 3
+            var mm: Int64 = 0
+            if i < chars.count {
+                if chars[i] == 58 { i += 1 }
+                guard let minutes = number(i, 2), minutes < 60 else { return nil }
+                mm = minutes
+                i += 2
+            }
+            offsetMs = sign * (hh * 60 + mm) * 60_000
+        }
         guard i == chars.count else { return nil }
-        return daysFromCivil(y, m, d) * dayMs + msOfDay
+        return daysFromCivil(y, m, d) * dayMs + msOfDay - offsetMs
     }
 
     static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -36,7 +36,8 @@ public struct RunPlanner: Sendable {
             params: resolved.params, objectives: resolved.objectives, rtoWindow: runbook.rtoWindow,
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
             approvedByFlag: approvedByFlag, bulkheads: resolved.plan.bulkheads.isEmpty ? nil : resolved.plan.bulkheads,
-            notifyOn: mode == .tabletop ? nil : Self.notifyTriggers(resolved.plan))
+            notifyOn: mode == .tabletop ? nil : Self.notifyTriggers(resolved.plan),
+            incidentAtMs: resolved.params["incident_time"]?.stringValue.flatMap(UTCCalendar.parseISO))
     }
 
     /// The run events the plan's `notify:` targets want, in a stable order; nil when none.

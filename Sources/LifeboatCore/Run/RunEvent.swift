@@ -167,12 +167,15 @@ public struct RunHeader: Sendable, Hashable, Codable {
     public var bulkheads: [String: Int]?
     /// The run events the plan's `notify:` sends a message on; nil when it has none.
     public var notifyOn: [NotifyTrigger]?
+    /// When the incident began (`--incident-at`, or the scenario's `incident_time` parameter), wall
+    /// clock UTC ms: the RTO is also measured from it. Nil when nobody said.
+    public var incidentAtMs: Int64?
 
     public init(
         planID: String, scenario: String, runbookID: String, mode: RunMode, params: [String: Value],
         objectives: Objectives, rtoWindow: RTOWindow?, startedBy: String, documentsHash: String,
         steps: [StepHeader], concurrency: Int, approvedByFlag: Bool, bulkheads: [String: Int]? = nil,
-        notifyOn: [NotifyTrigger]? = nil
+        notifyOn: [NotifyTrigger]? = nil, incidentAtMs: Int64? = nil
     ) {
         self.planID = planID
         self.scenario = scenario
@@ -188,6 +191,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.approvedByFlag = approvedByFlag
         self.bulkheads = bulkheads
         self.notifyOn = notifyOn
+        self.incidentAtMs = incidentAtMs
     }
 }
 

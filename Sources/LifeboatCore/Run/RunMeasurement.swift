@@ -13,6 +13,11 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         public var windowStart: String?
         public var windowEnd: String?
         public var verdict: Verdict
+        /// From the incident (`RunHeader.incidentAtMs`) to the end of the window, wall clock: what
+        /// the outage lasted before the recovery was done, beside the window's figure. Nil when no
+        /// incident time was given or the window was not completed.
+        public var fromIncidentMs: Int64?
+        public var incidentAtMs: Int64?
     }
 
     public struct RPO: Sendable, Hashable, Codable {
@@ -115,10 +120,14 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
             return w.event.atMs >= s.atMs && (endEvent.map { w.event.atMs <= $0.atMs } ?? true)
         }.reduce(0) { $0 + $1.waitMs }
 
-        let rto = RTO(
+        var rto = RTO(
             objectiveMs: header.objectives.rtoMs, achievedMs: achieved, method: method, humanWaitMs: wait,
             windowStart: window?.start, windowEnd: window?.end,
             verdict: verdict(achieved: achieved, objective: header.objectives.rtoMs))
+        if let incident = header.incidentAtMs {
+            rto.incidentAtMs = incident
+            rto.fromIncidentMs = endEvent.map { max(0, $0.atMs - incident) }
+        }
         var rpo = RPO(
             objectiveMs: header.objectives.rpoMs, achievedMs: rpoMs, method: rpoMethod, exact: rpoExact,
             verdict: verdict(achieved: rpoMs, objective: header.objectives.rpoMs))

@@ -30,6 +30,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Stop before each step: show it and ask go, skip (with a reason) or pause; each answer is recorded.")
     var step = false
     @Option(help: "Steps run in parallel at most.") var concurrency = 4
+    @Option(help: ArgumentHelp(
+        "When the incident began: the RTO is also measured from it (besides the runbook's window).",
+        discussion: "UTC, e.g. 2026-12-04T09:12:00Z, or with an offset (+01:00). A scenario parameter incident_time does the same.",
+        valueName: "TIME"))
+    var incidentAt: String?
     @OptionGroup var params: ParamOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var by: OperatorOption
@@ -38,6 +43,19 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        _ = try incidentAtMs()
+    }
+
+    /// `--incident-at` as UTC ms; refused when it is not a time or lies in the future.
+    func incidentAtMs() throws -> Int64? {
+        guard let incidentAt else { return nil }
+        guard let ms = UTCCalendar.parseISO(incidentAt) else {
+            throw ValidationError("--incident-at '\(incidentAt)' is not a time; write e.g. 2026-12-04T09:12:00Z")
+        }
+        guard ms <= Runtime.clock.wallMs() + 60_000 else {
+            throw ValidationError("--incident-at \(incidentAt) is in the future; give the time the incident began")
+        }
+        return ms
     }
 
     func run() async throws {
@@ -50,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         if output.json { Console.sendTextToStandardError() }
         let status = try await RunStarter.start(
             resolved, mode: mode, concurrency: concurrency, autoApprove: yes, waitForApprovals: !noWait,
-            store: store, operatorName: by.resolved, json: output.json, stepByStep: step)
+            store: store, operatorName: by.resolved, json: output.json, stepByStep: step, incidentAtMs: try incidentAtMs())
         throw status.exitCode
     }
 }
@@ -59,12 +77,14 @@ struct RunCommand: AsyncParsableCommand {
 enum RunStarter {
     static func start(
         _ resolved: ResolvedScenario, mode: RunMode, concurrency: Int, autoApprove: Bool, waitForApprovals: Bool,
-        store options: StoreOptions, operatorName: String, json: Bool = false, stepByStep: Bool = false
+        store options: StoreOptions, operatorName: String, json: Bool = false, stepByStep: Bool = false,
+        incidentAtMs: Int64? = nil
     ) async throws -> ExitStatus {
         let runID = Runtime.newRunID()
-        let prepared = try RunSetup.prepare(
+        var prepared = try RunSetup.prepare(
             resolved, runID: runID, mode: mode, startedBy: operatorName, concurrency: concurrency,
             approvedByFlag: autoApprove)
+        if let incidentAtMs { prepared.header.incidentAtMs = incidentAtMs }
         let store = try await Runtime.openStore(options)
         let caller = try await store.caller(label: operatorName)
         if autoApprove { try Runtime.checkAutoApproval(RunStateMachine(header: prepared.header), caller: caller) }

@@ -198,6 +198,9 @@ enum MeasurementText {
         if let o = r.objectiveMs { s += " against objective \(ms(o))" }
         s += " → \(r.verdict.rawValue.uppercased())"
         if r.achievedMs != nil { s += " (\(r.method)" + (r.humanWaitMs > 0 ? "; waiting for people: \(ms(r.humanWaitMs)))" : ")") }
+        if let fromIncident = r.fromIncidentMs, let incident = r.incidentAtMs {
+            s += "; from the incident (\(EventText.timestamp(incident))): \(ms(fromIncident))"
+        }
         return s
     }
 
