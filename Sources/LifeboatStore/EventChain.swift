@@ -47,6 +47,8 @@ package enum EventChain {
         case .stepAnswered: return "stepAnswered"
         case .stepQueued: return "stepQueued"
         case .notificationSent: return "notificationSent"
+        case .probeSamples: return "probeSamples"
+        case .probeBreached: return "probeBreached"
         case .circuitChanged: return "circuitChanged"
         case .circuitFailuresCounted: return "circuitFailuresCounted"
         case .abortRequested: return "abortRequested"

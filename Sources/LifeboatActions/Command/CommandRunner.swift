@@ -116,14 +116,18 @@ enum CommandRunner {
             return path
         case .failure(.notFound(let searched)):
             let where_ = searched == "PATH" ? "on PATH" : "at \(searched)"
-            throw LifeboatError(
+            var error = LifeboatError(
                 .actionFailed, "command `\(name)` was not found \(where_)",
                 hint: name.contains("/")
                     ? "check the path; relative paths start from the runbook's folder" : "install it or give its full path")
+            error.couldNotStart = true
+            throw error
         case .failure(.notExecutable(let path)):
-            throw LifeboatError(
+            var error = LifeboatError(
                 .actionFailed, "command `\(name)` (\(path)) is not an executable file",
                 hint: "chmod +x it, or name an interpreter as argv[0]")
+            error.couldNotStart = true
+            throw error
         }
     }
 
@@ -134,6 +138,12 @@ enum CommandRunner {
     }
 
     private static func spawnFailure(_ failure: ChildProcess.SpawnFailure, _ invocation: CommandInvocation) -> LifeboatError {
+        var error = spawnError(failure, invocation)
+        error.couldNotStart = true
+        return error
+    }
+
+    private static func spawnError(_ failure: ChildProcess.SpawnFailure, _ invocation: CommandInvocation) -> LifeboatError {
         switch failure {
         case .noSuchDirectory:
             return LifeboatError(

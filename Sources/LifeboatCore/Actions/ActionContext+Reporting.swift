@@ -1,8 +1,11 @@
 /// What comes back from an action, as the run reports it: the one place where a message is named
 /// after its step and where secrets are masked in errors, outputs and summaries.
 extension ActionContext {
+    /// What messages are named after: `step 'promote'`, or `probe 'service-up'`.
+    var subject: String { "\(isProbe ? "probe" : "step") '\(stepID)'" }
+
     /// `message` named after the step: `step 'promote': message`.
-    func named(_ message: String) -> String { "step '\(stepID)': \(message)" }
+    func named(_ message: String) -> String { "\(subject): \(message)" }
 
     /// An error the action threw, as the step reports it: a `LifeboatError` as thrown, a
     /// cancellation as `cancelled`, anything else as a retryable failure; its message named after
@@ -14,7 +17,7 @@ extension ActionContext {
             e = error
             e.message = named(e.message)
         case is CancellationError:
-            e = LifeboatError(.cancelled, "step '\(stepID)' was cancelled")
+            e = LifeboatError(.cancelled, "\(subject) was cancelled")
         default:
             e = LifeboatError(.actionFailed, named(String(describing: error)), retryable: true)
         }

@@ -18,6 +18,8 @@ public struct ActionContext: Sendable {
     /// A plan-level notification's number in its run (its `Idempotency-Key` is `RUN/notify/N`);
     /// nil for steps.
     public var notificationNumber: Int?
+    /// The steady-state probe this context samples for (`stepID` is then the probe's id); nil for steps.
+    public var isProbe = false
     public var mode: RunMode
     public var params: [String: Value]
     /// The run's secrets (the values of `${secrets.x}`); see `alsoMask` for the action's own.

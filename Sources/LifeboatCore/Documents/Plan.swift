@@ -51,10 +51,18 @@ public struct Plan: Sendable {
 public struct Objectives: Sendable, Hashable, Codable {
     public var rtoMs: Int64?
     public var rpoMs: Int64?
+    /// What the RTO objective is judged on: the runbook's window (the default) or the outage users
+    /// saw (`judge_rto_by: outage`, from the probe that `measures: outage`).
+    public var judgeRTOBy: RTOJudge?
 
-    public init(rtoMs: Int64? = nil, rpoMs: Int64? = nil) {
+    public enum RTOJudge: String, Sendable, Hashable, Codable, CaseIterable {
+        case window, outage
+    }
+
+    public init(rtoMs: Int64? = nil, rpoMs: Int64? = nil, judgeRTOBy: RTOJudge? = nil) {
         self.rtoMs = rtoMs
         self.rpoMs = rpoMs
+        self.judgeRTOBy = judgeRTOBy
     }
 
     /// The seed's tier defaults: 1 → 1h/5m, 2 → 4h/1h, 3 → 24h/24h.
@@ -70,7 +78,8 @@ public struct Objectives: Sendable, Hashable, Codable {
     /// `self` with any objective `overrides` sets replacing ours.
     public func overridden(by overrides: Objectives?) -> Objectives {
         guard let overrides else { return self }
-        return Objectives(rtoMs: overrides.rtoMs ?? rtoMs, rpoMs: overrides.rpoMs ?? rpoMs)
+        return Objectives(
+            rtoMs: overrides.rtoMs ?? rtoMs, rpoMs: overrides.rpoMs ?? rpoMs, judgeRTOBy: overrides.judgeRTOBy ?? judgeRTOBy)
     }
 }
 

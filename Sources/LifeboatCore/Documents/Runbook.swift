@@ -7,17 +7,20 @@ public struct Runbook: Sendable {
     public var rtoWindow: RTOWindow?
     /// In document order.
     public var steps: [Step]
+    /// Steady-state probes, in document order.
+    public var probes: [Probe]
     public var source: DocumentSource
 
     public init(
         id: String, description: String? = nil, params: [ParamSpec] = [], rtoWindow: RTOWindow? = nil,
-        steps: [Step], source: DocumentSource
+        steps: [Step], probes: [Probe] = [], source: DocumentSource
     ) {
         self.id = id
         self.description = description
         self.params = params
         self.rtoWindow = rtoWindow
         self.steps = steps
+        self.probes = probes
         self.source = source
     }
 

@@ -13,6 +13,8 @@ enum EngineSignal: Sendable {
     case compensated(step: String, durationMs: Int64, result: Result<ActionResult, LifeboatError>)
     /// A plan-level notification was sent to its targets (or given up on): `outcome` in words.
     case notified(number: Int, outcome: String)
+    /// Time to record the probes' samples taken since the last flush.
+    case probeFlush
     case poll
     case interrupted
     case cancelled
@@ -31,6 +33,9 @@ struct ExecutionSession {
     var interrupts = 0
     /// Plan-level notifications being sent; the session waits for them before it returns.
     var notificationsInFlight = 0
+    /// Steady-state probes sampling in this session, and the samples they took since the last flush.
+    var probesRunning: Set<String> = []
+    let probeSamples = ProbeSampleBuffer()
 
     init(engine: RunEngine, runID: String, inputs: RunInputs, machine: RunStateMachine) {
         self.engine = engine
@@ -62,6 +67,9 @@ struct ExecutionSession {
                 try await handle(signal, group: &group)
                 if interrupts >= 2 { break }
             }
+            // The probes stop with the run; what they took since the last flush is recorded too.
+            let lastSamples = await probeSamples.close()
+            if !lastSamples.isEmpty { try await feed(.probeSamples(lastSamples), group: &group) }
             // The run has stopped: what it still has to tell people goes out first (each send is
             // bounded); other signals no longer matter. A second interrupt stops at once.
             while notificationsInFlight > 0, interrupts < 2, let signal = try await group.next() {
@@ -91,6 +99,11 @@ struct ExecutionSession {
                                 error: StepError(error), jitterSample: engine.random(), nowMs: now),
                     group: &group)
             }
+
+        case .probeFlush:
+            let samples = await probeSamples.drain()
+            if !samples.isEmpty { try await feed(.probeSamples(samples), group: &group) }
+            if machine.phase == .executing { scheduleProbeFlush(group: &group) }
 
         case .notified(let number, let outcome):
             notificationsInFlight -= 1
@@ -270,6 +283,39 @@ struct ExecutionSession {
             startCompensation(id, group: &group)
         case .notify(let number):
             sendNotification(number, group: &group)
+        case .startProbe(let id):
+            startProbe(id, group: &group)
+        }
+    }
+
+    /// Starts probe `id`'s loop (once per session), its request rendered now; the first probe
+    /// also starts the flushes that record the samples.
+    private mutating func startProbe(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        guard let probe = machine.probe(id), let written = inputs.probes[id], !probesRunning.contains(id) else { return }
+        if probesRunning.isEmpty { scheduleProbeFlush(group: &group) }
+        probesRunning.insert(id)
+        var context = ActionContext(
+            runID: runID, stepID: id, mode: machine.header.mode, params: [:], masker: inputs.masker,
+            baseDirectory: inputs.baseDirectory, location: written.location, clock: clock, random: engine.random)
+        context.isProbe = true
+        let prepared: Result<ActionContext, LifeboatError>
+        do {
+            context.params = try renderContext().render(written.with)
+            prepared = .success(context)
+        } catch {
+            prepared = .failure(context.reported(error))
+        }
+        let sampler = ProbeSampler(probe: probe, prepared: prepared, handler: engine.actions.handler(probe.action), clock: clock)
+        group.addTask { [probeSamples] in
+            await sampler.run(into: probeSamples)
+            return .cancelled
+        }
+    }
+
+    private func scheduleProbeFlush(group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
+        group.addTask { [clock] in
+            do { try await clock.sleep(ms: ProbeSampler.flushMs) } catch { return .cancelled }
+            return .probeFlush
         }
     }
 

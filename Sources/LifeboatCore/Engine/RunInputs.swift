@@ -8,16 +8,19 @@ public struct RunInputs: Sendable {
     public var baseDirectory: String
     /// The plan's `notify:` targets (sent with the `notify` action when the machine says).
     public var notifyTargets: [PlanNotification]
+    /// The runbook's steady-state probes by id (their `with:`), sampled when the machine says.
+    public var probes: [String: Probe]
 
     public init(
         steps: [String: Step], render: RenderContext, masker: SecretMasker, baseDirectory: String,
-        notifyTargets: [PlanNotification] = []
+        notifyTargets: [PlanNotification] = [], probes: [Probe] = []
     ) {
         self.steps = steps
         self.render = render
         self.masker = masker
         self.baseDirectory = baseDirectory
         self.notifyTargets = notifyTargets
+        self.probes = Dictionary(probes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

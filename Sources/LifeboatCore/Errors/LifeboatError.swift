@@ -39,6 +39,9 @@ public struct LifeboatError: Error, Sendable, CustomStringConvertible {
     public var retryable: Bool
     /// Underlying detail for logs and `--verbose`; may be long, never contains a secret.
     public var detail: String?
+    /// The action could not start at all (its program is missing or cannot run): nothing was
+    /// checked or changed. A probe failing so is "not runnable", not the service failing.
+    public var couldNotStart = false
 
     public init(
         _ code: Code, _ message: String, hint: String? = nil, location: SourceLocation? = nil,

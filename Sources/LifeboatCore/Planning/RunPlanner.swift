@@ -37,7 +37,8 @@ public struct RunPlanner: Sendable {
             startedBy: startedBy, documentsHash: documentsHash, steps: steps, concurrency: concurrency,
             approvedByFlag: approvedByFlag, bulkheads: resolved.plan.bulkheads.isEmpty ? nil : resolved.plan.bulkheads,
             notifyOn: mode == .tabletop ? nil : Self.notifyTriggers(resolved.plan),
-            incidentAtMs: resolved.params["incident_time"]?.stringValue.flatMap(UTCCalendar.parseISO))
+            incidentAtMs: resolved.params["incident_time"]?.stringValue.flatMap(UTCCalendar.parseISO),
+            probes: mode == .tabletop || runbook.probes.isEmpty ? nil : runbook.probes.map(\.header))
     }
 
     /// The run events the plan's `notify:` targets want, in a stable order; nil when none.
@@ -82,7 +83,8 @@ public struct RunPlanner: Sendable {
     /// Names of the secrets a runbook's steps and rollbacks reference (a scenario need not have
     /// every secret of its plan).
     public static func referencedSecrets(_ runbook: Runbook) -> Set<String> {
-        referencedSecrets(in: runbook.steps.flatMap { [Value.map($0.with), .map($0.rollback?.with ?? [:])] })
+        referencedSecrets(
+            in: runbook.steps.flatMap { [Value.map($0.with), .map($0.rollback?.with ?? [:])] } + runbook.probes.map { .map($0.with) })
     }
 
     /// Names of the secrets `values` reference (a plan's `notify:` targets, say).

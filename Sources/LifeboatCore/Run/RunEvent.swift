@@ -71,6 +71,12 @@ public struct RunEvent: Sendable, Hashable, Codable {
         /// The executor sent plan-level notification `number` (`outcome`: "delivered to 2 of 2
         /// targets", or why not). Bookkeeping: a resume re-sends those without this event.
         case notificationSent(number: Int, trigger: NotifyTrigger, outcome: String)
+        /// Steady-state probe samples taken since the last batch, one series per probe (batched: a
+        /// crash loses at most the samples of the last flush).
+        case probeSamples(series: [ProbeSeries])
+        /// A probe met its `abort_when:`: no new step starts, and the run pauses or ends aborted
+        /// (`then`) once running steps have finished.
+        case probeBreached(probe: String, reason: String, then: ProbeBreachAction)
         case circuitChanged(endpoint: String, state: CircuitState)
         /// A closed circuit's count of consecutive failed calls changed (a failure below the
         /// threshold, or 0 after a success that followed failures): replay rebuilds the count.
@@ -126,6 +132,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case quit
         /// An operator paused it (`lifeboat pause`).
         case requested
+        /// A steady-state probe met its abort criterion (`probeBreached`).
+        case probeBreached = "probe-breached"
     }
 
     public enum RunOutcome: String, Sendable, Hashable, Codable {
@@ -170,12 +178,14 @@ public struct RunHeader: Sendable, Hashable, Codable {
     /// When the incident began (`--incident-at`, or the scenario's `incident_time` parameter), wall
     /// clock UTC ms: the RTO is also measured from it. Nil when nobody said.
     public var incidentAtMs: Int64?
+    /// The runbook's steady-state probes; nil when it has none (and in a tabletop).
+    public var probes: [ProbeHeader]?
 
     public init(
         planID: String, scenario: String, runbookID: String, mode: RunMode, params: [String: Value],
         objectives: Objectives, rtoWindow: RTOWindow?, startedBy: String, documentsHash: String,
         steps: [StepHeader], concurrency: Int, approvedByFlag: Bool, bulkheads: [String: Int]? = nil,
-        notifyOn: [NotifyTrigger]? = nil, incidentAtMs: Int64? = nil
+        notifyOn: [NotifyTrigger]? = nil, incidentAtMs: Int64? = nil, probes: [ProbeHeader]? = nil
     ) {
         self.planID = planID
         self.scenario = scenario
@@ -192,6 +202,7 @@ public struct RunHeader: Sendable, Hashable, Codable {
         self.bulkheads = bulkheads
         self.notifyOn = notifyOn
         self.incidentAtMs = incidentAtMs
+        self.probes = probes
     }
 }
 

@@ -18,6 +18,9 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         /// incident time was given or the window was not completed.
         public var fromIncidentMs: Int64?
         public var incidentAtMs: Int64?
+        /// `outage` when the objective is judged on the observed outage (`judge_rto_by: outage`);
+        /// nil: on the window.
+        public var judgedBy: String?
     }
 
     public struct RPO: Sendable, Hashable, Codable {
@@ -40,6 +43,8 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
     /// Longest path through the step graph using the recorded step durations (tabletop: the RTO the
     /// walk-through implies if each step took what the team said).
     public var criticalPathMs: Int64
+    /// The outage users saw, from the probe that `measures: outage`; nil when none does.
+    public var outage: ObservedOutage?
 
     public static func compute(_ events: [RunEvent]) -> RunMeasurement? {
         guard let first = events.first, case .runCreated(let header) = first.kind else { return nil }
@@ -137,10 +142,23 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
                 objectiveMs: header.objectives.rpoMs, achievedMs: nil, method: notBounded, exact: false,
                 verdict: header.objectives.rpoMs == nil ? .notMeasured : .missed)
         }
+        let outage = ObservedOutage.measure(events)
+        if header.objectives.judgeRTOBy == .outage {
+            rto.judgedBy = "outage"
+            rto.verdict = judge(outage, objective: header.objectives.rtoMs)
+        }
         let elapsed = (events.last?.atMs ?? 0) - (runStart?.atMs ?? first.atMs)
         return RunMeasurement(
             rto: rto, rpo: rpo, elapsedMs: max(elapsed, 0),
-            criticalPathMs: longestPath(header.steps, durations: durations))
+            criticalPathMs: longestPath(header.steps, durations: durations), outage: outage)
+    }
+
+    /// The RTO verdict on the observed outage: met only on a whole figure within the objective; a
+    /// lower bound can only show it missed.
+    public static func judge(_ outage: ObservedOutage?, objective: Int64?) -> Verdict {
+        guard let objective, let outage, let duration = outage.durationMs else { return .notMeasured }
+        if duration > objective { return .missed }
+        return outage.lowerBound ? .notMeasured : .met
     }
 
     private static func verdict(achieved: Int64?, objective: Int64?) -> Verdict {

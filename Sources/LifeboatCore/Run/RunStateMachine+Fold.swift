@@ -21,6 +21,7 @@ extension RunStateMachine {
             guard phase != .rollingBack, !isRolledBack else { throw invalid("executorStarted", "the run is \(phaseName)") }
             phase = .executing
             if let decider { executorPeople.insert(decider.person) }
+            probeWindows = [:]
         case .stepSkipped(let id, _, let by, _):
             try require(id, { s in
                 switch s {
@@ -46,6 +47,8 @@ extension RunStateMachine {
                 throw invalid("notificationSent", "notification \(number) was never called for")
             }
             notificationsSent.insert(number)
+        case .probeSamples, .probeBreached:
+            try applyProbe(kind)
         case .stepQueued(let id, _, _):
             try require(id, { s in
                 if s == .pending { return true }

@@ -4,6 +4,8 @@ public enum NotifyTrigger: String, Sendable, Hashable, Codable, CaseIterable {
     case approvalNeeded = "approval_needed"
     /// A step failed for good (no retry left, or not retryable).
     case stepFailed = "step_failed"
+    /// A steady-state probe met its abort criterion.
+    case probeBreached = "probe_breached"
     /// The executor stopped with the run resumable (interrupted, unknown step, awaiting approval…).
     case runPaused = "run_paused"
     /// The run succeeded, failed or was aborted.
@@ -34,6 +36,8 @@ extension RunStateMachine {
             let policy = stepsByID[id]?.retry ?? .none
             let final = !error.retryable || failures[id, default: 0] + 1 >= policy.attempts
             found = final ? (.stepFailed, id, "step \(id) failed (attempt \(attempt)): \(error.message)") : nil
+        case .probeBreached(let probe, let reason, let then):
+            found = (.probeBreached, nil, "probe \(probe) breached: \(reason); the run \(then == .pause ? "pauses" : "aborts") once running steps end")
         case .runPaused(let reason):
             found = (.runPaused, nil, "run paused (\(reason.rawValue)); `lifeboat resume \(runFacts.runID)` continues it")
         case .runFinished(let outcome):

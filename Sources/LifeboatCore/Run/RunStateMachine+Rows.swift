@@ -217,7 +217,7 @@ extension RunEvent.Kind {
             .compensationFailed(let s, _, _):
             return s
         case .runCreated, .executorStarted, .circuitChanged, .circuitFailuresCounted, .abortRequested, .pauseRequested, .runPaused, .runFinished,
-            .notificationSent,
+            .notificationSent, .probeSamples, .probeBreached,
             .rollbackStarted, .rollbackFinished, .documentsReloaded:
             return nil
         }

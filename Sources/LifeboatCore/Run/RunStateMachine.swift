@@ -90,6 +90,8 @@ public struct RunStateMachine: Sendable, Hashable {
         case reload(header: RunHeader, by: String, force: Bool, decider: Decider? = nil)
         /// The executor sent (or gave up sending) plan-level notification `number`.
         case notificationSent(number: Int, outcome: String)
+        /// The executor's steady-state probes took these samples (`+Probes`).
+        case probeSamples([ProbeSample])
     }
 
     /// A side effect for the executor, to start once the decision's events are committed.
@@ -110,6 +112,8 @@ public struct RunStateMachine: Sendable, Hashable {
         case runCompensation(step: String)
         /// Send plan-level notification `number` (`dueNotification`) to the plan's `notify:` targets.
         case notify(number: Int)
+        /// Start sampling steady-state probe `probe` every interval until the session ends.
+        case startProbe(probe: String)
     }
 
     /// What the machine decided for one input: record `events`, then perform `actions`.
@@ -171,6 +175,8 @@ public struct RunStateMachine: Sendable, Hashable {
     /// as sent.
     public internal(set) var notificationsDue: [DueNotification] = []
     public internal(set) var notificationsSent: Set<Int> = []
+    /// Each probe's recent samples, for its abort criterion (`+Probes`).
+    var probeWindows: [String: ProbeWindow] = [:]
     /// Steps waiting for room in their bulkhead (`stepQueued` recorded, not started since).
     public internal(set) var queued: Set<String> = []
     /// Steps an operator said go for at `--step` that have not started since.
@@ -327,6 +333,9 @@ public struct RunStateMachine: Sendable, Hashable {
             guard let due = dueNotification(number), !notificationsSent.contains(number) else { return out }
             try emit(.notificationSent(number: number, trigger: due.trigger, outcome: outcome), into: &out)
             return out
+
+        case .probeSamples(let samples):
+            try takeSamples(samples, into: &out)
 
         case .circuitTrialDue(let id, let attempt, let now):
             try decideCall(id, attempt: attempt, endpoint: endpointOfStep[id], nowMs: now, into: &out)
@@ -656,6 +665,7 @@ public struct RunStateMachine: Sendable, Hashable {
         try apply(kind, atMs: out.atMs)
         out.events.append(kind)
         if let action = action(announcedBy: kind) { out.actions.append(action) }
+        out.actions += probesStarted(by: kind).map { .startProbe(probe: $0) }
         if notificationsDue.count > due, let last = notificationsDue.last { out.actions.append(.notify(number: last.number)) }
     }
 

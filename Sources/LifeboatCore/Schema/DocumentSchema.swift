@@ -33,6 +33,10 @@ public enum DocumentSchema {
                 ("properties", .object([
                     ("rto", ref("duration", "Recovery time objective.")),
                     ("rpo", ref("duration", "Recovery point objective.")),
+                    ("judge_rto_by", .object([
+                        ("enum", .strings(Objectives.RTOJudge.allCases.map(\.rawValue))),
+                        ("description", "What the RTO objective is judged on: the runbook's window (default) or the outage a measures: outage probe saw."),
+                    ])),
                 ])),
                 ("additionalProperties", false),
             ])),
@@ -187,6 +191,39 @@ public enum DocumentSchema {
                     ("additionalProperties", false),
                 ])),
                 ("steps", .object([("type", "array"), ("minItems", 1), ("items", .object([("$ref", "#/$defs/step")]))])),
+                ("probes", .object([
+                    ("type", "array"),
+                    ("description", "Steady-state probes: a check run every interval while the run executes; abort_when stops the run, measures: outage gives the observed outage."),
+                    ("items", probeSchema()),
+                ])),
+            ])),
+            ("additionalProperties", false),
+        ])
+    }
+
+    private static func probeSchema() -> OrderedJSON {
+        .object([
+            ("type", "object"),
+            ("required", ["id", "action"]),
+            ("properties", .object([
+                ("id", .object([("type", "string"), ("pattern", "^[A-Za-z0-9_-]+$")])),
+                ("action", .object([("enum", .strings(RunbookParser.probeActions))])),
+                ("with", .object([("type", "object")])),
+                ("interval", ref("duration", "How often it samples (default 5s).")),
+                ("timeout", ref("duration", "How long one sample may take (default: the interval).")),
+                ("from", .object([("type", "string"), ("description", "Start sampling when this step starts (default: the run's start).")])),
+                ("abort_when", .object([
+                    ("type", "object"),
+                    ("description", "{failing_for: 30s} or {error_rate: \"1%\", over: 30s}."),
+                    ("properties", .object([
+                        ("failing_for", ref("duration", "Every sample failed for this long.")),
+                        ("error_rate", .object([("type", "string"), ("pattern", "^[0-9.]+%?$")])),
+                        ("over", ref("duration", "The span the error rate is taken over.")),
+                    ])),
+                    ("additionalProperties", false),
+                ])),
+                ("on_breach", .object([("enum", .strings(ProbeBreachAction.allCases.map(\.rawValue)))])),
+                ("measures", .object([("enum", ["outage"])])),
             ])),
             ("additionalProperties", false),
         ])

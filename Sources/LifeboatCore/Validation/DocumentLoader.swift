@@ -82,7 +82,15 @@ public struct DocumentLoader: Sendable {
         let merged = ScenarioParams.merge(
             runbook: runbook.runbook, scenario: scenario, given: ScenarioParams.given(scenario, entries: entries),
             overrides: overrides)
-        let references = RunbookChecks.checkPlanReferences(runbook, plan: plan)
+        var references = RunbookChecks.checkPlanReferences(runbook, plan: plan)
+        if plan.objectives.overridden(by: scenario.objectives).judgeRTOBy == .outage,
+            !runbook.runbook.probes.contains(where: \.measuresOutage)
+        {
+            references.append(Diagnostic(
+                scenario.location,
+                "scenario '\(scenario.name)' judges its RTO by the observed outage, but runbook '\(runbook.runbook.id)' has no probe that measures it",
+                hint: "add a probe with measures: outage to the runbook, or judge_rto_by: window"))
+        }
         return (merged.params, merged.diagnostics + references)
     }
 

@@ -119,7 +119,8 @@ extension DocumentReading {
 
     /// Objectives (`{rto: 1h, rpo: 5m}`).
     mutating func objectives(_ node: YAMLNode, _ what: String) -> Objectives? {
-        guard let f = fields(of: node, what, allowed: ["rto", "rpo"]) else { return nil }
-        return Objectives(rtoMs: durationMs(f, "rto", what), rpoMs: durationMs(f, "rpo", what))
+        guard let f = fields(of: node, what, allowed: ["rto", "rpo", "judge_rto_by"]) else { return nil }
+        let judge = f["judge_rto_by"].flatMap { oneOf($0.value, Objectives.RTOJudge.self, "'judge_rto_by' in \(what)") }
+        return Objectives(rtoMs: durationMs(f, "rto", what), rpoMs: durationMs(f, "rpo", what), judgeRTOBy: judge)
     }
 }

@@ -5,6 +5,8 @@ struct ReferenceSite: Sendable {
         case step(Int)
         /// In the `rollback.with:` of the step at this index (the step's own outputs are available).
         case rollback(Int)
+        /// In the `with:` of the probe at this index (no step outputs: a probe runs beside the steps).
+        case probe(Int)
         /// In a param default (only plan-level scopes make sense there).
         case paramDefault(String)
         /// In a scenario's `with:` in a plan.

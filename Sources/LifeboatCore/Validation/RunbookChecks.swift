@@ -3,11 +3,13 @@ struct PlanContext: Sendable {
     var planID: String
     var vars: Set<String>
     var secrets: Set<String>
+    var objectives: Objectives
 
     init(_ plan: Plan) {
         planID = plan.id
         vars = Set(plan.vars.keys)
         secrets = Set(plan.secrets.keys)
+        objectives = plan.objectives
     }
 
     /// From a parsed plan: secrets count as declared even when their entry has an error.
@@ -71,6 +73,14 @@ enum RunbookChecks {
             }
             if windowOrder { out += checkWindowOrder(window, parsed, graph: graph) }
         }
+        for probe in parsed.runbook.probes {
+            if let from = probe.from, !graph.contains(from) {
+                out.append(Diagnostic(
+                    parsed.locations["probes.\(probe.id).from"] ?? probe.location,
+                    "probe '\(probe.id)' starts from '\(from)', which is not a step of this runbook",
+                    hint: Suggestion.hint(for: from, in: graph.ids, noun: "step")))
+            }
+        }
         out += checkReferences(parsed, graph: graph)
         return out
     }
@@ -124,6 +134,9 @@ enum RunbookChecks {
                 switch site.context {
                 case .step(let i): stepIndex = i
                 case .rollback(let i): stepIndex = i; selfAllowed = true
+                case .probe:
+                    fail("a probe runs beside the steps, so step outputs are not available to it", "write the value, or use ${params.NAME} or ${vars.NAME}")
+                    continue
                 case .paramDefault, .scenario:
                     fail("step outputs are only available inside steps", "move the reference into a step's with:")
                     continue

@@ -12,13 +12,16 @@ struct ParsedRunbook: Sendable {
 
 /// Reads a runbook's located YAML into a `Runbook`, reporting every structural problem.
 struct RunbookParser: DocumentReading {
-    static let topKeys = ["runbook", "description", "params", "rto_window", "steps"]
+    static let topKeys = ["runbook", "description", "params", "rto_window", "steps", "probes"]
     static let stepKeys = [
         "id", "title", "description", "action", "needs", "with", "timeout", "retry", "expect", "when", "rollback", "idempotent",
         "bulkhead", "tabletop_outputs",
     ]
     static let paramKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["attempts", "delay", "max_delay", "jitter"]
+    static let probeKeys = ["id", "action", "with", "interval", "timeout", "from", "abort_when", "on_breach", "measures"]
+    /// The actions a probe may run: checks, which change nothing.
+    static let probeActions = ["http.check", "postgres.query", "dns.check", "command"]
 
     var diagnostics: [Diagnostic] = []
     private var scanner = TemplateScanner()
@@ -66,8 +69,11 @@ struct RunbookParser: DocumentReading {
             locations["rto_window.end"] = f["end"]?.value.location ?? entry.keyLocation
             if let start, let end { window = RTOWindow(start: start, end: end) }
         }
+        var probes: [Probe] = []
+        if let entry = top["probes"] { probes = readProbes(entry) }
         let runbook = Runbook(
-            id: id, description: description, params: params, rtoWindow: window, steps: steps, source: source)
+            id: id, description: description, params: params, rtoWindow: window, steps: steps, probes: probes,
+            source: source)
         return ParsedRunbook(
             runbook: runbook, diagnostics: diagnostics + scanner.diagnostics, references: scanner.references,
             locations: locations, stepHasID: hasID)
@@ -262,6 +268,101 @@ struct RunbookParser: DocumentReading {
             checkRequired(spec, present: [], at: entry.keyLocation, in: context)
         }
         return Compensation(action: action, with: with, location: entry.keyLocation)
+    }
+
+    // MARK: - Probes
+
+    private mutating func readProbes(_ entry: YAMLEntry) -> [Probe] {
+        locations["probes"] = entry.keyLocation
+        guard let items = entry.value.items else {
+            error(entry.value.location, "'probes' must be a list, not \(entry.value.kindDescription)",
+                hint: "write each probe as a list item: - id: service-up, action: http.check, with: {url: …}, interval: 5s")
+            return []
+        }
+        var probes: [Probe] = []
+        for (index, item) in items.enumerated() {
+            var what = "probe #\(index + 1)"
+            guard let f = fields(of: item, what, allowed: Self.probeKeys) else { continue }
+            guard let id = string(f, "id", what, required: true), !id.isEmpty else { continue }
+            what = "probe '\(id)'"
+            if !Self.isValidID(id) {
+                error(f.location(of: "id"), "probe id '\(id)' may only contain letters, digits, '_' and '-'",
+                    hint: "rename it, e.g. '\(Self.suggestedID(id))'")
+            }
+            if probes.contains(where: { $0.id == id }) {
+                error(f.location(of: "id"), "two probes are called '\(id)'", hint: "give each probe its own id")
+            }
+            locations["probes.\(id)"] = item.location
+            locations["probes.\(id).from"] = f["from"]?.value.location
+            let action = string(f, "action", what, required: true) ?? ""
+            if !action.isEmpty, !Self.probeActions.contains(action) {
+                error(f["action"]!.value.location, "\(what) cannot run '\(action)': a probe checks, it changes nothing",
+                    hint: "use one of: \(Self.probeActions.joined(separator: ", "))")
+            }
+            var ignored: [String: SourceLocation] = [:]
+            var with: [String: Value] = [:]
+            if let w = f["with"] {
+                with = readWith(w, action: action, context: .probe(index), prefix: "probes.\(id).with", in: what, locations: &ignored)
+            } else if let spec = actions[action] {
+                checkRequired(spec, present: [], at: item.location, in: what)
+            }
+            let interval = durationMs(f, "interval", what) ?? Probe.defaultIntervalMs
+            if interval < Probe.minimumIntervalMs {
+                error(f.location(of: "interval"), "the interval of \(what) is shorter than \(Probe.minimumIntervalMs)ms",
+                    hint: "sample at most every \(Probe.minimumIntervalMs)ms; 5s is the usual steady-state probe")
+            }
+            let timeout = durationMs(f, "timeout", what)
+            let from = string(f, "from", what)
+            let abortWhen = f["abort_when"].flatMap { readAbortRule($0, in: what) }
+            let onBreach = f["on_breach"].flatMap { oneOf($0.value, ProbeBreachAction.self, "'on_breach' for \(what)") } ?? .pause
+            var measuresOutage = false
+            if let m = f["measures"] {
+                if case .string("outage")? = m.value.scalar { measuresOutage = true } else {
+                    error(m.value.location, "'measures' of \(what) must be 'outage'",
+                        hint: "write measures: outage on the probe that sees what users see")
+                }
+            }
+            probes.append(Probe(
+                id: id, action: action, with: with, intervalMs: interval, timeoutMs: timeout, from: from, abortWhen: abortWhen,
+                onBreach: onBreach, measuresOutage: measuresOutage, location: item.location))
+        }
+        let measuring = probes.filter(\.measuresOutage)
+        if measuring.count > 1 {
+            error(locations["probes.\(measuring[1].id)"] ?? entry.keyLocation,
+                "probes '\(measuring[0].id)' and '\(measuring[1].id)' both measure the outage",
+                hint: "mark one probe measures: outage: the one that sees what users see")
+        }
+        return probes
+    }
+
+    /// `{failing_for: 30s}` or `{error_rate: "1%", over: 30s}`.
+    private mutating func readAbortRule(_ entry: YAMLEntry, in what: String) -> ProbeAbortRule? {
+        let context = "'abort_when' of \(what)"
+        let hint = "write abort_when: {failing_for: 30s} or abort_when: {error_rate: \"1%\", over: 30s}"
+        guard let f = fields(of: entry.value, context, allowed: ["failing_for", "error_rate", "over"]) else { return nil }
+        switch (f["failing_for"], f["error_rate"]) {
+        case (.some, nil):
+            guard f["over"] == nil else {
+                error(f.location(of: "over"), "\(context): 'over' goes with error_rate, not failing_for", hint: hint)
+                return nil
+            }
+            return durationMs(f, "failing_for", context).map { .failingFor(ms: $0) }
+        case (nil, .some(let rate)):
+            let text = rate.value.scalar?.renderedText ?? ""
+            let number = Double(text.hasSuffix("%") ? String(text.dropLast()) : text)
+            guard let number, number >= 0, number < 100 else {
+                error(rate.value.location, "\(context): error_rate must be a percentage below 100%, like \"1%\", not '\(text)'", hint: hint)
+                return nil
+            }
+            guard let over = durationMs(f, "over", context) else {
+                if f["over"] == nil { error(entry.keyLocation, "\(context) has an error_rate but no 'over'", hint: hint) }
+                return nil
+            }
+            return .errorRate(percent: number, overMs: over)
+        default:
+            error(entry.keyLocation, "\(context) must say failing_for, or error_rate with over (one of them)", hint: hint)
+            return nil
+        }
     }
 
     // MARK: - Actions and with:

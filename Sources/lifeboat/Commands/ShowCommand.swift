@@ -29,6 +29,7 @@ struct ShowCommand: AsyncParsableCommand {
         var header: RunHeader
         var steps: [StepRecord]
         var measurement: RunMeasurement?
+        var probes: [ProbeTally]
         var notes: [RunNote]
         var documents: [Document]
         var events: [RunEvent]?
@@ -51,7 +52,7 @@ struct ShowCommand: AsyncParsableCommand {
         }
         let detail = Detail(
             run: run, header: header, steps: try await db.steps(of: runID), measurement: RunMeasurement.compute(log),
-            notes: RunNote.all(in: log),
+            probes: ProbeTally.all(in: log), notes: RunNote.all(in: log),
             documents: try await db.documents(of: runID).map { .init(kind: $0.source.kind.rawValue, path: $0.source.path, sha256: $0.sha256) },
             events: events ? log : nil)
         if output.json {
@@ -99,6 +100,11 @@ struct ShowCommand: AsyncParsableCommand {
             }
         }
         NoteText.print(d.notes)
+        if !d.probes.isEmpty {
+            Console.out("")
+            Console.out("  probes:")
+            for tally in d.probes { Console.out("    " + tally.text) }
+        }
         if verbose {
             Console.out("")
             Console.out("  attempts:")
@@ -107,6 +113,7 @@ struct ShowCommand: AsyncParsableCommand {
         if let m = d.measurement {
             Console.out("")
             Console.out("  " + MeasurementText.rto(m.rto))
+            if let outage = m.outage { Console.out("  " + MeasurementText.outage(outage, judged: m.rto.judgedBy == "outage")) }
             Console.out("  " + MeasurementText.rpo(m.rpo))
         }
         if let events = d.events {

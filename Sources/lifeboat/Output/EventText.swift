@@ -57,6 +57,13 @@ enum EventText {
             return "\(s): waiting for bulkhead \(bulkhead) (\(limit) step\(limit == 1 ? "" : "s") at a time)"
         case .notificationSent(let number, let trigger, let outcome):
             return "notification \(number) (\(trigger.rawValue)): \(outcome)"
+        case .probeSamples(let series):
+            return "probe samples: " + series.map { batch in
+                let failed = batch.outcomes.filter { $0 != "p" }.count
+                return "\(batch.probe) \(batch.outcomes.count) (\(failed) not passed)" + (batch.problem.map { ": \($0)" } ?? "")
+            }.joined(separator: "; ")
+        case .probeBreached(let probe, let reason, let then):
+            return "probe \(probe) BREACHED its abort criterion: \(reason); the run \(then == .pause ? "pauses" : "aborts") once running steps end"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"
@@ -73,6 +80,25 @@ enum EventText {
         case .documentsReloaded(let header, let previous, let by, let d):
             return "documents reloaded by \(who(by, d)): \(previous.prefix(12)) → \(header.documentsHash.prefix(12)), \(header.steps.count) steps"
         }
+    }
+
+    /// The lines a batch of probe samples is worth in the progress view: one per change of a
+    /// probe's outcome (passing, failing, not runnable), given each probe's last one so far.
+    static func probeChanges(_ series: [ProbeSeries], last: inout [String: ProbeOutcome]) -> [String] {
+        var lines: [String] = []
+        for batch in series {
+            for sample in batch.samples where last[sample.probe] != sample.outcome {
+                let what: String
+                switch sample.outcome {
+                case .passed: what = last[sample.probe] == nil ? "passing" : "passing again"
+                case .failed: what = "FAILING"
+                case .notRunnable: what = "NOT RUNNABLE (this is the probe, not the service)"
+                }
+                last[sample.probe] = sample.outcome
+                lines.append("probe \(sample.probe): \(what)" + ((sample.problem ?? batch.problem).map { sample.outcome == .passed ? "" : " — \($0)" } ?? ""))
+            }
+        }
+        return lines
     }
 
     /// `2026-11-29T03:15:02.123Z`: UTC with milliseconds.

@@ -44,6 +44,8 @@ final class ProgressView: RunView {
     /// then followed by the command that decides it, ready to copy.
     private let approvalsElsewhere: Bool
     private let state = Mutex(State())
+    /// Each probe's last outcome shown, so that only changes are printed.
+    private let probeOutcomes = Mutex<[String: ProbeOutcome]>([:])
 
     /// `earlier`: the run's events before this process took it on (a resume's), for the elapsed time.
     init(
@@ -75,7 +77,14 @@ final class ProgressView: RunView {
             }
         }
         for event in events {
-            var text = style.paint(EventText.describe(event.kind), color(for: event.kind))
+            var described = EventText.describe(event.kind)
+            if case .probeSamples(let series) = event.kind {
+                // Samples come every second: only a change of a probe's outcome is news.
+                let changes = probeOutcomes.withLock { EventText.probeChanges(series, last: &$0) }
+                if changes.isEmpty { continue }
+                described = changes.joined(separator: "\n")
+            }
+            var text = style.paint(described, color(for: event.kind))
             if approvalsElsewhere, case .approvalRequested(let step, _) = event.kind {
                 text += "\n  decide from any terminal: lifeboat approve \(event.runID) \(step) --by NAME [--deny REASON]"
             }

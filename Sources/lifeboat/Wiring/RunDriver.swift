@@ -157,6 +157,7 @@ enum RunSummary {
                             + (m.rto.objectiveMs.map { " against an RTO objective of \(ms($0))" } ?? ""))
             } else {
                 Console.out(MeasurementText.rto(m.rto))
+                if let outage = m.outage { Console.out(MeasurementText.outage(outage, judged: m.rto.judgedBy == "outage")) }
                 Console.out(MeasurementText.rpo(m.rpo))
             }
         }
@@ -172,6 +173,9 @@ enum RunSummary {
         case .paused(.awaitingApproval):
             let waiting = machine.header.steps.filter { machine.state(of: $0.id) == .awaitingApproval }.map(\.id)
             return "approve with `lifeboat approve \(runID) \(waiting.first ?? "STEP") --by NAME`, then `lifeboat resume \(runID)`"
+        case .paused(.probeBreached):
+            return "a steady-state probe breached its abort criterion (above): look at the service, then continue with "
+                + "`lifeboat resume \(runID)` (its probes start afresh) or stop with `lifeboat abort \(runID) --reason …`"
         case .paused:
             return "continue with `lifeboat resume \(runID)`"
         case .finished(.failed):
@@ -196,12 +200,17 @@ enum MeasurementText {
         let ms = DurationText.format(milliseconds:)
         var s = "RTO: " + (r.achievedMs.map(ms) ?? "not reached")
         if let o = r.objectiveMs { s += " against objective \(ms(o))" }
-        s += " → \(r.verdict.rawValue.uppercased())"
+        s += " → \(r.verdict.rawValue.uppercased())" + (r.judgedBy == "outage" ? " on the observed outage" : "")
         if r.achievedMs != nil { s += " (\(r.method)" + (r.humanWaitMs > 0 ? "; waiting for people: \(ms(r.humanWaitMs)))" : ")") }
         if let fromIncident = r.fromIncidentMs, let incident = r.incidentAtMs {
             s += "; from the incident (\(EventText.timestamp(incident))): \(ms(fromIncident))"
         }
         return s
+    }
+
+    /// The observed outage (a probe `measures: outage`), and what the RTO verdict was judged on.
+    static func outage(_ o: ObservedOutage, judged: Bool) -> String {
+        "Observed outage: \(o.figureText)" + (judged ? " — the RTO verdict is judged on it (judge_rto_by: outage)" : "")
     }
 
     static func rpo(_ r: RunMeasurement.RPO) -> String {

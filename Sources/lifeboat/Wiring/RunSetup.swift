@@ -78,7 +78,8 @@ enum RunSetup {
             steps: steps,
             render: RenderContext(params: header.params, vars: plan.vars, secrets: secrets, run: run),
             masker: header.mode == .tabletop ? .none : SecretResolver.masker(for: secrets),
-            baseDirectory: folder(of: runbook.source), notifyTargets: header.mode == .tabletop ? [] : plan.notify)
+            baseDirectory: folder(of: runbook.source), notifyTargets: header.mode == .tabletop ? [] : plan.notify,
+            probes: header.mode == .tabletop ? [] : runbook.probes)
     }
 
     private static func folder(of document: DocumentSource) -> String {

@@ -1,0 +1,54 @@
+/// Steady-state probes: which start when, their samples recorded in batches, and the abort
+/// criterion judged on them. Sampling is the executor's; what the samples mean is decided here.
+extension RunStateMachine {
+    public func probe(_ id: String) -> ProbeHeader? { header.probes?.first { $0.id == id } }
+
+    /// Records a batch of samples (in any phase: the last batch may come after the run ended) and,
+    /// while the run executes and nothing stops it yet, stops it for the first probe whose abort
+    /// criterion is met.
+    mutating func takeSamples(_ samples: [ProbeSample], into out: inout Decision) throws(TransitionError) {
+        let known = samples.filter { probe($0.probe) != nil }
+        guard !known.isEmpty else { return }
+        try emit(.probeSamples(series: ProbeSeries.batches(known)), into: &out)
+        guard phase == .executing, hasExecutor, stopRequest == nil else { return }
+        for probe in header.probes ?? [] {
+            guard let rule = probe.abortWhen, let why = probeWindows[probe.id]?.breach(rule) else { continue }
+            try emit(.probeBreached(probe: probe.id, reason: why, then: probe.onBreach), into: &out)
+            return
+        }
+    }
+
+    mutating func applyProbe(_ kind: RunEvent.Kind) throws(TransitionError) {
+        switch kind {
+        case .probeSamples(let series):
+            for batch in series {
+                guard let rule = probe(batch.probe)?.abortWhen else { continue }
+                for sample in batch.samples { probeWindows[batch.probe, default: ProbeWindow()].add(sample, spanMs: rule.spanMs) }
+            }
+        case .probeBreached(let id, _, let then):
+            guard phase == .executing else { throw invalid("probeBreached", "the run is \(phaseName)") }
+            guard probe(id) != nil else { throw invalid("probeBreached", "there is no probe '\(id)' in this run") }
+            probeWindows[id] = nil
+            if stopRequest != .abort { setStop(then == .abort ? .abort : .pause(.probeBreached)) }
+        default:
+            break
+        }
+    }
+
+    /// The probes an event about to be recorded starts: those from the run's start (or from a step
+    /// already under way) when an executor starts, and those from a step when it starts.
+    func probesStarted(by kind: RunEvent.Kind) -> [String] {
+        guard let probes = header.probes, !probes.isEmpty else { return [] }
+        switch kind {
+        case .executorStarted:
+            return probes.filter { probe in
+                guard let from = probe.from else { return true }
+                return states[from].map { $0 != .pending } ?? true
+            }.map(\.id)
+        case .stepStarted(let id, _), .approvalRequested(let id, _):
+            return probes.filter { $0.from == id }.map(\.id)
+        default:
+            return []
+        }
+    }
+}
