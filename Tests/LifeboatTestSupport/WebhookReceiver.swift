@@ -11,7 +11,8 @@ import Glibc
 /// Paths: `/hook` answers 200; `/fail-first/N` answers 503 to its first N requests, then 200;
 /// `/slow-first/S` records its first request and answers it only after S seconds (a client killed
 /// meanwhile never sees the answer), later ones at once; `/slow/S` answers every request after S
-/// seconds. Each request is recorded with its arrival time. Stopped by `stop()` or on deinit.
+/// seconds. Each request is recorded with its arrival time. `GET /health` is a service's health
+/// check for probes: 200, or 503 while `setDown(true)` (not recorded). Stopped by `stop()` or on deinit.
 public final class WebhookReceiver: @unchecked Sendable {
     public struct Request: Sendable, Hashable {
         public var path: String
@@ -26,7 +27,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     }
 
     static let script = #"""
-        import json, sys, threading, time
+        import json, os, sys, threading, time
         from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
         log = open(sys.argv[1], "a")
@@ -37,6 +38,16 @@ public final class WebhookReceiver: @unchecked Sendable {
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def log_message(self, *args): pass
+            def do_GET(self):
+                status = 503 if os.path.exists(sys.argv[1] + ".down") else 200
+                data = b"down" if status == 503 else b"up"
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
@@ -110,6 +121,15 @@ public final class WebhookReceiver: @unchecked Sendable {
         }
     }
 
+    /// Makes `GET /health` answer 503 (true) or 200 (false) from now on.
+    public func setDown(_ down: Bool) {
+        if down {
+            FileManager.default.createFile(atPath: logPath + ".down", contents: nil)
+        } else {
+            try? FileManager.default.removeItem(atPath: logPath + ".down")
+        }
+    }
+
     /// The notifications a person would see: accepted requests that were not duplicates.
     public func notifications() -> [Request] { requests().filter { $0.status == 200 && !$0.duplicate } }
 
@@ -117,6 +137,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(atPath: logPath)
+        try? FileManager.default.removeItem(atPath: logPath + ".down")
     }
 
     deinit { stop() }
