@@ -15,7 +15,12 @@ primary_conninfo emptied), so that acknowledged writes are really lost. Then the
            lost one (0 when nothing was lost)
 
 and the run's reported RPO (`show --json`) must be "not bounded" or at least `truth`.
-Prints one row per trial; exit 1 when any trial under-reports or a drill fails.
+
+The outage users saw is checked in the same trials: an independent prober (a thread of this script,
+not Lifeboat) asks the sample service's /health/ready every 20 ms, and its outage (first failing
+answer → first passing one after the last failure) must be within one probe interval of the run's
+observed outage (its `measures: outage` probe; the kill trials pass --incident-at the kill).
+Prints one row per trial; exit 1 when any trial under-reports, misses the outage or a drill fails.
 
 Then --failback-trials times: a region-failure drill, the writer on the promoted side, the failback
 drill back: no acknowledged row may be missing on the original primary, the RPO must be exactly 0,
@@ -32,6 +37,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--trials", type=int, default=10)
@@ -101,6 +108,42 @@ class Writer(threading.Thread):
             pass
 
 
+class Prober(threading.Thread):
+    """GET /health/ready every 20 ms (or as soon as the previous answer came, when slower); each
+    answer is (start time, passed)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            started = time.time()
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:18080/health/ready", timeout=2) as answer:
+                    passed = answer.status == 200
+            except (urllib.error.URLError, OSError):
+                passed = False
+            self.samples.append((started, passed))
+            time.sleep(max(0.0, started + 0.02 - time.time()))
+
+    def finish(self):
+        self.stop.set()
+        self.join(timeout=10)
+
+    def outage_ms(self):
+        """First failing answer → first passing one after the last failure; None when none failed."""
+        failing = [i for i, (_, passed) in enumerate(self.samples) if not passed]
+        if not failing or failing[-1] + 1 >= len(self.samples):
+            return None
+        return round((self.samples[failing[-1] + 1][0] - self.samples[failing[0]][0]) * 1000)
+
+    def largest_gap_ms(self):
+        times = [t for t, _ in self.samples]
+        return round(max((b - a for a, b in zip(times, times[1:])), default=0) * 1000)
+
+
 def kill_primary():
     """SIGKILL the primary's postmaster and every process under it: the machine is gone."""
     with open(os.path.join(SANDBOX, "pg/primary/postmaster.pid")) as f:
@@ -123,7 +166,10 @@ def trial(n, kill, cut):
         time.sleep(0.1)
     writer = Writer()
     writer.start()
+    prober = Prober()
+    prober.start()
     time.sleep(1.5)
+    incident = []
     if cut:
         # The replica stops receiving: what the primary commits from now on is really lost.
         psql(REPLICA, "ALTER SYSTEM SET primary_conninfo = ''")
@@ -132,21 +178,37 @@ def trial(n, kill, cut):
             time.sleep(0.05)
         time.sleep(0.5)
     if kill:
+        killed_at = time.time()
         kill_primary()
+        incident = ["--incident-at", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(killed_at)) + ".%03dZ" % (killed_at % 1 * 1000)]
         time.sleep(0.3)
     db = tempfile.mkdtemp(prefix="lifeboat-rpo-")
-    ok, line, _ = drill_and_measure("region-failure", writer, REPLICA, db)
+    ok, line, figures = drill_and_measure("region-failure", writer, REPLICA, db, incident)
+    prober.finish()
+    outage_ok, outage_line = compare_outage(figures["outage"], prober)
     how = ("kill -9" if kill else "fence  ") + (" + replication cut" if cut else "                  ")
-    print(f"trial {n:2}  {how}  {line}", flush=True)
-    return ok
+    print(f"trial {n:2}  {how}  {line}\n          {outage_line}", flush=True)
+    return ok and outage_ok
 
 
-def drill_and_measure(scenario, writer, new_primary, db):
+def compare_outage(outage, prober):
+    """The run's observed outage against the independent prober's: within one probe interval."""
+    independent = prober.outage_ms()
+    if not outage or outage.get("durationMs") is None or independent is None:
+        return False, f"outage: run {outage and outage.get('durationMs')}, independent prober {independent}: NOT MEASURED"
+    observed, interval = outage["durationMs"], outage["intervalMs"]
+    ok = abs(observed - independent) <= interval and not outage.get("lowerBound")
+    return ok, (f"outage: observed {observed} ms (±{interval}){' lower bound' if outage.get('lowerBound') else ''}, "
+                f"independent prober {independent} ms (every 20 ms, largest gap {prober.largest_gap_ms()} ms), "
+                f"difference {observed - independent:+} ms  {'ok' if ok else 'NOT WITHIN ONE INTERVAL'}")
+
+
+def drill_and_measure(scenario, writer, new_primary, db, extra=()):
     """Runs SCENARIO's drill while WRITER writes, then compares the acknowledged rows with those on
     NEW_PRIMARY. Returns (ok, one line of figures, the figures)."""
     env = dict(os.environ, LIFEBOAT_DB=os.path.join(db, "state.db"), LIFEBOAT_OPERATOR="rpo-trials")
     drill = subprocess.run(
-        [LIFEBOAT, "run", "plans/sandbox.yaml", "-s", scenario, "--drill", "--yes"],
+        [LIFEBOAT, "run", "plans/sandbox.yaml", "-s", scenario, "--drill", "--yes", *extra],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     writer.finish()
     history = json.loads(subprocess.run(
@@ -173,7 +235,8 @@ def drill_and_measure(scenario, writer, new_primary, db):
             f"{'ok' if ok else 'UNDER-REPORTED or FAILED (exit %d)' % drill.returncode}  method: {rpo.get('method')}")
     if drill.returncode != 0:
         line += "\n" + drill.stdout[-2000:] + "\n" + drill.stderr[-2000:]
-    return ok, line, {"lost": len(lost), "achieved": achieved, "exact": bool(rpo.get("exact"))}
+    outage = (shown.get("measurement") or {}).get("outage")
+    return ok, line, {"lost": len(lost), "achieved": achieved, "exact": bool(rpo.get("exact")), "outage": outage}
 
 
 def failback_trial(n):
@@ -213,7 +276,8 @@ def main():
     finally:
         subprocess.run([os.path.join(REPO, "scripts/sandbox"), "down"], capture_output=True)
     total = args.trials + args.failback_trials
-    print(f"{total}/{total} trials: reported RPO never smaller than the acknowledged writes lost; failbacks lost nothing"
+    print(f"{total}/{total} trials: reported RPO never smaller than the acknowledged writes lost, observed outage within "
+          "one probe interval of the independent prober's; failbacks lost nothing"
           if failures == 0 else f"{failures} of {total} trials failed")
     sys.exit(1 if failures else 0)
 

@@ -33,9 +33,13 @@ struct RunStateMachineProbeTests {
         var m = RunStateMachine(header: header([probe("service-up", abortWhen: .failingFor(ms: 3_000))]))
         let started = try m.handle(.start(pid: 1, host: "h"))
         #expect(started.actions.contains(.startProbe(probe: "service-up")))
-        // Failing for 2 s (three samples): not yet.
+        #expect(started.events == [.executorStarted(pid: 1, host: "h", resumed: false)], "no step before the steady state is known")
+        #expect(m.probesAwaitingFirstSample == ["service-up"])
+        // The first samples let the steps start. Failing for 2 s (three samples): not yet a breach.
         let early = try m.handle(.probeSamples(samples("service-up", "pfff")))
-        #expect(early.events == [.probeSamples(series: ProbeSeries.batches(samples("service-up", "pfff")))])
+        #expect(early.events == [
+            .probeSamples(series: ProbeSeries.batches(samples("service-up", "pfff"))), .stepStarted(step: "a", attempt: 1),
+        ])
         // A fourth failing sample: failing for 3 s. The running step finishes first; nothing new starts.
         let breach = try m.handle(.probeSamples(samples("service-up", "f", from: 4_000)))
         #expect(breach.events.count == 2)
@@ -56,7 +60,7 @@ struct RunStateMachineProbeTests {
         _ = try m.handle(.start(pid: 1, host: "h"))
         // Failures interrupted by a pass never add up; not-runnable samples say nothing either way.
         let events = try m.handle(.probeSamples(samples("p", "ffpffpnnnnnn"))).events
-        #expect(events.count == 1, "\(events)")
+        #expect(events.count == 2, "samples, then step a starts: \(events)")
         #expect(m.stopRequest == nil)
     }
 
@@ -65,7 +69,7 @@ struct RunStateMachineProbeTests {
             [probe("p", every: 100, abortWhen: .errorRate(percent: 10, overMs: 1_000), then: .abort)]))
         _ = try m.handle(.start(pid: 1, host: "h"))
         // 2 of 10 failed, but the probe has not been sampling for 1 s yet: no judgement.
-        #expect(try m.handle(.probeSamples(samples("p", "pfpppfpppp", every: 100))).events.count == 1)
+        #expect(try m.handle(.probeSamples(samples("p", "pfpppfpppp", every: 100))).events.count == 2, "samples, step a")
         // One more second, one failure in it (10%): not above 10%.
         #expect(try m.handle(.probeSamples(samples("p", "ppppfppppp", from: 1_000, every: 100))).events.count == 1)
         // Two failures in the last second: 20% > 10%.
@@ -90,7 +94,8 @@ struct RunStateMachineProbeTests {
         #expect(start.actions.contains(.startProbe(probe: "p")))
         #expect(!start.actions.contains(.startProbe(probe: "later")), "it starts with step b")
         log += start.events
-        let breach = try m.handle(.probeSamples(samples("p", "ff")))
+        log += try m.handle(.probeSamples(samples("p", "p"))).events
+        let breach = try m.handle(.probeSamples(samples("p", "ff", from: 1_000)))
         log += breach.events
         #expect(breach.actions.contains(.notify(number: 1)))
         #expect(m.dueNotification(1)?.trigger == .probeBreached)
@@ -101,11 +106,13 @@ struct RunStateMachineProbeTests {
         let resumed = try m.handle(.resume(pid: 2, host: "h", by: "op"))
         log += resumed.events
         #expect(resumed.actions.contains(.startProbe(probe: "p")))
-        #expect(resumed.actions.contains(.startProbe(probe: "later")), "step b started on resume")
-        // One more failing sample does not breach again: the window began at the resume.
+        #expect(!resumed.actions.contains(.startProbe(probe: "later")))
+        // The first sample after the resume lets step b start (and probe "later" with it). One
+        // failing sample does not breach again: the window began at the resume.
         let after = try m.handle(.probeSamples(samples("p", "f", from: 5_000)))
         log += after.events
-        #expect(after.events.count == 1)
+        #expect(after.events == [.probeSamples(series: ProbeSeries.batches(samples("p", "f", from: 5_000))), .stepStarted(step: "b", attempt: 1)])
+        #expect(after.actions.contains(.startProbe(probe: "later")))
 
         var replayed = RunStateMachine(header: h)
         for kind in log { try replayed.apply(RunEvent(runID: "r", atMs: 0, monoMs: 0, session: "s", kind: kind)) }
@@ -116,6 +123,7 @@ struct RunStateMachineProbeTests {
     @Test func samplesAfterTheRunEndedAreStillRecorded() throws {
         var m = RunStateMachine(header: header([probe("p", abortWhen: .failingFor(ms: 1_000))], steps: [TestHeaders.step("a")]))
         _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.probeSamples(samples("p", "p", from: -1_000)))
         _ = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
         #expect(m.phase == .finished(.succeeded))
         let last = try m.handle(.probeSamples(samples("p", "fff")))

@@ -15,6 +15,9 @@ enum EngineSignal: Sendable {
     case notified(number: Int, outcome: String)
     /// Time to record the probes' samples taken since the last flush.
     case probeFlush
+    /// A probe's first sample (taken `startedMs` on the monotonic clock): recorded at once, then
+    /// the probe samples every interval.
+    case probeFirstSample(ProbeSampler, ProbeSample, startedMs: Int64)
     case poll
     case interrupted
     case cancelled
@@ -98,6 +101,13 @@ struct ExecutionSession {
                     .stepFailed(step: id, attempt: attempt, durationMs: duration,
                                 error: StepError(error), jitterSample: engine.random(), nowMs: now),
                     group: &group)
+            }
+
+        case .probeFirstSample(let sampler, let sample, let started):
+            try await feed(.probeSamples([sample]), group: &group)
+            group.addTask { [probeSamples] in
+                await sampler.run(into: probeSamples, firstDueMs: started + sampler.probe.intervalMs)
+                return .cancelled
             }
 
         case .probeFlush:
@@ -288,8 +298,9 @@ struct ExecutionSession {
         }
     }
 
-    /// Starts probe `id`'s loop (once per session), its request rendered now; the first probe
-    /// also starts the flushes that record the samples.
+    /// Starts probe `id` (once per session), its request rendered now: its first sample, recorded
+    /// as soon as it is taken (the machine starts no step before the steady state is known), then
+    /// its loop. The first probe also starts the flushes that record the loops' samples.
     private mutating func startProbe(_ id: String, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
         guard let probe = machine.probe(id), let written = inputs.probes[id], !probesRunning.contains(id) else { return }
         if probesRunning.isEmpty { scheduleProbeFlush(group: &group) }
@@ -306,9 +317,9 @@ struct ExecutionSession {
             prepared = .failure(context.reported(error))
         }
         let sampler = ProbeSampler(probe: probe, prepared: prepared, handler: engine.actions.handler(probe.action), clock: clock)
-        group.addTask { [probeSamples] in
-            await sampler.run(into: probeSamples)
-            return .cancelled
+        group.addTask { [clock] in
+            let started = clock.monoMs()
+            return .probeFirstSample(sampler, await sampler.sample(), startedMs: started)
         }
     }
 

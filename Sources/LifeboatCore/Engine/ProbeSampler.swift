@@ -20,8 +20,9 @@ actor ProbeSampleBuffer {
     }
 }
 
-/// One probe's loop: a sample every interval (measured from the previous one's start, so a slow
-/// sample does not shift the ones after it), each raced against the probe's timeout.
+/// One probe's sampling: a first sample on its own (the steady state before the steps start), then
+/// a loop with a sample every interval (counted from the previous one's start, so a slow sample does
+/// not shift the ones after it), each raced against the probe's timeout.
 struct ProbeSampler: Sendable {
     var probe: ProbeHeader
     /// The probe's request, rendered when it started; a failure makes every sample not runnable.
@@ -32,17 +33,18 @@ struct ProbeSampler: Sendable {
     /// How often the session records the samples taken: a crash loses at most this much.
     static let flushMs: Int64 = 1_000
 
-    func run(into buffer: ProbeSampleBuffer) async {
-        var due = clock.monoMs()
+    /// Samples every interval from `firstDueMs` (monotonic) until the buffer closes.
+    func run(into buffer: ProbeSampleBuffer, firstDueMs: Int64) async {
+        var due = firstDueMs
         while await buffer.isOpen, !Task.isCancelled {
+            let now = clock.monoMs()
+            if due > now {
+                do { try await clock.sleep(ms: due - now) } catch { return }
+                guard await buffer.isOpen else { return }
+            }
+            due = max(due, now)
             await buffer.add(await sample())
             due += probe.intervalMs
-            let now = clock.monoMs()
-            if due <= now {
-                due = now
-            } else {
-                do { try await clock.sleep(ms: due - now) } catch { return }
-            }
         }
     }
 

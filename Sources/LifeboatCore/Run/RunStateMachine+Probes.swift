@@ -9,6 +9,7 @@ extension RunStateMachine {
     mutating func takeSamples(_ samples: [ProbeSample], into out: inout Decision) throws(TransitionError) {
         let known = samples.filter { probe($0.probe) != nil }
         guard !known.isEmpty else { return }
+        probesAwaitingFirstSample.subtract(known.map(\.probe))
         try emit(.probeSamples(series: ProbeSeries.batches(known)), into: &out)
         guard phase == .executing, hasExecutor, stopRequest == nil else { return }
         for probe in header.probes ?? [] {

@@ -177,6 +177,9 @@ public struct RunStateMachine: Sendable, Hashable {
     public internal(set) var notificationsSent: Set<Int> = []
     /// Each probe's recent samples, for its abort criterion (`+Probes`).
     var probeWindows: [String: ProbeWindow] = [:]
+    /// Probes started with this executor whose first sample is not in yet: no step starts before
+    /// the steady state is known (this executor's, not recorded).
+    public internal(set) var probesAwaitingFirstSample: Set<String> = []
     /// Steps waiting for room in their bulkhead (`stepQueued` recorded, not started since).
     public internal(set) var queued: Set<String> = []
     /// Steps an operator said go for at `--step` that have not started since.
@@ -303,6 +306,7 @@ public struct RunStateMachine: Sendable, Hashable {
     /// recorded events gives, which is what the next process or operator command sees.
     public mutating func executorLost() {
         hasExecutor = false
+        probesAwaitingFirstSample = []
         if !stopRequestRecorded { stopRequest = nil }
     }
 
@@ -576,7 +580,7 @@ public struct RunStateMachine: Sendable, Hashable {
 
     /// Starts what can start, and ends the run when nothing more can happen.
     private mutating func settle(into out: inout Decision) throws(TransitionError) {
-        if stopRequest == nil {
+        if stopRequest == nil && probesAwaitingFirstSample.isEmpty {
             var busy = states.list.reduce(0) { count, state in
                 switch state {
                 case .running, .verifying: return count + 1
@@ -651,8 +655,8 @@ public struct RunStateMachine: Sendable, Hashable {
         case .pause(let reason): return .runPaused(reason: reason)
         case nil: break
         }
-        // Waiting on a timer or a person is not rest.
-        if waiting || questionOpen != nil { return nil }
+        // Waiting on a timer, a person or the probes' first samples is not rest.
+        if waiting || questionOpen != nil || !probesAwaitingFirstSample.isEmpty { return nil }
         if allDone { return .runFinished(outcome: .succeeded) }
         if anyUnknown { return .runPaused(reason: .unknownStep) }
         return .runFinished(outcome: .failed)
@@ -665,7 +669,9 @@ public struct RunStateMachine: Sendable, Hashable {
         try apply(kind, atMs: out.atMs)
         out.events.append(kind)
         if let action = action(announcedBy: kind) { out.actions.append(action) }
-        out.actions += probesStarted(by: kind).map { .startProbe(probe: $0) }
+        let probes = probesStarted(by: kind)
+        out.actions += probes.map { .startProbe(probe: $0) }
+        if case .executorStarted = kind { probesAwaitingFirstSample = Set(probes) }
         if notificationsDue.count > due, let last = notificationsDue.last { out.actions.append(.notify(number: last.number)) }
     }
 
