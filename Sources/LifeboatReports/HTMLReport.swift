@@ -22,7 +22,7 @@ public enum HTMLReport {
         out += header(report)
         out += "<main>\n"
         out += cards(report)
-        out += section("Timeline", timelineNote(report), TimelineSVG.render(report) + legend())
+        out += section("Timeline", timelineNote(report), TimelineSVG.render(report) + legend(strip: report.timeline.availability != nil))
         out += section("Steps", nil, stepTable(report))
         if !report.approvals.isEmpty { out += section("Approvals", nil, approvalTable(report)) }
         if !report.stepAnswers.isEmpty {
@@ -44,8 +44,9 @@ public enum HTMLReport {
         let r = report.run
         var badges = "<span class=\"badge \(statusClass(r.status))\">\(h(r.outcome))</span>"
         for o in report.objectives {
-            let figure = r.mode == .tabletop ? " \(h(o.achieved))" : " \(h(o.verdict.rawValue))"
-                + (o.verdict == .notMeasured ? "" : " · \(h(o.achieved)) / \(h(o.objective))")
+            let figure = r.mode == .tabletop ? " \(h(o.achieved))"
+                : !o.carriesVerdict ? " \(h(o.achieved))"
+                : " \(h(o.verdict.rawValue))" + (o.verdict == .notMeasured ? "" : " · \(h(o.achieved)) / \(h(o.objective))")
             badges += "<span class=\"badge \(verdictClass(o.verdict))\">\(o.name)\(figure)</span>"
         }
         if r.mode != .execute { badges += "<span class=\"badge mode\">\(h(r.mode.rawValue))</span>" }
@@ -76,7 +77,7 @@ public enum HTMLReport {
         for o in report.objectives {
             out += """
                 <div class="card \(verdictClass(o.verdict))">
-                  <div class="label">\(o.name) <span class="pill \(verdictClass(o.verdict))">\(h(o.verdict.rawValue))</span></div>
+                  <div class="label">\(o.name) <span class="pill \(verdictClass(o.verdict))">\(h(o.verdictText))</span></div>
                   <div class="figure">\(h(o.achieved))<span class="of"> / \(h(o.objective))</span></div>
                   <div class="note">\(h(o.note))</div>
                 </div>
@@ -106,12 +107,13 @@ public enum HTMLReport {
             + "One bar per attempt; parallel steps in separate lanes."
     }
 
-    private static func legend() -> String {
-        let items: [(String, String)] = [
+    private static func legend(strip: Bool) -> String {
+        var items: [(String, String)] = [
             ("sw-succeeded", "attempt succeeded"), ("sw-failed", "attempt failed"), ("sw-backoff", "retry backoff"),
             ("sw-approval", "waiting for approval"), ("sw-open", "unfinished / interrupted"),
             ("sw-compensation", "compensation"), ("sw-target", "RTO target"), ("sw-achieved", "RTO achieved"),
         ]
+        if strip { items += [("sw-succeeded", "probe: up"), ("sw-failed", "probe: down"), ("sw-open", "probe: not runnable")] }
         return "<div class=\"legend\">" + items.map { "<span><i class=\"sw \($0.0)\"></i>\($0.1)</span>" }.joined()
             + "</div>\n"
     }

@@ -33,7 +33,7 @@ public enum JUnitReport {
             }
             cases.append(testcase(className, name, seconds: s.totalAttemptMs, body: body))
         }
-        for o in report.objectives {
+        for o in report.objectives where o.carriesVerdict {
             var body = ""
             switch o.verdict {
             case .missed:

@@ -16,7 +16,7 @@ public enum MarkdownReport {
         out.append("| Objective | Target | Achieved | Verdict | Notes |")
         out.append("|---|---|---|---|---|")
         for o in report.objectives {
-            let verdict = o.verdict == .missed ? "**MISSED**" : o.verdict.rawValue
+            let verdict = o.verdict == .missed ? "**MISSED**" : o.verdictText
             out.append("| \(o.name) | \(o.objective) | \(o.achieved) | \(verdict) | \(e(o.note)) |")
         }
         out.append("")
@@ -59,6 +59,13 @@ public enum MarkdownReport {
             for n in report.notes {
                 out.append("| \(e(n.step)) | \(e(n.text)) | \(e(n.by)) | \(ReportText.timeOfDay(n.atMs)) |")
             }
+        }
+        if let a = report.timeline.availability {
+            out.append("")
+            out.append("## Availability")
+            out.append("")
+            out.append("Probe **\(e(a.probe))** every \(ms(a.intervalMs))\(a.measuresOutage ? " (what users saw)" : ""), "
+                + "from the executor's start: \(e(a.text))")
         }
         out.append("")
         out.append("## Steps")

@@ -8,8 +8,13 @@ public struct ReportObjective: Sendable, Hashable {
     public var verdict: RunMeasurement.Verdict
     /// How it was measured and what sits beside it (human wait, exact or bound).
     public var note: String
+    /// False for a figure shown beside the objectives without a verdict of its own (the observed
+    /// outage when the RTO is judged on the window).
+    public var carriesVerdict = true
 
     public var missed: Bool { verdict == .missed }
+    /// The verdict in words, or "observed" for a figure without one.
+    public var verdictText: String { carriesVerdict ? verdict.rawValue : "observed" }
 }
 
 extension RunReport {
@@ -25,9 +30,10 @@ extension RunReport {
         if let fromIncident = rto.fromIncidentMs, let incident = rto.incidentAtMs {
             rtoNote += "; from the incident (\(UTCCalendar.iso(incident))): \(ms(fromIncident))"
         }
+        if rto.judgedBy == "outage" { rtoNote += "; the verdict is judged on the observed outage (judge_rto_by: outage)" }
         var rpoNote = rpo.method.map { "method: \($0)" } ?? "no step measured data loss"
         if let exact = rpo.exact, !rpo.notBounded { rpoNote += exact ? " (exact)" : " (upper bound)" }
-        return [
+        var rows = [
             ReportObjective(
                 name: "RTO", objective: rto.objectiveMs.map(ms) ?? "none", achieved: rto.achievedMs.map(ms) ?? "—",
                 verdict: rto.verdict, note: rtoNote),
@@ -36,6 +42,19 @@ extension RunReport {
                 achieved: rpo.achievedMs.map { (rpo.exact == false ? "≤ " : "") + ms($0) } ?? (rpo.notBounded ? "not bounded" : "—"),
                 verdict: rpo.verdict, note: rpoNote),
         ]
+        if let outage = measurement.outage {
+            // What users saw, beside the window: it carries the RTO's verdict only when judged on it.
+            let judged = rto.judgedBy == "outage"
+            rows.insert(
+                ReportObjective(
+                    name: "Outage", objective: judged ? rto.objectiveMs.map(ms) ?? "none" : "—",
+                    achieved: outage.durationMs.map { (outage.lowerBound ? "≥ " : "") + ms($0) } ?? "—",
+                    verdict: judged ? rto.verdict : .notMeasured,
+                    note: "observed: " + outage.figureText + (judged ? "" : "; the RTO is judged on the window"),
+                    carriesVerdict: judged),
+                at: 1)
+        }
+        return rows
     }
 
     /// A tabletop measures how long the team talked: it implies an RTO (the critical path over the

@@ -52,6 +52,8 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
     public var rtoTargetMs: Int64?
     /// `rtoStartMs` plus the achieved RTO.
     public var rtoAchievedMs: Int64?
+    /// What the run's probe saw (the strip under the lanes); nil without probe samples.
+    public var availability: ReportAvailability?
 
     /// Builds the timeline of `events` (a run's log, `runCreated` first) with `measurement`'s RTO.
     public static func build(_ events: [RunEvent], measurement: RunMeasurement?) -> ReportTimeline {
@@ -150,7 +152,7 @@ public struct ReportTimeline: Sendable, Hashable, Codable {
         let span = max([end - origin, achieved ?? 0, segments.map(\.endMs).max() ?? 0].max()!, 1)
         return ReportTimeline(
             originMs: origin, spanMs: span, lanes: lanes, segments: segments, rtoStartMs: rtoStart,
-            rtoTargetMs: target, rtoAchievedMs: achieved)
+            rtoTargetMs: target, rtoAchievedMs: achieved, availability: ReportAvailability.build(events, originMs: origin))
     }
 
     /// A step's extent on the axis: from its first segment's start to its last segment's end.

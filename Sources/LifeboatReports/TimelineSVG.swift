@@ -38,7 +38,7 @@ enum TimelineSVG {
         }
         let lanes = max(laneCount, 1)
         let plotBottom = top + Double(lanes) * laneHeight
-        let height = plotBottom + 34
+        let height = plotBottom + 34 + (t.availability == nil ? 0 : stripHeight + 26)
         var out = "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" "
             + "role=\"img\" aria-label=\"Timeline of run \(h(report.run.runID))\" font-family=\"Inter, 'Segoe UI', Roboto, "
             + "'Liberation Sans', 'DejaVu Sans', Arial, sans-serif\" font-size=\"11\">\n"
@@ -115,7 +115,35 @@ enum TimelineSVG {
         }
         out += labels
         out += rtoLines(t, x: x, plotBottom: plotBottom)
+        if let availability = t.availability { out += strip(availability, x: x, y: plotBottom + 56) }
         return out + "</svg>\n"
+    }
+
+    static let stripHeight = 12.0
+
+    /// The availability strip: the probe's spans (green up, red down, grey not runnable) on the
+    /// same axis, its name and what it measures above it.
+    private static func strip(_ a: ReportAvailability, x: (Int64) -> Double, y: Double) -> String {
+        let h = ReportText.html
+        let what = a.measuresOutage ? "what users saw" : "steady-state probe"
+        var out = "<text x=\"\(f(left))\" y=\"\(f(y - 5))\" fill=\"#5f6b7a\">availability: probe \(h(a.probe)) every "
+            + "\(h(ReportText.duration(a.intervalMs))) (\(what))</text>\n"
+        for span in a.spans {
+            let color: String
+            switch span.outcome {
+            case .passed: color = "#2f9e6e"
+            case .failed: color = "#d9473c"
+            case .notRunnable: color = "#b8c0cc"
+            }
+            let x0 = x(max(span.startMs, 0))
+            let w = max(x(span.endMs) - x0, 1)
+            out += "<rect class=\"availability\" data-outcome=\"\(span.outcome)\" x=\"\(f(x0))\" y=\"\(f(y))\" "
+                + "width=\"\(f(min(w, width - right - x0)))\" height=\"\(f(stripHeight))\" fill=\"\(color)\"><title>"
+                + h("\(span.outcome == .passed ? "up" : span.outcome == .failed ? "down" : "not runnable") "
+                    + "\(ReportText.duration(span.startMs))–\(ReportText.duration(span.endMs)) (\(span.samples) samples)")
+                + "</title></rect>\n"
+        }
+        return out
     }
 
     private static func rtoLines(_ t: ReportTimeline, x: (Int64) -> Double, plotBottom: Double) -> String {

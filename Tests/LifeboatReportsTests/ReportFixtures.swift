@@ -1,6 +1,7 @@
 import LifeboatCore
 import LifeboatReports
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 /// Real runs for the report tests: the real engine with scripted actions, the in-memory store and a
@@ -103,9 +104,33 @@ enum ReportFixtures {
         return try await record(header, actions: [ScriptedAction(), ScriptedAction(name: "approval")], waitForApprovals: false)
     }
 
+    /// Two seconds of work (on the run's clock) under a probe every 100 ms that measures the outage
+    /// and fails from 0.5 s to 1.2 s after its first sample.
+    static func runWithAnOutageProbe(judgedOnOutage: Bool) async throws -> Recorded {
+        var header = TestHeaders.header(
+            [TestHeaders.step("work")], objectives: Objectives(rtoMs: 600_000, judgeRTOBy: judgedOnOutage ? .outage : nil))
+        header.probes = [ProbeHeader(id: "users", action: "probe", intervalMs: 100, timeoutMs: 100, measuresOutage: true)]
+        let work = ScriptedAction { request in
+            try await request.clock.sleep(ms: 2_000)
+            return ActionResult(summary: "worked")
+        }
+        let began = Mutex<Int64?>(nil)
+        let probe = ScriptedAction(name: "probe") { request in
+            let now = request.clock.monoMs()
+            let start = began.withLock { first in
+                if first == nil { first = now }
+                return first!
+            }
+            if (500..<1_200).contains(now - start) { throw LifeboatError(.actionFailed, "HTTP 503") }
+            return ActionResult(summary: "up")
+        }
+        let written = Probe(id: "users", action: "probe", intervalMs: 100, location: SourceLocation(file: "r.yaml", line: 1, column: 1))
+        return try await record(header, actions: [work, probe], probes: [written])
+    }
+
     static func record(
         _ header: RunHeader, actions: [any ActionHandler], approvals: (any ApprovalSource)? = nil, autoApprove: Bool = false,
-        waitForApprovals: Bool = true
+        waitForApprovals: Bool = true, probes: [Probe] = []
     ) async throws -> Recorded {
         let store = InMemoryStore(hashText: { "sha-of-" + String($0.count) })
         let clock = ScaledClock(scale: 100)
@@ -123,7 +148,7 @@ enum ReportFixtures {
             approvals: approvals, random: { 0.5 })
         let inputs = RunInputs(
             steps: TestHeaders.runbookSteps(header), render: RenderContext(run: ["id": .string(runID)]),
-            masker: SecretMasker(secrets: []), baseDirectory: "/tmp")
+            masker: SecretMasker(secrets: []), baseDirectory: "/tmp", probes: probes)
         _ = try await engine.start(runID: runID, inputs: inputs)
         return Recorded(
             run: try #require(try await store.run(runID)), steps: try await store.steps(of: runID),

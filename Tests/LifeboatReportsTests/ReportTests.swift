@@ -68,6 +68,27 @@ struct ReportTests {
         #expect(t.spanMs >= t.segments.map(\.endMs).max()!)
     }
 
+    /// A probe that measures the outage: an "Outage" row beside the RTO (carrying the RTO's verdict
+    /// only when judged on it), and the availability strip under the timeline in every renderer.
+    @Test(arguments: [false, true]) func theObservedOutageAndTheAvailabilityStrip(judgedOnOutage: Bool) async throws {
+        let report = try await ReportFixtures.runWithAnOutageProbe(judgedOnOutage: judgedOnOutage).report()
+        let row = try #require(report.objectives.first { $0.name == "Outage" })
+        #expect(report.objectives.map(\.name) == ["RTO", "Outage", "RPO"])
+        #expect(row.carriesVerdict == judgedOnOutage)
+        #expect(row.verdict == (judgedOnOutage ? .met : .notMeasured))
+        let outage = try #require(report.measurement.outage)
+        // Down from 0.5 s to 1.2 s after the first sample, sampled every 100 ms (±100 ms each end).
+        #expect(abs((outage.durationMs ?? 0) - 700) <= 200, "\(outage)")
+        let strip = try #require(report.timeline.availability)
+        #expect(strip.spans.map(\.outcome) == [.passed, .failed, .passed], "\(strip.spans)")
+        #expect(strip.spans[1].endMs - strip.spans[1].startMs == outage.durationMs)
+        let html = HTMLReport.render(report)
+        #expect(html.contains("class=\"availability\" data-outcome=\"failed\""))
+        #expect(html.contains("availability: probe users every 100ms (what users saw)"))
+        #expect(MarkdownReport.render(report).contains("## Availability"))
+        #expect(JUnitReport.render(report).contains("Outage objective") == judgedOnOutage)
+    }
+
     @Test func partitionPutsOverlapsInLanesStably() {
         let spans = [
             ReportTimeline.Span(step: "c", startMs: 10, endMs: 30, order: 2),
