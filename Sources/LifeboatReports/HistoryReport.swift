@@ -56,14 +56,15 @@ public struct HistoryReport: Sendable {
             let f = m.measurement
             return [
                 r.id, r.scenario, r.mode.rawValue, r.status.rawValue, UTCCalendar.iso(r.createdAtMs),
-                Self.ms(f?.rto.achievedMs), f?.rto.verdict.rawValue ?? "—", Self.ms(f?.rto.humanWaitMs),
+                Self.ms(f?.rto.achievedMs), f?.rto.verdict.rawValue ?? "—", Self.ms(f?.rto.humanWaitMs), f?.outage?.text ?? "—",
                 f?.rpo.notBounded == true ? "not bounded" : Self.ms(f?.rpo.achievedMs), f.map { r in r.rpo.verdict.rawValue + (r.rpo.exact == false ? " (bound)" : "") } ?? "—",
             ]
         }
     }
 
     static let runHeader = [
-        "run", "scenario", "mode", "status", "started (UTC)", "RTO", "RTO verdict", "human wait", "RPO", "RPO verdict",
+        "run", "scenario", "mode", "status", "started (UTC)", "RTO", "RTO verdict", "human wait", "outage seen", "RPO",
+        "RPO verdict",
     ]
 
     // MARK: Markdown

@@ -90,6 +90,9 @@ extension EvidenceMetrics {
         var rpoAchieved = family("lifeboat_rpo_achieved_seconds", "RPO (data-loss window) achieved by the last ended drill or execution.")
         var rpoObjective = family("lifeboat_rpo_objective_seconds", "RPO objective of the plan and scenario (as of its last drill).")
         var rpoMet = family("lifeboat_rpo_objective_met", "1 when the last drill met the RPO objective, 0 when it missed it (absent when not measured).")
+        var outage = family(
+            "lifeboat_observed_outage_seconds",
+            "The outage users saw in the last ended drill or execution (its probe that measures the outage; absent when none, or when its start or end was not seen).")
         var succeeded = family("lifeboat_last_drill_succeeded", "1 when the last ended drill or execution of the plan and scenario succeeded.")
         var forcedSteps = family("lifeboat_last_drill_forced_steps", "Steps of the last ended drill or execution whose outcome an operator forced (resolve, skip).")
         var drillTime = family("lifeboat_last_drill_timestamp_seconds", "When the last drill or execution of the plan and scenario ended (Unix time).")
@@ -110,6 +113,7 @@ extension EvidenceMetrics {
             guard let f = drill.figures else { continue }
             if let a = f.rto.achievedMs { rtoAchieved.add(labels, seconds(a)) }
             if let a = f.rpo.achievedMs { rpoAchieved.add(labels, seconds(a)) }
+            if let o = f.outage, !o.lowerBound, let d = o.durationMs { outage.add(labels, seconds(d)) }
             if f.rto.verdict != .notMeasured { rtoMet.add(labels, f.rto.verdict == .met ? 1 : 0) }
             if f.rpo.verdict != .notMeasured { rpoMet.add(labels, f.rpo.verdict == .met ? 1 : 0) }
         }
@@ -123,7 +127,7 @@ extension EvidenceMetrics {
         }
         generated.add([], seconds(now))
         return PrometheusText(families: [
-            rtoAchieved, rtoObjective, rtoMet, rpoAchieved, rpoObjective, rpoMet, succeeded, forcedSteps, drillTime, cadenceTime,
+            rtoAchieved, rtoObjective, rtoMet, outage, rpoAchieved, rpoObjective, rpoMet, succeeded, forcedSteps, drillTime, cadenceTime,
             cadenceDue, overdue, generated,
         ]).render()
     }

@@ -9,13 +9,15 @@ enum MeasurementColumns {
     static func save(_ figures: RunFigures?, runID: String, in db: Database) throws {
         try db.cachedStatement(sql: """
                 UPDATE runs SET rto_achieved_ms = ?, rto_objective_ms = ?, rto_verdict = ?, rto_method = ?,
-                    human_wait_ms = ?, rpo_achieved_ms = ?, rpo_objective_ms = ?, rpo_verdict = ?, rpo_exact = ?
+                    human_wait_ms = ?, rpo_achieved_ms = ?, rpo_objective_ms = ?, rpo_verdict = ?, rpo_exact = ?,
+                    outage_ms = ?, outage_lower_bound = ?
                 WHERE id = ?
                 """).execute(
             arguments: [
                 figures?.rto.achievedMs, figures?.rto.objectiveMs, figures?.rto.verdict.rawValue, figures?.rto.method,
                 figures?.rto.humanWaitMs, figures?.rpo.achievedMs, figures?.rpo.objectiveMs,
-                figures?.rpo.verdict.rawValue, figures?.rpo.exact, runID,
+                figures?.rpo.verdict.rawValue, figures?.rpo.exact, figures?.outage?.durationMs, figures?.outage?.lowerBound,
+                runID,
             ])
     }
 
@@ -41,7 +43,8 @@ enum MeasurementColumns {
                 humanWaitMs: row["human_wait_ms"] ?? 0),
             rpo: .init(
                 objectiveMs: row["rpo_objective_ms"], achievedMs: row["rpo_achieved_ms"],
-                verdict: try verdict(row["rpo_verdict"], "rpo_verdict"), exact: row["rpo_exact"]))
+                verdict: try verdict(row["rpo_verdict"], "rpo_verdict"), exact: row["rpo_exact"]),
+            outage: (row["outage_lower_bound"] as Bool?).map { .init(durationMs: row["outage_ms"], lowerBound: $0) })
     }
 
     /// Fills the columns of every ended run of an existing store (run by the migration).

@@ -10,6 +10,7 @@ enum Migrations {
     /// Migration names, in order.
     static let names = [
         "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
+        "v6-observed-outage",
     ]
 
     static var migrator: DatabaseMigrator {
@@ -159,6 +160,10 @@ enum Migrations {
                     sql: "UPDATE steps SET forced = ? WHERE run_id = ? AND step_id = ?",
                     arguments: [forced, event.runID, event.kind.stepID])
             }
+        }
+        migrator.registerMigration(names[5]) { db in
+            // The outage a probe that `measures: outage` saw (runs recorded before probes have none).
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN outage_ms INTEGER; ALTER TABLE runs ADD COLUMN outage_lower_bound INTEGER")
         }
         return migrator
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatCore
 import LifeboatTestSupport
 import Testing
 
@@ -121,6 +122,13 @@ struct ProbeCLITests {
         #expect(rto["verdict"] as? String == "met")
         #expect(result.stdout.contains("Observed outage: "), "\(result.stdout)")
         #expect(result.stdout.contains("on the observed outage"), "\(result.stdout)")
+        // The figure is kept with the run: history and metrics show it without re-reading events.
+        let seen = DurationText.format(milliseconds: Int64(observed))
+        let history = try cli.run("history").stdout
+        #expect(history.contains("outage seen \(seen)"), "\(history)")
+        let metrics = try cli.run("metrics").stdout
+        #expect(metrics.contains("lifeboat_observed_outage_seconds{plan=\"test-plan\",scenario=\"failover\",mode=\"execute\"} \(Double(observed) / 1000)"),
+                "\(metrics)")
     }
 
     @Test func probesWrittenWrongAreRefusedWithTheirPlace() throws {

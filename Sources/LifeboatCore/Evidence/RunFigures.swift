@@ -39,12 +39,31 @@ public struct RunFigures: Sendable, Hashable, Codable {
         }
     }
 
+    /// The outage a probe that `measures: outage` saw: `durationMs` nil when it could not tell,
+    /// `lowerBound` when its start or end was not seen. Nil when no probe measures it.
+    public struct Outage: Sendable, Hashable, Codable {
+        public var durationMs: Int64?
+        public var lowerBound: Bool
+
+        public init(durationMs: Int64?, lowerBound: Bool) {
+            self.durationMs = durationMs
+            self.lowerBound = lowerBound
+        }
+
+        /// "1.6s", "≥ 400ms" (its start or end was not seen), or "not measured".
+        public var text: String {
+            durationMs.map { (lowerBound ? "≥ " : "") + DurationText.format(milliseconds: $0) } ?? "not measured"
+        }
+    }
+
     public var rto: RTO
     public var rpo: RPO
+    public var outage: Outage?
 
-    public init(rto: RTO, rpo: RPO) {
+    public init(rto: RTO, rpo: RPO, outage: Outage? = nil) {
         self.rto = rto
         self.rpo = rpo
+        self.outage = outage
     }
 
     /// The stored figures of a measurement.
@@ -53,6 +72,7 @@ public struct RunFigures: Sendable, Hashable, Codable {
             objectiveMs: m.rto.objectiveMs, achievedMs: m.rto.achievedMs, verdict: m.rto.verdict, method: m.rto.method,
             humanWaitMs: m.rto.humanWaitMs)
         rpo = RPO(objectiveMs: m.rpo.objectiveMs, achievedMs: m.rpo.achievedMs, verdict: m.rpo.verdict, exact: m.rpo.exact)
+        outage = m.outage.map { Outage(durationMs: $0.durationMs, lowerBound: $0.lowerBound) }
     }
 
     /// The figures a run's row must hold: those of its events when the run has ended (succeeded,

@@ -78,6 +78,7 @@ struct HistoryCommand: AsyncParsableCommand {
             if let m = e.measurement, let achieved = m.rto.achievedMs {
                 rto = ms(achieved) + (m.rto.objectiveMs.map { " / \(ms($0)) " + m.rto.verdict.rawValue } ?? "")
             }
+            if let outage = e.measurement?.outage { rto += " · outage seen " + outage.text }
             let started = String(EventText.timestamp(r.createdAtMs).prefix(19)).replacingOccurrences(of: "T", with: " ")
             let status = e.outcomeText + (await ExecutorText.suffix(r, store: store))
             Console.out(pad(r.id, 22) + pad("\(r.planID) / \(r.scenario)", 38) + pad(r.mode.rawValue, 9) + pad(status, 26) + pad(started, 21) + rto)
