@@ -40,14 +40,14 @@ public struct HistoryReport: Sendable {
                 g.scenario, g.mode.rawValue, String(g.runs), Self.percent(g.successRate),
                 Self.ms(g.rto.objectiveMs), Self.ms(g.rto.lastMs), Self.ms(g.rto.p50Ms), Self.ms(g.rto.p95Ms),
                 "\(g.rto.met)/\(g.rto.met + g.rto.missed)", g.rto.trend.rawValue,
-                Self.ms(g.rpo.objectiveMs), Self.ms(g.rpo.lastMs), Self.ms(g.rpo.p95Ms),
+                Self.ms(g.rpo.objectiveMs), Self.ms(g.rpo.lastMs), Self.ms(g.rpo.p95Ms), g.lastOutage?.text ?? "—",
             ]
         }
     }
 
     static let summaryHeader = [
         "scenario", "mode", "runs", "success", "RTO objective", "RTO last", "RTO p50", "RTO p95", "RTO met",
-        "RTO trend", "RPO objective", "RPO last", "RPO p95",
+        "RTO trend", "RPO objective", "RPO last", "RPO p95", "outage seen last",
     ]
 
     var runRows: [[String]] {

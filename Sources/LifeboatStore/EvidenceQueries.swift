@@ -119,13 +119,21 @@ extension SQLiteStore {
                         p50Ms: try at(50), p95Ms: try at(95), met: Int(g[met] as Double), missed: Int(g[missed] as Double),
                         series: series, trend: EvidenceStatistics.trend(series))
                 }
-                return HistorySummaryGroup(
+                var group = HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: modeText) ?? .drill,
                     runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: Int(g["ok_forced"] as Double),
                     lastRunID: newest.map { $0["id"] as String },
                     lastEndedAtMs: newest.flatMap { $0["ended_at_ms"] as Int64? },
                     rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed", measured: "rto_n"),
                     rpo: try figures("rpo_achieved_ms", "rpo_objective_ms", met: "rpo_met", missed: "rpo_missed", measured: "rpo_n"))
+                group.lastOutage = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT outage_ms, outage_lower_bound FROM runs WHERE \(groupFilter) AND outage_lower_bound IS NOT NULL
+                        ORDER BY created_at_ms DESC LIMIT 1
+                        """, arguments: arguments
+                ).map { RunFigures.Outage(durationMs: $0["outage_ms"], lowerBound: $0["outage_lower_bound"]) }
+                return group
             }
         }
     }

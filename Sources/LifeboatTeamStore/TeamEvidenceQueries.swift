@@ -77,11 +77,18 @@ extension PostgresStore {
                         p50Ms: try await at(50), p95Ms: try await at(95), met: count(met), missed: count(missed),
                         series: series, trend: EvidenceStatistics.trend(series))
                 }
-                out.append(HistorySummaryGroup(
+                var group = HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: mode) ?? .drill, runs: count(3), succeeded: count(4),
                     succeededForced: count(5), lastRunID: newest?[0], lastEndedAtMs: newest.flatMap { Int64($0[1] ?? "") },
                     rto: try await figures("rto_achieved_ms", objective: 2, met: 6, missed: 7, measured: 10),
-                    rpo: try await figures("rpo_achieved_ms", objective: 3, met: 8, missed: 9, measured: 11)))
+                    rpo: try await figures("rpo_achieved_ms", objective: 3, met: 8, missed: 9, measured: 11))
+                // The outage is in the figures only (no column): the newest run whose figures have one.
+                let outage = try await db.query(
+                    "SELECT figures FROM lifeboat.runs r \(inGroup.whereClause) AND (r.figures::jsonb -> 'outage') IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1",
+                    inGroup.values
+                ).firstValue
+                group.lastOutage = try TeamRows.figures(outage)?.outage
+                out.append(group)
             }
             return out
         }

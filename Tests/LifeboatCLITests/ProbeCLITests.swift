@@ -126,6 +126,8 @@ struct ProbeCLITests {
         let seen = DurationText.format(milliseconds: Int64(observed))
         let history = try cli.run("history").stdout
         #expect(history.contains("outage seen \(seen)"), "\(history)")
+        let summary = try cli.run("history", "--summary").stdout
+        #expect(summary.contains("outage seen in the last run that measured it: \(seen)"), "\(summary)")
         let metrics = try cli.run("metrics").stdout
         #expect(metrics.contains("lifeboat_observed_outage_seconds{plan=\"test-plan\",scenario=\"failover\",mode=\"execute\"} \(Double(observed) / 1000)"),
                 "\(metrics)")

@@ -469,11 +469,20 @@ struct TeamStoreCLITests {
                     runbook: ../runbooks/r.yaml
 
                 """)
-            try cli.write("runbooks/r.yaml", "runbook: r\nsteps:\n  - {id: a, action: command, with: {argv: [\"true\"]}}\n")
+            // The first two runs have a probe that measures the outage (a service that never fails).
+            try cli.write("runbooks/r.yaml", """
+                runbook: r
+                probes:
+                  - {id: up, action: command, with: {argv: ["true"]}, interval: 100ms, measures: outage}
+                steps:
+                  - {id: a, action: command, with: {argv: [sleep, "0.3"]}}
+
+                """)
             #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 0)
             #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 0)
             try cli.write("runbooks/r.yaml", "runbook: r\nsteps:\n  - {id: a, action: command, with: {argv: [\"false\"]}}\n")
-            #expect(try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill").status == 1)
+            let failed = try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill")
+            #expect(failed.status == 1, "\(failed.output)")
             #expect(try cli.run("abort", try #require(try cli.newestRunID()), "--reason", "end it").status == 0)
         }
         func json(_ cli: LifeboatCLI, _ arguments: String...) throws -> Any {
@@ -486,12 +495,15 @@ struct TeamStoreCLITests {
         func summary(_ cli: LifeboatCLI) throws -> [String] {
             try (json(cli, "history", "--summary", "--json") as? [[String: Any]] ?? []).map { g in
                 let rto = g["rto"] as? [String: Any] ?? [:]
+                let outage = g["lastOutage"] as? [String: Any]
                 return "\(g["planID"] ?? "") \(g["mode"] ?? "") runs \(g["runs"] ?? "") ok \(g["succeeded"] ?? "") "
-                    + "rto \(rto["measured"] ?? "")/\(rto["met"] ?? "")/\(rto["missed"] ?? "") trend \(rto["trend"] ?? "")"
+                    + "rto \(rto["measured"] ?? "")/\(rto["met"] ?? "")/\(rto["missed"] ?? "") trend \(rto["trend"] ?? "") "
+                    + "outage \(outage?["durationMs"] ?? "none") \(outage?["lowerBound"] ?? "")"
             }
         }
         let (teamSummary, localSummary) = (try summary(team), try summary(local))
         #expect(teamSummary == localSummary && !teamSummary.isEmpty, "\(teamSummary) vs \(localSummary)")
+        #expect(teamSummary.first?.hasSuffix("outage 0 0") == true, "the newest outage, kept by both stores: \(teamSummary)")
         func status(_ cli: LifeboatCLI) throws -> [String] {
             let document = try json(cli, "status", "plans", "--json") as? [String: Any] ?? [:]
             return (document["plans"] as? [[String: Any]] ?? []).flatMap { plan in

@@ -95,6 +95,8 @@ public struct HistorySummaryGroup: Sendable, Hashable, Codable {
     public var lastEndedAtMs: Int64?
     public var rto: Figures
     public var rpo: Figures
+    /// The newest observed outage of the group (its probe that measures it); nil when none has one.
+    public var lastOutage: RunFigures.Outage?
 
     public init(
         planID: String, scenario: String, mode: RunMode, runs: Int, succeeded: Int, succeededForced: Int = 0,

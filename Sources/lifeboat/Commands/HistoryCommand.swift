@@ -111,6 +111,7 @@ struct HistoryCommand: AsyncParsableCommand {
             if !g.rto.series.isEmpty {
                 Console.out("    RTO last \(g.rto.series.count): " + g.rto.series.map { ms($0) }.joined(separator: " → "))
             }
+            if let outage = g.lastOutage { Console.out("    outage seen in the last run that measured it: " + outage.text) }
         }
     }
 
