@@ -33,7 +33,7 @@ struct ProbeCLITests {
         #expect(try cli.run("validate", "plans/p.yaml").status == 0)
         let paused = try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill")
         #expect(paused.status == 3, "paused, resumable: \(paused.stdout)\(paused.stderr)")
-        #expect(paused.stdout.contains("probe backend-up: FAILING"), "\(paused.stdout)")
+        #expect(paused.stdout.contains("probe backend-up: FAILING from "), "\(paused.stdout)")
         #expect(paused.stdout.contains("probe backend-up BREACHED its abort criterion: failing for"), "\(paused.stdout)")
         #expect(paused.stdout.contains("lifeboat resume"), "a next action: \(paused.stdout)")
         let id = try #require(try cli.newestRunID())
@@ -69,7 +69,8 @@ struct ProbeCLITests {
             """)
         let result = try cli.run("run", "plans/p.yaml", "-s", "failover")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("probe health: NOT RUNNABLE (this is the probe, not the service)"), "\(result.stdout)")
+        #expect(result.stdout.contains("probe health: NOT RUNNABLE from "), "\(result.stdout)")
+        #expect(result.stdout.contains("(this is the probe, not the service)"), "\(result.stdout)")
         let id = try #require(try cli.newestRunID())
         let shown = try cli.run("show", id).stdout
         #expect(shown.contains("0 failed; NOT RUNNABLE"), "\(shown)")

@@ -83,19 +83,27 @@ enum EventText {
     }
 
     /// The lines a batch of probe samples is worth in the progress view: one per change of a
-    /// probe's outcome (passing, failing, not runnable), given each probe's last one so far.
-    static func probeChanges(_ series: [ProbeSeries], last: inout [String: ProbeOutcome]) -> [String] {
+    /// probe's outcome (passing, failing, not runnable), at the sample's own time (a batch is
+    /// recorded up to a second later, so its line may follow later steps' lines), given each
+    /// probe's last outcome and when it began.
+    static func probeChanges(_ series: [ProbeSeries], last: inout [String: (outcome: ProbeOutcome, sinceMs: Int64)]) -> [String] {
         var lines: [String] = []
         for batch in series {
-            for sample in batch.samples where last[sample.probe] != sample.outcome {
+            for sample in batch.samples where last[sample.probe]?.outcome != sample.outcome {
+                let before = last[sample.probe]
+                let at = String(timestamp(sample.atMs).dropFirst(11).prefix(12))
                 let what: String
                 switch sample.outcome {
-                case .passed: what = last[sample.probe] == nil ? "passing" : "passing again"
-                case .failed: what = "FAILING"
-                case .notRunnable: what = "NOT RUNNABLE (this is the probe, not the service)"
+                case .passed:
+                    what = before == nil
+                        ? "passing at \(at)"
+                        : "passing again at \(at) (after \(DurationText.format(milliseconds: sample.atMs - before!.sinceMs)))"
+                case .failed: what = "FAILING from \(at)"
+                case .notRunnable: what = "NOT RUNNABLE from \(at) (this is the probe, not the service)"
                 }
-                last[sample.probe] = sample.outcome
-                lines.append("probe \(sample.probe): \(what)" + ((sample.problem ?? batch.problem).map { sample.outcome == .passed ? "" : " — \($0)" } ?? ""))
+                last[sample.probe] = (sample.outcome, sample.atMs)
+                let problem = sample.outcome == .passed ? nil : (sample.problem ?? batch.problem)
+                lines.append("probe \(sample.probe): \(what)" + (problem.map { " — \($0)" } ?? ""))
             }
         }
         return lines

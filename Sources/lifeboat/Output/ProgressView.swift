@@ -45,7 +45,7 @@ final class ProgressView: RunView {
     private let approvalsElsewhere: Bool
     private let state = Mutex(State())
     /// Each probe's last outcome shown, so that only changes are printed.
-    private let probeOutcomes = Mutex<[String: ProbeOutcome]>([:])
+    private let probeOutcomes = Mutex<[String: (outcome: ProbeOutcome, sinceMs: Int64)]>([:])
 
     /// `earlier`: the run's events before this process took it on (a resume's), for the elapsed time.
     init(
