@@ -20,12 +20,7 @@ public struct ReportAvailability: Sendable, Hashable, Codable {
         guard case .runCreated(let header)? = events.first?.kind,
             let probe = header.probes?.first(where: \.measuresOutage) ?? header.probes?.first
         else { return nil }
-        var samples: [ProbeSample] = []
-        for event in events {
-            guard case .probeSamples(let series) = event.kind else { continue }
-            for batch in series where batch.probe == probe.id { samples += batch.samples }
-        }
-        samples.sort { $0.atMs < $1.atMs }
+        let samples = ProbeSample.all(of: probe.id, in: events)
         guard !samples.isEmpty else { return nil }
         var spans: [Span] = []
         for (i, sample) in samples.enumerated() {

@@ -26,13 +26,7 @@ public struct ObservedOutage: Sendable, Hashable, Codable {
         guard let first = events.first, case .runCreated(let header) = first.kind,
             let probe = header.probes?.first(where: \.measuresOutage)
         else { return nil }
-        var samples: [ProbeSample] = []
-        for event in events {
-            guard case .probeSamples(let series) = event.kind else { continue }
-            for batch in series where batch.probe == probe.id { samples += batch.samples }
-        }
-        samples.sort { $0.atMs < $1.atMs }
-        return measure(samples, probe: probe, incidentAtMs: header.incidentAtMs)
+        return measure(ProbeSample.all(of: probe.id, in: events), probe: probe, incidentAtMs: header.incidentAtMs)
     }
 
     static func measure(_ all: [ProbeSample], probe: ProbeHeader, incidentAtMs: Int64?) -> ObservedOutage {

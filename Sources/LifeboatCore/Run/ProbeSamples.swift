@@ -32,6 +32,18 @@ public struct ProbeSample: Sendable, Hashable {
     }
 }
 
+extension ProbeSample {
+    /// Every recorded sample of probe `probe` in a run's log, in the order they were taken.
+    public static func all(of probe: String, in events: [RunEvent]) -> [ProbeSample] {
+        var samples: [ProbeSample] = []
+        for event in events {
+            guard case .probeSamples(let series) = event.kind else { continue }
+            for batch in series where batch.probe == probe { samples += batch.samples }
+        }
+        return samples.sorted { $0.atMs < $1.atMs }
+    }
+}
+
 /// A batch of one probe's samples as recorded: compact (one letter and one offset per sample),
 /// with the last problem seen in the batch.
 public struct ProbeSeries: Sendable, Hashable, Codable {
