@@ -205,6 +205,8 @@ public struct RunReport: Sendable, Hashable, Codable {
                 granted[s] = nil
             case .abortRequested(let by, let reason, _):
                 abort = (by, reason)
+            case .probeBreached(let probe, let reason, .abort):
+                abort = ("probe \(probe) (abort_when)", reason)
             case .stepAnswered(let s, let answer, let by, let reason, let wait, _):
                 stepAnswers.append(StepAnswer(
                     step: s, title: titles[s] ?? s, answer: answer, by: by, reason: reason, atMs: event.atMs, waitMs: wait))

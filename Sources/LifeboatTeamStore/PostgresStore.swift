@@ -204,6 +204,11 @@ public final class PostgresStore: StateStore {
         try await onConnection("reading run \(runID)") { db in try await TeamRows.events(of: runID, in: db) }
     }
 
+    /// The run's events after its first `count`, in log order (only those are read and decoded).
+    public func eventsAfter(_ runID: String, count: Int) async throws -> [RunEvent] {
+        try await onConnection("reading run \(runID)") { db in try await TeamRows.events(of: runID, after: count, in: db) }
+    }
+
     public func run(_ runID: String) async throws -> RunRecord? {
         try await onConnection("reading run \(runID)") { db in try await TeamRows.run(runID, in: db) }
     }

@@ -129,9 +129,11 @@ enum TeamRows {
         })
     }
 
-    /// A run's events in log order, read inside the caller's transaction.
-    static func events(of runID: String, in db: PGConnection) async throws -> [RunEvent] {
-        try await db.query("SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq", [runID]).rows.map { row in
+    /// A run's events in log order after its first `count`, read inside the caller's transaction.
+    static func events(of runID: String, after count: Int = 0, in db: PGConnection) async throws -> [RunEvent] {
+        try await db.query(
+            "SELECT seq, payload FROM lifeboat.events WHERE run_id = $1 ORDER BY seq OFFSET $2", [runID, String(max(count, 0))]
+        ).rows.map { row in
             try CanonicalJSON.decode(RunEvent.self, from: row[1] ?? "", what: "event \(row[0] ?? "?")")
         }
     }

@@ -52,6 +52,37 @@ struct ProbeCLITests {
         #expect(steps.allSatisfy { $0["status"] as? String == "succeeded" }, "\(steps)")
     }
 
+    /// `on_breach: abort` with an error rate: the drill ends aborted (exit 1), and its report says
+    /// the probe aborted it and why.
+    @Test func aProbeWhoseErrorRateIsTooHighAbortsTheDrill() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: """
+              - id: work
+                action: command
+                with: {argv: [sleep, "3"]}
+              - id: after
+                action: command
+                needs: [work]
+                with: {argv: ["true"]}
+            probes:
+              - id: flaky
+                action: command
+                with: {argv: ["false"]}
+                interval: 100ms
+                abort_when: {error_rate: "10%", over: 500ms}
+                on_breach: abort
+            """)
+        let aborted = try cli.run("run", "plans/p.yaml", "-s", "failover", "--drill")
+        #expect(aborted.status == 1, "\(aborted.stdout)\(aborted.stderr)")
+        #expect(aborted.stdout.contains("probe flaky BREACHED its abort criterion: "), "\(aborted.stdout)")
+        #expect(aborted.stdout.contains("(100.0% > 10%)"), "\(aborted.stdout)")
+        let id = try #require(try cli.newestRunID())
+        let report = try cli.run("report", id, "--format", "md").stdout
+        #expect(report.contains("| Aborted by | probe flaky (abort_when): "), "\(report)")
+        let steps = try #require(try cli.showJSON(id)["steps"] as? [[String: Any]])
+        #expect(steps.first { $0["stepID"] as? String == "after" }?["status"] as? String == "pending", "\(steps)")
+    }
+
     /// A probe whose program does not exist says nothing about the service: reported as not
     /// runnable, never counted as failing, and the run goes on.
     @Test func aProbeThatCannotRunIsReportedAsNotRunnable() throws {

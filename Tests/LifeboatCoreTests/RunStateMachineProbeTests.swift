@@ -9,8 +9,10 @@ import Testing
 struct RunStateMachineProbeTests {
     let ok = ActionResult(outputs: [:], summary: "ok")
 
-    func header(_ probes: [ProbeHeader], steps: [StepHeader] = [TestHeaders.step("a"), TestHeaders.step("b<a")]) -> RunHeader {
-        var header = TestHeaders.header(steps)
+    func header(
+        _ probes: [ProbeHeader], steps: [StepHeader] = [TestHeaders.step("a"), TestHeaders.step("b<a")], mode: RunMode = .drill
+    ) -> RunHeader {
+        var header = TestHeaders.header(steps, mode: mode)
         header.probes = probes
         return header
     }
@@ -120,6 +122,32 @@ struct RunStateMachineProbeTests {
         #expect(replayed.notificationsDue == m.notificationsDue)
     }
 
+    /// A real failover is never stopped by its probes: the breach is recorded (and notified), the
+    /// steps go on, and the probe is judged again only once it has recovered.
+    @Test func aRealFailoverRecordsABreachAndGoesOn() throws {
+        var h = header([probe("p", abortWhen: .failingFor(ms: 1_000), then: .abort)], mode: .execute)
+        h.notifyOn = [.probeBreached]
+        var m = RunStateMachine(header: h)
+        _ = try m.handle(.start(pid: 1, host: "h"))
+        _ = try m.handle(.probeSamples(samples("p", "p")))
+        let first = try m.handle(.probeSamples(samples("p", "ff", from: 1_000)))
+        guard case .probeBreached("p", _, .report)? = first.events.last else {
+            Issue.record("no breach reported: \(first.events)")
+            return
+        }
+        #expect(first.actions.contains(.notify(number: 1)))
+        #expect(m.stopRequest == nil)
+        // Still failing: not reported again. The step goes on and b starts.
+        #expect(try m.handle(.probeSamples(samples("p", "fff", from: 3_000))).events.count == 1)
+        let next = try m.handle(.stepSucceeded(step: "a", attempt: 1, durationMs: 1, result: ok))
+        #expect(next.events.contains(.stepStarted(step: "b", attempt: 1)))
+        // Recovered, then failing again for its window: reported a second time.
+        _ = try m.handle(.probeSamples(samples("p", "p", from: 6_000)))
+        let again = try m.handle(.probeSamples(samples("p", "ff", from: 7_000)))
+        #expect(again.events.contains { if case .probeBreached("p", _, .report) = $0 { return true }; return false }, "\(again.events)")
+        #expect(m.notificationsDue.count == 2)
+    }
+
     @Test func samplesAfterTheRunEndedAreStillRecorded() throws {
         var m = RunStateMachine(header: header([probe("p", abortWhen: .failingFor(ms: 1_000))], steps: [TestHeaders.step("a")]))
         _ = try m.handle(.start(pid: 1, host: "h"))
@@ -209,7 +237,7 @@ struct RunEngineProbeTests {
     @Test func aFailingProbePausesTheRunAndItsSamplesAreRecordedInBatches() async throws {
         let store = InMemoryStore()
         let clock = ScaledClock(scale: 20)
-        var header = TestHeaders.header([TestHeaders.step("slow"), TestHeaders.step("after<slow")])
+        var header = TestHeaders.header([TestHeaders.step("slow"), TestHeaders.step("after<slow")], mode: .drill)
         header.probes = [ProbeHeader(id: "health", action: "probe", intervalMs: 200, timeoutMs: 200, abortWhen: .failingFor(ms: 1_000))]
         let healthy = Mutex(true)
         let step = ScriptedAction { request in

@@ -77,12 +77,28 @@ public enum ProbeAbortRule: Sendable, Hashable, Codable {
     }
 }
 
-/// What a breached probe does to the run (`on_breach:`).
+/// What a breached probe does to the run (`on_breach:`). Only a drill is stopped: a real failover
+/// (or a probe that says `report`) records the breach and sends its notification, and goes on.
 public enum ProbeBreachAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// Stop starting steps and pause once running ones finish: resumable (the default).
     case pause
     /// Stop starting steps and end the run as aborted.
     case abort
+    /// Record and notify only; judged again once the probe has recovered.
+    case report
+
+    /// What a breach does in a run of `mode`: a real failover is never stopped by its probes (the
+    /// service is down already; stopping the recovery would only make the outage longer).
+    public func inRun(of mode: RunMode) -> ProbeBreachAction { mode == .drill ? self : .report }
+
+    /// What the breach does, in words.
+    public var consequence: String {
+        switch self {
+        case .pause: return "the run pauses once running steps end"
+        case .abort: return "the run aborts once running steps end"
+        case .report: return "the run goes on (only a drill is stopped by its probes)"
+        }
+    }
 }
 
 /// A probe as the run header records it (what the machine and the reports need).

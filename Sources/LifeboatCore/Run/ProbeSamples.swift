@@ -97,6 +97,8 @@ struct ProbeWindow: Sendable, Hashable {
     /// Samples within the rule's span of the last one.
     var recent: [Point] = []
     var lastProblem: String?
+    /// A breach was recorded without stopping the run (`report`): not judged again until it clears.
+    var reported = false
 
     /// Adds a sample; not-runnable samples say nothing about the service and do not count.
     mutating func add(_ sample: ProbeSample, spanMs: Int64) {

@@ -37,7 +37,7 @@ extension RunStateMachine {
             let final = !error.retryable || failures[id, default: 0] + 1 >= policy.attempts
             found = final ? (.stepFailed, id, "step \(id) failed (attempt \(attempt)): \(error.message)") : nil
         case .probeBreached(let probe, let reason, let then):
-            found = (.probeBreached, nil, "probe \(probe) breached: \(reason); the run \(then == .pause ? "pauses" : "aborts") once running steps end")
+            found = (.probeBreached, nil, "probe \(probe) breached: \(reason); " + then.consequence)
         case .runPaused(let reason):
             found = (.runPaused, nil, "run paused (\(reason.rawValue)); `lifeboat resume \(runFacts.runID)` continues it")
         case .runFinished(let outcome):

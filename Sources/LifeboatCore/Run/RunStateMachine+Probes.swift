@@ -4,8 +4,8 @@ extension RunStateMachine {
     public func probe(_ id: String) -> ProbeHeader? { header.probes?.first { $0.id == id } }
 
     /// Records a batch of samples (in any phase: the last batch may come after the run ended) and,
-    /// while the run executes and nothing stops it yet, stops it for the first probe whose abort
-    /// criterion is met.
+    /// while the run executes and nothing stops it yet, records the breach of each probe whose abort
+    /// criterion is met: the first that stops the run (a drill's `pause` or `abort`) ends the look.
     mutating func takeSamples(_ samples: [ProbeSample], into out: inout Decision) throws(TransitionError) {
         let known = samples.filter { probe($0.probe) != nil }
         guard !known.isEmpty else { return }
@@ -13,9 +13,12 @@ extension RunStateMachine {
         try emit(.probeSamples(series: ProbeSeries.batches(known)), into: &out)
         guard phase == .executing, hasExecutor, stopRequest == nil else { return }
         for probe in header.probes ?? [] {
-            guard let rule = probe.abortWhen, let why = probeWindows[probe.id]?.breach(rule) else { continue }
-            try emit(.probeBreached(probe: probe.id, reason: why, then: probe.onBreach), into: &out)
-            return
+            guard let rule = probe.abortWhen, let window = probeWindows[probe.id], !window.reported,
+                let why = window.breach(rule)
+            else { continue }
+            let then = probe.onBreach.inRun(of: header.mode)
+            try emit(.probeBreached(probe: probe.id, reason: why, then: then), into: &out)
+            if then != .report { return }
         }
     }
 
@@ -24,13 +27,21 @@ extension RunStateMachine {
         case .probeSamples(let series):
             for batch in series {
                 guard let rule = probe(batch.probe)?.abortWhen else { continue }
-                for sample in batch.samples { probeWindows[batch.probe, default: ProbeWindow()].add(sample, spanMs: rule.spanMs) }
+                var window = probeWindows[batch.probe, default: ProbeWindow()]
+                for sample in batch.samples { window.add(sample, spanMs: rule.spanMs) }
+                // A reported breach is judged again once the probe has recovered.
+                if window.reported, window.breach(rule) == nil { window.reported = false }
+                probeWindows[batch.probe] = window
             }
         case .probeBreached(let id, _, let then):
             guard phase == .executing else { throw invalid("probeBreached", "the run is \(phaseName)") }
             guard probe(id) != nil else { throw invalid("probeBreached", "there is no probe '\(id)' in this run") }
-            probeWindows[id] = nil
-            if stopRequest != .abort { setStop(then == .abort ? .abort : .pause(.probeBreached)) }
+            switch then {
+            case .report: probeWindows[id, default: ProbeWindow()].reported = true
+            case .pause, .abort:
+                probeWindows[id] = nil
+                if stopRequest != .abort { setStop(then == .abort ? .abort : .pause(.probeBreached)) }
+            }
         default:
             break
         }

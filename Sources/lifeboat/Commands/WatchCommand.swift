@@ -67,8 +67,8 @@ struct WatchCommand: AsyncParsableCommand {
             // Until the run ends as `run` reports an end (0 succeeded, 1 failed); paused is not an end.
             while RunDriver.exitStatus(machine.phase) == .resumable {
                 if !(await db.waitFor(.events, of: id)) { try await Runtime.clock.sleep(ms: Self.pollMs) }
-                let all = try await db.events(of: id)
-                guard all.count > events.count else {
+                let fresh = try await db.events(of: id, after: events.count)
+                guard !fresh.isEmpty else {
                     // Quiet: is anyone still executing it? Said once, until an executor is back.
                     if let view, machine.phase == .executing || machine.phase == .rollingBack {
                         let gone = await db.executor(of: id) == nil
@@ -79,11 +79,10 @@ struct WatchCommand: AsyncParsableCommand {
                     }
                     continue
                 }
-                let fresh = Array(all[events.count...])
                 for event in fresh {
                     do { try machine.apply(event) } catch { throw Self.doesNotReplay(id, error) }
                 }
-                events = all
+                events += fresh
                 if output.json {
                     for event in fresh { Console.document(try CanonicalJSON.encode(event)) }
                 } else {

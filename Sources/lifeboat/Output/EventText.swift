@@ -63,7 +63,7 @@ enum EventText {
                 return "\(batch.probe) \(batch.outcomes.count) (\(failed) not passed)" + (batch.problem.map { ": \($0)" } ?? "")
             }.joined(separator: "; ")
         case .probeBreached(let probe, let reason, let then):
-            return "probe \(probe) BREACHED its abort criterion: \(reason); the run \(then == .pause ? "pauses" : "aborts") once running steps end"
+            return "probe \(probe) BREACHED its abort criterion: \(reason); \(then.consequence)"
         case .circuitChanged(let endpoint, let state): return "circuit \(state.rawValue) for \(endpoint)"
         case .circuitFailuresCounted(let endpoint, let n):
             return n == 0 ? "circuit for \(endpoint): failures reset" : "circuit for \(endpoint): \(n) consecutive failure\(n == 1 ? "" : "s")"

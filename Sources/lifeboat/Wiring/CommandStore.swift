@@ -38,6 +38,9 @@ protocol CommandStore: StateStore {
     func info() async throws -> StoreInfo
     /// Who runs this command, authenticated the way this store knows people (`label`: `--by`).
     func caller(label: String) async throws -> Caller
+    /// The run's events after its first `count`, in log order: what `watch` has not seen yet,
+    /// without reading and decoding the whole log on each wake.
+    func events(of runID: String, after count: Int) async throws -> [RunEvent]
 }
 
 extension CommandStore {
@@ -98,6 +101,11 @@ extension SQLiteStore: CommandStore {
     /// The operating system account running the command.
     func caller(label: String) async throws -> Caller { OperatorIdentity.caller(label: label) }
 
+    /// The whole log from the store's cache of decoded logs (it reads only what was appended).
+    func events(of runID: String, after count: Int) async throws -> [RunEvent] {
+        Array(try await events(of: runID).dropFirst(count))
+    }
+
     func storageCheck() async throws -> (name: String, finding: String, ok: Bool) {
         let finding = try await integrityCheck()
         return ("sqlite integrity", finding, finding == "ok")
@@ -120,6 +128,10 @@ extension PostgresStore: CommandStore {
 
     func executor(of runID: String) async -> String? {
         (try? await executorHolder(runID)) ?? nil
+    }
+
+    func events(of runID: String, after count: Int) async throws -> [RunEvent] {
+        try await eventsAfter(runID, count: count)
     }
 
     /// The role PostgreSQL authenticated (`session_user`), and the roles it belongs to.
