@@ -30,7 +30,7 @@ extension RunReport {
         if let fromIncident = rto.fromIncidentMs, let incident = rto.incidentAtMs {
             rtoNote += "; from the incident (\(UTCCalendar.iso(incident))): \(ms(fromIncident))"
         }
-        if rto.judgedBy == "outage" { rtoNote += "; the verdict is judged on the observed outage (judge_rto_by: outage)" }
+        if rto.judgedBy == .outage { rtoNote += "; the verdict is judged on the observed outage (judge_rto_by: outage)" }
         var rpoNote = rpo.method.map { "method: \($0)" } ?? "no step measured data loss"
         if let exact = rpo.exact, !rpo.notBounded { rpoNote += exact ? " (exact)" : " (upper bound)" }
         var rows = [
@@ -44,11 +44,11 @@ extension RunReport {
         ]
         if let outage = measurement.outage {
             // What users saw, beside the window: it carries the RTO's verdict only when judged on it.
-            let judged = rto.judgedBy == "outage"
+            let judged = rto.judgedBy == .outage
             rows.insert(
                 ReportObjective(
                     name: "Outage", objective: judged ? rto.objectiveMs.map(ms) ?? "none" : "—",
-                    achieved: outage.durationMs.map { (outage.lowerBound ? "≥ " : "") + ms($0) } ?? "—",
+                    achieved: outage.durationMs == nil ? "—" : outage.figure.text,
                     verdict: judged ? rto.verdict : .notMeasured,
                     note: "observed: " + outage.figureText + (judged ? "" : "; the RTO is judged on the window"),
                     carriesVerdict: judged),

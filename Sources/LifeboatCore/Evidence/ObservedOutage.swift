@@ -68,6 +68,9 @@ public struct ObservedOutage: Sendable, Hashable, Codable {
         return outage
     }
 
+    /// The figure as a run's stored figures keep it (`history`, `metrics`).
+    public var figure: RunFigures.Outage { RunFigures.Outage(durationMs: durationMs, lowerBound: lowerBound) }
+
     /// The figure in words: "3.25s (±250ms, probe service-up: 3 of 40 samples failed)".
     public var figureText: String {
         let ms = DurationText.format(milliseconds:)

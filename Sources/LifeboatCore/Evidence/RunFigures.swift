@@ -72,7 +72,7 @@ public struct RunFigures: Sendable, Hashable, Codable {
             objectiveMs: m.rto.objectiveMs, achievedMs: m.rto.achievedMs, verdict: m.rto.verdict, method: m.rto.method,
             humanWaitMs: m.rto.humanWaitMs)
         rpo = RPO(objectiveMs: m.rpo.objectiveMs, achievedMs: m.rpo.achievedMs, verdict: m.rpo.verdict, exact: m.rpo.exact)
-        outage = m.outage.map { Outage(durationMs: $0.durationMs, lowerBound: $0.lowerBound) }
+        outage = m.outage?.figure
     }
 
     /// The figures a run's row must hold: those of its events when the run has ended (succeeded,

@@ -123,7 +123,7 @@ struct ProbeWindow: Sendable, Hashable {
         switch rule {
         case .failingFor(let ms):
             guard let since = failingSinceMs, last.failed, last.atMs - since >= ms else { return nil }
-            return "failing for \(DurationText.format(milliseconds: last.atMs - since)) (abort_when: failing for \(DurationText.format(milliseconds: ms)))\(why)"
+            return "failing for \(DurationText.format(milliseconds: last.atMs - since)) (abort_when: \(rule.text))\(why)"
         case .errorRate(let percent, let over):
             guard let first = firstAtMs, last.atMs - first >= over else { return nil }
             let failed = recent.filter(\.failed).count

@@ -18,9 +18,9 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         /// incident time was given or the window was not completed.
         public var fromIncidentMs: Int64?
         public var incidentAtMs: Int64?
-        /// `outage` when the objective is judged on the observed outage (`judge_rto_by: outage`);
+        /// `.outage` when the objective is judged on the observed outage (`judge_rto_by: outage`);
         /// nil: on the window.
-        public var judgedBy: String?
+        public var judgedBy: Objectives.RTOJudge?
     }
 
     public struct RPO: Sendable, Hashable, Codable {
@@ -144,7 +144,7 @@ public struct RunMeasurement: Sendable, Hashable, Codable {
         }
         let outage = ObservedOutage.measure(events)
         if header.objectives.judgeRTOBy == .outage {
-            rto.judgedBy = "outage"
+            rto.judgedBy = .outage
             rto.verdict = judge(outage, objective: header.objectives.rtoMs)
         }
         let elapsed = (events.last?.atMs ?? 0) - (runStart?.atMs ?? first.atMs)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatReports
 import LifeboatStore
 
 struct ShowCommand: AsyncParsableCommand {
@@ -91,7 +92,7 @@ struct ShowCommand: AsyncParsableCommand {
         Console.out("")
         Console.out("  " + pad("STEP", 22) + pad("STATUS", 19) + pad("TRIES", 6) + pad("STARTED (UTC)", 14) + pad("TOOK", 9) + "RESULT")
         for s in d.steps {
-            let started = s.startedAtMs.map { String(EventText.timestamp($0).dropFirst(11).prefix(12)) } ?? "—"
+            let started = s.startedAtMs.map(ReportText.timeOfDay) ?? "—"
             let result = (s.forced.map { "[forced \($0)] " } ?? "") + (s.error ?? s.summary ?? "")
             Console.out("  " + pad(s.stepID, 22) + pad(s.status.rawValue, 19) + pad(String(s.attempts), 6) + pad(started, 14)
                         + pad(s.durationMs.map(ms) ?? "—", 9) + result)
@@ -113,7 +114,7 @@ struct ShowCommand: AsyncParsableCommand {
         if let m = d.measurement {
             Console.out("")
             Console.out("  " + MeasurementText.rto(m.rto))
-            if let outage = m.outage { Console.out("  " + MeasurementText.outage(outage, judged: m.rto.judgedBy == "outage")) }
+            if let outage = m.outage { Console.out("  " + MeasurementText.outage(outage, judged: m.rto.judgedBy == .outage)) }
             Console.out("  " + MeasurementText.rpo(m.rpo))
         }
         if let events = d.events {

@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatCore
+import LifeboatReports
 
 /// One human line per event, shared by the progress view and `lifeboat show --events`.
 enum EventText {
@@ -59,7 +60,7 @@ enum EventText {
             return "notification \(number) (\(trigger.rawValue)): \(outcome)"
         case .probeSamples(let series):
             return "probe samples: " + series.map { batch in
-                let failed = batch.outcomes.filter { $0 != "p" }.count
+                let failed = batch.samples.filter { $0.outcome != .passed }.count
                 return "\(batch.probe) \(batch.outcomes.count) (\(failed) not passed)" + (batch.problem.map { ": \($0)" } ?? "")
             }.joined(separator: "; ")
         case .probeBreached(let probe, let reason, let then):
@@ -91,7 +92,7 @@ enum EventText {
         for batch in series {
             for sample in batch.samples where last[sample.probe]?.outcome != sample.outcome {
                 let before = last[sample.probe]
-                let at = String(timestamp(sample.atMs).dropFirst(11).prefix(12))
+                let at = ReportText.timeOfDay(sample.atMs)
                 let what: String
                 switch sample.outcome {
                 case .passed:
@@ -110,15 +111,5 @@ enum EventText {
     }
 
     /// `2026-11-29T03:15:02.123Z`: UTC with milliseconds.
-    static func timestamp(_ ms: Int64) -> String {
-        var seconds = time_t(ms / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
-    }
+    static func timestamp(_ ms: Int64) -> String { ReportText.timestamp(ms) }
 }

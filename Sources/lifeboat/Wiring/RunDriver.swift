@@ -157,7 +157,7 @@ enum RunSummary {
                             + (m.rto.objectiveMs.map { " against an RTO objective of \(ms($0))" } ?? ""))
             } else {
                 Console.out(MeasurementText.rto(m.rto))
-                if let outage = m.outage { Console.out(MeasurementText.outage(outage, judged: m.rto.judgedBy == "outage")) }
+                if let outage = m.outage { Console.out(MeasurementText.outage(outage, judged: m.rto.judgedBy == .outage)) }
                 Console.out(MeasurementText.rpo(m.rpo))
             }
         }
@@ -200,7 +200,7 @@ enum MeasurementText {
         let ms = DurationText.format(milliseconds:)
         var s = "RTO: " + (r.achievedMs.map(ms) ?? "not reached")
         if let o = r.objectiveMs { s += " against objective \(ms(o))" }
-        s += " → \(r.verdict.rawValue.uppercased())" + (r.judgedBy == "outage" ? " on the observed outage" : "")
+        s += " → \(r.verdict.rawValue.uppercased())" + (r.judgedBy == .outage ? " on the observed outage" : "")
         if r.achievedMs != nil { s += " (\(r.method)" + (r.humanWaitMs > 0 ? "; waiting for people: \(ms(r.humanWaitMs)))" : ")") }
         if let fromIncident = r.fromIncidentMs, let incident = r.incidentAtMs {
             s += "; from the incident (\(EventText.timestamp(incident))): \(ms(fromIncident))"
