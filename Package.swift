@@ -110,6 +110,7 @@ let package = Package(
                 "LifeboatReports",
                 "LifeboatStore",
                 "LifeboatTeamStore",
+                "LifeboatPostgres",
                 "LifeboatActions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

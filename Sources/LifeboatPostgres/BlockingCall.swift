@@ -23,6 +23,10 @@ enum Interruption: Sendable, Hashable {
 /// normally returns at once with the server's 57014. If it is still blocked after `grace` (server
 /// unreachable), `abandon` runs (for a query: shut the socket down) and the awaiting task gets
 /// `abandoned(reason)` at once; the late value, if the blocked call ever returns, goes to `discard`.
+///
+/// Such a call may still be inside libpq (authenticating with OpenSSL, negotiating GSS) when the
+/// process means to exit; `exit` then runs OpenSSL's clean-up under it and the process crashes.
+/// `LibPQCalls.finish(within:)` waits for them first.
 enum BlockingCall {
     static func run<Value: Sendable>(
         on queue: DispatchQueue,
@@ -53,7 +57,7 @@ enum BlockingCall {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 gate.install(continuation)
-                queue.async {
+                LibPQCalls.run(on: queue) {
                     let value = work()
                     if !gate.complete(value) { discard(value) }
                 }

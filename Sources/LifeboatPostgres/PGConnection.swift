@@ -218,7 +218,7 @@ public final class PGConnection: @unchecked Sendable {
     /// Closes the connection (`PQfinish` on its queue, after any call in flight). Idempotent.
     public func close() {
         markUnusable()
-        queue.async { [self] in
+        LibPQCalls.run(on: queue) { [self] in
             if let handle {
                 PQfinish(handle)
                 self.handle = nil

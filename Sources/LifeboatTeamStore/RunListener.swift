@@ -19,6 +19,8 @@ actor RunListener {
     private let conninfo: String
     private let channel: String
     private var connection: PGConnection?
+    /// Set by `close`: a connection that is made afterwards is closed at once.
+    private var closed = false
 
     init(conninfo: String, news: RunNews) {
         self.conninfo = conninfo
@@ -31,6 +33,10 @@ actor RunListener {
             do {
                 let fresh = try await PGConnection.connect(
                     conninfo, timeout: .seconds(15), defaults: TeamExecutor.connectionDefaults("lifeboat listener"))
+                guard !closed else {
+                    fresh.close()
+                    return false
+                }
                 _ = try await fresh.query("LISTEN \(channel)")
                 connection = fresh
                 return true  // listening from now: the caller reads what came before
@@ -52,6 +58,7 @@ actor RunListener {
     }
 
     func close() {
+        closed = true
         connection?.close()
         connection = nil
     }

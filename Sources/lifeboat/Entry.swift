@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatCore
+import LifeboatPostgres
 
 @main
 struct Lifeboat: AsyncParsableCommand {
@@ -39,6 +40,14 @@ struct Lifeboat: AsyncParsableCommand {
     static func main() async {
         // A closed stdout (`lifeboat run … | head`) must not kill a run halfway: writes just fail.
         signal(SIGPIPE, SIG_IGN)
+        let status = await runCommand()
+        // No libpq call may be left inside OpenSSL when exit runs its clean-up (see LibPQCalls).
+        await LibPQCalls.finish(within: .seconds(3))
+        Foundation.exit(status)
+    }
+
+    /// The parsed command's exit status; errors are printed here.
+    private static func runCommand() async -> Int32 {
         do {
             var command = try parseAsRoot()
             if let chooser = command as? any ColorChoosing {
@@ -49,22 +58,23 @@ struct Lifeboat: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            return ExitStatus.success.rawValue
         } catch let error as LifeboatError {
             Console.err("error: \(error.description)")
-            Foundation.exit(ExitStatus(for: error.code).rawValue)
+            return ExitStatus(for: error.code).rawValue
         } catch let failure as ValidationFailure {
             Console.err(failure.description)
             Console.err("error: \(failure.diagnostics.count) problem(s) found; fix them and run again")
-            Foundation.exit(ExitStatus.invalidInput.rawValue)
+            return ExitStatus.invalidInput.rawValue
         } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+            return exit.rawValue
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 exit(withError: error)  // --help, --version
             }
             Console.err(fullMessage(for: error))
-            Foundation.exit(code == .validationFailure ? ExitStatus.invalidInput.rawValue : ExitStatus.internalError.rawValue)
+            return code == .validationFailure ? ExitStatus.invalidInput.rawValue : ExitStatus.internalError.rawValue
         }
     }
 }

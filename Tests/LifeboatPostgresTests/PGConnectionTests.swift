@@ -1,3 +1,4 @@
+import Glibc
 import LifeboatActions
 import LifeboatCore
 import LifeboatPostgres
@@ -145,6 +146,27 @@ struct PGConnectionTests {
             return await group.next() ?? nil
         }
         #expect(error?.kind == .cancelled)
+    }
+
+    /// A connection attempt whose task stopped waiting (here: cancelled while the server never
+    /// answers) is still inside libpq; `LibPQCalls` counts it until it returns, so the CLI waits for
+    /// it before exit runs OpenSSL's clean-up under it (the crash seen after a team-store run).
+    @Test func anAbandonedConnectionAttemptIsCountedUntilItReturns() async throws {
+        let (fd, port) = PostgresCommands.boundSocket(listening: true)
+        defer { close(fd) }
+        let before = LibPQCalls.count
+        let attempt = Task {
+            try await PGConnection.connect("host=127.0.0.1 port=\(port) dbname=none connect_timeout=2", timeout: .seconds(30))
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while LibPQCalls.count == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(LibPQCalls.count > before, "the attempt is not counted while it runs")
+        attempt.cancel()
+        let error = await thrown(PGError.self) { _ = try await attempt.value }
+        #expect(error?.kind == .cancelled)
+        #expect(LibPQCalls.count > before, "the abandoned attempt is still blocked in libpq (connect_timeout 2 s)")
+        #expect(await LibPQCalls.finish(within: .seconds(20)))
+        #expect(LibPQCalls.count == 0)
     }
 }
 

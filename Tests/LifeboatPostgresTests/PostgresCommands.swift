@@ -84,8 +84,15 @@ enum PostgresCommands {
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
     static func freePort() -> Int {
+        let (fd, port) = boundSocket()
+        close(fd)
+        return port
+    }
+
+    /// A TCP socket bound to a free port on 127.0.0.1 (listening when asked: connections then
+    /// complete and nothing ever answers them); the caller closes `fd`.
+    static func boundSocket(listening: Bool = false) -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -95,6 +102,7 @@ enum PostgresCommands {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        if listening { _ = listen(fd, 8) }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

@@ -135,17 +135,8 @@ extension PostgresRestoreSuites {
             let material = try await PITRMaterial.shared()
             let restorer = Restorer(material: material)
             // Hold a listening socket on a port.
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (fd, port) = PostgresCommands.boundSocket(listening: true)
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-            #expect(listen(fd, 1) == 0)
-            let port = Int(UInt16(bigEndian: address.sin_port))
             let dataDir = restorer.newDataDir("port")
             let error = await thrown(LifeboatError.self) {
                 _ = try await restorer.action.run(in: request(restorer.params(target: "latest", dataDir: dataDir, port: port), step: "restore"))
