@@ -25,6 +25,11 @@ let package = Package(
         // Already resolved through async-http-client; named so LifeboatActions can import NIO types.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // `lifeboat serve`'s HTTP server (shares swift-nio with async-http-client).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Resolved through hummingbird; named so LifeboatWeb can name header fields and quiet its log.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Documents, validation, DAG analysis, the pure run state machine, the scheduler,
@@ -102,6 +107,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `lifeboat serve`: the read-only war-room pages and their live event streams over HTTP
+        // (Hummingbird), reading any store through `WarRoomStore`.
+        .target(
+            name: "LifeboatWeb",
+            dependencies: [
+                "LifeboatCore",
+                "LifeboatReports",
+                "LifeboatStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The CLI: argument parsing, wiring, output and exit codes only.
         .executableTarget(
             name: "lifeboat",
@@ -112,6 +134,7 @@ let package = Package(
                 "LifeboatTeamStore",
                 "LifeboatPostgres",
                 "LifeboatActions",
+                "LifeboatWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

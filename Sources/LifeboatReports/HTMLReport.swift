@@ -3,7 +3,19 @@ import LifeboatCore
 /// scripts and no external assets, so it can be mailed, attached to a ticket or archived as is.
 /// Every value that comes from a document, a person or a system is escaped.
 public enum HTMLReport {
-    public static func render(_ report: RunReport) -> String {
+    /// Markup a page that shows the report adds to it (`lifeboat serve`'s live panel and script);
+    /// none for a report.
+    public struct Additions: Sendable {
+        public var head: String
+        public var beforeMain: String
+
+        public init(head: String = "", beforeMain: String = "") {
+            self.head = head
+            self.beforeMain = beforeMain
+        }
+    }
+
+    public static func render(_ report: RunReport, adding additions: Additions = Additions()) -> String {
         let h = ReportText.html
         let r = report.run
         var out = """
@@ -15,11 +27,12 @@ public enum HTMLReport {
             <meta name="generator" content="lifeboat report">
             <title>Run \(h(r.runID)) · \(h(r.planID)) / \(h(r.scenario))</title>
             <style>\(HTMLStyle.css)</style>
-            </head>
+            \(additions.head)</head>
             <body>
 
             """
         out += header(report)
+        out += additions.beforeMain
         out += "<main>\n"
         out += cards(report)
         out += section("Timeline", timelineNote(report), TimelineSVG.render(report) + legend(strip: report.timeline.availability != nil))
@@ -230,7 +243,7 @@ public enum HTMLReport {
             + rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>\n" }.joined() + "</tbody>\n</table>\n"
     }
 
-    static func section(_ title: String, _ note: String?, _ body: String) -> String {
+    public static func section(_ title: String, _ note: String?, _ body: String) -> String {
         "<section class=\"panel\">\n<h2>\(title)</h2>\n" + (note.map { "<p class=\"muted\">\($0)</p>\n" } ?? "") + body
             + "</section>\n"
     }

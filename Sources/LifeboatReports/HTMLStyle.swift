@@ -1,7 +1,7 @@
 import LifeboatCore
 /// The report page's stylesheet, inlined into every HTML report.
-enum HTMLStyle {
-    static let css = """
+public enum HTMLStyle {
+    public static let css = """
         :root{--ink:#1b2533;--muted:#5f6b7a;--line:#e2e7ee;--bg:#f4f6f9;--ok:#1f8a5b;--ok-bg:#e3f4ec;--bad:#c8382e;\
         --bad-bg:#fbe7e5;--warn:#b7791f;--warn-bg:#fdf3dc;--none:#6b7785;--none-bg:#eceff3;--navy:#13294b}
         *{box-sizing:border-box}

@@ -33,7 +33,7 @@ struct Lifeboat: AsyncParsableCommand {
             ApproveCommand.self, PauseCommand.self, AbortCommand.self, ResolveCommand.self, SkipCommand.self,
             RollbackCommand.self,
             HistoryCommand.self, ShowCommand.self, WatchCommand.self, ReportCommand.self, AuditCommand.self, SchemaCommand.self,
-            StatusCommand.self, MetricsCommand.self, CompletionsCommand.self, ManualCommand.self,
+            StatusCommand.self, MetricsCommand.self, ServeCommand.self, CompletionsCommand.self, ManualCommand.self,
         ])
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.

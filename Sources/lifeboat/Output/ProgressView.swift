@@ -15,26 +15,12 @@ protocol RunView: RunObserver, Sendable {
 /// timestamped lines, one per event, for logs and CI.
 final class ProgressView: RunView {
     private struct State {
-        /// When the run was created (wall clock): elapsed time counts from there, across resumes.
-        var runStartedAtMs: Int64?
-        /// How long the run stood still before this process took it on (paused, or its executor gone).
-        var stoppedMs: Int64 = 0
-        var lastEventAtMs: Int64?
+        /// Elapsed time counts from the run's first event, across resumes (`RunElapsed`).
+        var elapsed = RunElapsed()
         var summary = ""
         var running: [String] = []
         var stepStartedMono: [String: Int64] = [:]
         var latestLine: [String: String] = [:]
-
-        /// Takes in the run's clock facts from `event`: when it started, and the time it stood still
-        /// between its executors (from the last event before a resume to that resume's
-        /// `executorStarted`).
-        mutating func take(_ event: RunEvent) {
-            if runStartedAtMs == nil { runStartedAtMs = event.atMs }
-            if case .executorStarted(_, _, resumed: true, _) = event.kind, let last = lastEventAtMs {
-                stoppedMs += max(0, event.atMs - last)
-            }
-            lastEventAtMs = event.atMs
-        }
     }
 
     private let live: Bool
@@ -57,7 +43,7 @@ final class ProgressView: RunView {
         self.clock = clock
         self.approvalsElsewhere = approvalsElsewhere
         state.withLock { s in
-            for event in earlier { s.take(event) }
+            for event in earlier { s.elapsed.take(event) }
         }
     }
 
@@ -66,7 +52,7 @@ final class ProgressView: RunView {
             let (summary, running) = Self.summary(machine)
             state.withLock { s in
                 for event in events {
-                    s.take(event)
+                    s.elapsed.take(event)
                     if case .stepStarted(let step, _) = event.kind {
                         s.stepStartedMono[step] = clock.monoMs()
                         s.latestLine[step] = nil
@@ -129,9 +115,9 @@ final class ProgressView: RunView {
         guard TerminalInput.openPrompt == nil else { return }
         let s = state.withLock { $0 }
         let ms = DurationText.format(milliseconds:)
-        let elapsed = s.runStartedAtMs.map { max(0, clock.wallMs() - $0) } ?? 0
+        let elapsed = s.elapsed.elapsedMs(at: clock.wallMs())
         var line = "  ▸ \(s.summary) · elapsed \(ms(elapsed))"
-        if s.stoppedMs > 0 { line += " (stopped \(ms(s.stoppedMs)))" }
+        if s.elapsed.stoppedMs > 0 { line += " (stopped \(ms(s.elapsed.stoppedMs)))" }
         if let rtoMs, rtoMs > 0 {
             line += " of RTO \(ms(rtoMs)) (\(elapsed * 100 / rtoMs)%)"
         }

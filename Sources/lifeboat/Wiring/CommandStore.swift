@@ -5,20 +5,14 @@ import LifeboatTeamStore
 
 /// The store a command works on, as `--db` names it: a SQLite file, or the team store on a
 /// PostgreSQL server (a `postgresql://` / `postgres://` URI or a libpq conninfo such as
-/// `host=db1 dbname=lifeboat` or `service=lifeboat`).
-protocol CommandStore: StateStore {
-    /// Where it is, for messages (a team store's without its password).
-    var name: String { get }
+/// `host=db1 dbname=lifeboat` or `service=lifeboat`). What `watch`, `serve` and the evidence
+/// commands read is `EvidenceStore`'s.
+protocol CommandStore: EvidenceStore {
     /// Takes the run for this process (executing or changing it), or throws `.leaseHeld` naming
     /// the process that has it.
     func holdRun(_ runID: String) async throws -> any RunHold
     /// Who executes the run now (`pid 812`, `host-b pid 812`), nil when no process does.
     func executor(of runID: String) async -> String?
-    func measuredRuns(_ query: HistoryQuery) async throws -> [MeasuredRun]
-    /// Per plan + scenario + mode: counts, success rate, RTO/RPO figures (`history --summary`).
-    func historySummary(_ query: HistoryQuery, last: Int) async throws -> [HistorySummaryGroup]
-    /// The newest succeeded run of every plan + scenario + mode (`status`, `metrics`).
-    func latestSucceededRuns() async throws -> [ScheduleCompliance.LatestRun]
     /// The newest ended drill and real execution of every plan + scenario (`metrics`).
     func lastDrills() async throws -> [EvidenceMetrics.LastDrill]
     /// The newest event's hash (`audit export`'s anchor).
@@ -38,9 +32,6 @@ protocol CommandStore: StateStore {
     func info() async throws -> StoreInfo
     /// Who runs this command, authenticated the way this store knows people (`label`: `--by`).
     func caller(label: String) async throws -> Caller
-    /// The run's events after its first `count`, in log order: what `watch` has not seen yet,
-    /// without reading and decoding the whole log on each wake.
-    func events(of runID: String, after count: Int) async throws -> [RunEvent]
 }
 
 extension CommandStore {
@@ -90,7 +81,7 @@ extension ExecutorLock: RunHold {}
 extension TeamExecutor: RunHold {}
 
 extension SQLiteStore: CommandStore {
-    var name: String { path }
+    public var name: String { path }
 
     func holdRun(_ runID: String) async throws -> any RunHold { try ExecutorLock.acquire(storePath: path, runID: runID) }
 
@@ -102,7 +93,7 @@ extension SQLiteStore: CommandStore {
     func caller(label: String) async throws -> Caller { OperatorIdentity.caller(label: label) }
 
     /// The whole log from the store's cache of decoded logs (it reads only what was appended).
-    func events(of runID: String, after count: Int) async throws -> [RunEvent] {
+    public func events(of runID: String, after count: Int) async throws -> [RunEvent] {
         Array(try await events(of: runID).dropFirst(count))
     }
 
@@ -120,7 +111,7 @@ extension SQLiteStore: CommandStore {
 }
 
 extension PostgresStore: CommandStore {
-    var name: String { "team store " + display }
+    public var name: String { "team store " + display }
 
     func holdRun(_ runID: String) async throws -> any RunHold {
         try await takeExecutor(runID: runID, host: ProcessInfo.processInfo.hostName, pid: getpid())
@@ -130,7 +121,7 @@ extension PostgresStore: CommandStore {
         (try? await executorHolder(runID)) ?? nil
     }
 
-    func events(of runID: String, after count: Int) async throws -> [RunEvent] {
+    public func events(of runID: String, after count: Int) async throws -> [RunEvent] {
         try await eventsAfter(runID, count: count)
     }
 
