@@ -53,7 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let tlsCert, let tlsKey { tls = (tlsCert, tlsKey) }
         let settings = WarRoomSettings(listen: try ListenAddress(parsing: listen), token: token, tls: tls, plans: loadPlans)
         try WarRoomServer.check(settings)
-        let db = try await Runtime.openExistingStore(store)
+        // Opened as `run` opens it (a SQLite store is created when missing, as the team store's
+        // schema is): the war room may be up before the first run.
+        let db = try await Runtime.openStore(store)
         do {
             try await WarRoomServer.run(store: db, settings: settings) { address in
                 Console.out("serving \(db.name) read-only on \(address) · Ctrl-C stops")
