@@ -137,4 +137,33 @@ struct ServeCLITests {
         let pair = String(cookie.prefix { $0 != ";" })
         #expect(try Fetched.get(served.url + "/status", headers: ["Cookie: \(pair)"]).status == 200)
     }
+
+    /// With --tls-cert and --tls-key it speaks HTTPS only (curl trusting the test's self-signed
+    /// certificate), and the token's cookie is then Secure; one of the two alone is refused.
+    @Test func tlsServesHTTPSWithASecureCookie() throws {
+        let cli = try CLI()
+        try writeScenario(cli, steps: "  - {id: a, action: command, with: {argv: [\"true\"]}}\n")
+        #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", cli.path("key.pem"), "-out", cli.path("cert.pem")]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(try cli.run("serve", "--tls-cert", "cert.pem").status == 2)
+        let token = "viewer-" + UUID().uuidString
+        try cli.write("token", token + "\n")
+        let served = try Served(cli, ["--tls-cert", "cert.pem", "--tls-key", "key.pem", "--token-file", "token"])
+        defer { served.stop() }
+        #expect(served.url.hasPrefix("https://"))
+        let trusted = ["--cacert", cli.path("cert.pem")]
+        let page = try Fetched.get(served.url + "/", headers: ["Authorization: Bearer \(token)"], curlOptions: trusted)
+        #expect(page.status == 200 && page.body.contains("Lifeboat"))
+        let first = try Fetched.get(served.url + "/?token=\(token)", curlOptions: trusted)
+        #expect(first.headers["set-cookie"]?.contains("; Secure") == true, "\(first.headers)")
+        let plain = try Fetched.get(served.url.replacingOccurrences(of: "https://", with: "http://") + "/")
+        #expect(plain.status != 200, "plain HTTP answered on the TLS port")
+    }
 }

@@ -1,14 +1,12 @@
 import Foundation
-import LifeboatTestSupport
-import Testing
 
 /// A `lifeboat serve` the test started (port 0: the kernel picks one), stopped with SIGTERM.
-struct Served {
-    let process: Process
-    let url: String
-    let output: URL
+public struct Served {
+    public let process: Process
+    public let url: String
+    public let output: URL
 
-    init(_ cli: CLI, _ arguments: [String] = []) throws {
+    public init(_ cli: LifeboatCLI, _ arguments: [String] = []) throws {
         let (process, out, err) = try cli.start(["serve", "--listen", "127.0.0.1:0"] + arguments)
         self.process = process
         self.output = out
@@ -27,32 +25,34 @@ struct Served {
 
     /// Stops it as Ctrl-C would; its exit status.
     @discardableResult
-    func stop() -> Int32 {
+    public func stop() -> Int32 {
         if process.isRunning { process.interrupt() }
         process.waitUntilExit()
         return process.terminationStatus
     }
 }
 
-struct ServeError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ServeError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// One HTTP exchange made with curl (a real client): status, headers (names lower-cased) and body.
-struct Fetched {
-    var status: Int
-    var headers: [String: String]
-    var body: String
+public struct Fetched: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: String
 
-    static func get(_ url: String, headers: [String] = [], method: String = "GET", maxTime: Double = 10) throws -> Fetched {
+    public static func get(
+        _ url: String, headers: [String] = [], method: String = "GET", maxTime: Double = 10, curlOptions: [String] = []
+    ) throws -> Fetched {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let head = folder.appendingPathComponent("head").path, body = folder.appendingPathComponent("body").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-X", method, "--max-time", String(maxTime), "-D", head, "-o", body]
+        process.arguments = ["-s", "-X", method, "--max-time", String(maxTime), "-D", head, "-o", body] + curlOptions
             + headers.flatMap { ["-H", $0] } + [url]
         try process.run()
         process.waitUntilExit()
@@ -71,16 +71,16 @@ struct Fetched {
 }
 
 /// `scripts/page-watch`: the page in headless Chromium, watched live (see the script).
-struct PageWatch {
-    var ok: Bool
-    var loadedAtMs: Int64
-    var seenAtMs: Int64?
-    var reportBefore: String?
-    var report: String?
+public struct PageWatch {
+    public var ok: Bool
+    public var loadedAtMs: Int64
+    public var seenAtMs: Int64?
+    public var reportBefore: String?
+    public var report: String?
 
-    static func run(_ url: String, until: String? = nil, reportBefore: String? = nil, report: String? = nil,
+    public static func run(_ url: String, until: String? = nil, reportBefore: String? = nil, report: String? = nil,
                     before: String? = nil, after: String? = nil, timeout: Double = 15) throws -> PageWatch {
-        var arguments = [CLI.repoRoot.appendingPathComponent("scripts/page-watch").path, url, "--timeout", String(timeout)]
+        var arguments = [LifeboatCLI.repoRoot.appendingPathComponent("scripts/page-watch").path, url, "--timeout", String(timeout)]
         for (flag, value) in [("--until", until), ("--report-before", reportBefore), ("--report", report), ("--before", before), ("--after", after)] {
             if let value { arguments += [flag, value] }
         }
@@ -104,7 +104,7 @@ struct PageWatch {
     }
 
     /// The status pill of `step` in the page's step table.
-    static func stepState(_ step: String) -> String {
+    public static func stepState(_ step: String) -> String {
         "(document.querySelector('tr[data-step=\"\(step)\"] .pill') || {}).textContent"
     }
 }
