@@ -23,17 +23,13 @@ enum EventStream {
             var lastWrite = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             while !Task.isCancelled {
-                let (fresh, ended) = try await feeds.next(of: runID, after: seen)
-                if !fresh.isEmpty {
-                    var batch = ""
-                    for event in fresh {
-                        seen += 1
-                        batch += "id: \(seen)\ndata: \(event)\n\n"
-                    }
-                    try await writer.write(ByteBuffer(string: batch))
+                let batch = try await feeds.next(of: runID, after: seen)
+                if let bytes = batch.bytes {
+                    try await writer.write(bytes)
                     lastWrite = .now
                 }
-                if ended {
+                seen = batch.seen
+                if batch.ended {
                     try await writer.write(ByteBuffer(string: "event: end\ndata: \(seen)\n\n"))
                     break
                 }

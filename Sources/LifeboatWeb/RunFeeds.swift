@@ -1,5 +1,6 @@
 import LifeboatCore
 import LifeboatStore
+import NIOCore
 
 /// The runs the server's viewers follow, each read from the store by one follower however many
 /// viewers it has: a viewer's stream only reads the follower's copy. The follower starts with the
@@ -9,8 +10,11 @@ import LifeboatStore
 /// read to its end, or when nobody has asked for a minute.
 actor RunFeeds {
     private struct Feed {
-        /// Each event as the stream sends it (canonical JSON), encoded once for every viewer.
+        /// Each event as the stream sends it (`id: N`, `data:` its canonical JSON), made once for
+        /// every viewer.
         var events: [String] = []
+        /// The last batch handed out: viewers who have seen the same events get the same bytes.
+        var lastBatch: Batch?
         var ended = false
         var failure: String?
         var lastAskedMs: Int64 = 0
@@ -31,9 +35,17 @@ actor RunFeeds {
         self.pollMs = pollMs
     }
 
-    /// The run's events after its first `count` that the follower has read (as canonical JSON), and
-    /// whether the run has ended with them (no more will come); throws when the store cannot be read.
-    func events(of runID: String, after count: Int) throws(WarRoomFailure) -> (events: ArraySlice<String>, ended: Bool) {
+    /// The stream's messages for the run's events after its first `count` (nil when the follower
+    /// has read none yet), how many events the viewer has seen with them, and whether the run has
+    /// ended with them (no more will come); throws when the store cannot be read.
+    struct Batch {
+        var after: Int
+        var bytes: ByteBuffer?
+        var seen: Int
+        var ended: Bool
+    }
+
+    func events(of runID: String, after count: Int) throws(WarRoomFailure) -> Batch {
         var feed = feeds[runID] ?? Feed()
         feed.lastAskedMs = nowMs()
         if let failure = feed.failure {
@@ -44,15 +56,24 @@ actor RunFeeds {
             feed.following = true
             Task { await self.follow(runID) }
         }
+        if let batch = feed.lastBatch, batch.after == count, batch.seen == feed.events.count, batch.ended == feed.ended {
+            feeds[runID] = feed
+            return batch
+        }
+        let fresh = feed.events.dropFirst(count)
+        let batch = Batch(
+            after: count, bytes: fresh.isEmpty ? nil : ByteBuffer(string: fresh.joined()), seen: max(count, feed.events.count),
+            ended: feed.ended)
+        feed.lastBatch = batch
         feeds[runID] = feed
-        return (feed.events.dropFirst(count), feed.ended)
+        return batch
     }
 
     /// `events(of:after:)`, once there is something after `count` or the follower has read again
     /// (at least every few seconds: the caller can keep its connection alive meanwhile).
-    func next(of runID: String, after count: Int) async throws(WarRoomFailure) -> (events: ArraySlice<String>, ended: Bool) {
+    func next(of runID: String, after count: Int) async throws(WarRoomFailure) -> Batch {
         let now = try events(of: runID, after: count)
-        if !now.events.isEmpty || now.ended { return now }
+        if now.bytes != nil || now.ended { return now }
         await withCheckedContinuation { waiting[runID, default: []].append($0) }
         return try events(of: runID, after: count)
     }
@@ -72,7 +93,10 @@ actor RunFeeds {
                     feeds[runID]?.ended = true
                     break
                 }
-                feeds[runID]?.events += try fresh.map { try CanonicalJSON.encode($0) }
+                let first = feed.events.count
+                feeds[runID]?.events += try fresh.enumerated().map { offset, event in
+                    "id: \(first + offset + 1)\ndata: \(try CanonicalJSON.encode(event))\n\n"
+                }
                 wakeViewers(of: runID)
                 if !fresh.isEmpty {
                     try await Task.sleep(for: .milliseconds(Self.batchMs))

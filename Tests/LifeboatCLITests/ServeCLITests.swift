@@ -166,4 +166,34 @@ struct ServeCLITests {
         let plain = try Fetched.get(served.url.replacingOccurrences(of: "https://", with: "http://") + "/")
         #expect(plain.status != 200, "plain HTTP answered on the TLS port")
     }
+
+    /// A run waiting for an approval: its page says who may decide and the command that does, and
+    /// once it is approved elsewhere the page no longer asks.
+    @Test func anAwaitedApprovalNamesWhoMayDecideAndTheCommand() throws {
+        let cli = try CLI()
+        let me = NSUserName()  // approvers are accounts; the tests' own may decide
+        try writeScenario(cli, steps: """
+              - {id: gate, action: approval, with: {prompt: "go?", approvers: [ic, \(me)], separation_of_duties: false}}
+              - {id: after, action: command, needs: [gate], with: {argv: ["true"]}}
+            """)
+        let served = try Served(cli)
+        defer { served.stop() }
+        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
+        defer { if executor.isRunning { executor.terminate() } }
+        var page = ""
+        for _ in 0..<200 where !page.contains("Awaiting approval") {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let id = try cli.newestRunID() { page = try Fetched.get(served.url + "/runs/\(id)").body }
+        }
+        let id = try #require(try cli.newestRunID())
+        #expect(page.contains("who may decide: ic, \(me)"), "\(page)")
+        #expect(page.contains("<code>lifeboat approve \(id) gate --by NAME</code>"), "\(page)")
+        #expect(page.contains("0 of 1 given"))
+        let approved = try cli.run("approve", id, "gate", "--by", "ic")
+        #expect(approved.status == 0, "\(approved.output)")
+        for _ in 0..<200 where executor.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!executor.isRunning && executor.terminationStatus == 0)
+        let after = try Fetched.get(served.url + "/runs/\(id)").body
+        #expect(!after.contains("Awaiting approval") && !after.contains("id=\"live\""))
+    }
 }
