@@ -30,10 +30,8 @@ struct TeamStoreServeTests {
         #expect(watched.ok && watched.reportBefore == "running", "before: \(watched.reportBefore ?? "nil")")
         executor.waitUntilExit()
         #expect(executor.terminationStatus == 0)
-        let events = try cli.showJSON(id)["events"] as? [[String: Any]] ?? []
-        let committed = try #require(events.first { event in
-            ((event["kind"] as? [String: Any])?["stepSucceeded"] as? [String: Any])?["step"] as? String == "first"
-        }?["atMs"] as? NSNumber).int64Value
+        let committed = try #require(try cli.stepSucceededAtMs(id, "first"))
+        let events = try cli.showJSON(id)["events"] as? [Any] ?? []
         let seen = try #require(watched.seenAtMs)
         #expect(seen >= committed && seen - committed < 1000, "seen \(seen - committed) ms after the commit")
         let stream = try await streamed.value

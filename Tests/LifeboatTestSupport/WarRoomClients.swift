@@ -108,3 +108,14 @@ public struct PageWatch {
         "(document.querySelector('tr[data-step=\"\(step)\"] .pill') || {}).textContent"
     }
 }
+
+extension LifeboatCLI {
+    /// When run `runID` recorded that `step` succeeded (the event's time, ms since the epoch).
+    public func stepSucceededAtMs(_ runID: String, _ step: String) throws -> Int64? {
+        let events = try showJSON(runID)["events"] as? [[String: Any]] ?? []
+        let event = events.first { event in
+            ((event["kind"] as? [String: Any])?["stepSucceeded"] as? [String: Any])?["step"] as? String == step
+        }
+        return (event?["atMs"] as? NSNumber)?.int64Value
+    }
+}
