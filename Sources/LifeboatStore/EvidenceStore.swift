@@ -12,4 +12,8 @@ public protocol EvidenceStore: StateStore {
     func historySummary(_ query: HistoryQuery, last: Int) async throws -> [HistorySummaryGroup]
     /// The newest succeeded run of every plan + scenario + mode (schedule compliance).
     func latestSucceededRuns() async throws -> [ScheduleCompliance.LatestRun]
+    /// The latest output line the executor shared for each of the run's steps (`StepProgress`).
+    func stepProgress(of runID: String) async throws -> [StepProgress]
+    /// Shares a running step's latest output line (the executor, at most once a second per step).
+    func noteProgress(_ progress: StepProgress, of runID: String) async throws
 }

@@ -10,7 +10,7 @@ enum Migrations {
     /// Migration names, in order.
     static let names = [
         "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
-        "v6-observed-outage",
+        "v6-observed-outage", "v7-step-progress",
     ]
 
     static var migrator: DatabaseMigrator {
@@ -164,6 +164,14 @@ enum Migrations {
         migrator.registerMigration(names[5]) { db in
             // The outage a probe that `measures: outage` saw (runs recorded before probes have none).
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN outage_ms INTEGER; ALTER TABLE runs ADD COLUMN outage_lower_bound INTEGER")
+        }
+        migrator.registerMigration(names[6]) { db in
+            // A running step's latest output line for viewers elsewhere: overwritten, not evidence.
+            try db.execute(sql: """
+                CREATE TABLE step_progress (
+                    run_id TEXT NOT NULL REFERENCES runs(id), step_id TEXT NOT NULL, line TEXT NOT NULL,
+                    at_ms INTEGER NOT NULL, PRIMARY KEY (run_id, step_id))
+                """)
         }
         return migrator
     }

@@ -185,6 +185,24 @@ public final class SQLiteStore: StateStore {
         try await read { db in try Rows.pendingControls(of: runID, in: db) }
     }
 
+    public func stepProgress(of runID: String) async throws -> [StepProgress] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT step_id, line, at_ms FROM step_progress WHERE run_id = ? ORDER BY step_id", arguments: [runID])
+                .map { StepProgress(stepID: $0["step_id"], line: $0["line"], atMs: $0["at_ms"]) }
+        }
+    }
+
+    public func noteProgress(_ progress: StepProgress, of runID: String) async throws {
+        try await write(run: runID) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO step_progress (run_id, step_id, line, at_ms) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (run_id, step_id) DO UPDATE SET line = excluded.line, at_ms = excluded.at_ms
+                    """,
+                arguments: [runID, progress.stepID, progress.line, progress.atMs])
+        }
+    }
+
     // MARK: Beyond the protocol
 
     /// Queues an operator's message and returns the id the store assigned to it.

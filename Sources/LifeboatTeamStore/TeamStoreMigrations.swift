@@ -123,6 +123,15 @@ enum TeamStoreMigrations {
             "ALTER TABLE lifeboat.steps ADD COLUMN forced boolean NOT NULL DEFAULT false",
             "UPDATE lifeboat.steps SET forced = (record::jsonb ->> 'forced') IS NOT NULL",
         ]),
+        // A running step's latest output line for viewers elsewhere (`lifeboat serve`): overwritten,
+        // not evidence, outside the chain.
+        Migration(name: "v7-step-progress", statements: [
+            """
+            CREATE TABLE lifeboat.step_progress (
+                run_id text NOT NULL REFERENCES lifeboat.runs (id), step_id text NOT NULL, line text NOT NULL,
+                at_ms bigint NOT NULL, PRIMARY KEY (run_id, step_id))
+            """,
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks (the first `count` of them: tests build

@@ -16,7 +16,8 @@ enum RunPage {
             return HTMLReport.render(report, adding: WarRoomPage.additions(store: storeName, live: false))
         }
         let machine = try RunStateMachine.replay(events)
-        let panel = RunPanel.render(run: run, steps: steps, events: events, machine: machine, nowMs: nowMs)
+        let panel = RunPanel.render(
+            run: run, steps: steps, events: events, progress: try await store.stepProgress(of: runID), machine: machine, nowMs: nowMs)
         return HTMLReport.render(report, adding: WarRoomPage.additions(store: storeName, live: true, panel: panel))
     }
 }

@@ -3,9 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
 import LifeboatCore
-import Logging
 import LifeboatReports
 import LifeboatStore
+import Logging
 import NIOCore
 import NIOSSL
 
@@ -91,6 +91,13 @@ public enum WarRoomServer {
             let id = try context.parameters.require("id")
             guard try await store.run(id) != nil else { throw HTTPError(.notFound, message: "no run '\(id)' in \(name)") }
             return EventStream.response(runID: id, request: request, feeds: feeds)
+        }
+        router.get("/runs/{id}/progress") { _, context in
+            let id = try context.parameters.require("id")
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let body = try CanonicalJSON.encode(try await store.stepProgress(of: id))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/status") { _, _ in
             let plans = try settings.plans?()

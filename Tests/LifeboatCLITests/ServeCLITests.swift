@@ -117,8 +117,14 @@ struct ServeCLITests {
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
         let token = "viewer-" + UUID().uuidString
         try cli.write("token", token + "\n")
-        let refusedWide = try cli.run("serve", "--listen", "0.0.0.0:0")
-        #expect(refusedWide.status == 2 && refusedWide.stderr.contains("--token-file"), "\(refusedWide.output)")
+        // Refused at once; a server that started instead is stopped and counted as a failure.
+        let (wide, _, wideErrors) = try cli.start(["serve", "--listen", "0.0.0.0:0"])
+        for _ in 0..<100 where wide.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        let listenedWide = wide.isRunning
+        if listenedWide { wide.interrupt() }
+        wide.waitUntilExit()
+        let wideMessage = (try? String(contentsOf: wideErrors, encoding: .utf8)) ?? ""
+        #expect(!listenedWide && wide.terminationStatus == 2 && wideMessage.contains("--token-file"), "\(wideMessage)")
         #expect(try cli.run("serve", "--token-file", "missing").status == 2)
         let served = try Served(cli, ["--token-file", "token"])
         defer { served.stop() }
@@ -192,5 +198,36 @@ struct ServeCLITests {
         #expect(!executor.isRunning && executor.terminationStatus == 0)
         let after = try Fetched.get(served.url + "/runs/\(id)").body
         #expect(!after.contains("Awaiting approval") && !after.contains("id=\"live\""))
+    }
+
+    /// A step that prints as it works: its latest output line, as the executor shares it, reaches
+    /// the open page while the step still runs (secrets masked as in every output line).
+    @Test func aRunningStepsLatestOutputLineReachesThePage() throws {
+        let cli = try CLI()
+        let secret = "hunter2-\(UUID().uuidString.prefix(8))"
+        try cli.write("secret.txt", secret + "\n")
+        try writeScenario(cli, steps: """
+              - id: copy
+                action: command
+                with: {argv: [sh, -c, "echo starting; sleep 1; echo copied 40% with $1; sleep 4", sh, "${secrets.token}"]}
+            """, secrets: "secrets:\n  token: {file: ../secret.txt}")
+        let served = try Served(cli)
+        defer { served.stop() }
+        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--drill"])
+        defer { if executor.isRunning { executor.terminate() } }
+        var id: String?
+        for _ in 0..<200 where id == nil {
+            Thread.sleep(forTimeInterval: 0.025)
+            id = try cli.newestRunID()
+        }
+        let runID = try #require(id)
+        let latest = "(document.querySelector('#live .latest code') || {}).textContent"
+        let watched = try PageWatch.run(served.url + "/runs/" + runID, until: latest + " === 'copied 40% with ***'", report: latest, timeout: 4)
+        #expect(watched.ok, "the page showed: \(watched.report ?? "nothing")")
+        #expect(executor.isRunning, "the step ended before its line was seen")
+        let progress = try Fetched.get(served.url + "/runs/\(runID)/progress")
+        #expect(progress.body.contains("copied 40% with ***") && !progress.body.contains(secret), "\(progress.body)")
+        for _ in 0..<200 where executor.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!executor.isRunning && executor.terminationStatus == 0)
     }
 }

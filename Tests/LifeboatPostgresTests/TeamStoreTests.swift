@@ -89,7 +89,7 @@ struct TeamStoreTests {
         #expect(chain.rows == events.count)
         #expect(try await store.appliedMigrations() == [
             "v1-event-log", "v2-executors", "v3-control-senders", "v4-events-recorded-by-the-server",
-            "v5-control-notifications", "v6-run-figures",
+            "v5-control-notifications", "v6-run-figures", "v7-step-progress",
         ])
         await store.close()
     }
@@ -303,9 +303,9 @@ struct TeamStoreTests {
             "GRANT SELECT ON ALL TABLES IN SCHEMA lifeboat TO \(role)",
             """
             GRANT INSERT ON lifeboat.runs, lifeboat.steps, lifeboat.documents, lifeboat.leases, lifeboat.controls,
-                lifeboat.executors TO \(role)
+                lifeboat.executors, lifeboat.step_progress TO \(role)
             """,
-            "GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.leases, lifeboat.executors TO \(role)",
+            "GRANT UPDATE ON lifeboat.runs, lifeboat.steps, lifeboat.leases, lifeboat.executors, lifeboat.step_progress TO \(role)",
             "GRANT DELETE ON lifeboat.steps, lifeboat.leases TO \(role)",
             "GRANT USAGE ON ALL SEQUENCES IN SCHEMA lifeboat TO \(role)",
             "GRANT EXECUTE ON FUNCTION lifeboat.lock_chain(), lifeboat.record_events(text, text[], bigint[], bigint, bigint) TO \(role)",

@@ -40,10 +40,12 @@ enum RunDriver {
         let progress: any RunView =
             header.mode == .tabletop
             ? TabletopView()
-            : ProgressView(
-                live: live, clock: Runtime.clock,
-                approvalsElsewhere: !interactive && configuration.waitForApprovals && !configuration.autoApprove,
-                earlier: try await store.events(of: runID))
+            : SharedProgress(
+                ProgressView(
+                    live: live, clock: Runtime.clock,
+                    approvalsElsewhere: !interactive && configuration.waitForApprovals && !configuration.autoApprove,
+                    earlier: try await store.events(of: runID)),
+                store: store, runID: runID, clock: Runtime.clock)
         let engine = Runtime.engine(
             store: store, configuration: configuration, observer: progress, interactive: interactive,
             tabletop: header.mode == .tabletop, stepByStep: stepByStep, interrupts: InterruptSignal())
