@@ -16,13 +16,8 @@ struct ServeCLITests {
             """)
         let served = try Served(cli)
         defer { served.stop() }
-        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--drill"])
+        let (executor, id) = try cli.startRun(["plans/p.yaml", "-s", "failover", "--drill"])
         defer { if executor.isRunning { executor.terminate() } }
-        var id: String?
-        for _ in 0..<200 where id == nil {
-            Thread.sleep(forTimeInterval: 0.025)
-            id = try cli.newestRunID()
-        }
         let runID = try #require(id)
         let before = cli.path("before.png"), after = cli.path("after.png")
         let watched = try PageWatch.run(
@@ -213,13 +208,8 @@ struct ServeCLITests {
             """, secrets: "secrets:\n  token: {file: ../secret.txt}")
         let served = try Served(cli)
         defer { served.stop() }
-        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--drill"])
+        let (executor, id) = try cli.startRun(["plans/p.yaml", "-s", "failover", "--drill"])
         defer { if executor.isRunning { executor.terminate() } }
-        var id: String?
-        for _ in 0..<200 where id == nil {
-            Thread.sleep(forTimeInterval: 0.025)
-            id = try cli.newestRunID()
-        }
         let runID = try #require(id)
         let latest = "(document.querySelector('#live .latest code') || {}).textContent"
         let watched = try PageWatch.run(served.url + "/runs/" + runID, until: latest + " === 'copied 40% with ***'", report: latest, timeout: 4)

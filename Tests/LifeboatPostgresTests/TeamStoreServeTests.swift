@@ -18,9 +18,9 @@ struct TeamStoreServeTests {
             """)
         let served = try Served(cli)
         defer { served.stop() }
-        let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover", "--drill"])
+        let (executor, newest) = try cli.startRun(["plans/p.yaml", "-s", "failover", "--drill"])
         defer { if executor.isRunning { executor.terminate() } }
-        let id = try #require(try TeamStoreCLITests.waitForNewestRun(cli, showing: "first"))
+        let id = try #require(newest)
         // A stream from the first event, read to its end while the run goes on.
         let streamURL = served.url + "/runs/\(id)/events"
         let streamed = Task.detached { try Fetched.get(streamURL, maxTime: 30) }

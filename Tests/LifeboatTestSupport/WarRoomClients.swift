@@ -110,6 +110,18 @@ public struct PageWatch {
 }
 
 extension LifeboatCLI {
+    /// Starts `lifeboat run …` in the background and waits (up to 5 s) for its run to be in the
+    /// store; the caller stops the process.
+    public func startRun(_ arguments: [String]) throws -> (executor: Process, runID: String?) {
+        let (executor, _, _) = try start(["run"] + arguments)
+        var id: String?
+        for _ in 0..<200 where id == nil {
+            Thread.sleep(forTimeInterval: 0.025)
+            id = try newestRunID()
+        }
+        return (executor, id)
+    }
+
     /// When run `runID` recorded that `step` succeeded (the event's time, ms since the epoch).
     public func stepSucceededAtMs(_ runID: String, _ step: String) throws -> Int64? {
         let events = try showJSON(runID)["events"] as? [[String: Any]] ?? []
