@@ -240,8 +240,10 @@ struct RunEngineProbeTests {
         var header = TestHeaders.header([TestHeaders.step("slow"), TestHeaders.step("after<slow")], mode: .drill)
         header.probes = [ProbeHeader(id: "health", action: "probe", intervalMs: 200, timeoutMs: 200, abortWhen: .failingFor(ms: 1_000))]
         let healthy = Mutex(true)
+        // The slow step outlasts the breach (failing from 700 ms, for 1 s) by 8 s of the scaled clock
+        // (0.4 s real): with 1.3 s (65 ms real) a loaded CI machine once let `after` start first.
         let step = ScriptedAction { request in
-            try await request.clock.sleep(ms: 3_000)
+            try await request.clock.sleep(ms: 10_000)
             return ActionResult(summary: "slow done")
         }
         let probeAction = ScriptedAction(name: "probe") { _ in
