@@ -1,5 +1,6 @@
 import LifeboatCore
 import LifeboatReports
+import LifeboatStore
 
 /// The live panel of a run that has not ended, above its report: where it stands, its RTO budget
 /// (elapsed against the objective, the time it stood still apart), the steps running, since when and
@@ -52,7 +53,7 @@ enum RunPanel {
             ))
         }
         if let last = events.last {
-            rows.append(("Last event", "\(h(kindName(last.kind))) at \(h(ReportText.readableTime(last.atMs)))"))
+            rows.append(("Last event", "\(h(EventChain.kindName(last.kind))) at \(h(ReportText.readableTime(last.atMs)))"))
         }
         let list = rows.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" }.joined()
         return """
@@ -62,10 +63,5 @@ enum RunPanel {
             </section>
 
             """
-    }
-
-    /// The event's kind as the store names it (`stepSucceeded`).
-    static func kindName(_ kind: RunEvent.Kind) -> String {
-        String(String(describing: kind).prefix { $0 != "(" })
     }
 }

@@ -122,5 +122,5 @@ public enum WarRoomServer {
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     }
 
-    private static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    private static func nowMs() -> Int64 { SystemClock().wallMs() }
 }
