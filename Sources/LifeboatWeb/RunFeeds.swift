@@ -17,17 +17,16 @@ actor RunFeeds {
         var lastBatch: Batch?
         var ended = false
         var failure: String?
-        var lastAskedMs: Int64 = 0
+        var lastAsked = ContinuousClock.now
         var following = false
     }
 
     private let store: any EvidenceStore
     private let pollMs: Int64
-    private let clock = ContinuousClock()
     private var feeds: [String: Feed] = [:]
     /// The viewers waiting for the follower's next read, per run.
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-    private static let idleMs: Int64 = 60_000
+    private static let idle: Duration = .seconds(60)
     static let batchMs: Int64 = 50
 
     init(store: any EvidenceStore, pollMs: Int64) {
@@ -47,7 +46,7 @@ actor RunFeeds {
 
     func events(of runID: String, after count: Int) throws(WarRoomFailure) -> Batch {
         var feed = feeds[runID] ?? Feed()
-        feed.lastAskedMs = nowMs()
+        feed.lastAsked = .now
         if let failure = feed.failure {
             feeds[runID] = nil
             throw WarRoomFailure(failure)
@@ -84,7 +83,7 @@ actor RunFeeds {
 
     private func follow(_ runID: String) async {
         defer { wakeViewers(of: runID) }
-        while let feed = feeds[runID], nowMs() - feed.lastAskedMs < Self.idleMs {
+        while let feed = feeds[runID], ContinuousClock.now - feed.lastAsked < Self.idle {
             do {
                 let fresh = try await store.events(of: runID, after: feed.events.count)
                 // Ended once the run says so and nothing came since the read before.
@@ -111,13 +110,6 @@ actor RunFeeds {
         feeds[runID]?.following = false
         if let feed = feeds[runID], !feed.ended, feed.failure == nil { feeds[runID] = nil }
     }
-
-    private func nowMs() -> Int64 {
-        let elapsed = clock.now - Self.origin
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-    }
-
-    private static let origin = ContinuousClock.now
 }
 
 /// The store could not be read for a viewer.
