@@ -153,6 +153,14 @@ let package = Package(
             path: "Tests/LifeboatTestSupport",
             swiftSettings: strictSettings
         ),
+        // The PostgreSQL servers the tests start (a primary, a streaming replica, team-store
+        // databases), shared by the PostgreSQL integration tests and the CLI tests on the team store.
+        .target(
+            name: "LifeboatPostgresHarness",
+            dependencies: ["LifeboatPostgres", .product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Tests/LifeboatPostgresHarness",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "LifeboatCoreTests",
             dependencies: ["LifeboatCore", "LifeboatTestSupport"],
@@ -183,8 +191,8 @@ let package = Package(
         // harness starts on 127.0.0.1 in a temp dir.
         .testTarget(
             name: "LifeboatPostgresTests",
-            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatPostgres", "LifeboatStore", "LifeboatTeamStore", "LifeboatTestSupport",
-                           .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["LifeboatCore", "LifeboatActions", "LifeboatPostgres", "LifeboatPostgresHarness", "LifeboatStore",
+                           "LifeboatTeamStore", "LifeboatTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: strictSettings
         ),
         // DNS codec tests, and integration tests against a real BIND the harness starts on 127.0.0.1.
@@ -196,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LifeboatCLITests",
-            dependencies: ["LifeboatCore", "LifeboatTestSupport",
+            dependencies: ["LifeboatCore", "LifeboatPostgresHarness", "LifeboatTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),

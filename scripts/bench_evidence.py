@@ -17,6 +17,7 @@ seeder = os.path.join(os.path.dirname(binary), "lifeboat-bench-seed")
 args = sys.argv[2:]
 runs_wanted = int(args[args.index("--runs") + 1]) if "--runs" in args else 100_000
 keep = args[args.index("--keep") + 1] if "--keep" in args else None
+team_store = "--team-store" in args
 steps_per_run = 20
 work = keep or tempfile.mkdtemp(prefix="lifeboat-bench-evidence-")
 os.makedirs(work, exist_ok=True)
@@ -98,16 +99,48 @@ benchmarks = [
     ("report RUN --format junit", ["report", one_run, "--format", "junit"]),
 ]
 rounds = 7
-print(f"\n| command ({counts['runs']:,} runs, {counts['steps']:,} step rows, {counts['events']:,} events) | median | min | max |")
-print("|---|---|---|---|")
-for name, argv in benchmarks:
-    lifeboat(*argv)  # warm the page cache
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        lifeboat(*argv)
-        times.append((time.perf_counter() - t) * 1000)
-    print(f"| `lifeboat {name}` | {statistics.median(times):.1f} ms | {min(times):.1f} ms | {max(times):.1f} ms |")
+
+
+def time_commands(store_label):
+    print(f"\n| command on the {store_label} ({counts['runs']:,} runs, {counts['steps']:,} step rows, "
+          f"{counts['events']:,} events) | median | min | max |")
+    print("|---|---|---|---|")
+    for name, argv in benchmarks:
+        lifeboat(*argv)  # warm the page cache
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            lifeboat(*argv)
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"| `lifeboat {name}` | {statistics.median(times):.1f} ms | {min(times):.1f} ms | {max(times):.1f} ms |",
+              flush=True)
+
+
+time_commands("SQLite store")
 print(f"\nstore: {size / 1e6:.0f} MB, {size / counts['runs'] / 1e3:.1f} kB per run (in {work})")
+
+# 4. The same on a team store: a throwaway PostgreSQL 15 on loopback (fsync as initdb leaves it),
+# filled by `lifeboat store import` of the SQLite store above (Lifeboat's own import: chain verified
+# before and after), then ANALYZEd as an operator's autovacuum would have.
+if team_store:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from throwaway_postgres import Postgres
+    pg = Postgres(prefix="lifeboat-bench-evidence-pg-")
+    try:
+        pg.psql("CREATE DATABASE lifeboat")
+        env["LIFEBOAT_DB"] = pg.conninfo(database="lifeboat")
+        print(f"\nimporting {counts['runs']:,} runs into the team store…", file=sys.stderr)
+        t0 = time.time()
+        r = subprocess.run([binary, "store", "import", db_path, "--json"], cwd=work, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"store import exited {r.returncode}: {r.stderr}")
+        imported = time.time() - t0
+        print(f"store import: {r.stdout.strip()} in {imported:.0f} s ({imported / counts['runs'] * 1000:.2f} ms per run)")
+        pg.psql("ANALYZE")
+        bytes_ = int(pg.psql("SELECT pg_database_size('lifeboat')"))
+        time_commands("team store (PostgreSQL 15, loopback)")
+        print(f"\nteam store: {bytes_ / 1e6:.0f} MB, {bytes_ / counts['runs'] / 1e3:.1f} kB per run")
+    finally:
+        pg.close()
 if not keep:
     shutil.rmtree(work)

@@ -6,8 +6,13 @@ import LifeboatTestSupport
 typealias CLI = LifeboatCLI
 
 extension LifeboatCLI {
-    /// `PRAGMA integrity_check` on the store, read through a separate SQLite connection.
+    /// "ok" when the store is whole: `lifeboat audit verify` passes (hash chain and projections)
+    /// and, for a SQLite file, `PRAGMA integrity_check` read through a separate connection says so;
+    /// otherwise what was found.
     func integrityCheck() throws -> String {
+        let verify = try run("audit", "verify")
+        guard verify.status == 0 else { return "audit verify exited \(verify.status): \(verify.output)" }
+        if isTeamStore { return "ok" }
         let queue = try DatabaseQueue(path: dbPath)
         return try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }

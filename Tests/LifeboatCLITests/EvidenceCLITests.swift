@@ -8,8 +8,8 @@ import Testing
 @Suite("CLI: evidence", .serialized)
 struct EvidenceCLITests {
     /// A plan with a schedule and one scenario of two quick command steps; a second plan never run.
-    func setUp() throws -> CLI {
-        let cli = try CLI()
+    func setUp(_ store: TestStore = .sqlite) async throws -> CLI {
+        let cli = try await CLI.on(store)
         try cli.write("plans/e.yaml", """
             plan: evidence-plan
             owner: sre
@@ -43,8 +43,9 @@ struct EvidenceCLITests {
 
     func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
-    @Test func historyFiltersAndSummarizes() throws {
-        let cli = try setUp()
+    @Test(arguments: TestStore.allCases)
+    func historyFiltersAndSummarizes(store: TestStore) async throws {
+        let cli = try await setUp(store)
         for _ in 0..<3 {
             let run = try cli.run("run", "plans/e.yaml", "-s", "failover", "--drill")
             #expect(run.status == 0, "\(run.stderr)")
@@ -88,8 +89,9 @@ struct EvidenceCLITests {
         #expect(try cli.run("history", "--report", "html").status == 2)  // needs --plan
     }
 
-    @Test func statusShowsDueAndOverdueAndCheckFails() throws {
-        let cli = try setUp()
+    @Test(arguments: TestStore.allCases)
+    func statusShowsDueAndOverdueAndCheckFails(store: TestStore) async throws {
+        let cli = try await setUp(store)
         let never = try cli.run("status", "plans", "--check")
         #expect(never.status == 7)
         #expect(never.stdout.contains("NEVER"))
@@ -118,8 +120,9 @@ struct EvidenceCLITests {
         #expect(try cli.run("status", "nowhere").status == 5)
     }
 
-    @Test func metricsPassPromtoolAndAreWrittenAtomically() throws {
-        let cli = try setUp()
+    @Test(arguments: TestStore.allCases)
+    func metricsPassPromtoolAndAreWrittenAtomically(store: TestStore) async throws {
+        let cli = try await setUp(store)
         let run = try cli.run("run", "plans/e.yaml", "-s", "failover", "--drill")
         #expect(run.status == 0, "\(run.stderr)")
         let result = try cli.run("metrics", "plans", "--textfile", cli.path("lifeboat.prom"))
@@ -153,8 +156,8 @@ struct EvidenceCLITests {
         #expect(promtool.terminationStatus == 0, "promtool: \(output)\n\(text)")
     }
 
-    @Test func auditExportReverifiesAndTamperingIsNamed() throws {
-        let cli = try setUp()
+    @Test func auditExportReverifiesAndTamperingIsNamed() async throws {
+        let cli = try await setUp()
         #expect(try cli.run("run", "plans/e.yaml", "-s", "failover", "--drill").status == 0)
         let id = try #require(try cli.newestRunID())
         let export = try cli.run("audit", "export", id, "-o", cli.path("run.jsonl"))
@@ -187,7 +190,7 @@ struct EvidenceCLITests {
 
         #expect(try cli.run("audit", "verify").status == 0)
         let raw = try DatabaseQueue(path: cli.dbPath)
-        try raw.write { db in
+        try await raw.write { db in
             try db.execute(sql: "DROP TRIGGER events_no_update")
             try db.execute(sql: "UPDATE events SET payload = replace(payload, '\"attempt\":1', '\"attempt\":2') WHERE seq = 3")
         }

@@ -13,8 +13,9 @@ struct OperatorCLITests {
         return try #require(entries.first { ($0["run"] as? [String: Any])?["id"] as? String == id })
     }
 
-    @Test func aRunWhoseCompensationFailsIsEndedByAbortAndTheScenarioRunsAgain() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aRunWhoseCompensationFailsIsEndedByAbortAndTheScenarioRunsAgain(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: change
                 action: command
@@ -46,8 +47,9 @@ struct OperatorCLITests {
         #expect(try cli.run("audit", "verify").status == 0)
     }
 
-    @Test func aFailedCompensationResolvedAsCompensatedLetsTheRollbackFinish() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aFailedCompensationResolvedAsCompensatedLetsTheRollbackFinish(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: first
                 action: command
@@ -73,8 +75,9 @@ struct OperatorCLITests {
         #expect(try cli.run("show", id).stdout.contains("status rolled-back"))
     }
 
-    @Test func aStepResolvedAsFailedIsNotRedrivenByAPlainResume() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aStepResolvedAsFailedIsNotRedrivenByAPlainResume(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         let counter = cli.path("attempts.log")
         try writeScenario(cli, steps: """
               - id: flaky
@@ -93,8 +96,9 @@ struct OperatorCLITests {
         #expect(try String(contentsOfFile: counter, encoding: .utf8) == "x\nx\n")
     }
 
-    @Test func aSkippedStepShowsAsForcedInHistory() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aSkippedStepShowsAsForcedInHistory(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: broken
                 action: command
@@ -125,8 +129,9 @@ struct OperatorCLITests {
         #expect(try cli.run("report", id, "--format", "md").stdout.contains("succeeded, 1 forced"))
     }
 
-    @Test func pauseOfARunNobodyExecutesNamesTheWaysOut() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func pauseOfARunNobodyExecutesNamesTheWaysOut(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: broken
                 action: command
@@ -162,8 +167,9 @@ struct OperatorCLITests {
 /// `show --verbose` and the reports.
 @Suite("CLI: a failing step keeps its evidence", .serialized)
 struct FailureEvidenceCLITests {
-    @Test func aFailingCommandsOutputLinesAreInShowAndItsReports() throws {
-        var cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aFailingCommandsOutputLinesAreInShowAndItsReports(store: TestStore) async throws {
+        var cli = try await CLI.on(store)
         cli.environment["DB_PASSWORD"] = "hunter2-secret"
         try writeScenario(cli, steps: """
               - id: disk
@@ -213,8 +219,9 @@ struct ReloadCLITests {
             """
     }
 
-    @Test func aCorrectedDocumentIsPickedUpAndAChangedCompletedStepIsRefused() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aCorrectedDocumentIsPickedUpAndAChangedCompletedStepIsRefused(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: steps(prepare: "\"true\"", deploy: "tru"))  // a typo: preflight refuses it
         let failed = try cli.run("run", "plans/p.yaml", "-s", "failover")
         #expect(failed.status == 4)
@@ -241,8 +248,9 @@ struct ReloadCLITests {
         #expect(try cli.run("audit", "verify").status == 0)
     }
 
-    @Test func forceAcceptsAChangedCompletedStepAndANewStepRuns() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func forceAcceptsAChangedCompletedStepAndANewStepRuns(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: steps(prepare: "\"true\"", deploy: "\"false\""))
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 1)
         let id = try #require(try cli.newestRunID())

@@ -36,8 +36,9 @@ struct ReportCLITests {
         return try #require(try cli.newestRunID())
     }
 
-    @Test func writesEveryFormatForARealRun() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func writesEveryFormatForARealRun(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         let id = try failedRun(cli)
 
         let md = try cli.run("report", id)
@@ -80,8 +81,9 @@ struct ReportCLITests {
         #expect(lint.status == 0, "\(lint.stderr)")
     }
 
-    @Test func unknownRunIsNotFoundAndBadFormatIsInvalidInput() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func unknownRunIsNotFoundAndBadFormatIsInvalidInput(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         let id = try failedRun(cli)
         let missing = try cli.run("report", "no-such-run")
         #expect(missing.status == 5)

@@ -42,8 +42,9 @@ struct TabletopCLITests {
             """)
     }
 
-    @Test func aScriptedWalkThroughOverOutputReferencesFinishesWithItsNotesInEveryReport() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aScriptedWalkThroughOverOutputReferencesFinishesWithItsNotesInEveryReport(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeOutputReferenceScenario(cli)
         #expect(try cli.run("validate", "plans/p.yaml").status == 0)
         let walk = try cli.run("tabletop", "plans/p.yaml", "-s", "failover", stdin: "n DNS TTL too long\nd\nd\n")
@@ -91,8 +92,9 @@ struct TabletopCLITests {
         #expect(junit.contains("note on switch by tester: DNS TTL too long"))
     }
 
-    @Test func jsonPutsTheResultOnStandardOutputAndTheWalkThroughOnStandardError() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func jsonPutsTheResultOnStandardOutputAndTheWalkThroughOnStandardError(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeOutputReferenceScenario(cli)
         let walk = try cli.run("tabletop", "plans/p.yaml", "-s", "failover", "--json", stdin: "d\nn rehearse the rollback\nq\n")
         #expect(walk.status == 3, "\(walk.stdout)\n\(walk.stderr)")

@@ -22,8 +22,9 @@ struct WatchCLITests {
         return nil
     }
 
-    @Test func watchFollowsARunToItsEndWithEveryEventInOrder() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func watchFollowsARunToItsEndWithEveryEventInOrder(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try approvalScenario(cli)
         let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
         defer { if executor.isRunning { executor.terminate() } }
@@ -39,8 +40,9 @@ struct WatchCLITests {
         #expect(executor.terminationStatus == 0)
     }
 
-    @Test func theTextFormIsTheExecutorsAndEndsWithTheSummary() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func theTextFormIsTheExecutorsAndEndsWithTheSummary(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try approvalScenario(cli)
         let (executor, _, _) = try cli.start(["run", "plans/p.yaml", "-s", "failover"])
         defer { if executor.isRunning { executor.terminate() } }
@@ -48,11 +50,11 @@ struct WatchCLITests {
         let (watcher, out, _) = try cli.start(["watch", "--plan", "test-plan", "-s", "failover"])
         defer { if watcher.isRunning { watcher.terminate() } }
         func printed() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
-        for _ in 0..<200 where !printed().contains("awaiting approval") { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where !printed().contains("awaiting approval") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(printed().contains("watching run \(id): test-plan / failover (execute)"), "\(printed())")
         #expect(printed().contains("decide from any terminal: lifeboat approve \(id) gate"), "\(printed())")
         #expect(try cli.run("approve", id, "gate", "--by", "ic").status == 0)
-        for _ in 0..<200 where watcher.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where watcher.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(watcher.terminationStatus == 0)
         let text = printed()
         for line in ["gate: approved by ic", "switch: succeeded", "run succeeded", "run \(id): SUCCEEDED"] {
@@ -63,8 +65,9 @@ struct WatchCLITests {
 
     /// The executor dies (kill -9): the watcher says nobody executes the run and how to continue
     /// it, then follows the resume to the end.
-    @Test func aWatcherSaysWhenTheExecutorIsGoneAndFollowsTheResume() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aWatcherSaysWhenTheExecutorIsGoneAndFollowsTheResume(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - {id: copy, action: command, idempotent: true, with: {argv: [sleep, "2"]}}
             """)
@@ -72,26 +75,27 @@ struct WatchCLITests {
         defer { if executor.isRunning { executor.terminate() } }
         var id: String?
         for _ in 0..<200 where id == nil {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
             if let newest = try cli.newestRunID(), try cli.run("show", newest).stdout.contains("running") { id = newest }
         }
         let run = try #require(id)
         let (watcher, out, _) = try cli.start(["watch", run])
         defer { if watcher.isRunning { watcher.terminate() } }
         func printed() -> String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
-        for _ in 0..<200 where !printed().contains("copy: started") { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where !printed().contains("copy: started") { try await Task.sleep(for: .milliseconds(50)) }
         kill(executor.processIdentifier, SIGKILL)
         executor.waitUntilExit()
-        for _ in 0..<200 where !printed().contains("executor is gone") { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where !printed().contains("executor is gone") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(printed().contains("nobody executes run \(run) now (its executor is gone): `lifeboat resume \(run)` continues it"), "\(printed())")
         #expect(watcher.isRunning, "the watcher stopped when the executor died")
         #expect(try cli.run("resume", run).status == 0)
-        for _ in 0..<200 where watcher.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<200 where watcher.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(watcher.terminationStatus == 0 && printed().contains("run \(run): SUCCEEDED"), "\(printed())")
     }
 
-    @Test func aRunThatHasEndedIsPrintedWholeAndItsStatusIsTheExitStatus() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aRunThatHasEndedIsPrintedWholeAndItsStatusIsTheExitStatus(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - {id: broken, action: command, with: {argv: ["false"]}}
             """)
@@ -102,8 +106,9 @@ struct WatchCLITests {
         #expect(watched.stdout.contains("broken: FAILED attempt 1") && watched.stdout.contains("run \(id): FAILED"), "\(watched.output)")
     }
 
-    @Test func badRequestsSaySo() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func badRequestsSaySo(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: "  - {id: a, action: command, with: {argv: [\"true\"]}}")
         #expect(try cli.run("run", "plans/p.yaml", "-s", "failover").status == 0)
         let both = try cli.run("watch", "x", "--plan", "test-plan")

@@ -2,6 +2,7 @@ import Foundation
 import LifeboatActions
 import LifeboatCore
 import LifeboatPostgres
+import LifeboatPostgresHarness
 import Testing
 
 /// Every `postgres.restore` suite, one test at a time: each starts servers, extracts backups and

@@ -2,6 +2,7 @@ import Foundation
 import LifeboatActions
 import LifeboatCore
 import LifeboatPostgres
+import LifeboatPostgresHarness
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import LifeboatActions
 import LifeboatCore
 import LifeboatPostgres
+import LifeboatPostgresHarness
 import Testing
 
 /// `postgres.query` against the shared primary + replica.

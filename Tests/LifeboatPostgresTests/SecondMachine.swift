@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatPostgresHarness
 
 /// Another "machine" on this one: a network namespace joined to this one by a veth pair (this end
 /// `hostAddress`, the other `peerAddress`, a /30 of 10.231.0.0/16), in which commands run with a

@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatCore
 import LifeboatPostgres
+import LifeboatPostgresHarness
 import LifeboatStore
 import LifeboatTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatCore
 import LifeboatPostgres
+import LifeboatPostgresHarness
 import LifeboatStore
 @testable import LifeboatTeamStore
 import LifeboatTestSupport
@@ -13,10 +14,8 @@ import Testing
 struct TeamStoreTests {
     /// A new empty database on the shared cluster, and its conninfo (the `lifeboat` role, by password).
     static func freshDatabase() async throws -> (conninfo: String, cluster: PostgresCluster, name: String) {
-        let cluster = try await PostgresCluster.shared()
-        let name = uniqueName("store")
-        try await cluster.admin(cluster.primary, "CREATE DATABASE \(name) OWNER lifeboat", database: "postgres")
-        return (cluster.primary.conninfo(password: cluster.primary.password, database: name), cluster, name)
+        let database = try await TeamStoreDatabase.fresh()
+        return (database.conninfo, database.cluster, database.name)
     }
 
     static func header(_ plan: String = "plan", steps: [StepHeader]? = nil) -> RunHeader {

@@ -33,11 +33,6 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
     return try await condition()
 }
 
-/// A name no other test uses: for tables and `application_name`s.
-func uniqueName(_ prefix: String) -> String {
-    prefix + "_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-}
-
 /// Every text of an error a person or a log could see.
 func allTexts(_ error: LifeboatError) -> [String] {
     [error.message, error.description, error.hint ?? "", error.detail ?? "", String(describing: error), String(reflecting: error)]

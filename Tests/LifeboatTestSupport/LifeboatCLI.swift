@@ -61,10 +61,11 @@ public struct LifeboatCLI: Sendable {
 
     /// How the binary names the tests' operator in its logs: the label `tester` with the account
     /// that runs the tests beside it.
-    public static let tester: String = {
-        let account = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(geteuid())"
-        return "tester (account \(account))"
-    }()
+    public static let tester = "tester (account \(osAccount))"
+
+    /// The operating system account that runs the tests.
+    public static let osAccount: String =
+        getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(geteuid())"
 
     public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 

@@ -20,14 +20,14 @@ import Darwin
 /// `atexit` handler stops what is left (SIGQUIT to each postmaster, i.e. an immediate shutdown,
 /// then waits for it) and removes the folders. For a crash, a detached watchdog shell per cluster
 /// does the same once the test process is gone.
-enum ClusterCleanup {
+public enum ClusterCleanup {
     private static let registered = Mutex<Set<String>>([])
     private static let installed = Mutex(false)
 
     /// Data folders inside a cluster's base folder.
     static let nodeNames = ["primary", "replica"]
 
-    static func register(_ baseDir: String) {
+    public static func register(_ baseDir: String) {
         installed.withLock { done in
             guard !done else { return }
             done = true
@@ -36,12 +36,12 @@ enum ClusterCleanup {
         registered.withLock { _ = $0.insert(baseDir) }
     }
 
-    static func unregister(_ baseDir: String) {
+    public static func unregister(_ baseDir: String) {
         registered.withLock { _ = $0.remove(baseDir) }
     }
 
     /// Stops every registered cluster at once and removes its folder (synchronous; for `atexit`).
-    static func stopAllNow() {
+    public static func stopAllNow() {
         let bases = registered.withLock { all in
             defer { all.removeAll() }
             return all
@@ -50,7 +50,7 @@ enum ClusterCleanup {
     }
 
     /// SIGQUIT to each postmaster under `base`, wait up to 10 s for them to go, remove `base`.
-    static func stopNow(_ base: String) {
+    public static func stopNow(_ base: String) {
         var pids: [pid_t] = []
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: base) {
             for entry in entries {
@@ -67,7 +67,7 @@ enum ClusterCleanup {
     }
 
     /// The postmaster's pid from `postmaster.pid`, when the file exists.
-    static func postmasterPID(dataDir: String) -> pid_t? {
+    public static func postmasterPID(dataDir: String) -> pid_t? {
         guard let text = try? String(contentsOfFile: dataDir + "/postmaster.pid", encoding: .utf8),
             let first = text.split(separator: "\n").first, let pid = pid_t(first), pid > 0
         else { return nil }
@@ -76,7 +76,7 @@ enum ClusterCleanup {
 
     /// A detached shell that waits for this process to end (or `base` to vanish), then stops any
     /// postmaster under `base` and removes it — the cleanup for a crashed or killed test run.
-    static func startWatchdog(_ base: String) async throws {
+    public static func startWatchdog(_ base: String) async throws {
         let me = getpid()
         let script = """
             while kill -0 \(me) 2>/dev/null && [ -d '\(base)' ]; do sleep 1; done

@@ -14,16 +14,16 @@ import SystemPackage
 #endif
 
 /// Why the harness could not set PostgreSQL up; the test fails with this text.
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs PostgreSQL's programs the way INFRA-NOTES says they must run on these machines: as the
 /// `postgres` OS user when we are root (`runuser -u postgres --`, from `/`), directly otherwise.
-enum PostgresCommands {
+public enum PostgresCommands {
     /// The `bin` folder of the newest PostgreSQL server installed (`$LIFEBOAT_PG_BINDIR` wins).
-    static func binDir() throws -> String {
+    public static func binDir() throws -> String {
         if let explicit = ProcessInfo.processInfo.environment["LIFEBOAT_PG_BINDIR"] {
             guard FileManager.default.isExecutableFile(atPath: explicit + "/initdb") else {
                 throw HarnessError("LIFEBOAT_PG_BINDIR=\(explicit) has no initdb")
@@ -43,10 +43,10 @@ enum PostgresCommands {
                 + "run scripts/install-deps (it installs the postgresql package), or set LIFEBOAT_PG_BINDIR")
     }
 
-    static var isRoot: Bool { geteuid() == 0 }
+    public static var isRoot: Bool { geteuid() == 0 }
 
     /// The uid and gid the servers run as: `postgres` when we are root (created if missing), else us.
-    static func serverUser() async throws -> (uid: uid_t, gid: gid_t) {
+    public static func serverUser() async throws -> (uid: uid_t, gid: gid_t) {
         guard isRoot else { return (geteuid(), getegid()) }
         if let entry = getpwnam("postgres") { return (entry.pointee.pw_uid, entry.pointee.pw_gid) }
         _ = try await run(
@@ -59,7 +59,7 @@ enum PostgresCommands {
     /// Runs `argv` (as the server user when `asServerUser`) from `/` and returns stdout+stderr;
     /// throws with that output when it exits non-zero.
     @discardableResult
-    static func run(_ argv: [String], asServerUser: Bool = true) async throws -> String {
+    public static func run(_ argv: [String], asServerUser: Bool = true) async throws -> String {
         let full = asServerUser && isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + argv : argv
         var environment: [Environment.Key: String?] = ["LC_ALL": "C"]
         for name in ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE", "PGDATA", "PGOPTIONS"] {
@@ -77,13 +77,13 @@ enum PostgresCommands {
     }
 
     /// The last `lines` lines of a server log, for failure messages.
-    static func tail(_ path: String, lines: Int = 15) -> String {
+    public static func tail(_ path: String, lines: Int = 15) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log at \(path))" }
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let (fd, port) = boundSocket()
         close(fd)
         return port
@@ -91,7 +91,7 @@ enum PostgresCommands {
 
     /// A TCP socket bound to a free port on 127.0.0.1 (listening when asked: connections then
     /// complete and nothing ever answers them); the caller closes `fd`.
-    static func boundSocket(listening: Bool = false) -> (fd: Int32, port: Int) {
+    public static func boundSocket(listening: Bool = false) -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -1,5 +1,4 @@
 import Foundation
-import LifeboatActions
 import LifeboatPostgres
 
 #if canImport(Glibc)
@@ -22,43 +21,43 @@ import Darwin
 ///
 /// Start: `PostgresCluster.shared()` (one per test process, started on first use, stopped at exit)
 /// or `withCluster { }` for a test that breaks its own (stopped afterwards, also on failure).
-final class PostgresCluster: Sendable {
+public final class PostgresCluster: Sendable {
     /// One server of the cluster.
-    struct Node: Sendable {
-        let name: String
-        let dataDir: String
-        let port: Int
-        let logFile: String
+    public struct Node: Sendable {
+        public let name: String
+        public let dataDir: String
+        public let port: Int
+        public let logFile: String
         /// The `lifeboat` role's password.
-        let password: String
+        public let password: String
 
         /// `lifeboat`, by password, to database `app`.
-        var conninfo: String { conninfo(password: password) }
+        public var conninfo: String { conninfo(password: password) }
 
-        func conninfo(password: String, database: String = "app") -> String {
+        public func conninfo(password: String, database: String = "app") -> String {
             "host=127.0.0.1 port=\(port) dbname=\(database) user=lifeboat password=\(password) connect_timeout=10"
         }
 
         /// The same as a URI.
-        var uri: String { "postgresql://lifeboat:\(password)@127.0.0.1:\(port)/app?connect_timeout=10" }
+        public var uri: String { "postgresql://lifeboat:\(password)@127.0.0.1:\(port)/app?connect_timeout=10" }
 
         /// `postgres` (superuser) by trust, to database `dbname`.
-        func adminConninfo(_ database: String = "app") -> String {
+        public func adminConninfo(_ database: String = "app") -> String {
             "host=127.0.0.1 port=\(port) dbname=\(database) user=postgres connect_timeout=10"
         }
 
-        var hostPort: String { "127.0.0.1:\(port)" }
+        public var hostPort: String { "127.0.0.1:\(port)" }
     }
 
-    static let replicationSlot = "lifeboat_replica"
+    public static let replicationSlot = "lifeboat_replica"
 
-    let baseDir: String
-    let archiveDir: String
+    public let baseDir: String
+    public let archiveDir: String
     /// A postgres-owned empty folder for base backups and restored data dirs.
-    let scratchDir: String
-    let binDir: String
-    let primary: Node
-    let replica: Node?
+    public let scratchDir: String
+    public let binDir: String
+    public let primary: Node
+    public let replica: Node?
 
     private init(baseDir: String, binDir: String, primary: Node, replica: Node?) {
         self.baseDir = baseDir
@@ -72,10 +71,10 @@ final class PostgresCluster: Sendable {
     // MARK: Lifecycle
 
     /// The process-wide cluster (primary + replica), started on first use, stopped at process exit.
-    static func shared() async throws -> PostgresCluster { try await SharedCluster.instance.cluster() }
+    public static func shared() async throws -> PostgresCluster { try await SharedCluster.instance.cluster() }
 
     /// A cluster of its own for `body`, stopped and removed afterwards even when `body` throws.
-    static func withCluster<T: Sendable>(replica: Bool = true, _ body: (PostgresCluster) async throws -> T) async throws -> T {
+    public static func withCluster<T: Sendable>(replica: Bool = true, _ body: (PostgresCluster) async throws -> T) async throws -> T {
         let cluster = try await start(replica: replica)
         do {
             let value = try await body(cluster)
@@ -89,7 +88,7 @@ final class PostgresCluster: Sendable {
 
     /// initdb, configure, start the primary, create `lifeboat` and `app`; then, with `replica`,
     /// `pg_basebackup -R -C -S … -X stream` and start the replica streaming from the primary.
-    static func start(replica withReplica: Bool = true) async throws -> PostgresCluster {
+    public static func start(replica withReplica: Bool = true) async throws -> PostgresCluster {
         let binDir = try PostgresCommands.binDir()
         let owner = try await PostgresCommands.serverUser()
         var template = Array("/tmp/lifeboat-pg-XXXXXX".utf8CString)
@@ -118,7 +117,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Stops every server at once (`pg_ctl stop -m immediate`) and removes the folder.
-    func stop() async {
+    public func stop() async {
         for node in [primary, replica].compactMap({ $0 }) where ClusterCleanup.postmasterPID(dataDir: node.dataDir) != nil {
             _ = try? await pgCtl(node, ["stop", "-m", "immediate", "-w", "-t", "30"])
         }
@@ -212,7 +211,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Waits (up to 60 s) until the primary reports a streaming standby.
-    static func waitForStreaming(primary: Node) async throws {
+    public static func waitForStreaming(primary: Node) async throws {
         try await PGConnection.withConnection(primary.adminConninfo("postgres"), timeout: .seconds(30)) { admin in
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
@@ -228,13 +227,13 @@ final class PostgresCluster: Sendable {
 
     /// `pg_ctl ARGS -D node` as the server user, e.g. `["stop", "-m", "fast"]`.
     @discardableResult
-    func pgCtl(_ node: Node, _ arguments: [String]) async throws -> String {
+    public func pgCtl(_ node: Node, _ arguments: [String]) async throws -> String {
         try await PostgresCommands.run([binDir + "/pg_ctl", "-D", node.dataDir, "-l", node.logFile] + arguments)
     }
 
     /// Runs `sql` as `postgres` (superuser, trust) on `node` and returns the rows.
     @discardableResult
-    func admin(_ node: Node, _ sql: String, _ params: [String?] = [], database: String = "app") async throws -> PGResult {
+    public func admin(_ node: Node, _ sql: String, _ params: [String?] = [], database: String = "app") async throws -> PGResult {
         try await PGConnection.withConnection(node.adminConninfo(database), timeout: .seconds(30)) { connection in
             try await connection.query(sql, params, timeout: .seconds(30))
         }
@@ -242,7 +241,7 @@ final class PostgresCluster: Sendable {
 
     /// A new empty folder under `baseDir`, owned by the server user with mode 0700: a data dir for a
     /// restore, or a target for `pg_basebackup`. Removed with the cluster.
-    func makeServerDir(_ name: String) async throws -> String {
+    public func makeServerDir(_ name: String) async throws -> String {
         let owner = try await PostgresCommands.serverUser()
         let path = baseDir + "/" + name
         guard mkdir(path, 0o700) == 0, chown(path, owner.uid, owner.gid) == 0 else {
@@ -252,7 +251,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// The last lines of a node's server log.
-    func logTail(_ node: Node, lines: Int = 20) -> String { PostgresCommands.tail(node.logFile, lines: lines) }
+    public func logTail(_ node: Node, lines: Int = 20) -> String { PostgresCommands.tail(node.logFile, lines: lines) }
 
     // MARK: Files
 
