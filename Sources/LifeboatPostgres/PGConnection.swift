@@ -160,7 +160,21 @@ public final class PGConnection: @unchecked Sendable {
     /// `query` whose timeout error names `reportedTimeout` (a step's whole budget) rather than the
     /// part of it left for the statement.
     package func query(_ sql: String, _ params: [String?], timeout: Duration, reportedTimeout: Duration) async throws(PGError) -> PGResult {
-        let what = "the query"
+        let results = try await run([PGStatement(sql, params)], timeout: timeout, reportedTimeout: reportedTimeout)
+        guard let result = results.first else { throw PGError.unsupported(target: target, "the statement returned no result").masked(masker) }
+        return result
+    }
+
+    /// Runs `statements` in one round trip (libpq's pipeline mode: all are sent, then one Sync) and
+    /// returns their results in order. The server runs them as one implicit transaction unless the
+    /// first is `BEGIN`; after a statement fails it skips the rest, and the first error is thrown.
+    /// Timeouts and cancellation as for `query`.
+    public func pipeline(_ statements: [PGStatement], timeout: Duration = .seconds(30)) async throws(PGError) -> [PGResult] {
+        try await run(statements, timeout: timeout, reportedTimeout: timeout)
+    }
+
+    private func run(_ statements: [PGStatement], timeout: Duration, reportedTimeout: Duration) async throws(PGError) -> [PGResult] {
+        let what = statements.count == 1 ? "the query" : "the statements"
         guard isOpen else { throw PGError.closed(target: target).masked(masker) }
         if Task.isCancelled {
             close()
@@ -172,11 +186,11 @@ public final class PGConnection: @unchecked Sendable {
             abandon: { [self] in shutdownInFlightSocket() },
             abandoned: { _ in QueryOutcome.abandoned },
             discard: { _ in },
-            { [self] in execBlocking(sql, params) })
+            { [self] in execBlocking(statements) })
         if interruption != nil { close() }
         switch (outcome, interruption) {
-        case (.rows(let result), _):
-            return result
+        case (.rows(let results), _):
+            return results
         case (.failed(let error), .timeout) where error.sqlstate == "57014" || error.kind == .connection:
             throw PGError.timedOut(target: target, what: what, after: reportedTimeout, confirmed: error.sqlstate == "57014").masked(masker)
         case (.failed(let error), .cancellation) where error.sqlstate == "57014" || error.kind == .connection:
@@ -228,33 +242,89 @@ public final class PGConnection: @unchecked Sendable {
 
     func markUnusable() { usable.withLock { $0 = false } }
 
-    /// Runs on `queue`.
-    private func execBlocking(_ sql: String, _ params: [String?]) -> QueryOutcome {
+    /// Runs on `queue`: one statement with `PQexecParams`, several in pipeline mode.
+    private func execBlocking(_ statements: [PGStatement]) -> QueryOutcome {
         guard let conn = handle else { return .failed(PGError.closed(target: target)) }
         inFlight.withLock { $0 = PQsocket(conn) }
-        let result = withOptionalCStringArray(params) { values in
-            PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
+        defer { inFlight.withLock { $0 = nil } }
+        guard statements.count > 1 else {
+            let statement = statements.first ?? PGStatement("")
+            let result = withOptionalCStringArray(statement.params) { values in
+                PQexecParams(conn, statement.sql, Int32(statement.params.count), nil, values, nil, nil, 0)
+            }
+            guard let result else { return .failed(connectionLost(conn)) }
+            defer { PQclear(result) }
+            // Drain anything else (there is nothing after an extended-protocol statement, but be sure).
+            while let extra = PQgetResult(conn) { PQclear(extra) }
+            switch outcome(of: result, conn) {
+            case .success(let rows): return .rows([rows])
+            case .failure(let error): return .failed(error)
+            }
         }
-        inFlight.withLock { $0 = nil }
-        guard let result else {
-            return .failed(PGError.connectionLost(libpqMessage: String(cString: PQerrorMessage(conn)), target: target))
+        return pipelineBlocking(statements, conn)
+    }
+
+    private func pipelineBlocking(_ statements: [PGStatement], _ conn: OpaquePointer) -> QueryOutcome {
+        guard PQenterPipelineMode(conn) == 1 else {
+            return .failed(PGError.unsupported(target: target, "cannot enter pipeline mode: \(String(cString: PQerrorMessage(conn)))"))
         }
-        defer { PQclear(result) }
-        // Drain anything else (there is nothing after an extended-protocol statement, but be sure).
-        while let extra = PQgetResult(conn) { PQclear(extra) }
+        defer { PQexitPipelineMode(conn) }
+        for statement in statements {
+            let sent = withOptionalCStringArray(statement.params) { values in
+                PQsendQueryParams(conn, statement.sql, Int32(statement.params.count), nil, values, nil, nil, 0)
+            }
+            guard sent == 1 else { return .failed(connectionLost(conn)) }
+        }
+        guard PQpipelineSync(conn) == 1 else { return .failed(connectionLost(conn)) }
+        // Each statement's result is followed by a NULL; the Sync's result ends the pipeline.
+        var results: [PGResult] = []
+        var firstError: PGError?
+        var nullsInARow = 0
+        while nullsInARow < 2 {
+            guard let result = PQgetResult(conn) else {
+                nullsInARow += 1
+                continue
+            }
+            nullsInARow = 0
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_PIPELINE_SYNC:
+                if let firstError { return .failed(firstError) }
+                guard results.count == statements.count else {
+                    return .failed(PGError.unsupported(target: target, "\(statements.count) statements gave \(results.count) results"))
+                }
+                return .rows(results)
+            case PGRES_PIPELINE_ABORTED:
+                continue
+            default:
+                switch outcome(of: result, conn) {
+                case .success(let rows): results.append(rows)
+                case .failure(let error): firstError = firstError ?? error
+                }
+            }
+        }
+        return .failed(firstError ?? connectionLost(conn))
+    }
+
+    /// A statement's result as rows or as the error it carries.
+    private func outcome(of result: OpaquePointer, _ conn: OpaquePointer) -> Result<PGResult, PGError> {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
-            return .rows(PGResult(copying: result))
+            return .success(PGResult(copying: result))
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
             if PQstatus(conn) != CONNECTION_OK, PQresultErrorField(result, Self.diagSQLState) == nil {
-                return .failed(PGError.connectionLost(libpqMessage: String(cString: PQerrorMessage(conn)), target: target))
+                return .failure(connectionLost(conn))
             }
-            return .failed(Self.serverError(result, target: target))
+            return .failure(Self.serverError(result, target: target))
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
-            return .failed(PGError.unsupported(target: target, "COPY is not supported by postgres.query"))
+            return .failure(PGError.unsupported(target: target, "COPY is not supported by postgres.query"))
         default:
-            return .failed(PGError.unsupported(target: target, "unexpected result status \(String(cString: PQresStatus(PQresultStatus(result))))"))
+            return .failure(PGError.unsupported(target: target, "unexpected result status \(String(cString: PQresStatus(PQresultStatus(result))))"))
         }
+    }
+
+    private func connectionLost(_ conn: OpaquePointer) -> PGError {
+        PGError.connectionLost(libpqMessage: String(cString: PQerrorMessage(conn)), target: target)
     }
 
     static let diagSQLState = Int32(UInt8(ascii: "C"))
@@ -307,8 +377,19 @@ private enum ConnectOutcome: Sendable {
     case abandoned
 }
 
+/// A statement and its parameters (`$1…$n`, text format, nil is SQL NULL).
+public struct PGStatement: Sendable {
+    public var sql: String
+    public var params: [String?]
+
+    public init(_ sql: String, _ params: [String?] = []) {
+        self.sql = sql
+        self.params = params
+    }
+}
+
 private enum QueryOutcome: Sendable {
-    case rows(PGResult)
+    case rows([PGResult])
     case failed(PGError)
     case abandoned
 }

@@ -177,26 +177,38 @@ public final class PostgresStore: StateStore {
         }
         let display = self.display
         let epoch = holds.withLock { $0[runID]?.epoch }
-        // Round trips are the cost of a step here: record_events checks the epoch (noting the
-        // write) and takes the chain lock (serializing the lease sync after it); one statement
-        // writes the step rows and the run's row, and says whether the run exists and what its
-        // status was.
-        try await transaction("recording run \(runID)") { db in
-            if reloaded != nil {
-                try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
-                try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
+        // Round trips are the cost of a step here. record_events checks the epoch (noting the
+        // write) and takes the chain lock (serializing the lease sync after it); one statement writes
+        // the step rows and the run's row, and says whether the run exists and what its status was.
+        // In the middle of a run (no reload, not ended) both go with BEGIN in one round trip, and
+        // COMMIT is the second; a reload pins documents first, an ended run's figures read its log.
+        let record = try TeamRows.recordStatement(payloads, of: runID, consuming: controls, atMs: atMs, epoch: epoch)
+        let pipelined = reloaded == nil && rows.run.endedAtMs == nil
+        let opening = pipelined ? [record, try TeamRows.updateStatement(rows.run, figures: nil, savingSteps: rows.steps)] : []
+        do {
+            try await connection.transaction(opening: opening) { db, opened in
+                let before: RunStatus?
+                if pipelined {
+                    before = TeamRows.statusBefore(opened[1])
+                } else {
+                    if reloaded != nil {
+                        try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
+                        try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
+                    }
+                    _ = try await db.query(record.sql, record.params)
+                    // An ended run's figures follow its whole log; a resumed run clears them.
+                    let figures = rows.run.endedAtMs == nil
+                        ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
+                    before = try await TeamRows.update(rows.run, figures: figures, savingSteps: rows.steps, in: db)
+                }
+                guard let before else { throw LifeboatError(.notFound, "run \(runID) not found in \(display)") }
+                // The lease row changes only when the run starts or stops holding it.
+                if before.holdsLease != rows.run.status.holdsLease {
+                    try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+                }
             }
-            try await TeamRows.record(payloads, of: runID, consuming: controls, atMs: atMs, epoch: epoch, in: db)
-            // An ended run's figures follow its whole log; a resumed run clears them.
-            let figures = rows.run.endedAtMs == nil
-                ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
-            guard let before = try await TeamRows.update(rows.run, figures: figures, savingSteps: rows.steps, in: db) else {
-                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
-            }
-            // The lease row changes only when the run starts or stops holding it.
-            if before.holdsLease != rows.run.status.holdsLease {
-                try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
-            }
+        } catch {
+            throw storeError(TeamRows.recordError(error, of: runID), "recording run \(runID)")
         }
     }
 

@@ -22,10 +22,18 @@ actor SerialConnection {
 
     /// Runs `body` inside BEGIN … COMMIT (ROLLBACK when it throws).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) async throws -> T) async throws -> T {
+        try await transaction(opening: []) { connection, _ in try await body(connection) }
+    }
+
+    /// Sends BEGIN and `opening` in one round trip, runs `body` with the opening statements'
+    /// results, then COMMIT (ROLLBACK when anything throws).
+    func transaction<T: Sendable>(
+        opening statements: [PGStatement], _ body: @escaping @Sendable (PGConnection, [PGResult]) async throws -> T
+    ) async throws -> T {
         try await exclusive { connection in
-            _ = try await connection.query("BEGIN")
             do {
-                let value = try await body(connection)
+                let opened = try await connection.pipeline([PGStatement("BEGIN")] + statements)
+                let value = try await body(connection, Array(opened.dropFirst()))
                 _ = try await connection.query("COMMIT")
                 return value
             } catch {

@@ -20,14 +20,25 @@ enum TeamRows {
         _ payloads: [String], of runID: String?, consuming controls: [Int64], atMs: Int64, epoch: Int64? = nil,
         in db: PGConnection
     ) async throws {
-        do {
-            _ = try await db.query(
-                TeamStoreEventFunctions.recordCall,
-                [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs), epoch.map(String.init)])
-        } catch let error as PGError where error.sqlstate == TeamStoreEventFunctions.takenOver {
-            throw LifeboatError(
-                .leaseHeld, error.serverMessage ?? error.message, hint: "see what the run did with `lifeboat show \(runID ?? "RUN")`")
-        }
+        let statement = try recordStatement(payloads, of: runID, consuming: controls, atMs: atMs, epoch: epoch)
+        do { _ = try await db.query(statement.sql, statement.params) } catch { throw recordError(error, of: runID) }
+    }
+
+    /// `record`'s statement, for a caller that sends it with others in one round trip.
+    static func recordStatement(
+        _ payloads: [String], of runID: String?, consuming controls: [Int64], atMs: Int64, epoch: Int64?
+    ) throws -> PGStatement {
+        PGStatement(
+            TeamStoreEventFunctions.recordCall,
+            [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs), epoch.map(String.init)])
+    }
+
+    /// What `record`'s statement failing means: `.leaseHeld` when the run was taken over (the
+    /// server's message names by whom), else the error itself.
+    static func recordError(_ error: any Error, of runID: String?) -> any Error {
+        guard let error = error as? PGError, error.sqlstate == TeamStoreEventFunctions.takenOver else { return error }
+        return LifeboatError(
+            .leaseHeld, error.serverMessage ?? error.message, hint: "see what the run did with `lifeboat show \(runID ?? "RUN")`")
     }
 
     /// Appends events recorded elsewhere, unchecked (`store import`): the schema owner's only.
@@ -70,7 +81,13 @@ enum TeamRows {
     static func update(_ run: RunRecord, figures: RunFigures?, savingSteps steps: [StepRecord] = [], in db: PGConnection)
         async throws -> RunStatus?
     {
-        let before = try await db.query(
+        let statement = try updateStatement(run, figures: figures, savingSteps: steps)
+        return statusBefore(try await db.query(statement.sql, statement.params))
+    }
+
+    /// `update`'s statement, for a caller that sends it with others in one round trip.
+    static func updateStatement(_ run: RunRecord, figures: RunFigures?, savingSteps steps: [StepRecord]) throws -> PGStatement {
+        PGStatement(
             """
             WITH saved AS (\(saveSteps("$12"))),
                 old AS (SELECT id, status FROM lifeboat.runs WHERE id = $1 FOR UPDATE)
@@ -79,10 +96,11 @@ enum TeamRows {
             FROM old WHERE r.id = old.id RETURNING old.status
             """,
             [run.id, run.status.rawValue, try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run))
-                + [try stepRows(steps)]
-        ).firstValue
-        return before.flatMap(RunStatus.init(rawValue:))
+                + [try stepRows(steps)])
     }
+
+    /// The status `update`'s statement returned: the run's before it; nil when there is no such run.
+    static func statusBefore(_ result: PGResult) -> RunStatus? { result.firstValue.flatMap(RunStatus.init(rawValue:)) }
 
     /// The values of the figure columns: `figures` is "null" for an ended run with nothing to
     /// measure, NULL (to be measured) only until the run ends.

@@ -23,6 +23,41 @@ struct PGConnectionTests {
         }
     }
 
+    /// A pipeline sends its statements in one round trip and returns their results in order; a
+    /// statement that fails is thrown, the server skips the rest and undoes the implicit
+    /// transaction, and the connection goes on working; after BEGIN the transaction stays open.
+    @Test func aPipelineReturnsEachResultAndStopsAtTheFirstError() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let table = uniqueName("pipe")
+        try await PGConnection.withConnection(cluster.primary.conninfo) { connection in
+            _ = try await connection.query("CREATE TABLE \(table) (n int PRIMARY KEY)")
+            let results = try await connection.pipeline([
+                PGStatement("INSERT INTO \(table) VALUES ($1) RETURNING n", ["1"]),
+                PGStatement("SELECT count(*) FROM \(table)"),
+                PGStatement("SELECT $1::text", [nil]),
+            ])
+            #expect(results.map(\.rows) == [[["1"]], [["1"]], [[nil]]])
+
+            let failed = await thrown(PGError.self) {
+                _ = try await connection.pipeline([
+                    PGStatement("INSERT INTO \(table) VALUES ($1)", ["2"]),
+                    PGStatement("INSERT INTO \(table) VALUES ($1)", ["1"]),
+                    PGStatement("INSERT INTO \(table) VALUES ($1)", ["3"]),
+                ])
+            }
+            #expect(failed?.sqlstate == "23505", "\(String(describing: failed))")
+            #expect(connection.isOpen)
+            #expect(try await connection.query("SELECT array_agg(n ORDER BY n)::text FROM \(table)").firstValue == "{1}")
+
+            let opened = try await connection.pipeline([PGStatement("BEGIN"), PGStatement("INSERT INTO \(table) VALUES (4)")])
+            #expect(opened.count == 2)
+            #expect(try await connection.query("SELECT count(*) FROM \(table)").firstValue == "2")
+            _ = try await connection.query("ROLLBACK")
+            #expect(try await connection.query("SELECT count(*) FROM \(table)").firstValue == "1")
+            _ = try await connection.query("DROP TABLE \(table)")
+        }
+    }
+
     /// LISTEN/NOTIFY: a notification sent after the wait began wakes it with its payload; one sent
     /// between waits waits in the socket for the next; an empty wait ends at its timeout; a cancelled
     /// wait ends at once (well before its timeout).
