@@ -10,7 +10,7 @@ enum Migrations {
     /// Migration names, in order.
     static let names = [
         "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
-        "v6-observed-outage", "v7-step-progress",
+        "v6-observed-outage", "v7-step-progress", "v8-forced-steps-index",
     ]
 
     static var migrator: DatabaseMigrator {
@@ -172,6 +172,11 @@ enum Migrations {
                     run_id TEXT NOT NULL REFERENCES runs(id), step_id TEXT NOT NULL, line TEXT NOT NULL,
                     at_ms INTEGER NOT NULL, PRIMARY KEY (run_id, step_id))
                 """)
+        }
+        migrator.registerMigration(names[7]) { db in
+            // Whether a run has a forced step, for history's summary: without it every ended run's
+            // step rows were read (0.9 s on 100,000 runs).
+            try db.execute(sql: "CREATE INDEX steps_forced ON steps(run_id) WHERE forced IS NOT NULL")
         }
         return migrator
     }

@@ -132,6 +132,11 @@ enum TeamStoreMigrations {
                 at_ms bigint NOT NULL, PRIMARY KEY (run_id, step_id))
             """,
         ]),
+        // Which runs have forced steps, for the evidence commands' forced counts without reading
+        // every step row of the runs they list.
+        Migration(name: "v8-forced-steps-index", statements: [
+            "CREATE INDEX steps_forced ON lifeboat.steps (run_id) WHERE forced",
+        ]),
     ]
 
     /// Applies the migrations `connection`'s database lacks (the first `count` of them: tests build
