@@ -33,7 +33,7 @@ extension PostgresStore {
         filter.conditions.insert("r.ended_at_ms IS NOT NULL", at: 0)
         let groupSQL = """
             SELECT plan_id, scenario, mode, count(*), count(*) FILTER (WHERE status = 'succeeded'),
-                count(*) FILTER (WHERE status = 'succeeded' AND \(Self.forcedCount) > 0),
+                count(*) FILTER (WHERE status = 'succeeded' AND \(Self.hasForcedSteps)),
                 count(*) FILTER (WHERE rto_verdict = 'met'), count(*) FILTER (WHERE rto_verdict = 'missed'),
                 count(*) FILTER (WHERE rpo_verdict = 'met'), count(*) FILTER (WHERE rpo_verdict = 'missed'),
                 count(rto_achieved_ms), count(rpo_achieved_ms)
@@ -99,9 +99,14 @@ extension PostgresStore {
         try await onConnection("reading the latest runs") { db in
             try await db.query(
                 """
-                SELECT DISTINCT ON (plan_id, scenario, mode) plan_id, scenario, mode, id, ended_at_ms, \(Self.forcedCount)
-                FROM lifeboat.runs r WHERE status = 'succeeded' AND ended_at_ms IS NOT NULL
-                ORDER BY plan_id, scenario, mode, ended_at_ms DESC
+                \(Self.groups)
+                SELECT g.plan_id, g.scenario, g.mode, r.id, r.ended_at_ms, \(Self.forcedCount) FROM groups g
+                CROSS JOIN LATERAL (
+                    SELECT id, ended_at_ms FROM lifeboat.runs x
+                    WHERE x.status = 'succeeded' AND x.plan_id = g.plan_id AND x.scenario = g.scenario AND x.mode = g.mode
+                        AND x.ended_at_ms IS NOT NULL
+                    ORDER BY x.ended_at_ms DESC LIMIT 1) r
+                ORDER BY g.plan_id, g.scenario, g.mode
                 """
             ).rows.compactMap { row in
                 guard let mode = RunMode(rawValue: row[2] ?? ""), let ended = Int64(row[4] ?? "") else { return nil }
@@ -117,9 +122,14 @@ extension PostgresStore {
         try await onConnection("reading the latest drills") { db in
             try await db.query(
                 """
-                SELECT DISTINCT ON (plan_id, scenario, mode) record, figures, \(Self.forcedCount)
-                FROM lifeboat.runs r WHERE mode IN ('drill', 'execute') AND ended_at_ms IS NOT NULL
-                ORDER BY plan_id, scenario, mode, created_at_ms DESC
+                \(Self.groups)
+                SELECT r.record, r.figures, \(Self.forcedCount) FROM groups g
+                CROSS JOIN LATERAL (
+                    SELECT id, record, figures FROM lifeboat.runs x
+                    WHERE x.plan_id = g.plan_id AND x.scenario = g.scenario AND x.mode = g.mode AND x.ended_at_ms IS NOT NULL
+                    ORDER BY x.created_at_ms DESC LIMIT 1) r
+                WHERE g.mode IN ('drill', 'execute')
+                ORDER BY g.plan_id, g.scenario, g.mode
                 """
             ).rows.map { row in
                 EvidenceMetrics.LastDrill(
@@ -131,6 +141,21 @@ extension PostgresStore {
 
     /// SQL for how many steps of run `r` an operator forced.
     private static let forcedCount = "(SELECT count(*) FROM lifeboat.steps s WHERE s.run_id = r.id AND s.forced)"
+
+    /// SQL for whether run `r` has a forced step: one pass over the few forced step rows
+    /// (`steps_forced`) for a whole query, rather than a probe per run.
+    private static let hasForcedSteps = "r.id IN (SELECT s.run_id FROM lifeboat.steps s WHERE s.forced)"
+
+    /// A `WITH` clause naming `groups`: every distinct (plan, scenario, mode) of the runs, found by
+    /// one index seek per group (`runs_evidence`, a skip scan) rather than a scan of every run.
+    private static let groups = """
+        WITH RECURSIVE groups AS (
+            (SELECT plan_id, scenario, mode FROM lifeboat.runs ORDER BY plan_id, scenario, mode LIMIT 1)
+            UNION ALL
+            SELECT n.plan_id, n.scenario, n.mode FROM groups g CROSS JOIN LATERAL (
+                SELECT plan_id, scenario, mode FROM lifeboat.runs x WHERE (x.plan_id, x.scenario, x.mode) > (g.plan_id, g.scenario, g.mode)
+                ORDER BY plan_id, scenario, mode LIMIT 1) n)
+        """
 }
 
 /// A `HistoryQuery` as SQL conditions on `lifeboat.runs r` with numbered parameters.

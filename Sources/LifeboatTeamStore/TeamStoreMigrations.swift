@@ -132,10 +132,18 @@ enum TeamStoreMigrations {
                 at_ms bigint NOT NULL, PRIMARY KEY (run_id, step_id))
             """,
         ]),
-        // Which runs have forced steps, for the evidence commands' forced counts without reading
-        // every step row of the runs they list.
-        Migration(name: "v8-forced-steps-index", statements: [
+        // The evidence commands' queries on 100,000 runs within 100 ms: which runs have forced
+        // steps (without reading every step row), the newest run of each outcome, the percentiles
+        // of each group's figures, and the newest run whose figures hold an observed outage.
+        Migration(name: "v8-evidence-indexes", statements: [
             "CREATE INDEX steps_forced ON lifeboat.steps (run_id) WHERE forced",
+            "CREATE INDEX runs_outcomes ON lifeboat.runs (status, plan_id, scenario, mode, ended_at_ms DESC)",
+            "CREATE INDEX runs_by_rto ON lifeboat.runs (plan_id, scenario, mode, rto_achieved_ms) WHERE rto_achieved_ms IS NOT NULL",
+            "CREATE INDEX runs_by_rpo ON lifeboat.runs (plan_id, scenario, mode, rpo_achieved_ms) WHERE rpo_achieved_ms IS NOT NULL",
+            """
+            CREATE INDEX runs_with_outage ON lifeboat.runs (plan_id, scenario, mode, created_at_ms DESC)
+                WHERE (figures::jsonb -> 'outage') IS NOT NULL
+            """,
         ]),
     ]
 

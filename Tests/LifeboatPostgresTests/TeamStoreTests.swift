@@ -88,7 +88,7 @@ struct TeamStoreTests {
         #expect(chain.rows == events.count)
         #expect(try await store.appliedMigrations() == [
             "v1-event-log", "v2-executors", "v3-control-senders", "v4-events-recorded-by-the-server",
-            "v5-control-notifications", "v6-run-figures", "v7-step-progress", "v8-forced-steps-index",
+            "v5-control-notifications", "v6-run-figures", "v7-step-progress", "v8-evidence-indexes",
         ])
         await store.close()
     }
