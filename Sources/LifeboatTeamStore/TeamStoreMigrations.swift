@@ -133,11 +133,17 @@ enum TeamStoreMigrations {
             """,
         ]),
         // The evidence commands' queries on 100,000 runs within 100 ms: which runs have forced
-        // steps (without reading every step row), the newest run of each outcome, the percentiles
-        // of each group's figures, and the newest run whose figures hold an observed outage.
+        // steps (without reading every step row), the newest run of each outcome, history's
+        // summary counts from the index alone (`runs_summary`: the rows themselves are wide), the
+        // percentiles of each group's figures, and the newest run whose figures hold an outage.
         Migration(name: "v8-evidence-indexes", statements: [
             "CREATE INDEX steps_forced ON lifeboat.steps (run_id) WHERE forced",
             "CREATE INDEX runs_outcomes ON lifeboat.runs (status, plan_id, scenario, mode, ended_at_ms DESC)",
+            """
+            CREATE INDEX runs_summary ON lifeboat.runs (plan_id, scenario, mode)
+                INCLUDE (status, rto_verdict, rpo_verdict, rto_achieved_ms, rpo_achieved_ms, id, created_at_ms)
+                WHERE ended_at_ms IS NOT NULL
+            """,
             "CREATE INDEX runs_by_rto ON lifeboat.runs (plan_id, scenario, mode, rto_achieved_ms) WHERE rto_achieved_ms IS NOT NULL",
             "CREATE INDEX runs_by_rpo ON lifeboat.runs (plan_id, scenario, mode, rpo_achieved_ms) WHERE rpo_achieved_ms IS NOT NULL",
             """
