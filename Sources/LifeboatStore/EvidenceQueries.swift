@@ -70,13 +70,24 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT plan_id, scenario, mode, count(*) AS runs, total(status = 'succeeded') AS ok,
-                        total(status = 'succeeded' AND EXISTS (
-                            SELECT 1 FROM steps WHERE steps.run_id = runs.id AND steps.forced IS NOT NULL)) AS ok_forced,
                         total(rto_verdict = 'met') AS rto_met, total(rto_verdict = 'missed') AS rto_missed,
                         total(rpo_verdict = 'met') AS rpo_met, total(rpo_verdict = 'missed') AS rpo_missed,
                         count(rto_achieved_ms) AS rto_n, count(rpo_achieved_ms) AS rpo_n
                     FROM runs WHERE \(filter) GROUP BY plan_id, scenario, mode ORDER BY plan_id, scenario, mode
                     """, arguments: StatementArguments(values))
+            // Succeeded runs with a forced step, found from the few forced step rows
+            // (`steps_forced`); the counts above stay within `runs_evidence` alone.
+            var forcedByGroup: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT plan_id, scenario, mode, count(*) AS n FROM runs
+                    WHERE \(filter) AND status = 'succeeded' AND id IN (SELECT run_id FROM steps WHERE forced IS NOT NULL)
+                    GROUP BY plan_id, scenario, mode
+                    """, arguments: StatementArguments(values))
+            {
+                forcedByGroup[[row["plan_id"], row["scenario"], row["mode"]].joined(separator: "\n")] = row["n"]
+            }
             return try groups.map { g in
                 let plan: String = g["plan_id"]
                 let scenario: String = g["scenario"]
@@ -121,7 +132,7 @@ extension SQLiteStore {
                 }
                 var group = HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: modeText) ?? .drill,
-                    runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: Int(g["ok_forced"] as Double),
+                    runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: forcedByGroup[[plan, scenario, modeText].joined(separator: "\n")] ?? 0,
                     lastRunID: newest.map { $0["id"] as String },
                     lastEndedAtMs: newest.flatMap { $0["ended_at_ms"] as Int64? },
                     rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed", measured: "rto_n"),
