@@ -8,10 +8,11 @@ import Testing
 struct BulkheadCLITests {
     /// Three `notify` steps with no `needs` against one receiver that takes 0.4 s per request; the
     /// plan caps the receiver's endpoint (the default bulkhead key) at 1.
-    @Test func aBulkheadOfOneOverThreeParallelStepsRunsThemOneAtATime() throws {
+    @Test(arguments: TestStore.allCases)
+    func aBulkheadOfOneOverThreeParallelStepsRunsThemOneAtATime(store: TestStore) async throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
-        let cli = try CLI()
+        let cli = try await CLI.on(store)
         var steps = ""
         for id in ["tell-a", "tell-b", "tell-c"] {
             steps += """
@@ -38,8 +39,9 @@ struct BulkheadCLITests {
 
     /// Steps naming their bulkhead (`bulkhead: db`): the plan's limit applies to the name; a step
     /// of another bulkhead runs beside them.
-    @Test func stepsNamingTheirBulkheadShareItsLimit() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func stepsNamingTheirBulkheadShareItsLimit(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try cli.write("work.sh", "#!/bin/sh\necho \"start $1 $(date +%s.%N)\" >> \"$2\"\nsleep 0.3\necho \"end $1 $(date +%s.%N)\" >> \"$2\"\n")
         chmod(cli.path("work.sh"), 0o755)
         var steps = ""

@@ -57,9 +57,9 @@ struct CrashTests {
         return nil
     }
 
-    @Test(arguments: [true, false])
-    func killNineThenResumeLosesAndDoublesNothing(withVerify: Bool) throws {
-        let cli = try CLI()
+    @Test(arguments: [true, false], TestStore.allCases)
+    func killNineThenResumeLosesAndDoublesNothing(withVerify: Bool, store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeLedgerScenario(cli, withVerify: withVerify)
         let first = try runAndKill(cli, ["run", "plans/p.yaml", "-s", "failover"], after: 2)
         var finished = first == 0

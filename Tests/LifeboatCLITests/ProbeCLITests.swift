@@ -9,10 +9,11 @@ struct ProbeCLITests {
     /// A command probe that fails while a file exists: the drill pauses once it has failed for its
     /// window, naming the probe, the plan's `probe_breached` notification arrives, and `resume`
     /// goes on once the service is back.
-    @Test func aProbeFailingForItsWindowPausesADrillNamingItAndResumeGoesOn() throws {
+    @Test(arguments: TestStore.allCases)
+    func aProbeFailingForItsWindowPausesADrillNamingItAndResumeGoesOn(store: TestStore) async throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
-        let cli = try CLI()
+        let cli = try await CLI.on(store)
         let down = cli.path("backend-down")
         FileManager.default.createFile(atPath: down, contents: nil)
         try writeScenario(cli, steps: """
@@ -54,8 +55,9 @@ struct ProbeCLITests {
 
     /// `on_breach: abort` with an error rate: the drill ends aborted (exit 1), and its report says
     /// the probe aborted it and why.
-    @Test func aProbeWhoseErrorRateIsTooHighAbortsTheDrill() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aProbeWhoseErrorRateIsTooHighAbortsTheDrill(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: work
                 action: command
@@ -85,8 +87,9 @@ struct ProbeCLITests {
 
     /// A probe whose program does not exist says nothing about the service: reported as not
     /// runnable, never counted as failing, and the run goes on.
-    @Test func aProbeThatCannotRunIsReportedAsNotRunnable() throws {
-        let cli = try CLI()
+    @Test(arguments: TestStore.allCases)
+    func aProbeThatCannotRunIsReportedAsNotRunnable(store: TestStore) async throws {
+        let cli = try await CLI.on(store)
         try writeScenario(cli, steps: """
               - id: work
                 action: command
