@@ -77,7 +77,7 @@ extension SQLiteStore {
                     """, arguments: StatementArguments(values))
             // Succeeded runs with a forced step, found from the few forced step rows
             // (`steps_forced`); the counts above stay within `runs_evidence` alone.
-            var forcedByGroup: [String: Int] = [:]
+            var forcedByGroup: [[String]: Int] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
@@ -86,7 +86,7 @@ extension SQLiteStore {
                     GROUP BY plan_id, scenario, mode
                     """, arguments: StatementArguments(values))
             {
-                forcedByGroup[[row["plan_id"], row["scenario"], row["mode"]].joined(separator: "\n")] = row["n"]
+                forcedByGroup[[row["plan_id"], row["scenario"], row["mode"]]] = row["n"]
             }
             return try groups.map { g in
                 let plan: String = g["plan_id"]
@@ -132,7 +132,7 @@ extension SQLiteStore {
                 }
                 var group = HistorySummaryGroup(
                     planID: plan, scenario: scenario, mode: RunMode(rawValue: modeText) ?? .drill,
-                    runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: forcedByGroup[[plan, scenario, modeText].joined(separator: "\n")] ?? 0,
+                    runs: g["runs"], succeeded: Int(g["ok"] as Double), succeededForced: forcedByGroup[[plan, scenario, modeText]] ?? 0,
                     lastRunID: newest.map { $0["id"] as String },
                     lastEndedAtMs: newest.flatMap { $0["ended_at_ms"] as Int64? },
                     rto: try figures("rto_achieved_ms", "rto_objective_ms", met: "rto_met", missed: "rto_missed", measured: "rto_n"),
