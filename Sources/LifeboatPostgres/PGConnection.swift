@@ -170,7 +170,8 @@ public final class PGConnection: @unchecked Sendable {
     /// first is `BEGIN`; after a statement fails it skips the rest, and the first error is thrown.
     /// Timeouts and cancellation as for `query`.
     public func pipeline(_ statements: [PGStatement], timeout: Duration = .seconds(30)) async throws(PGError) -> [PGResult] {
-        try await run(statements, timeout: timeout, reportedTimeout: timeout)
+        guard !statements.isEmpty else { return [] }
+        return try await run(statements, timeout: timeout, reportedTimeout: timeout)
     }
 
     private func run(_ statements: [PGStatement], timeout: Duration, reportedTimeout: Duration) async throws(PGError) -> [PGResult] {
@@ -242,13 +243,13 @@ public final class PGConnection: @unchecked Sendable {
 
     func markUnusable() { usable.withLock { $0 = false } }
 
-    /// Runs on `queue`: one statement with `PQexecParams`, several in pipeline mode.
+    /// Runs on `queue`: one statement with `PQexecParams`, several in pipeline mode (never none).
     private func execBlocking(_ statements: [PGStatement]) -> QueryOutcome {
         guard let conn = handle else { return .failed(PGError.closed(target: target)) }
         inFlight.withLock { $0 = PQsocket(conn) }
         defer { inFlight.withLock { $0 = nil } }
         guard statements.count > 1 else {
-            let statement = statements.first ?? PGStatement("")
+            let statement = statements[0]
             let result = withOptionalCStringArray(statement.params) { values in
                 PQexecParams(conn, statement.sql, Int32(statement.params.count), nil, values, nil, nil, 0)
             }

@@ -5,11 +5,16 @@ import Testing
 
 /// The two stores a CLI test that reads the store runs against: a SQLite file of its own, or a team
 /// store (a PostgreSQL database of its own on the shared cluster the harness starts on 127.0.0.1).
-enum TestStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
+enum TestStore: CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case team
 
-    var testDescription: String { rawValue == "team" ? "team store" : "SQLite store" }
+    var testDescription: String {
+        switch self {
+        case .sqlite: "SQLite store"
+        case .team: "team store"
+        }
+    }
 }
 
 extension LifeboatCLI {

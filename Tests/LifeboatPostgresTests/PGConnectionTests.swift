@@ -37,6 +37,7 @@ struct PGConnectionTests {
                 PGStatement("SELECT $1::text", [nil]),
             ])
             #expect(results.map(\.rows) == [[["1"]], [["1"]], [[nil]]])
+            #expect(try await connection.pipeline([]).isEmpty)
 
             let failed = await thrown(PGError.self) {
                 _ = try await connection.pipeline([
