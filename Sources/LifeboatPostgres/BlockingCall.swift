@@ -70,9 +70,17 @@ enum BlockingCall {
 
 /// The one-time hand-over between the queue, the timers and the awaiting task: whichever completes
 /// first wins, later completions are refused.
+///
+/// The continuation is always resumed after the lock is released: resuming takes the task's own
+/// status lock, and cancelling the task holds that lock while its handler calls `interrupt`, which
+/// takes this one — resuming under this lock deadlocked a run's end on the team store (the
+/// listener's connect completing while the engine cancelled its task group).
 private final class CallGate<Value: Sendable>: Sendable {
+    typealias Outcome = (value: Value, interruption: Interruption?)
+    typealias Waiter = CheckedContinuation<Outcome, Never>
+
     private struct State {
-        var continuation: CheckedContinuation<(value: Value, interruption: Interruption?), Never>?
+        var continuation: Waiter?
         var result: Value?
         var finished = false
         var interruption: Interruption?
@@ -82,15 +90,16 @@ private final class CallGate<Value: Sendable>: Sendable {
 
     var isRunning: Bool { state.withLock { !$0.finished } }
 
-    func install(_ continuation: CheckedContinuation<(value: Value, interruption: Interruption?), Never>) {
-        state.withLock { s in
-            if s.finished, let result = s.result {
-                continuation.resume(returning: (result, s.interruption))
-                s.result = nil
-            } else {
+    func install(_ continuation: Waiter) {
+        let ready = state.withLock { s -> Outcome? in
+            guard s.finished, let result = s.result else {
                 s.continuation = continuation
+                return nil
             }
+            s.result = nil
+            return (result, s.interruption)
         }
+        if let ready { continuation.resume(returning: ready) }
     }
 
     /// Records the first interruption; false when the call already finished or was interrupted.
@@ -104,17 +113,19 @@ private final class CallGate<Value: Sendable>: Sendable {
 
     /// Hands `value` to the awaiting task; false when something else already did.
     func complete(_ value: Value) -> Bool {
-        state.withLock { s in
-            guard !s.finished else { return false }
+        let handOver = state.withLock { s -> (waiter: Waiter?, interruption: Interruption?)? in
+            guard !s.finished else { return nil }
             s.finished = true
-            if let continuation = s.continuation {
-                s.continuation = nil
-                continuation.resume(returning: (value, s.interruption))
-            } else {
+            guard let continuation = s.continuation else {
                 s.result = value
+                return (nil, nil)
             }
-            return true
+            s.continuation = nil
+            return (continuation, s.interruption)
         }
+        guard let handOver else { return false }
+        handOver.waiter?.resume(returning: (value, handOver.interruption))
+        return true
     }
 }
 

@@ -77,10 +77,11 @@ public struct LifeboatCLI: Sendable {
 
     /// Starts the binary (as operating system `account` when given: see `TestAccounts`); the
     /// caller waits or kills it.
-    public func start(_ arguments: [String], stdin: String? = nil, as account: String? = nil) throws
-        -> (Process, out: URL, err: URL)
-    {
+    public func start(
+        _ arguments: [String], stdin: String? = nil, as account: String? = nil, onExit: (@Sendable () -> Void)? = nil
+    ) throws -> (Process, out: URL, err: URL) {
         let process = Process()
+        if let onExit { process.terminationHandler = { _ in onExit() } }
         if let account {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = try TestAccounts.setprivArguments(account) + [Self.binary] + arguments
@@ -115,11 +116,42 @@ public struct LifeboatCLI: Sendable {
 
     @discardableResult
     public func run(_ arguments: [String], stdin: String? = nil, as account: String? = nil) throws -> Result {
-        let (process, out, err) = try start(arguments, stdin: stdin, as: account)
-        process.waitUntilExit()
+        let exited = DispatchSemaphore(value: 0)
+        let (process, out, err) = try start(arguments, stdin: stdin, as: account, onExit: { exited.signal() })
+        var stuck = ""
+        if exited.wait(timeout: .now() + Self.commandLimit) == .timedOut {
+            stuck = stop(stuck: process, arguments)
+            process.waitUntilExit()
+        }
         return Result(
             status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+            stderr: ((try? String(contentsOf: err, encoding: .utf8)) ?? "") + stuck)
+    }
+
+    /// How long `run` waits for a command: one that has not exited by then is stuck, and its test
+    /// fails with the process's threads in its stderr instead of stalling the whole suite.
+    public static let commandLimit: TimeInterval = 300
+
+    /// Kills a stuck command, first writing its threads' backtraces (gdb, where installed) to a
+    /// file beside its output; returns what its test should read.
+    private func stop(stuck process: Process, _ arguments: [String]) -> String {
+        let pid = process.processIdentifier
+        var note = "\nTEST HARNESS: `lifeboat \(arguments.joined(separator: " "))` (pid \(pid)) did not exit within "
+            + "\(Int(Self.commandLimit)) s and was killed"
+        let gdb = "/usr/bin/gdb"
+        if FileManager.default.isExecutableFile(atPath: gdb) {
+            let traces = directory.appendingPathComponent("stuck-\(pid).txt")
+            FileManager.default.createFile(atPath: traces.path, contents: nil)
+            let debugger = Process()
+            debugger.executableURL = URL(fileURLWithPath: gdb)
+            debugger.arguments = ["-p", String(pid), "-batch", "-ex", "thread apply all bt"]
+            debugger.standardOutput = try? FileHandle(forWritingTo: traces)
+            debugger.standardError = FileHandle.nullDevice
+            if (try? debugger.run()) != nil { debugger.waitUntilExit() }
+            note += "; its threads:\n" + ((try? String(contentsOf: traces, encoding: .utf8)) ?? "")
+        }
+        kill(pid, SIGKILL)
+        return note
     }
 
     /// The id of the newest run, read from `lifeboat history --json`; nil while there is none yet
