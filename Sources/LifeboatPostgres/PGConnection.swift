@@ -36,6 +36,8 @@ public final class PGConnection: @unchecked Sendable {
     let masker: SecretMasker
     /// The PGconn; used only on `queue` (and in deinit, when nothing else can hold the connection).
     var handle: OpaquePointer?
+    /// The statements prepared on this connection (`PGStatement.preparedName`); used only on `queue`.
+    private var prepared: Set<String> = []
     /// libpq's thread-safe cancel object (PGcancel).
     private let cancelHandle: OpaquePointer?
     /// The socket of the call in flight, so that an abandoned call can be unblocked; nil between calls.
@@ -243,12 +245,12 @@ public final class PGConnection: @unchecked Sendable {
 
     func markUnusable() { usable.withLock { $0 = false } }
 
-    /// Runs on `queue`: one statement with `PQexecParams`, several in pipeline mode (never none).
+    /// Runs on `queue`: one statement with `PQexecParams`, several (or a prepared one) in pipeline mode (never none).
     private func execBlocking(_ statements: [PGStatement]) -> QueryOutcome {
         guard let conn = handle else { return .failed(PGError.closed(target: target)) }
         inFlight.withLock { $0 = PQsocket(conn) }
         defer { inFlight.withLock { $0 = nil } }
-        guard statements.count > 1 else {
+        guard statements.count > 1 || statements[0].preparedName != nil else {
             let statement = statements[0]
             let result = withOptionalCStringArray(statement.params) { values in
                 PQexecParams(conn, statement.sql, Int32(statement.params.count), nil, values, nil, nil, 0)
@@ -270,16 +272,28 @@ public final class PGConnection: @unchecked Sendable {
             return .failed(PGError.unsupported(target: target, "cannot enter pipeline mode: \(String(cString: PQerrorMessage(conn)))"))
         }
         defer { PQexitPipelineMode(conn) }
+        // What each result answers: a statement (its result is returned) or the preparing of one.
+        var answers: [String?] = []
         for statement in statements {
-            let sent = withOptionalCStringArray(statement.params) { values in
-                PQsendQueryParams(conn, statement.sql, Int32(statement.params.count), nil, values, nil, nil, 0)
+            let count = Int32(statement.params.count)
+            let sent: Int32
+            if let name = statement.preparedName {
+                if !prepared.contains(name) {
+                    guard PQsendPrepare(conn, name, statement.sql, count, nil) == 1 else { return .failed(connectionLost(conn)) }
+                    answers.append(name)
+                }
+                sent = withOptionalCStringArray(statement.params) { PQsendQueryPrepared(conn, name, count, $0, nil, nil, 0) }
+            } else {
+                sent = withOptionalCStringArray(statement.params) { PQsendQueryParams(conn, statement.sql, count, nil, $0, nil, nil, 0) }
             }
             guard sent == 1 else { return .failed(connectionLost(conn)) }
+            answers.append(nil)
         }
         guard PQpipelineSync(conn) == 1 else { return .failed(connectionLost(conn)) }
         // Each statement's result is followed by a NULL; the Sync's result ends the pipeline.
         var results: [PGResult] = []
         var firstError: PGError?
+        var answered = 0
         var nullsInARow = 0
         while nullsInARow < 2 {
             guard let result = PQgetResult(conn) else {
@@ -296,10 +310,13 @@ public final class PGConnection: @unchecked Sendable {
                 }
                 return .rows(results)
             case PGRES_PIPELINE_ABORTED:
-                continue
+                answered += 1
             default:
+                let preparing = answered < answers.count ? answers[answered] : nil
+                answered += 1
                 switch outcome(of: result, conn) {
-                case .success(let rows): results.append(rows)
+                case .success(let rows):
+                    if let preparing { prepared.insert(preparing) } else { results.append(rows) }
                 case .failure(let error): firstError = firstError ?? error
                 }
             }
@@ -382,10 +399,14 @@ private enum ConnectOutcome: Sendable {
 public struct PGStatement: Sendable {
     public var sql: String
     public var params: [String?]
+    /// Set for a statement sent often: it is parsed and planned once per connection (a prepared
+    /// statement of this name), then only executed. One name, one SQL text.
+    public var preparedName: String?
 
-    public init(_ sql: String, _ params: [String?] = []) {
+    public init(_ sql: String, _ params: [String?] = [], preparedAs name: String? = nil) {
         self.sql = sql
         self.params = params
+        self.preparedName = name
     }
 }
 

@@ -97,7 +97,11 @@ public final class PostgresStore: StateStore {
                 if case .held(let holder) = claim { throw Self.held(runID, holder: holder, nowMs: nowMs) }
                 throw LifeboatError(.internalError, "run \(runID): the team store neither gave nor refused it")
             }
-            let executor = TeamExecutor(runID: runID, epoch: epoch, connection: lock, store: self)
+            // Read once the run is this process's: nobody else changes its status from now on.
+            guard let status = try await TeamRows.run(runID, in: lock)?.status else {
+                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
+            }
+            let executor = TeamExecutor(runID: runID, epoch: epoch, status: status, connection: lock, store: self)
             holds.withLock { $0[runID] = executor }
             return executor
         } catch let error as LifeboatError {
@@ -175,40 +179,58 @@ public final class PostgresStore: StateStore {
         if events.contains(where: { if case .runCreated = $0.kind { return true } else { return false } }) {
             throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
         }
-        let display = self.display
-        let epoch = holds.withLock { $0[runID]?.epoch }
-        // Round trips are the cost of a step here. record_events checks the epoch (noting the
-        // write) and takes the chain lock (serializing the lease sync after it); one statement writes
-        // the step rows and the run's row, and says whether the run exists and what its status was.
-        // In the middle of a run (no reload, not ended) both go with BEGIN in one round trip, and
-        // COMMIT is the second; a reload pins documents first, an ended run's figures read its log.
-        let record = try TeamRows.recordStatement(payloads, of: runID, consuming: controls, atMs: atMs, epoch: epoch)
-        let pipelined = reloaded == nil && rows.run.endedAtMs == nil
-        let opening = pipelined ? [record, try TeamRows.updateStatement(rows.run, figures: nil, savingSteps: rows.steps)] : []
+        let hold = holds.withLock { $0[runID] }
+        let record = try TeamRows.recordStatement(payloads, of: runID, consuming: controls, atMs: atMs, epoch: hold?.epoch)
         do {
-            try await connection.transaction(opening: opening) { db, opened in
-                let before: RunStatus?
-                if pipelined {
-                    before = TeamRows.statusBefore(opened[1])
-                } else {
-                    if reloaded != nil {
-                        try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
-                        try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
-                    }
-                    _ = try await db.query(record.sql, record.params)
-                    // An ended run's figures follow its whole log; a resumed run clears them.
-                    let figures = rows.run.endedAtMs == nil
-                        ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
-                    before = try await TeamRows.update(rows.run, figures: figures, savingSteps: rows.steps, in: db)
+            // Round trips are the cost of a step here. record_events checks the epoch (noting the
+            // write) and takes the chain lock; one statement writes the step rows and the run's row
+            // and returns the run's status before. In the middle of a run this process holds and
+            // whose status holds the lease, nothing depends on that status: the whole append is one
+            // round trip. Otherwise (a run not held here, one taking the lease back, a reload, an
+            // ended run) the status before decides whether the lease changes.
+            if let hold, hold.lastStatus.holdsLease, rows.run.status.holdsLease, reloaded == nil, rows.run.endedAtMs == nil {
+                let results = try await connection.transactionInOneRoundTrip(
+                    [record, try TeamRows.updateStatement(rows.run, figures: nil, savingSteps: rows.steps)])
+                guard TeamRows.statusBefore(results[1])?.holdsLease == true else {
+                    throw LifeboatError(.internalError, "run \(runID) changed its lease while this process held it")
                 }
-                guard let before else { throw LifeboatError(.notFound, "run \(runID) not found in \(display)") }
-                // The lease row changes only when the run starts or stops holding it.
-                if before.holdsLease != rows.run.status.holdsLease {
-                    try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
-                }
+            } else {
+                try await appendInSteps(record, rows: rows, reloaded: reloaded, documents: documents)
             }
         } catch {
             throw storeError(TeamRows.recordError(error, of: runID), "recording run \(runID)")
+        }
+        hold?.wrote(rows.run.status)
+    }
+
+    /// `append` where the run's status before decides what else is written: BEGIN with the two
+    /// statements in one round trip, then COMMIT (an ended run's figures and a reload read first).
+    private func appendInSteps(_ record: PGStatement, rows: RunRows, reloaded: RunHeader?, documents: [DocumentSource])
+        async throws
+    {
+        let (runID, display) = (rows.run.id, self.display)
+        let pipelined = reloaded == nil && rows.run.endedAtMs == nil
+        let opening = pipelined ? [record, try TeamRows.updateStatement(rows.run, figures: nil, savingSteps: rows.steps)] : []
+        try await connection.transaction(opening: opening) { db, opened in
+            let before: RunStatus?
+            if pipelined {
+                before = TeamRows.statusBefore(opened[1])
+            } else {
+                if reloaded != nil {
+                    try await TeamRows.pin(documents, runID: runID, from: try await TeamRows.documentCount(runID, in: db), in: db)
+                    try await TeamRows.keepOnlySteps(rows.steps.map(\.stepID), of: runID, in: db)
+                }
+                _ = try await db.query(record.sql, record.params)
+                // An ended run's figures follow its whole log; a resumed run clears them.
+                let figures = rows.run.endedAtMs == nil
+                    ? nil : RunFigures.expected(for: rows.run, events: try await TeamRows.events(of: runID, in: db))
+                before = try await TeamRows.update(rows.run, figures: figures, savingSteps: rows.steps, in: db)
+            }
+            guard let before else { throw LifeboatError(.notFound, "run \(runID) not found in \(display)") }
+            // The lease row changes only when the run starts or stops holding it.
+            if before.holdsLease != rows.run.status.holdsLease {
+                try await TeamRows.syncLease(rows.run, atMs: rows.run.updatedAtMs, in: db)
+            }
         }
     }
 

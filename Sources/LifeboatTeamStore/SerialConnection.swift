@@ -43,6 +43,14 @@ actor SerialConnection {
         }
     }
 
+    /// Runs `statements` as one transaction in one round trip and returns their results: the
+    /// server runs a pipeline up to its Sync as one implicit transaction, committed at the Sync
+    /// (all or nothing: after a failure it skips the rest and rolls back). For a transaction none of
+    /// whose statements depends on another's result.
+    func transactionInOneRoundTrip(_ statements: [PGStatement]) async throws -> [PGResult] {
+        try await exclusive { connection in try await connection.pipeline(statements) }
+    }
+
     func close() {
         connection?.close()
         connection = nil

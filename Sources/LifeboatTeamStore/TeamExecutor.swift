@@ -1,5 +1,6 @@
 import LifeboatCore
 import LifeboatPostgres
+import Synchronization
 
 /// This process's hold on one run of the team store, so that exactly one process on any machine
 /// executes (or changes) it: PostgreSQL's session-level advisory lock for the run, held on a
@@ -17,13 +18,23 @@ public final class TeamExecutor: Sendable {
     public let epoch: Int64
     private let connection: PGConnection
     private let store: PostgresStore
+    /// The run's status as this process found it when it took the run, then as it last wrote it:
+    /// nobody else writes the run meanwhile.
+    private let status: Mutex<RunStatus>
 
-    init(runID: String, epoch: Int64, connection: PGConnection, store: PostgresStore) {
+    init(runID: String, epoch: Int64, status: RunStatus, connection: PGConnection, store: PostgresStore) {
         self.runID = runID
         self.epoch = epoch
+        self.status = Mutex(status)
         self.connection = connection
         self.store = store
     }
+
+    /// The run's status before the next append (see `status`).
+    var lastStatus: RunStatus { status.withLock { $0 } }
+
+    /// Notes the status an append committed.
+    func wrote(_ written: RunStatus) { status.withLock { $0 = written } }
 
     /// Gives the run up: the store stops writing for it with this epoch, the lock is released.
     public func release() async {

@@ -30,7 +30,8 @@ enum TeamRows {
     ) throws -> PGStatement {
         PGStatement(
             TeamStoreEventFunctions.recordCall,
-            [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs), epoch.map(String.init)])
+            [runID, try CanonicalJSON.encode(payloads), try CanonicalJSON.encode(controls), String(atMs), epoch.map(String.init)],
+            preparedAs: "lifeboat_record_events")
     }
 
     /// What `record`'s statement failing means: `.leaseHeld` when the run was taken over (the
@@ -96,7 +97,8 @@ enum TeamRows {
             FROM old WHERE r.id = old.id RETURNING old.status
             """,
             [run.id, run.status.rawValue, try CanonicalJSON.encode(run)] + (try figureValues(figures, of: run))
-                + [try stepRows(steps)])
+                + [try stepRows(steps)],
+            preparedAs: "lifeboat_update_run")
     }
 
     /// The status `update`'s statement returned: the run's before it; nil when there is no such run.

@@ -94,6 +94,31 @@ struct PGConnectionTests {
         #expect(listener.isOpen, "a cancelled wait leaves the connection usable")
     }
 
+    /// A statement with a prepared name is parsed once per connection and then only executed: its
+    /// results are the same each time (the preparing is not one of them), a failed pipeline leaves
+    /// it prepared, a prepared statement alone goes through the pipeline too, and a new connection
+    /// prepares it again.
+    @Test func aNamedStatementIsPreparedOncePerConnection() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let table = uniqueName("prep")
+        let insert = { (n: String) in PGStatement("INSERT INTO \(table) VALUES ($1::int) RETURNING n * 10", [n], preparedAs: "test_insert") }
+        let preparedCount = "SELECT count(*) FROM pg_prepared_statements WHERE name = 'test_insert'"
+        try await PGConnection.withConnection(cluster.primary.conninfo) { connection in
+            _ = try await connection.query("CREATE TABLE \(table) (n int PRIMARY KEY)")
+            #expect(try await connection.pipeline([insert("1"), PGStatement("SELECT 'after'")]).map(\.rows) == [[["10"]], [["after"]]])
+            #expect(try await connection.pipeline([insert("2")]).map(\.rows) == [[["20"]]])
+            let failed = await thrown(PGError.self) { _ = try await connection.pipeline([insert("1"), insert("3")]) }
+            #expect(failed?.sqlstate == "23505", "\(String(describing: failed))")
+            #expect(try await connection.pipeline([insert("4"), PGStatement(preparedCount)]).map(\.rows) == [[["40"]], [["1"]]])
+            #expect(try await connection.query("SELECT array_agg(n ORDER BY n)::text FROM \(table)").firstValue == "{1,2,4}")
+        }
+        try await PGConnection.withConnection(cluster.primary.conninfo) { connection in
+            #expect(try await connection.query(preparedCount).firstValue == "0")
+            #expect(try await connection.pipeline([insert("5")]).map(\.rows) == [[["50"]]])
+            _ = try await connection.query("DROP TABLE \(table)")
+        }
+    }
+
     @Test func severalStatementsInOneCallAreRefusedByTheServer() async throws {
         let cluster = try await PostgresCluster.shared()
         let error = await thrown(PGError.self) {
