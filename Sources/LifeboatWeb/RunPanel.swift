@@ -43,7 +43,7 @@ enum RunPanel {
             let header = machine.header.steps.first { $0.id == step.stepID }
             let rule = header?.approvalRule ?? ApprovalRule()
             let progress = machine.approvalProgress(step.stepID)
-            let command = "lifeboat approve \(run.id) \(step.stepID) --by NAME"
+            let command = ApproveCommandText.of(run: run.id, step: step.stepID, naming: true)
             rows.append((
                 "Awaiting approval",
                 "<code>\(h(step.stepID))</code> · who may decide: \(h(rule.approversText))"

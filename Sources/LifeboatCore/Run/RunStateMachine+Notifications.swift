@@ -31,7 +31,7 @@ extension RunStateMachine {
         switch kind {
         case .approvalRequested(let id, let prompt) where states[id] == .pending:
             let title = prompt == id ? "" : " (\(prompt))"
-            found = (.approvalNeeded, id, "approval needed for step \(id)\(title): `lifeboat approve \(runFacts.runID) \(id)`")
+            found = (.approvalNeeded, id, "approval needed for step \(id)\(title): `\(ApproveCommandText.of(run: runFacts.runID, step: id))`")
         case .stepFailed(let id, let attempt, _, let error):
             let policy = stepsByID[id]?.retry ?? .none
             let final = !error.retryable || failures[id, default: 0] + 1 >= policy.attempts

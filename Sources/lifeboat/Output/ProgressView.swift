@@ -72,7 +72,7 @@ final class ProgressView: RunView {
             }
             var text = style.paint(described, color(for: event.kind))
             if approvalsElsewhere, case .approvalRequested(let step, _) = event.kind {
-                text += "\n  decide from any terminal: lifeboat approve \(event.runID) \(step) --by NAME [--deny REASON]"
+                text += "\n  decide from any terminal: " + ApproveCommandText.of(run: event.runID, step: step, naming: true, denying: true)
             }
             if live {
                 Console.raw(Self.eraseLine + text + "\n")

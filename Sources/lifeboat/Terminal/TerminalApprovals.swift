@@ -25,11 +25,11 @@ final class TerminalApprovals: ApprovalSource, Sendable {
         }
         if let notYou {
             Console.out("  not from this terminal: \(notYou)")
-            Console.out("  decide from an approver's account: lifeboat approve \(runID) \(step.id) [--deny REASON]")
+            Console.out("  decide from an approver's account: " + ApproveCommandText.of(run: runID, step: step.id, denying: true))
             return nil
         }
         Console.out("  type 'yes' to approve as \(caller.decider.description), 'no REASON' to deny;")
-        Console.out("  or from another terminal: lifeboat approve \(runID) \(step.id)")
+        Console.out("  or from another terminal: " + ApproveCommandText.of(run: runID, step: step.id))
         while true {
             guard let line = await TerminalInput.answer(prompt: "approve? [yes/no] ", read: { await nextLine(unlessWithdrawn: step.id) })
             else { return nil }

@@ -174,7 +174,7 @@ enum RunSummary {
             return "check \(unknown.joined(separator: ", ")) by hand, then `lifeboat resolve \(runID) \(step) --as succeeded|failed|retry --reason …` and `lifeboat resume \(runID)`"
         case .paused(.awaitingApproval):
             let waiting = machine.header.steps.filter { machine.state(of: $0.id) == .awaitingApproval }.map(\.id)
-            return "approve with `lifeboat approve \(runID) \(waiting.first ?? "STEP") --by NAME`, then `lifeboat resume \(runID)`"
+            return "approve with `\(ApproveCommandText.of(run: runID, step: waiting.first ?? "STEP", naming: true))`, then `lifeboat resume \(runID)`"
         case .paused(.probeBreached):
             return "a steady-state probe breached its abort criterion (above): look at the service, then continue with "
                 + "`lifeboat resume \(runID)` (its probes start afresh) or stop with `lifeboat abort \(runID) --reason …`"
