@@ -41,56 +41,14 @@ extension PostgresStore {
             """
         let (groupValues, summaryFilter) = (filter.values, filter)
         return try await onConnection("summarising runs") { db in
-            var out: [HistorySummaryGroup] = []
-            for g in try await db.query(groupSQL, groupValues).rows {
-                let (plan, scenario, mode) = (g[0] ?? "", g[1] ?? "", g[2] ?? "")
-                func count(_ i: Int) -> Int { Int(g[i] ?? "") ?? 0 }
-                var inGroup = summaryFilter
-                let keys = [plan, scenario, mode].map { inGroup.bind($0) }
-                inGroup.conditions += ["r.plan_id = \(keys[0])", "r.scenario = \(keys[1])", "r.mode = \(keys[2])"]
-                let newest = try await db.query(
-                    "SELECT id, ended_at_ms, rto_objective_ms, rpo_objective_ms FROM lifeboat.runs r \(inGroup.whereClause) ORDER BY created_at_ms DESC LIMIT 1",
-                    inGroup.values
-                ).rows.first
-                // Percentiles over the group within the time bounds (a measured figure implies an
-                // ended run), as the SQLite store computes them.
-                var figureFilter = TeamFilter(HistoryQuery(sinceMs: query.sinceMs, untilMs: query.untilMs))
-                let figureKeys = [plan, scenario, mode].map { figureFilter.bind($0) }
-                figureFilter.conditions += ["r.plan_id = \(figureKeys[0])", "r.scenario = \(figureKeys[1])", "r.mode = \(figureKeys[2])"]
-                func figures(_ column: String, objective: Int, met: Int, missed: Int, measured: Int) async throws -> HistorySummaryGroup.Figures {
-                    let n = count(measured)
-                    func at(_ p: Double) async throws -> Int64? {
-                        guard n > 0 else { return nil }
-                        let sql = """
-                            SELECT \(column) FROM lifeboat.runs r \(figureFilter.whereClause) AND \(column) IS NOT NULL
-                            ORDER BY \(column) LIMIT 1 OFFSET \(EvidenceStatistics.rank(p, count: n) - 1)
-                            """
-                        return Int64(try await db.query(sql, figureFilter.values).firstValue ?? "")
-                    }
-                    let recent = try await db.query(
-                        "SELECT \(column) FROM lifeboat.runs r \(inGroup.whereClause) AND \(column) IS NOT NULL ORDER BY created_at_ms DESC LIMIT \(last)",
-                        inGroup.values
-                    ).rows.compactMap { Int64($0[0] ?? "") }
-                    let series = Array(recent.reversed())
-                    return .init(
-                        objectiveMs: newest.flatMap { Int64($0[objective] ?? "") }, measured: n, lastMs: recent.first,
-                        p50Ms: try await at(50), p95Ms: try await at(95), met: count(met), missed: count(missed),
-                        series: series, trend: EvidenceStatistics.trend(series))
-                }
-                var group = HistorySummaryGroup(
-                    planID: plan, scenario: scenario, mode: RunMode(rawValue: mode) ?? .drill, runs: count(3), succeeded: count(4),
-                    succeededForced: count(5), lastRunID: newest?[0], lastEndedAtMs: newest.flatMap { Int64($0[1] ?? "") },
-                    rto: try await figures("rto_achieved_ms", objective: 2, met: 6, missed: 7, measured: 10),
-                    rpo: try await figures("rpo_achieved_ms", objective: 3, met: 8, missed: 9, measured: 11))
-                // The outage is in the figures only (no column): the newest run whose figures have one.
-                let outage = try await db.query(
-                    "SELECT figures FROM lifeboat.runs r \(inGroup.whereClause) AND (r.figures::jsonb -> 'outage') IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1",
-                    inGroup.values
-                ).firstValue
-                group.lastOutage = try TeamRows.figures(outage)?.outage
-                out.append(group)
+            let groups = try await db.query(groupSQL, groupValues).rows
+            // Every group's reads go to the server together, in one round trip.
+            var reads = SummaryReads()
+            let plans = groups.map { g in
+                SummaryReads.Group(g, filter: summaryFilter, query: query, last: last, reads: &reads)
             }
-            return out
+            let results = try await db.pipeline(reads.statements)
+            return try plans.map { try $0.summary(from: results) }
         }
     }
 
