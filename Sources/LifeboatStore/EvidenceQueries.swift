@@ -118,7 +118,8 @@ extension SQLiteStore {
                                 ORDER BY \(column) LIMIT 1 OFFSET \(EvidenceStatistics.rank(p, count: count) - 1)
                                 """, arguments: figureArguments)
                     }
-                    let recent = try Int64.fetchAll(
+                    // None measured: nothing to read (the group's newest-first index would be walked whole).
+                    let recent = count == 0 ? [] : try Int64.fetchAll(
                         db,
                         sql: """
                             SELECT \(column) FROM runs WHERE \(groupFilter) AND \(column) IS NOT NULL

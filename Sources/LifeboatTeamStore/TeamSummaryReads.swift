@@ -24,7 +24,7 @@ struct SummaryReads {
 
         struct Figure {
             let measured: Int
-            let recent: Int
+            let recent: Int?
             let p50: Int?
             let p95: Int?
         }
@@ -59,7 +59,8 @@ struct SummaryReads {
                         """,
                         bounds.values)
                 }
-                let recent = reads.add(
+                // None measured: nothing to read (the group's newest-first index would be walked whole).
+                let recent = n == 0 ? nil : reads.add(
                     "SELECT \(column) FROM lifeboat.runs r \(group.whereClause) AND \(column) IS NOT NULL ORDER BY created_at_ms DESC LIMIT \(last)",
                     group.values)
                 return Figure(measured: n, recent: recent, p50: at(50), p95: at(95))
@@ -72,7 +73,7 @@ struct SummaryReads {
             func count(_ i: Int) -> Int { Int(row[i] ?? "") ?? 0 }
             let newestRow = results[newest].rows.first
             func figures(_ figure: Figure, objective: Int, met: Int, missed: Int) -> HistorySummaryGroup.Figures {
-                let recent = results[figure.recent].rows.compactMap { Int64($0[0] ?? "") }
+                let recent = figure.recent.map { results[$0].rows.compactMap { Int64($0[0] ?? "") } } ?? []
                 let series = Array(recent.reversed())
                 func value(_ index: Int?) -> Int64? { index.flatMap { Int64(results[$0].firstValue ?? "") } }
                 return .init(
