@@ -87,19 +87,16 @@ public final class PostgresStore: StateStore {
         do {
             let display = self.display
             try await TeamExecutor.keepPeerProbed(lock)
+            // Read once the lock is this process's: nobody else changes the run's status from now on.
+            var found: RunStatus?
             let claim = try await TeamExecutor.claim(runID, host: host, pid: pid, nowMs: nowMs, keep: true, on: lock) { db in
-                guard try await TeamRows.run(runID, in: db) != nil else {
-                    throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
-                }
+                found = try await TeamRows.run(runID, in: db)?.status
+                guard found != nil else { throw LifeboatError(.notFound, "run \(runID) not found in \(display)") }
             }
-            guard case .taken(let epoch) = claim else {
+            guard case .taken(let epoch) = claim, let status = found else {
                 lock.close()
                 if case .held(let holder) = claim { throw Self.held(runID, holder: holder, nowMs: nowMs) }
                 throw LifeboatError(.internalError, "run \(runID): the team store neither gave nor refused it")
-            }
-            // Read once the run is this process's: nobody else changes its status from now on.
-            guard let status = try await TeamRows.run(runID, in: lock)?.status else {
-                throw LifeboatError(.notFound, "run \(runID) not found in \(display)")
             }
             let executor = TeamExecutor(runID: runID, epoch: epoch, status: status, connection: lock, store: self)
             holds.withLock { $0[runID] = executor }
