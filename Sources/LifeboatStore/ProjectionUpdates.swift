@@ -11,12 +11,12 @@ import LifeboatCore
 /// canonically equivalent spellings as equal), and JSON columns by their encoded text.
 enum ProjectionUpdates {
     /// A run row as read for an update.
-    struct StoredRun {
+    struct StoredRun: Sendable {
         var record: RunRecord
     }
 
     /// A step row as read for an update, with its stored `outputs` text.
-    struct StoredStep {
+    struct StoredStep: Sendable {
         var record: StepRecord
         var outputsJSON: String
     }
@@ -54,8 +54,10 @@ enum ProjectionUpdates {
         try changes.execute(table: "runs", key: "id = ?", keyValues: [run.id], in: db)
     }
 
-    /// Updates the columns of `step`'s existing row that differ from `stored`.
-    static func update(_ step: StepRecord, stored: StoredStep, in db: Database) throws {
+    /// Updates the columns of `step`'s existing row that differ from `stored`; returns the row as
+    /// it now is.
+    @discardableResult
+    static func update(_ step: StepRecord, stored: StoredStep, in db: Database) throws -> StoredStep {
         let old = stored.record
         var changes = Changes()
         changes.int("position", Int64(step.position), Int64(old.position))
@@ -74,6 +76,7 @@ enum ProjectionUpdates {
         changes.text("outputs", outputs, stored.outputsJSON)
         try changes.execute(
             table: "steps", key: "run_id = ? AND step_id = ?", keyValues: [step.runID, step.stepID], in: db)
+        return StoredStep(record: step, outputsJSON: outputs)
     }
 
     /// The `SET` list of one update.

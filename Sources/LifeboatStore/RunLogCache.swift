@@ -7,6 +7,11 @@ import Synchronization
 /// decoding them: decoding is most of what reading a log costs, and a run's end reads its whole
 /// log twice (for its measurement columns, then for the summary). `audit verify` does not use it:
 /// it decodes what the file holds.
+///
+/// With a log it holds the run's `runs`/`steps` rows as this process last wrote them. Only an
+/// append changes them, and every append records events, so while nobody else recorded an event
+/// of the run since, they are what the file holds: an append compares its rows with them instead
+/// of reading the stored rows first.
 final class RunLogCache: Sendable {
     /// What one transaction sees beyond the held log: the rows recorded after `after` (the held
     /// log's last seq, 0 when none is held), then the transaction's own events.
@@ -15,10 +20,17 @@ final class RunLogCache: Sendable {
         var events: [(seq: Int64, event: RunEvent)]
     }
 
+    /// A run's rows as written at a log's last event; steps not written by this process are absent.
+    struct HeldRows: Sendable {
+        var run: ProjectionUpdates.StoredRun
+        var steps: [String: ProjectionUpdates.StoredStep]
+    }
+
     private struct Log {
         /// The seq of the log's last event (seqs are global, so a run's have gaps).
         var lastSeq: Int64 = 0
         var events: [RunEvent] = []
+        var rows: HeldRows?
     }
 
     /// Runs held at most; a command reads one or two runs' logs, `history` reads none.
@@ -44,8 +56,19 @@ final class RunLogCache: Sendable {
         return held + tail.events.map(\.event)
     }
 
-    /// Adds `tail` to the held log (in place) once the transaction that took it has committed.
-    func keep(_ tail: Tail, of runID: String) {
+    /// The rows held for the run, if they are what the file holds: `tail` (taken before this
+    /// transaction appended anything) found no event recorded since the held log's last.
+    func rows(of runID: String, current tail: Tail) -> HeldRows? {
+        guard tail.events.isEmpty else { return nil }
+        return logs.withLock { logs in
+            guard let log = logs[runID], log.lastSeq == tail.after else { return nil }
+            return log.rows
+        }
+    }
+
+    /// Adds `tail` to the held log (in place) once the transaction that took it has committed,
+    /// with the rows as that transaction left them (nil: not known).
+    func keep(_ tail: Tail, rows: HeldRows? = nil, of runID: String) {
         guard let last = tail.events.last else { return }
         logs.withLock { logs in
             guard (logs[runID]?.lastSeq ?? 0) == tail.after else { return }
@@ -55,6 +78,7 @@ final class RunLogCache: Sendable {
             }
             logs[runID]!.events.append(contentsOf: tail.events.map(\.event))
             logs[runID]!.lastSeq = last.seq
+            logs[runID]!.rows = rows
         }
     }
 }

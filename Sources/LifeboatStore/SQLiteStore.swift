@@ -63,7 +63,7 @@ public final class SQLiteStore: StateStore {
         let rows = try createdRows(event)
         let (run, steps) = (rows.run, rows.steps)
         let payload = try encode(event)
-        try await write { db in
+        let seq = try await write { db in
             if try Rows.run(id, in: db) != nil {
                 throw LifeboatError(.invalidState, "run \(id) already exists in \(self.path)")
             }
@@ -71,8 +71,14 @@ public final class SQLiteStore: StateStore {
             try Leases.take(for: run, atMs: event.atMs, in: db)
             for step in steps { try Rows.save(step, in: db) }
             try Rows.pin(documents, runID: id, in: db)
-            try EventChain.append(event, payload: payload, in: db)
+            return try EventChain.append(event, payload: payload, in: db)
         }
+        let held = RunLogCache.HeldRows(
+            run: ProjectionUpdates.StoredRun(record: run),
+            steps: Dictionary(uniqueKeysWithValues: try steps.map {
+                ($0.stepID, ProjectionUpdates.StoredStep(record: $0, outputsJSON: try Rows.outputsJSON($0.outputs)))
+            }))
+        logs.keep(RunLogCache.Tail(after: 0, events: [(seq, event)]), rows: held, of: id)
     }
 
     public func append(
@@ -89,8 +95,11 @@ public final class SQLiteStore: StateStore {
             throw LifeboatError(.internalError, "run \(runID): an append carries one run's events with that run's rows")
         }
         let logs = self.logs
-        let tail = try await write(run: runID) { db in
-            guard let stored = try ProjectionUpdates.storedRun(runID, in: db) else {
+        let (tail, written) = try await write(run: runID) { db in
+            // What others recorded since this process last looked; nothing: the held rows are current.
+            var tail = try logs.tail(of: runID, in: db)
+            let held = reloaded == nil ? logs.rows(of: runID, current: tail) : nil
+            guard let stored = try held?.run ?? ProjectionUpdates.storedRun(runID, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
             }
             if reloaded != nil {
@@ -99,23 +108,26 @@ public final class SQLiteStore: StateStore {
                     sql: "DELETE FROM steps WHERE run_id = ? AND step_id NOT IN (SELECT value FROM json_each(?))",
                     arguments: [runID, try CanonicalJSON.encode(rows.steps.map(\.stepID))])
             }
-            var appended: [(seq: Int64, event: RunEvent)] = []
             for (event, payload) in zip(events, payloads) {
                 if case .runCreated = event.kind {
                     throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
                 }
-                appended.append((try EventChain.append(event, payload: payload, in: db), event))
+                tail.events.append((try EventChain.append(event, payload: payload, in: db), event))
             }
-            let tail = try logs.tail(of: runID, appended: appended, in: db)
+            var written = reloaded == nil ? held ?? RunLogCache.HeldRows(run: stored, steps: [:]) : nil
             for step in rows.steps {
-                if let old = try ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
-                    try ProjectionUpdates.update(step, stored: old, in: db)
+                let new: ProjectionUpdates.StoredStep
+                if let old = try held?.steps[step.stepID] ?? ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
+                    new = try ProjectionUpdates.update(step, stored: old, in: db)
                 } else {
                     try Rows.save(step, in: db)
+                    new = ProjectionUpdates.StoredStep(record: step, outputsJSON: try Rows.outputsJSON(step.outputs))
                 }
+                written?.steps[step.stepID] = new
             }
             let run = rows.run
             try ProjectionUpdates.update(run, stored: stored, in: db)
+            written?.run = ProjectionUpdates.StoredRun(record: run)
             try Leases.sync(run, atMs: run.updatedAtMs, in: db)
             // The measurement columns follow the log of an ended run; a resumed run clears them.
             if run.endedAtMs != nil {
@@ -124,9 +136,9 @@ public final class SQLiteStore: StateStore {
                 try MeasurementColumns.save(nil, runID: runID, in: db)
             }
             try Rows.consume(controls, atMs: events.last?.atMs ?? Self.nowMs(), in: db)
-            return tail
+            return (tail, written)
         }
-        logs.keep(tail, of: runID)
+        logs.keep(tail, rows: written, of: runID)
     }
 
     public func events(of runID: String) async throws -> [RunEvent] {

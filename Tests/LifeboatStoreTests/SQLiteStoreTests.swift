@@ -242,6 +242,29 @@ import Testing
         #expect(try await first.events(of: "r1") == (try await SQLiteStore(path: path).events(of: "r1")))
     }
 
+    /// An append compares its rows with those this process last wrote (instead of reading them)
+    /// only while nobody else recorded an event of the run since: here another process changed
+    /// `promote` (failed, retry scheduled) between this one's appends.
+    @Test func heldRowsGiveWayToAnotherProcessesAppend() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let (first, second, machineSide) = (try SQLiteStore(path: path), try SQLiteStore(path: path), try SQLiteStore(path: path))
+        let hash = SQLiteStore.documentsHash(Fixtures.documents)
+        let created = Fixtures.event("r1", 1_700_000_000_000, .runCreated(Fixtures.header(documentsHash: hash)))
+        try await first.createRun(id: "r1", created: created, documents: Fixtures.documents)
+        let life = Fixtures.successfulRun("r1")
+        for (store, range) in [(first, 0..<4), (second, 4..<6), (first, 6..<life.count)] {
+            for event in life[range] {
+                // As the engine appends: with the rows its machine derives, not read by this store.
+                let rows = try await Fixtures.rows(after: [event], in: machineSide)
+                try await store.append([event], rows: rows, consumingControls: [], pinning: [])
+            }
+        }
+        let (run, steps) = try Fixtures.fold([created] + life)
+        #expect(try await SQLiteStore(path: path).run("r1") == run)
+        #expect(try await SQLiteStore(path: path).steps(of: "r1") == steps)
+        #expect(try await first.verifyProjections().isEmpty)
+    }
+
     @Test func appendFromACancelledTaskStillCommits() async throws {
         let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
         let created = Fixtures.created("r1")

@@ -52,6 +52,8 @@ enum CommandRunner {
     static let termGrace: Duration = .seconds(1)
     /// After the SIGKILL, how long a process that left the group may keep the pipe open.
     static let abandonGrace: Duration = .milliseconds(200)
+    /// How a started command ended, and what it printed.
+    private typealias Ended = (CommandOutcome.Termination, OutputCollector)
 
     /// `onLine` gets each complete output line as it arrives (unmasked).
     static func run(
@@ -67,24 +69,11 @@ enum CommandRunner {
 
         let clock = ContinuousClock()
         let start = clock.now
-        let child: ChildProcess
-        do {
-            child = try ChildProcess.spawn(
-                path: executablePath, argv: argv, environment: invocation.environment,
-                directory: invocation.workingDirectory)
-        } catch {
-            throw spawnFailure(error, invocation)
-        }
+        // The child is started on the thread that waits for it (see `DetachedThread`); a
+        // cancellation that comes before it exists stops it as soon as it does.
+        let started = Mutex<(child: ChildProcess?, cancelled: Bool)>((nil, false))
         let stopper = Mutex<Task<Void, Never>?>(nil)
-        let (termination, collector) = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                DetachedThread.start {
-                    var collector = OutputCollector(maxLines: tailLines, onLine: onLine)
-                    let termination = child.finish(into: &collector)
-                    continuation.resume(returning: (termination, collector))
-                }
-            }
-        } onCancel: {
+        @Sendable func stop(_ child: ChildProcess) {
             child.terminateGroup()
             stopper.withLock {
                 $0 = Task.detached {
@@ -94,6 +83,35 @@ enum CommandRunner {
                     child.stopReading()
                 }
             }
+        }
+        let finished = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Ended, ChildProcess.SpawnFailure>, Never>) in
+                DetachedThread.start {
+                    let child: ChildProcess
+                    do throws(ChildProcess.SpawnFailure) {
+                        child = try ChildProcess.spawn(
+                            path: executablePath, argv: argv, environment: invocation.environment,
+                            directory: invocation.workingDirectory)
+                    } catch {
+                        return continuation.resume(returning: .failure(error))
+                    }
+                    if started.withLock({ $0.child = child; return $0.cancelled }) { stop(child) }
+                    var collector = OutputCollector(maxLines: tailLines, onLine: onLine)
+                    let termination = child.finish(into: &collector)
+                    continuation.resume(returning: .success((termination, collector)))
+                }
+            }
+        } onCancel: {
+            let child = started.withLock { state -> ChildProcess? in
+                state.cancelled = true
+                return state.child
+            }
+            if let child { stop(child) }
+        }
+        let (termination, collector): Ended
+        switch finished {
+        case .success(let ended): (termination, collector) = ended
+        case .failure(let failure): throw spawnFailure(failure, invocation)
         }
         stopper.withLock { $0?.cancel() }
         if Task.isCancelled { throw cancelled(invocation) }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -26,15 +28,26 @@ enum ExecutableLookup {
             return .success(path)
         }
         let searchPath = searchPath ?? Self.inheritedPath ?? "/usr/local/bin:/usr/bin:/bin"
-        var firstNonExecutable: String?
-        for directory in searchPath.split(separator: ":", omittingEmptySubsequences: true) {
-            let candidate = directory.hasSuffix("/") ? "\(directory)\(name)" : "\(directory)/\(name)"
-            if FilePaths.isExecutableFile(candidate) { return .success(candidate) }
-            if firstNonExecutable == nil, FilePaths.exists(candidate) { firstNonExecutable = candidate }
+        let key = "\(searchPath)\0\(name)"
+        if let remembered = found.withLock({ $0[key] }), FilePaths.isExecutableFile(remembered) {
+            return .success(remembered)
         }
-        if let firstNonExecutable { return .failure(.notExecutable(path: firstNonExecutable)) }
+        let candidates = searchPath.split(separator: ":", omittingEmptySubsequences: true).map { directory in
+            directory.hasSuffix("/") ? "\(directory)\(name)" : "\(directory)/\(name)"
+        }
+        if let path = candidates.first(where: FilePaths.isExecutableFile) {
+            found.withLock { $0[key] = path }
+            return .success(path)
+        }
+        // Nothing to run: say so of the first file by that name that cannot run, if one exists.
+        if let file = candidates.first(where: FilePaths.exists) { return .failure(.notExecutable(path: file)) }
         return .failure(.notFound(searched: "PATH"))
     }
+
+    /// Where a name was last found on a search path, as a shell's `hash` remembers it: steps
+    /// running the same program search `PATH` once. A remembered file is used while it is still an
+    /// executable file; one installed meanwhile in an earlier directory is not seen.
+    private static let found = Mutex<[String: String]>([:])
 
     /// `PATH` of this process.
     static var inheritedPath: String? {

@@ -35,6 +35,7 @@ enum FilePaths {
     }
 
     static func isExecutableFile(_ path: String) -> Bool {
-        isRegularFile(path) && access(path, X_OK) == 0
+        // `access` first: for a name that is not there (most of PATH), one call.
+        access(path, X_OK) == 0 && isRegularFile(path)
     }
 }
