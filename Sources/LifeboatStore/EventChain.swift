@@ -67,19 +67,35 @@ package enum EventChain {
     /// Appends one event row, extending the chain. Call inside a write transaction.
     @discardableResult
     static func append(_ event: RunEvent, payload: String, in db: Database) throws -> Int64 {
-        let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
-        let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM events ORDER BY seq DESC LIMIT 1")) ?? genesis
-        let seq = last + 1
-        try db.cachedStatement(sql: """
+        try append([(event, payload)], in: db)[0]
+    }
+
+    /// Appends event rows in order, extending the chain; returns their seqs. The chain's head (the
+    /// last seq given out, the last row's hash) is read once. Call inside a write transaction.
+    static func append(_ events: [(event: RunEvent, payload: String)], in db: Database) throws -> [Int64] {
+        let head = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'events'),
+                       (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)
+                """))
+        var seq: Int64 = head?[0] ?? 0
+        var prev: String = head?[1] ?? genesis
+        let insert = try db.cachedStatement(sql: """
                 INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(
-            arguments: [
-                seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
-                event.kind.stepID, payload, prev,
-                hash(prev: prev, seq: seq, runID: event.runID, payload: payload),
-            ])
-        return seq
+                """)
+        var seqs: [Int64] = []
+        for (event, payload) in events {
+            seq += 1
+            let hash = hash(prev: prev, seq: seq, runID: event.runID, payload: payload)
+            try insert.execute(
+                arguments: [
+                    seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
+                    event.kind.stepID, payload, prev, hash,
+                ])
+            seqs.append(seq)
+            prev = hash
+        }
+        return seqs
     }
 
     /// Walks the whole chain in one read transaction (see `ChainWalk`).

@@ -56,13 +56,15 @@ final class RunLogCache: Sendable {
         return held + tail.events.map(\.event)
     }
 
-    /// The rows held for the run, if they are what the file holds: `tail` (taken before this
-    /// transaction appended anything) found no event recorded since the held log's last.
-    func rows(of runID: String, current tail: Tail) -> HeldRows? {
+    /// Takes the rows held for the run (`keep` gives them back), if they are what the file holds:
+    /// `tail` (taken before this transaction appended anything) found no event recorded since the
+    /// held log's last. Taken, not copied, so the append updates them in place.
+    func takeRows(of runID: String, current tail: Tail) -> HeldRows? {
         guard tail.events.isEmpty else { return nil }
         return logs.withLock { logs in
-            guard let log = logs[runID], log.lastSeq == tail.after else { return nil }
-            return log.rows
+            guard logs[runID]?.lastSeq == tail.after else { return nil }
+            defer { logs[runID]?.rows = nil }
+            return logs[runID]?.rows
         }
     }
 

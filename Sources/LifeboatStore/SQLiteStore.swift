@@ -98,26 +98,26 @@ public final class SQLiteStore: StateStore {
         let (tail, written) = try await write(run: runID) { db in
             // What others recorded since this process last looked; nothing: the held rows are current.
             var tail = try logs.tail(of: runID, in: db)
-            let held = reloaded == nil ? logs.rows(of: runID, current: tail) : nil
-            guard let stored = try held?.run ?? ProjectionUpdates.storedRun(runID, in: db) else {
+            // The rows as they will be after this append (none after a reload, which rewrites them).
+            var written = reloaded == nil ? logs.takeRows(of: runID, current: tail) : nil
+            guard let stored = try written?.run ?? ProjectionUpdates.storedRun(runID, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
             }
+            if written == nil && reloaded == nil { written = RunLogCache.HeldRows(run: stored, steps: [:]) }
             if reloaded != nil {
                 try Rows.pin(documents, runID: runID, after: try Rows.documents(of: runID, in: db).count, in: db)
                 try db.execute(
                     sql: "DELETE FROM steps WHERE run_id = ? AND step_id NOT IN (SELECT value FROM json_each(?))",
                     arguments: [runID, try CanonicalJSON.encode(rows.steps.map(\.stepID))])
             }
-            for (event, payload) in zip(events, payloads) {
-                if case .runCreated = event.kind {
-                    throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
-                }
-                tail.events.append((try EventChain.append(event, payload: payload, in: db), event))
+            if events.contains(where: { if case .runCreated = $0.kind { return true }; return false }) {
+                throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
             }
-            var written = reloaded == nil ? held ?? RunLogCache.HeldRows(run: stored, steps: [:]) : nil
+            let seqs = try EventChain.append(Array(zip(events, payloads)), in: db)
+            tail.events += zip(seqs, events).map { ($0, $1) }
             for step in rows.steps {
                 let new: ProjectionUpdates.StoredStep
-                if let old = try held?.steps[step.stepID] ?? ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
+                if let old = try written?.steps[step.stepID] ?? ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
                     new = try ProjectionUpdates.update(step, stored: old, in: db)
                 } else {
                     try Rows.save(step, in: db)

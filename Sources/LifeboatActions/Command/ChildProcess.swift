@@ -51,7 +51,11 @@ final class ChildProcess: Sendable {
         }
         var pid: pid_t = 0
         let rc = withCStrings(argv) { argvPointers in
-            withCStrings(mergedEnvironment(environment)) { envPointers in
+            // Nothing to merge: the child gets this process's environment as it is, not a copy.
+            guard !environment.isEmpty else {
+                return lifeboat_spawn(path, argvPointers, environ, directory, outputPipe.write, &pid)
+            }
+            return withCStrings(mergedEnvironment(environment)) { envPointers in
                 lifeboat_spawn(path, argvPointers, envPointers, directory, outputPipe.write, &pid)
             }
         }
@@ -141,7 +145,7 @@ final class ChildProcess: Sendable {
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             let name = text.prefix { $0 != "=" }
-            if updates.isEmpty || updates[String(name)] == nil { merged.append(text) }
+            if updates[String(name)] == nil { merged.append(text) }
             pointer += 1
         }
         for (name, value) in updates { merged.append("\(name)=\(value)") }
