@@ -92,7 +92,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         view?.finish()
         if !output.json {
-            RunSummary.print(runID: id, machine: machine, events: events, steps: try await db.steps(of: id))
+            RunSummary.print(runID: id, machine: machine, events: events)
         }
         throw RunDriver.exitStatus(machine.phase).exitCode
     }

@@ -71,7 +71,7 @@ enum RunDriver {
         }
         progress.finish()
         let events = try await store.events(of: runID)
-        RunSummary.print(runID: runID, machine: machine, events: events, steps: try await store.steps(of: runID))
+        RunSummary.print(runID: runID, machine: machine, events: events)
         let status: ExitStatus =
             if case .finished(.failed) = machine.phase, refusedByPreflight(machine, events) { .refused } else { exitStatus(machine.phase) }
         if json { try JSONOutput.print(RunResult(runID: runID, machine: machine, events: events, exit: status)) }
@@ -131,7 +131,10 @@ struct RunResult: Encodable {
 
 /// The outcome block printed when an executor stops: verdicts and the next action.
 enum RunSummary {
-    static func print(runID: String, machine: RunStateMachine, events: [RunEvent], steps: [StepRecord]) {
+    /// The steps' lines come from the machine's rows, which are the rows the store holds (every
+    /// commit writes them), so they are not read back.
+    static func print(runID: String, machine: RunStateMachine, events: [RunEvent]) {
+        let steps = machine.rows.steps
         let ms = DurationText.format(milliseconds:)
         Console.out("")
         let forced = machine.forcedCount > 0 ? ", \(machine.forcedCount) forced" : ""
