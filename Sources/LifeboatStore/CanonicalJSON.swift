@@ -5,6 +5,12 @@ import LifeboatCore
 /// stored text, so the chain never depends on re-encoding.
 package enum CanonicalJSON {
     package static func encode<T: Encodable>(_ value: T) throws -> String {
+        do { return try CanonicalJSONEncoder.encode(value) } catch is CanonicalJSONEncoder.Unsupported {}
+        return try foundationEncode(value)
+    }
+
+    /// The same text by `JSONEncoder`: for what `CanonicalJSONEncoder` leaves to it, and its tests.
+    package static func foundationEncode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)

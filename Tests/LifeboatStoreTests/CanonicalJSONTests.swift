@@ -1,0 +1,84 @@
+import Foundation
+import LifeboatCore
+import LifeboatTestSupport
+import Testing
+
+@testable import LifeboatStore
+
+/// `CanonicalJSONEncoder` writes byte for byte what `JSONEncoder` (sorted keys, slashes as they
+/// are) writes, for every kind of value a store encodes.
+@Suite struct CanonicalJSONTests {
+    private func expectSame<T: Encodable>(_ value: T, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let fast = try CanonicalJSONEncoder.encode(value)
+        let reference = try CanonicalJSON.foundationEncode(value)
+        #expect(Array(fast.utf8) == Array(reference.utf8), "\(fast)\n\(reference)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyEventKindIsWrittenAsJSONEncoderWritesIt() throws {
+        let result = ActionResult(
+            outputs: ["exit_code": 0, "output": "line 1\nline \"2\"\t\\ / é 🚀 \u{1}\u{1f}", "lsn": "0/3000060", "ratio": .double(0.25),
+                      "list": [1, "two", .double(3.5), true, .null], "nested": ["b": 1, "a": ["z": [], "y": [:]]]],
+            summary: "ok")
+        let error = StepError(code: .actionFailed, message: "no \"way\"", retryable: false)
+        let kinds: [RunEvent.Kind] = [
+            .runCreated(Fixtures.header()), .executorStarted(pid: 1, host: "h", resumed: false),
+            .stepSkipped(step: "s", reason: "r"), .stepStarted(step: "s", attempt: 1),
+            .stepSucceeded(step: "s", attempt: 1, durationMs: 1, result: result),
+            .stepFailed(step: "s", attempt: 1, durationMs: 1, error: error),
+            .stepRetryScheduled(step: "s", nextAttempt: 2, delayMs: 1), .stepReleased(step: "s", reason: "r"),
+            .approvalRequested(step: "s", prompt: "p"), .approvalGranted(step: "s", by: "b", via: "v", waitMs: 1),
+            .approvalDenied(step: "s", by: "b", via: "v", reason: "r"),
+            .stepInterrupted(step: "s", attempt: 1, recovery: .verify), .stepVerified(step: "s", outcome: .notDone("n")),
+            .stepUnknown(step: "s", reason: "r"), .stepResolved(step: "s", resolution: .retry, by: "b"),
+            .stepRedriven(step: "s", by: "b"), .stepNoted(step: "s", note: "n", by: "b"),
+            .circuitChanged(endpoint: "e", state: .open), .abortRequested(by: "b", reason: "r"),
+            .pauseRequested(by: "b", reason: "r"),
+            .runPaused(reason: .interrupted), .runFinished(outcome: .succeeded),
+            .rollbackStarted(by: "b", strategy: .stopOnFailure), .compensationStarted(step: "s"),
+            .compensationSucceeded(step: "s", durationMs: 1, result: result),
+            .compensationFailed(step: "s", durationMs: 1, error: error), .rollbackFinished(outcome: .succeeded),
+        ]
+        for kind in kinds { try expectSame(Fixtures.event("r1", 1_700_000_000_000, kind)) }
+        for event in Fixtures.successfulRun("r1") { try expectSame(event) }
+        try expectSame(try Fixtures.fold([Fixtures.created("r1")] + Fixtures.successfulRun("r1")).1)
+    }
+
+    @Test func numbersAndStringsAreWrittenAsJSONEncoderWritesThem() throws {
+        let doubles: [Double] = [0, -0.0, 1, -1, 0.1, 1.5, 1e20, 1e-7, 123_456_789.125, 2.5e-300, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
+        for double in doubles { try expectSame(Value.double(double)) }
+        let integers: [Int] = [0, -1, 42, .max, .min]
+        for integer in integers { try expectSame(Value.int(integer)) }
+        let strings = ["", "plain", "a/b", "\"quoted\"", "back\\slash", "\u{0}\u{7}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1b}\u{7f}", "é", "日本", "🚀", "\u{2028}"]
+        for string in strings { try expectSame(Value.string(string)) }
+        // Keys sort by their UTF-8 bytes: upper case before lower, "s10" before "s9", "é" last.
+        try expectSame(Value.map(Dictionary(uniqueKeysWithValues: ["s9", "s10", "S1", "a", "é", "", "_0", "a b"].map { ($0, Value.int($0.count)) })))
+    }
+
+    /// Random nested values, from a fixed seed.
+    @Test func randomValuesAreWrittenAsJSONEncoderWritesThem() throws {
+        var generator = SeededGenerator(seed: 20261205)
+        for _ in 0..<500 { try expectSame(Self.randomValue(depth: 0, &generator)) }
+    }
+
+    @Test func nonFiniteNumbersAreRefusedAsJSONEncoderRefusesThem() {
+        #expect(throws: (any Error).self) { try CanonicalJSON.encode(Value.double(.nan)) }
+        #expect(throws: (any Error).self) { try CanonicalJSON.encode(Value.double(.infinity)) }
+    }
+
+    private static func randomValue(depth: Int, _ g: inout SeededGenerator) -> Value {
+        let alphabet = Array("ab/\"\\\n\t\u{1} é🚀09_Z")
+        func text() -> String { String((0..<Int.random(in: 0...6, using: &g)).map { _ in alphabet.randomElement(using: &g)! }) }
+        switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &g) {
+        case 0: return .string(text())
+        case 1: return .int(Int.random(in: -1_000_000...1_000_000, using: &g))
+        case 2: return .double(Double.random(in: -1e6...1e6, using: &g))
+        case 3: return .bool(Bool.random(using: &g))
+        case 4: return .null
+        case 5: return .list((0..<Int.random(in: 0...4, using: &g)).map { _ in randomValue(depth: depth + 1, &g) })
+        default:
+            var map: [String: Value] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &g) { map[text()] = randomValue(depth: depth + 1, &g) }
+            return .map(map)
+        }
+    }
+}
