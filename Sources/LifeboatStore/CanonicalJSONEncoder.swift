@@ -189,29 +189,12 @@ struct CanonicalJSONEncoder {
         }
     }
 
-    private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    private struct UnkeyedContainer: UnkeyedEncodingContainer, ValueSink {
         let array: ArrayNode
         var codingPath: [any CodingKey] { [] }
         var count: Int { array.items.count }
 
-        private func put(_ node: Node) { array.items.append(node) }
-
-        mutating func encodeNil() throws { put(.null) }
-        mutating func encode(_ value: Bool) throws { put(.bool(value)) }
-        mutating func encode(_ value: String) throws { put(.string(value)) }
-        mutating func encode(_ value: Double) throws { put(try .number(value)) }
-        mutating func encode(_ value: Float) throws { throw Unsupported() }
-        mutating func encode(_ value: Int) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int8) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int16) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int32) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int64) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt8) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt16) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt32) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt64) throws { put(.integer(value)) }
-        mutating func encode<T: Encodable>(_ value: T) throws { put(try .of(value)) }
+        func put(_ node: Node) { array.items.append(node) }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             let nested = ObjectNode()
@@ -232,27 +215,35 @@ struct CanonicalJSONEncoder {
         }
     }
 
-    private struct SingleContainer: SingleValueEncodingContainer {
+    private struct SingleContainer: SingleValueEncodingContainer, ValueSink {
         let encoder: ValueEncoder
         var codingPath: [any CodingKey] { [] }
 
-        private func put(_ node: Node) { encoder.node = node }
-
-        mutating func encodeNil() throws { put(.null) }
-        mutating func encode(_ value: Bool) throws { put(.bool(value)) }
-        mutating func encode(_ value: String) throws { put(.string(value)) }
-        mutating func encode(_ value: Double) throws { put(try .number(value)) }
-        mutating func encode(_ value: Float) throws { throw Unsupported() }
-        mutating func encode(_ value: Int) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int8) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int16) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int32) throws { put(.integer(value)) }
-        mutating func encode(_ value: Int64) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt8) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt16) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt32) throws { put(.integer(value)) }
-        mutating func encode(_ value: UInt64) throws { put(.integer(value)) }
-        mutating func encode<T: Encodable>(_ value: T) throws { put(try .of(value)) }
+        func put(_ node: Node) { encoder.node = node }
     }
+}
+
+/// A container that takes values one at a time (an unkeyed or a single-value one): one way to
+/// encode each kind of value for both.
+private protocol ValueSink {
+    func put(_ node: CanonicalJSONEncoder.Node)
+}
+
+extension ValueSink {
+    mutating func encodeNil() throws { put(.null) }
+    mutating func encode(_ value: Bool) throws { put(.bool(value)) }
+    mutating func encode(_ value: String) throws { put(.string(value)) }
+    mutating func encode(_ value: Double) throws { put(try .number(value)) }
+    mutating func encode(_ value: Float) throws { throw CanonicalJSONEncoder.Unsupported() }
+    mutating func encode(_ value: Int) throws { put(.integer(value)) }
+    mutating func encode(_ value: Int8) throws { put(.integer(value)) }
+    mutating func encode(_ value: Int16) throws { put(.integer(value)) }
+    mutating func encode(_ value: Int32) throws { put(.integer(value)) }
+    mutating func encode(_ value: Int64) throws { put(.integer(value)) }
+    mutating func encode(_ value: UInt) throws { put(.integer(value)) }
+    mutating func encode(_ value: UInt8) throws { put(.integer(value)) }
+    mutating func encode(_ value: UInt16) throws { put(.integer(value)) }
+    mutating func encode(_ value: UInt32) throws { put(.integer(value)) }
+    mutating func encode(_ value: UInt64) throws { put(.integer(value)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { put(try .of(value)) }
 }

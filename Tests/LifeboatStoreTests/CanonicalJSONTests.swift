@@ -20,24 +20,7 @@ import Testing
                       "list": [1, "two", .double(3.5), true, .null], "nested": ["b": 1, "a": ["z": [], "y": [:]]]],
             summary: "ok")
         let error = StepError(code: .actionFailed, message: "no \"way\"", retryable: false)
-        let kinds: [RunEvent.Kind] = [
-            .runCreated(Fixtures.header()), .executorStarted(pid: 1, host: "h", resumed: false),
-            .stepSkipped(step: "s", reason: "r"), .stepStarted(step: "s", attempt: 1),
-            .stepSucceeded(step: "s", attempt: 1, durationMs: 1, result: result),
-            .stepFailed(step: "s", attempt: 1, durationMs: 1, error: error),
-            .stepRetryScheduled(step: "s", nextAttempt: 2, delayMs: 1), .stepReleased(step: "s", reason: "r"),
-            .approvalRequested(step: "s", prompt: "p"), .approvalGranted(step: "s", by: "b", via: "v", waitMs: 1),
-            .approvalDenied(step: "s", by: "b", via: "v", reason: "r"),
-            .stepInterrupted(step: "s", attempt: 1, recovery: .verify), .stepVerified(step: "s", outcome: .notDone("n")),
-            .stepUnknown(step: "s", reason: "r"), .stepResolved(step: "s", resolution: .retry, by: "b"),
-            .stepRedriven(step: "s", by: "b"), .stepNoted(step: "s", note: "n", by: "b"),
-            .circuitChanged(endpoint: "e", state: .open), .abortRequested(by: "b", reason: "r"),
-            .pauseRequested(by: "b", reason: "r"),
-            .runPaused(reason: .interrupted), .runFinished(outcome: .succeeded),
-            .rollbackStarted(by: "b", strategy: .stopOnFailure), .compensationStarted(step: "s"),
-            .compensationSucceeded(step: "s", durationMs: 1, result: result),
-            .compensationFailed(step: "s", durationMs: 1, error: error), .rollbackFinished(outcome: .succeeded),
-        ]
+        let kinds = Fixtures.everyKind(result: result, error: error)
         for kind in kinds { try expectSame(Fixtures.event("r1", 1_700_000_000_000, kind)) }
         for event in Fixtures.successfulRun("r1") { try expectSame(event) }
         try expectSame(try Fixtures.fold([Fixtures.created("r1")] + Fixtures.successfulRun("r1")).1)

@@ -247,26 +247,7 @@ import Testing
 
     /// `kindName` (a switch) agrees with the case label `Mirror` reports, for every kind.
     @Test func kindNamesAreTheCaseNames() {
-        let result = ActionResult(summary: "ok")
-        let error = StepError(code: .actionFailed, message: "no", retryable: false)
-        let kinds: [RunEvent.Kind] = [
-            .runCreated(Fixtures.header()), .executorStarted(pid: 1, host: "h", resumed: false),
-            .stepSkipped(step: "s", reason: "r"), .stepStarted(step: "s", attempt: 1),
-            .stepSucceeded(step: "s", attempt: 1, durationMs: 1, result: result),
-            .stepFailed(step: "s", attempt: 1, durationMs: 1, error: error),
-            .stepRetryScheduled(step: "s", nextAttempt: 2, delayMs: 1), .stepReleased(step: "s", reason: "r"),
-            .approvalRequested(step: "s", prompt: "p"), .approvalGranted(step: "s", by: "b", via: "v", waitMs: 1),
-            .approvalDenied(step: "s", by: "b", via: "v", reason: "r"),
-            .stepInterrupted(step: "s", attempt: 1, recovery: .verify), .stepVerified(step: "s", outcome: .notDone("n")),
-            .stepUnknown(step: "s", reason: "r"), .stepResolved(step: "s", resolution: .retry, by: "b"),
-            .stepRedriven(step: "s", by: "b"), .stepNoted(step: "s", note: "n", by: "b"),
-            .circuitChanged(endpoint: "e", state: .open), .abortRequested(by: "b", reason: "r"),
-            .pauseRequested(by: "b", reason: "r"),
-            .runPaused(reason: .interrupted), .runFinished(outcome: .succeeded),
-            .rollbackStarted(by: "b", strategy: .stopOnFailure), .compensationStarted(step: "s"),
-            .compensationSucceeded(step: "s", durationMs: 1, result: result),
-            .compensationFailed(step: "s", durationMs: 1, error: error), .rollbackFinished(outcome: .succeeded),
-        ]
+        let kinds = Fixtures.everyKind(result: ActionResult(summary: "ok"), error: StepError(code: .actionFailed, message: "no", retryable: false))
         #expect(Set(kinds.map(EventChain.kindName)).count == 27)
         for kind in kinds {
             #expect(EventChain.kindName(kind) == Mirror(reflecting: kind).children.first?.label)

@@ -39,6 +39,28 @@ enum Fixtures {
     }
 
     /// A run's life up to a successful finish, after `runCreated` at `start`.
+    /// One event of each kind the chain tests name (27), with `result` and `error` where a kind has them.
+    static func everyKind(result: ActionResult, error: StepError) -> [RunEvent.Kind] {
+        [
+            .runCreated(Fixtures.header()), .executorStarted(pid: 1, host: "h", resumed: false),
+            .stepSkipped(step: "s", reason: "r"), .stepStarted(step: "s", attempt: 1),
+            .stepSucceeded(step: "s", attempt: 1, durationMs: 1, result: result),
+            .stepFailed(step: "s", attempt: 1, durationMs: 1, error: error),
+            .stepRetryScheduled(step: "s", nextAttempt: 2, delayMs: 1), .stepReleased(step: "s", reason: "r"),
+            .approvalRequested(step: "s", prompt: "p"), .approvalGranted(step: "s", by: "b", via: "v", waitMs: 1),
+            .approvalDenied(step: "s", by: "b", via: "v", reason: "r"),
+            .stepInterrupted(step: "s", attempt: 1, recovery: .verify), .stepVerified(step: "s", outcome: .notDone("n")),
+            .stepUnknown(step: "s", reason: "r"), .stepResolved(step: "s", resolution: .retry, by: "b"),
+            .stepRedriven(step: "s", by: "b"), .stepNoted(step: "s", note: "n", by: "b"),
+            .circuitChanged(endpoint: "e", state: .open), .abortRequested(by: "b", reason: "r"),
+            .pauseRequested(by: "b", reason: "r"),
+            .runPaused(reason: .interrupted), .runFinished(outcome: .succeeded),
+            .rollbackStarted(by: "b", strategy: .stopOnFailure), .compensationStarted(step: "s"),
+            .compensationSucceeded(step: "s", durationMs: 1, result: result),
+            .compensationFailed(step: "s", durationMs: 1, error: error), .rollbackFinished(outcome: .succeeded),
+        ]
+    }
+
     static func successfulRun(_ runID: String, start: Int64 = 1_700_000_000_000) -> [RunEvent] {
         var at = start
         func next(_ kind: RunEvent.Kind) -> RunEvent {
