@@ -70,15 +70,27 @@ package enum EventChain {
         try append([(event, payload)], in: db)[0]
     }
 
-    /// Appends event rows in order, extending the chain; returns their seqs. The chain's head (the
-    /// last seq given out, the last row's hash) is read once. Call inside a write transaction.
-    static func append(_ events: [(event: RunEvent, payload: String)], in db: Database) throws -> [Int64] {
-        let head = try Row.fetchOne(db.cachedStatement(sql: """
+    /// Where the chain ends: the last seq given out and the last row's hash.
+    struct Head {
+        var seq: Int64
+        var hash: String
+    }
+
+    /// The chain's head, in one statement.
+    static func head(in db: Database) throws -> Head {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'events'),
                        (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)
                 """))
-        var seq: Int64 = head?[0] ?? 0
-        var prev: String = head?[1] ?? genesis
+        return Head(seq: row?[0] ?? 0, hash: row?[1] ?? genesis)
+    }
+
+    /// Appends event rows in order after `head` (read here if not given: it must have been read in
+    /// the same write transaction), extending the chain; returns their seqs.
+    static func append(_ events: [(event: RunEvent, payload: String)], after head: Head? = nil, in db: Database) throws -> [Int64] {
+        let head = try head ?? Self.head(in: db)
+        var seq = head.seq
+        var prev = head.hash
         let insert = try db.cachedStatement(sql: """
                 INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

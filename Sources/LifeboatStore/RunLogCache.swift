@@ -37,12 +37,13 @@ final class RunLogCache: Sendable {
     static let maxRuns = 8
     private let logs = Mutex<[String: Log]>([:])
 
-    /// What `db` holds of the run beyond the held log, with `appended` (this transaction's own
-    /// events, in seq order) not decoded again.
-    func tail(of runID: String, appended: [(seq: Int64, event: RunEvent)] = [], in db: Database) throws -> Tail {
+    /// What `db` holds of the run beyond the held log. With `chainHead` (the last seq of the whole
+    /// chain, read in this transaction) equal to the held log's last, nothing was recorded since:
+    /// no query.
+    func tail(of runID: String, chainHead: Int64? = nil, in db: Database) throws -> Tail {
         let after = logs.withLock { $0[runID]?.lastSeq ?? 0 }
-        let recorded = try Rows.events(of: runID, after: after, before: appended.first?.seq ?? .max, in: db)
-        return Tail(after: after, events: recorded + appended)
+        if chainHead == after { return Tail(after: after, events: []) }
+        return Tail(after: after, events: try Rows.events(of: runID, after: after, before: .max, in: db))
     }
 
     /// The run's whole log as `db` sees it: the held log and `tail`, or, if the held log moved on

@@ -97,7 +97,8 @@ public final class SQLiteStore: StateStore {
         let logs = self.logs
         let (tail, written) = try await write(run: runID) { db in
             // What others recorded since this process last looked; nothing: the held rows are current.
-            var tail = try logs.tail(of: runID, in: db)
+            let head = try EventChain.head(in: db)
+            var tail = try logs.tail(of: runID, chainHead: head.seq, in: db)
             // The rows as they will be after this append (none after a reload, which rewrites them).
             var written = reloaded == nil ? logs.takeRows(of: runID, current: tail) : nil
             guard let stored = try written?.run ?? ProjectionUpdates.storedRun(runID, in: db) else {
@@ -113,7 +114,7 @@ public final class SQLiteStore: StateStore {
             if events.contains(where: { if case .runCreated = $0.kind { return true }; return false }) {
                 throw LifeboatError(.internalError, "run \(runID): runCreated is recorded by createRun only")
             }
-            let seqs = try EventChain.append(Array(zip(events, payloads)), in: db)
+            let seqs = try EventChain.append(Array(zip(events, payloads)), after: head, in: db)
             tail.events += zip(seqs, events).map { ($0, $1) }
             for step in rows.steps {
                 let new: ProjectionUpdates.StoredStep
