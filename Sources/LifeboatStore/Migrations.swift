@@ -10,7 +10,7 @@ enum Migrations {
     /// Migration names, in order.
     static let names = [
         "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
-        "v6-observed-outage", "v7-step-progress", "v8-evidence-indexes",
+        "v6-observed-outage", "v7-step-progress", "v8-evidence-indexes", "v9-no-events-by-kind",
     ]
 
     static var migrator: DatabaseMigrator {
@@ -181,6 +181,11 @@ enum Migrations {
                 CREATE INDEX steps_forced ON steps(run_id) WHERE forced IS NOT NULL;
                 CREATE INDEX runs_with_outage ON runs(plan_id, scenario, mode, created_at_ms) WHERE outage_lower_bound IS NOT NULL;
                 """)
+        }
+        migrator.registerMigration(names[8]) { db in
+            // No query reads events by kind (v5's one-off rewrite did, before this); the index only
+            // added two pages to every step's commit (a stepStarted and a stepSucceeded entry).
+            try db.execute(sql: "DROP INDEX events_by_kind")
         }
         return migrator
     }

@@ -45,7 +45,7 @@ import Testing
             let store = try SQLiteStore(path: path)
             #expect(try await store.appliedMigrations() == [
                 "v1-runs-events-steps", "v2-documents", "v3-leases-controls", "v4-run-measurements", "v5-forced-outcomes-error-details",
-                "v6-observed-outage", "v7-step-progress", "v8-evidence-indexes",
+                "v6-observed-outage", "v7-step-progress", "v8-evidence-indexes", "v9-no-events-by-kind",
             ])
         }
         let store = try SQLiteStore(path: path)
