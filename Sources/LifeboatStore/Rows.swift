@@ -86,8 +86,10 @@ enum Rows {
         text == "{}" ? [:] : try CanonicalJSON.decode([String: Value].self, from: text, what: what)
     }
 
-    /// Inserts or replaces a step row.
-    static func save(_ step: StepRecord, in db: Database) throws {
+    /// Inserts or replaces a step row; returns it as stored.
+    @discardableResult
+    static func save(_ step: StepRecord, in db: Database) throws -> ProjectionUpdates.StoredStep {
+        let outputs = try outputsJSON(step.outputs)
         try db.cachedStatement(sql: """
                 INSERT INTO steps (run_id, step_id, position, title, action, status, attempts, started_at_ms,
                     ended_at_ms, duration_ms, summary, error, outputs, forced, error_detail)
@@ -102,8 +104,9 @@ enum Rows {
             arguments: [
                 step.runID, step.stepID, step.position, step.title, step.action, step.status.rawValue, step.attempts,
                 step.startedAtMs, step.endedAtMs, step.durationMs, step.summary, step.error,
-                try outputsJSON(step.outputs), step.forced, step.errorDetail,
+                outputs, step.forced, step.errorDetail,
             ])
+        return ProjectionUpdates.StoredStep(record: step, outputsJSON: outputs)
     }
 
     // MARK: events

@@ -63,21 +63,19 @@ public final class SQLiteStore: StateStore {
         let rows = try createdRows(event)
         let (run, steps) = (rows.run, rows.steps)
         let payload = try encode(event)
-        let seq = try await write { db in
+        let (seq, stored) = try await write { db in
             if try Rows.run(id, in: db) != nil {
                 throw LifeboatError(.invalidState, "run \(id) already exists in \(self.path)")
             }
             try Rows.save(run, in: db)
             try Leases.take(for: run, atMs: event.atMs, in: db)
-            for step in steps { try Rows.save(step, in: db) }
+            let stored = try steps.map { try Rows.save($0, in: db) }
             try Rows.pin(documents, runID: id, in: db)
-            return try EventChain.append(event, payload: payload, in: db)
+            return (try EventChain.append(event, payload: payload, in: db), stored)
         }
         let held = RunLogCache.HeldRows(
             run: ProjectionUpdates.StoredRun(record: run),
-            steps: Dictionary(uniqueKeysWithValues: try steps.map {
-                ($0.stepID, ProjectionUpdates.StoredStep(record: $0, outputsJSON: try Rows.outputsJSON($0.outputs)))
-            }))
+            steps: Dictionary(uniqueKeysWithValues: stored.map { ($0.record.stepID, $0) }))
         logs.keep(RunLogCache.Tail(after: 0, events: [(seq, event)]), rows: held, of: id)
     }
 
@@ -121,8 +119,7 @@ public final class SQLiteStore: StateStore {
                 if let old = try written?.steps[step.stepID] ?? ProjectionUpdates.storedStep(runID, step.stepID, in: db) {
                     new = try ProjectionUpdates.update(step, stored: old, in: db)
                 } else {
-                    try Rows.save(step, in: db)
-                    new = ProjectionUpdates.StoredStep(record: step, outputsJSON: try Rows.outputsJSON(step.outputs))
+                    new = try Rows.save(step, in: db)
                 }
                 written?.steps[step.stepID] = new
             }
