@@ -1,3 +1,4 @@
+import Foundation
 import LifeboatCore
 import LifeboatTestSupport
 import Testing
@@ -29,6 +30,27 @@ struct RunPlannerTests {
         #expect(steps["cleanup"]?.applies == false)  // when: drill
         #expect(steps["move"]?.retry == RetryPolicy(attempts: 3, delayMs: 500, maxDelayMs: 10_000, jitter: .full))
         #expect(steps["move"]?.definition?.contains("./undo.sh") == true)
+    }
+
+    /// Runs recorded by earlier versions pinned definitions written by `JSONEncoder` (sorted keys,
+    /// slashes as they are); `resume --reload` compares them as text, so the text must not change.
+    @Test func theDefinitionIsTheTextEarlierVersionsRecorded() throws {
+        struct Written: Encodable {
+            var action: String
+            var with: [String: Value]
+            var rollbackAction: String?
+            var rollbackWith: [String: Value]?
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let plan = try loader.loadPlan(at: FixturePaths.fixture("valid/plans/basic.yaml"))
+        let steps = try loader.resolve(plan: plan, scenario: "failover").runbook.steps
+        #expect(steps.contains { $0.rollback != nil })
+        for step in steps {
+            let written = Written(
+                action: step.action, with: step.with, rollbackAction: step.rollback?.action, rollbackWith: step.rollback?.with)
+            #expect(RunPlanner.definition(of: step) == String(decoding: try encoder.encode(written), as: UTF8.self))
+        }
     }
 
     @Test func aTabletopRunsNothingSoEveryStepIsIdempotentAndNoneIsVerified() throws {

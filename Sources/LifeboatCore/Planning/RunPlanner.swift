@@ -19,7 +19,8 @@ public struct RunPlanner: Sendable {
         let runbook = resolved.runbook
         let order = StepGraph(steps: runbook.steps).topologicalOrder
         let titles = Self.titleContext(resolved, mode: mode)
-        let steps = order.compactMap { runbook.step($0) }.map { step -> StepHeader in
+        let stepByID = Dictionary(runbook.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let steps = order.compactMap { stepByID[$0] }.map { step -> StepHeader in
             let spec = actions.spec(step.action)
             return StepHeader(
                 id: step.id, title: titles.renderLeniently(step.displayTitle), action: step.action, needs: step.needs,
@@ -73,11 +74,9 @@ public struct RunPlanner: Sendable {
             var rollbackAction: String?
             var rollbackWith: [String: Value]?
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let definition = Definition(
             action: step.action, with: step.with, rollbackAction: step.rollback?.action, rollbackWith: step.rollback?.with)
-        return (try? encoder.encode(definition)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return (try? CanonicalJSON.encode(definition)) ?? ""
     }
 
     /// Names of the secrets a runbook's steps and rollbacks reference (a scenario need not have

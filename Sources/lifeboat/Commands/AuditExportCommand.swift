@@ -80,14 +80,9 @@ extension AuditCommand {
         final class Lines: @unchecked Sendable {
             private let lock = NSLock()
             private var text = ""
-            private let encoder: JSONEncoder = {
-                let e = JSONEncoder()
-                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                return e
-            }()
 
             func add<T: Encodable>(_ value: T) throws {
-                let line = String(decoding: try encoder.encode(value), as: UTF8.self)
+                let line = try CanonicalJSON.encode(value)
                 lock.withLock { text += line + "\n" }
             }
 

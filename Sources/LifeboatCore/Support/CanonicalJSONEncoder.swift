@@ -9,10 +9,10 @@ import Foundation
 /// Types that `JSONEncoder` writes in a way of its own rather than by their `Encodable`
 /// conformance (`Data`, `Date`, `URL`, `Decimal`) are refused with `Unsupported`; `CanonicalJSON`
 /// then uses `JSONEncoder`. `CanonicalJSONTests` compares the two on every kind of stored value.
-struct CanonicalJSONEncoder {
-    struct Unsupported: Error {}
+package struct CanonicalJSONEncoder {
+    package struct Unsupported: Error {}
 
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+    package static func encode<T: Encodable>(_ value: T) throws -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         try Node.of(value).write(into: &bytes)
