@@ -38,7 +38,7 @@ public final class PostgresStore: StateStore {
         }
         let display = Conninfo.redacted(conninfo)
         let store = PostgresStore(display: display, conninfo: conninfo)
-        try await store.onConnection("opening") { try await TeamStoreMigrations.migrate($0) }
+        _ = try await store.onConnection("opening") { try await TeamStoreMigrations.migrate($0) }  // the names applied: not needed here
         try await store.fillInFigures()
         return store
     }

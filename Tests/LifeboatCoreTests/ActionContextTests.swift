@@ -68,8 +68,10 @@ struct ActionContextTests {
         #expect(cancelled.code == .cancelled && cancelled.message == "step 'promote' was cancelled")
     }
 
+    /// On a clock that only moves when slept on, so a loaded machine cannot run the deadline out.
     @Test func pollLooksUntilDoneAndCountsItsLooks() async throws {
-        let context = context()
+        let clock = SteppingClock()
+        let context = context(clock: clock)
         var seen: [Int] = []
         let polled = try await context.poll(every: .seconds(1), until: context.deadline(after: .seconds(60))) { _ in
             seen.append(seen.count + 1)
@@ -78,6 +80,7 @@ struct ActionContextTests {
             $0 == 3
         }
         #expect(polled.done && polled.last == 3 && polled.looks == 3)
+        #expect(clock.sleeps == [1_000, 1_000])
     }
 
     /// Time runs out: the pause before the last look ends at the deadline, and one last look is
