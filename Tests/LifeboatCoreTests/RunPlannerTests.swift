@@ -1,4 +1,3 @@
-import Foundation
 import LifeboatCore
 import LifeboatTestSupport
 import Testing
@@ -41,15 +40,13 @@ struct RunPlannerTests {
             var rollbackAction: String?
             var rollbackWith: [String: Value]?
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let plan = try loader.loadPlan(at: FixturePaths.fixture("valid/plans/basic.yaml"))
         let steps = try loader.resolve(plan: plan, scenario: "failover").runbook.steps
         #expect(steps.contains { $0.rollback != nil })
         for step in steps {
             let written = Written(
                 action: step.action, with: step.with, rollbackAction: step.rollback?.action, rollbackWith: step.rollback?.with)
-            #expect(RunPlanner.definition(of: step) == String(decoding: try encoder.encode(written), as: UTF8.self))
+            #expect(RunPlanner.definition(of: step) == (try CanonicalJSON.foundationEncode(written)))
         }
     }
 
