@@ -85,7 +85,7 @@ public final class SQLiteStore: StateStore {
         if events.isEmpty && controls.isEmpty { return }
         let payloads = try events.map(encode)
         let path = self.path
-        let reloaded = try reloadedHeader(events, pinning: documents, hash: Self.documentsHash(documents))
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: documents.isEmpty ? nil : Self.documentsHash(documents))
         guard let runID = events.first?.runID else {
             return try await write { db in try Rows.consume(controls, atMs: Self.nowMs(), in: db) }
         }
@@ -99,6 +99,7 @@ public final class SQLiteStore: StateStore {
             var tail = try logs.tail(of: runID, chainHead: head.seq, in: db)
             // The rows as they will be after this append (none after a reload, which rewrites them).
             var written = reloaded == nil ? logs.takeRows(of: runID, current: tail) : nil
+            let rowsWereHeld = written != nil
             guard let stored = try written?.run ?? ProjectionUpdates.storedRun(runID, in: db) else {
                 throw LifeboatError(.notFound, "run \(runID) not found in \(path)")
             }
@@ -126,7 +127,11 @@ public final class SQLiteStore: StateStore {
             let run = rows.run
             try ProjectionUpdates.update(run, stored: stored, in: db)
             written?.run = ProjectionUpdates.StoredRun(record: run)
-            try Leases.sync(run, atMs: run.updatedAtMs, in: db)
+            // Rows held by this process are what its last write left, and so is the lease (only a
+            // write of this run changes it): it can change only with whether the run holds it.
+            if !rowsWereHeld || stored.record.status.holdsLease != run.status.holdsLease {
+                try Leases.sync(run, atMs: run.updatedAtMs, in: db)
+            }
             // The measurement columns follow the log of an ended run; a resumed run clears them.
             if run.endedAtMs != nil {
                 try MeasurementColumns.refresh(run, events: try logs.events(of: runID, completing: tail, in: db), in: db)
