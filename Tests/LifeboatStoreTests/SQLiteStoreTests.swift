@@ -228,6 +228,39 @@ import Testing
         #expect(try await store.events(of: "r1").map(\.kind).last == started.kind)
     }
 
+    /// Two processes sharing the file take turns: each append links to the other's last row.
+    @Test func twoConnectionsTakingTurnsKeepOneWholeChain() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let first = try SQLiteStore(path: path)
+        let second = try SQLiteStore(path: path)
+        try await first.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        try await second.createRun(id: "r2", created: Fixtures.created("r2", scenario: "other"), documents: [])
+        let (one, two) = (Fixtures.successfulRun("r1"), Fixtures.successfulRun("r2"))
+        for (a, b) in zip(one, two) {
+            try await first.append([a], consumingControls: [])
+            try await second.append([b], consumingControls: [])
+        }
+        let verification = try await first.verifyChain()
+        #expect(verification.isOK, "\(verification.description)")
+        #expect(verification.eventsChecked == 2 + one.count + two.count)
+    }
+
+    /// An append that rolls back after extending the chain (here the lease refuses it) leaves the
+    /// chain as it was: the next append links to the last committed row.
+    @Test func aRolledBackAppendLeavesTheChainWhole() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        try await store.append(Fixtures.successfulRun("r1"), consumingControls: [])
+        try await store.createRun(id: "r2", created: Fixtures.created("r2", at: 1_700_000_100_000), documents: [])
+        let rollback = Fixtures.event("r1", 1_700_000_200_000, .rollbackStarted(by: "alice", strategy: .stopOnFailure))
+        await #expect(throws: LifeboatError.self) { try await store.append([rollback], consumingControls: []) }
+        try await store.append(
+            [Fixtures.event("r2", 1_700_000_300_000, .executorStarted(pid: 1, host: "h", resumed: false))], consumingControls: [])
+        let verification = try await store.verifyChain()
+        #expect(verification.isOK, "\(verification.description)")
+        #expect(try await store.events(of: "r2").count == 2)
+    }
+
     /// A held log takes in what another process recorded since (it decodes only those rows).
     @Test func aHeldLogTakesInTheEventsAnotherProcessRecorded() async throws {
         let path = try temporaryFolder() + "/state.db"
