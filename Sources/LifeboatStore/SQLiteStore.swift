@@ -85,7 +85,7 @@ public final class SQLiteStore: StateStore {
         if events.isEmpty && controls.isEmpty { return }
         let payloads = try events.map(encode)
         let path = self.path
-        let reloaded = try reloadedHeader(events, pinning: documents, hash: documents.isEmpty ? nil : Self.documentsHash(documents))
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: Self.documentsHash)
         guard let runID = events.first?.runID else {
             return try await write { db in try Rows.consume(controls, atMs: Self.nowMs(), in: db) }
         }

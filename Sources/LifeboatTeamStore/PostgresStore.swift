@@ -163,7 +163,7 @@ public final class PostgresStore: StateStore {
     ) async throws {
         if events.isEmpty && controls.isEmpty { return }
         let payloads = try events.map { try CanonicalJSON.encode($0) }
-        let reloaded = try reloadedHeader(events, pinning: documents, hash: documents.isEmpty ? nil : Digests.documentsHash(documents))
+        let reloaded = try reloadedHeader(events, pinning: documents, hash: Digests.documentsHash)
         let atMs = events.last?.atMs ?? Self.nowMs()
         guard let runID = events.first?.runID else {
             return try await transaction("consuming control messages") { db in

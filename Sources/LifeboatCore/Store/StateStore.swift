@@ -86,9 +86,11 @@ extension StateStore {
     }
 
     /// Checks the rule of `append(_:consumingControls:pinning:)` for a `documentsReloaded` event and
-    /// returns its header (nil when `events` reload nothing). `hash`: the documents' hash, when the
-    /// store computes one (it need not for an append that pins nothing).
-    public func reloadedHeader(_ events: [RunEvent], pinning documents: [DocumentSource], hash: String?) throws -> RunHeader? {
+    /// returns its header (nil when `events` reload nothing). `hash`: how the store hashes documents,
+    /// when it does; called only for a reload, so an ordinary append computes no hash.
+    public func reloadedHeader(
+        _ events: [RunEvent], pinning documents: [DocumentSource], hash: (([DocumentSource]) -> String)?
+    ) throws -> RunHeader? {
         let reloads = events.compactMap { event -> RunHeader? in
             if case .documentsReloaded(let header, _, _, _) = event.kind { return header }
             return nil
@@ -97,7 +99,7 @@ extension StateStore {
             guard documents.isEmpty else { throw LifeboatError(.internalError, "documents are pinned only by documentsReloaded") }
             return nil
         }
-        guard events.count == 1, !documents.isEmpty, hash == nil || header.documentsHash == hash else {
+        guard events.count == 1, hash.map({ header.documentsHash == $0(documents) }) ?? true else {
             throw LifeboatError(.internalError, "documentsReloaded is recorded alone, with the documents its header names")
         }
         return header
