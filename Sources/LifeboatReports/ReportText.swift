@@ -66,12 +66,7 @@ public enum ReportText {
     }
 
     /// `2026-11-29T03:15:02.123Z` for milliseconds since 1970, UTC.
-    public static func timestamp(_ ms: Int64) -> String {
-        let (days, msOfDay) = divFloor(ms, 86_400_000)
-        let (year, month, day) = civil(fromDays: days)
-        let h = msOfDay / 3_600_000, m = msOfDay / 60_000 % 60, s = msOfDay / 1_000 % 60, frac = msOfDay % 1_000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(frac, 3))Z"
-    }
+    public static func timestamp(_ ms: Int64) -> String { UTCCalendar.iso(ms) }
 
     /// `2026-11-29 03:15:02 UTC`: for people.
     public static func readableTime(_ ms: Int64) -> String {
@@ -95,23 +90,5 @@ public enum ReportText {
     private static func pad(_ n: Int64, _ width: Int) -> String {
         let s = String(n)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    private static func divFloor(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-        let q = a / b, r = a % b
-        return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    /// Howard Hinnant's days-from-civil inverse: (year, month, day) of a day count since 1970-01-01.
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -133,6 +133,8 @@ import Testing
         #expect(UTCCalendar.parseISO("2026-02-30") == nil)
         #expect(UTCCalendar.parseISO("yesterday") == nil)
         #expect(UTCCalendar.iso(UTCCalendar.parseISO("2026-11-29 03:15")!) == "2026-11-29T03:15:00.000Z")
+        #expect(UTCCalendar.compactStamp(UTCCalendar.parseISO("2026-11-29T03:15:02.999Z")!) == "20261129-031502")
+        #expect(UTCCalendar.compactStamp(UTCCalendar.parseISO("1969-12-31T23:59:59Z")!) == "19691231-235959")
         let now = UTCCalendar.parseISO("2026-04-01")!
         #expect(TimeBound.parse("90d", now: now) == now - 90 * 86_400_000)
         #expect(TimeBound.parse("2w", now: now) == now - 14 * 86_400_000)

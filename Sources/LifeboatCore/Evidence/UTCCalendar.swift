@@ -41,6 +41,13 @@ public enum UTCCalendar {
             + "\(pad(s % 60, 2)).\(pad(c.msOfDay % 1000, 3))Z"
     }
 
+    /// `20261129-031502`: the UTC date and time of `ms` to the second, digits only (run ids start so).
+    public static func compactStamp(_ ms: Int64) -> String {
+        let c = civil(ms)
+        let s = c.msOfDay / 1000
+        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))-\(pad(s / 3600, 2))\(pad(s / 60 % 60, 2))\(pad(s % 60, 2))"
+    }
+
     /// `YYYY-MM-DD` of `ms` in UTC.
     public static func date(_ ms: Int64) -> String { String(iso(ms).prefix(10)) }
 

@@ -74,11 +74,7 @@ enum Runtime {
 
     /// A new run id: UTC time plus a random suffix, e.g. 20261129-031502-7f3a.
     static func newRunID() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.locale = Locale(identifier: "en_US_POSIX")
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return f.string(from: Date()) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
+        return UTCCalendar.compactStamp(clock.wallMs()) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 }
