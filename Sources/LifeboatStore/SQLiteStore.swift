@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import GRDB
 import LifeboatCore
+import GRDBSQLite
+import Synchronization
 
 /// The state store on a SQLite file: the hash-chained event log, the `runs`/`steps` projections
 /// written in the same transaction, pinned documents, the plan+scenario lease and the control
@@ -9,14 +11,18 @@ import LifeboatCore
 ///
 /// The file is opened in WAL mode with `synchronous=FULL`, foreign keys on and a 5 s busy
 /// timeout, so an executor and `lifeboat history`/`approve` in another terminal share it. Writes
-/// are IMMEDIATE transactions. Blocking SQLite calls run on GRDB's and this store's serial
-/// dispatch queues, never on the cooperative pool. Writes are not abandoned when the calling task
-/// is cancelled: a checkpoint recorded while shutting down still commits.
+/// are IMMEDIATE transactions. A write whose lock is free at once runs on the calling thread, which
+/// then waits only for the commit's flush; a write that must wait for another connection's lock,
+/// and every read, runs on GRDB's and this store's serial dispatch queues, never on the
+/// cooperative pool. Writes are not abandoned when the calling task is cancelled: a checkpoint
+/// recorded while shutting down still commits.
 public final class SQLiteStore: StateStore {
     /// The database file, as given.
     public let path: String
     let database: DatabaseQueue
     private let writeQueue: DispatchQueue
+    /// Held by the write on `writeQueue`: while one waits there, others queue behind it.
+    private let queuedWrite = Mutex(())
     private let logs = RunLogCache()
 
     /// Opens the store at `path`, creating its folders and the file (mode 0600) if needed and
@@ -28,7 +34,7 @@ public final class SQLiteStore: StateStore {
         try StoreFile.prepare(path)
         var configuration = Configuration()
         configuration.label = "lifeboat.store"
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(Double(Self.busyTimeoutMs) / 1_000)
         configuration.foreignKeysEnabled = true
         // WAL is set here rather than with `journalMode = .wal`, which would also lower
         // `synchronous` to NORMAL: every committed transition must survive a power loss.
@@ -268,19 +274,59 @@ public final class SQLiteStore: StateStore {
         }
     }
 
+    /// How long a write waits for another connection's write lock before it fails as busy.
+    static let busyTimeoutMs: Int32 = 5_000
+
     /// An IMMEDIATE write transaction, run to completion even if the calling task is cancelled.
+    ///
+    /// When the write lock is free at once, the transaction runs on the calling thread: a hop to a
+    /// queue and back costs two thread wake-ups, about 0.05 ms an append here (docs/benchmarks.md).
+    /// When it is not (another connection writes, or a write of this store waits on the queue),
+    /// the transaction waits for it on `writeQueue`, up to the busy timeout, off the cooperative pool.
     func write<T: Sendable>(run: String? = nil, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let database = self.database
         let path = self.path
+        do {
+            let atOnce = try queuedWrite.withLockIfAvailable { _ in
+                try database.writeWithoutTransaction { try Self.ifUnlocked($0, body) }
+            }
+            if case .some(.some(let value)) = atOnce { return value }
+        } catch {
+            throw StoreErrors.map(error, path: path, run: run)
+        }
         return try await withCheckedThrowingContinuation { continuation in
-            writeQueue.async {
+            writeQueue.async { [self] in
                 do {
-                    let value = try database.write(body)
+                    let value = try queuedWrite.withLock { _ in try database.write(body) }
                     continuation.resume(returning: value)
                 } catch {
                     continuation.resume(throwing: StoreErrors.map(error, path: path, run: run))
                 }
             }
+        }
+    }
+
+    /// `body` in an IMMEDIATE transaction, committed, if the write lock is free now; nil, with
+    /// nothing done, if another connection holds it.
+    private static func ifUnlocked<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T? {
+        sqlite3_busy_timeout(db.sqliteConnection, 0)
+        do {
+            try db.beginTransaction(.immediate)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+            return nil
+        } catch {
+            sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+            throw error
+        }
+        sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+        do {
+            let value = try body(db)
+            try db.commit()
+            return value
+        } catch {
+            try? db.rollback()
+            throw error
         }
     }
 

@@ -261,6 +261,55 @@ import Testing
         #expect(try await store.events(of: "r2").count == 2)
     }
 
+    /// A write whose lock another connection holds does not fail at once: it waits for the lock
+    /// (on the store's queue) and commits when it is released, with the busy timeout as it was.
+    @Test func aWriteWaitsForAnotherConnectionsLockThenCommits() async throws {
+        let path = try temporaryFolder() + "/state.db"
+        let store = try SQLiteStore(path: path)
+        try await store.createRun(id: "r1", created: Fixtures.created("r1"), documents: [])
+        // Another connection takes the write lock and keeps it until told.
+        let other = try DatabaseQueue(path: path)
+        let (holding, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        DispatchQueue.global().async {
+            try? other.write { _ in
+                holding.signal()
+                release.wait()
+            }
+        }
+        holding.wait()
+        let started = Fixtures.event("r1", 2, .executorStarted(pid: 1, host: "h", resumed: false))
+        let append = Task { try await store.append([started], consumingControls: []) }
+        try await Task.sleep(for: .milliseconds(300))
+        // Nothing committed yet (a third connection looks: the store's own waits for its write).
+        let observer = try DatabaseQueue(path: path)
+        #expect(try await observer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") } == 1)
+        release.signal()
+        try await append.value
+        #expect(try await store.events(of: "r1").map(\.kind).last == started.kind)
+        #expect(try await store.read { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } == 5_000)
+        #expect(try await store.verifyChain().isOK)
+    }
+
+    /// Writes of one store issued together (one may run at once, the others queue) all commit, in
+    /// one whole chain, and leave the busy timeout as it was.
+    @Test func concurrentWritesOfOneStoreAllCommit() async throws {
+        let store = try SQLiteStore(path: try temporaryFolder() + "/state.db")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    let id = "r\(index)"
+                    try await store.createRun(id: id, created: Fixtures.created(id, scenario: "s\(index)"), documents: [])
+                    try await store.append(Fixtures.successfulRun(id), consumingControls: [])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let verification = try await store.verifyChain()
+        #expect(verification.isOK, "\(verification.description)")
+        #expect(verification.eventsChecked == 8 * (1 + Fixtures.successfulRun("r0").count))
+        #expect(try await store.read { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } == 5_000)
+    }
+
     /// A held log takes in what another process recorded since (it decodes only those rows).
     @Test func aHeldLogTakesInTheEventsAnotherProcessRecorded() async throws {
         let path = try temporaryFolder() + "/state.db"
