@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
 import GRDB
-import LifeboatCore
 import GRDBSQLite
+import LifeboatCore
 import Synchronization
 
 /// The state store on a SQLite file: the hash-chained event log, the `runs`/`steps` projections
@@ -21,7 +21,8 @@ public final class SQLiteStore: StateStore {
     public let path: String
     let database: DatabaseQueue
     private let writeQueue: DispatchQueue
-    /// Held by the write on `writeQueue`: while one waits there, others queue behind it.
+    /// Held by the write of this store that is running: a write that finds it taken queues on
+    /// `writeQueue` (and waits there, not on the calling thread).
     private let queuedWrite = Mutex(())
     private let logs = RunLogCache()
 
@@ -310,16 +311,13 @@ public final class SQLiteStore: StateStore {
     /// nothing done, if another connection holds it.
     private static func ifUnlocked<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T? {
         sqlite3_busy_timeout(db.sqliteConnection, 0)
-        do {
-            try db.beginTransaction(.immediate)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
-            return nil
-        } catch {
-            sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
-            throw error
-        }
+        let began = Result { try db.beginTransaction(.immediate) }
         sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+        switch began {
+        case .failure(let error as DatabaseError) where error.resultCode == .SQLITE_BUSY: return nil
+        case .failure(let error): throw error
+        case .success: break
+        }
         do {
             let value = try body(db)
             try db.commit()
