@@ -23,7 +23,7 @@ public final class SQLiteStore: StateStore {
     private let writeQueue: DispatchQueue
     /// Held by the write of this store that is running: a write that finds it taken queues on
     /// `writeQueue` (and waits there, not on the calling thread).
-    private let queuedWrite = Mutex(())
+    private let writeRunning = Mutex(())
     private let logs = RunLogCache()
 
     /// Opens the store at `path`, creating its folders and the file (mode 0600) if needed and
@@ -288,7 +288,7 @@ public final class SQLiteStore: StateStore {
         let database = self.database
         let path = self.path
         do {
-            let atOnce = try queuedWrite.withLockIfAvailable { _ in
+            let atOnce = try writeRunning.withLockIfAvailable { _ in
                 try database.writeWithoutTransaction { try Self.ifUnlocked($0, body) }
             }
             if case .some(.some(let value)) = atOnce { return value }
@@ -298,7 +298,7 @@ public final class SQLiteStore: StateStore {
         return try await withCheckedThrowingContinuation { continuation in
             writeQueue.async { [self] in
                 do {
-                    let value = try queuedWrite.withLock { _ in try database.write(body) }
+                    let value = try writeRunning.withLock { _ in try database.write(body) }
                     continuation.resume(returning: value)
                 } catch {
                     continuation.resume(throwing: StoreErrors.map(error, path: path, run: run))
@@ -307,25 +307,25 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// `body` in an IMMEDIATE transaction, committed, if the write lock is free now; nil, with
-    /// nothing done, if another connection holds it.
+    /// `body` in an IMMEDIATE transaction (GRDB's, committed or rolled back as `write`'s), if the
+    /// write lock is free now; nil, with nothing done, if another connection holds it. Only the
+    /// `BEGIN` is tried without waiting: the busy timeout is back as soon as it has run.
     private static func ifUnlocked<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T? {
+        var began = false
         sqlite3_busy_timeout(db.sqliteConnection, 0)
-        let began = Result { try db.beginTransaction(.immediate) }
-        sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
-        switch began {
-        case .failure(let error as DatabaseError) where error.resultCode == .SQLITE_BUSY: return nil
-        case .failure(let error): throw error
-        case .success: break
-        }
+        defer { if !began { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs) } }
+        var value: T?
         do {
-            let value = try body(db)
-            try db.commit()
-            return value
-        } catch {
-            try? db.rollback()
-            throw error
+            try db.inTransaction(.immediate) {
+                began = true
+                sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+                value = try body(db)
+                return .commit
+            }
+        } catch let error as DatabaseError where !began && error.resultCode == .SQLITE_BUSY {
+            return nil
         }
+        return value
     }
 
     private func encode(_ event: RunEvent) throws -> String {
