@@ -39,6 +39,31 @@ import Glibc
         #expect(threads.count < 5)
     }
 
+    /// A task that prefers `DetachedThread.executor` runs on these threads, where a command may
+    /// wait for its child; any other task does not.
+    @Test func aTaskPreferringTheExecutorRunsOnTheseThreads() async {
+        #expect(await Task(executorPreference: DetachedThread.executor) { DetachedThread.isCurrent }.value)
+        let inAGroup = await withTaskGroup(of: Bool.self) { group in
+            group.addTask(executorPreference: DetachedThread.executor) { DetachedThread.isCurrent }
+            return await group.next() ?? false
+        }
+        #expect(inAGroup)
+        #expect(await Task.detached { DetachedThread.isCurrent }.value == false)
+        #expect(await Task(executorPreference: nil) { DetachedThread.isCurrent }.value == false)
+    }
+
+    /// A job of the executor that blocks never holds up another job of it: the second runs while
+    /// the first still blocks (it waits 10 s at most, so a failure does not hang the suite).
+    @Test func aBlockedJobOfTheExecutorNeverHoldsUpAnother() async {
+        let released = DispatchSemaphore(value: 0)
+        let first = Task(executorPreference: DetachedThread.executor) {
+            released.wait(timeout: .now() + .seconds(10)) == .success
+        }
+        try? await Task.sleep(for: .milliseconds(50))  // the first blocks by now
+        await Task(executorPreference: DetachedThread.executor) { released.signal() }.value
+        #expect(await first.value, "the second job waited for the first")
+    }
+
     /// The kernel's id of the calling thread (`/proc/thread-self` links to `PID/task/TID`): unlike
     /// `pthread_self()`, a new thread never reuses it at once.
     private static func threadID() -> String {

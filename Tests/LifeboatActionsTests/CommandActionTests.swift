@@ -229,10 +229,14 @@ struct CommandActionTests {
         #expect(descriptors.outputs["output"] == "0\n1\n2\n3")
     }
 
-    @Test func cancellationStopsAPlainSleepPromptly() async throws {
+    /// On the shared runtime the wait for the child is handed to a thread; on the action's own
+    /// executor (as the engine runs an attempt) it is done where the attempt runs.
+    @Test(arguments: [false, true]) func cancellationStopsAPlainSleepPromptly(onItsExecutor: Bool) async throws {
         let action = action
         let stoppedAfter: Duration = await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await action.run(in: request(["argv": ["sleep", "100"]])) }
+            group.addTask(executorPreference: onItsExecutor ? action.executor : nil) {
+                _ = try? await action.run(in: request(["argv": ["sleep", "100"]]))
+            }
             try? await Task.sleep(for: .milliseconds(200))
             let cancelledAt = ContinuousClock.now
             group.cancelAll()
@@ -240,6 +244,18 @@ struct CommandActionTests {
             return ContinuousClock.now - cancelledAt
         }
         #expect(stoppedAfter < .seconds(20), "took \(stoppedAfter)")  // vs a 100 s sleep; loose for busy CI
+    }
+
+    /// The engine's timeout race, run where the engine runs an attempt: the command blocks one
+    /// thread of the executor while the timer, on another, stops it.
+    @Test func aTimeoutStopsACommandRunningOnItsExecutor() async throws {
+        let action = action
+        let started = ContinuousClock.now
+        let outcome = try await Task(executorPreference: action.executor) {
+            try await SystemClock().withTimeout(ms: 300) { try await action.run(in: request(["argv": ["sleep", "100"]])) }
+        }.value
+        #expect(outcome == nil, "the command was not stopped by its timeout")
+        #expect(ContinuousClock.now - started < .seconds(20))  // vs a 100 s sleep; loose for busy CI
     }
 
     @Test func aLeaderThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {

@@ -9,6 +9,9 @@ import LifeboatCore
 public struct CommandAction: ActionHandler {
     public init() {}
 
+    /// A command's attempt waits for its child on the thread it runs on.
+    public var executor: (any TaskExecutor)? { DetachedThread.executor }
+
     public var spec: ActionSpec {
         ActionSpec(
             name: "command",

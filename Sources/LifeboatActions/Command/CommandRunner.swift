@@ -69,8 +69,9 @@ enum CommandRunner {
 
         let clock = ContinuousClock()
         let start = clock.now
-        // The child is started on the thread that waits for it (see `DetachedThread`); a
-        // cancellation that comes before it exists stops it as soon as it does.
+        // The child is started on the thread that waits for it: this one when it is a
+        // `DetachedThread` (an attempt on `DetachedThread.executor`), else one handed the work. A
+        // cancellation that comes before the child exists stops it as soon as it does.
         let started = Mutex<(child: ChildProcess?, cancelled: Bool)>((nil, false))
         let stopper = Mutex<Task<Void, Never>?>(nil)
         @Sendable func stop(_ child: ChildProcess) {
@@ -84,22 +85,24 @@ enum CommandRunner {
                 }
             }
         }
+        @Sendable func spawnAndFinish() -> Result<Ended, ChildProcess.SpawnFailure> {
+            let child: ChildProcess
+            do throws(ChildProcess.SpawnFailure) {
+                child = try ChildProcess.spawn(
+                    path: executablePath, argv: argv, environment: invocation.environment,
+                    directory: invocation.workingDirectory)
+            } catch {
+                return .failure(error)
+            }
+            if started.withLock({ $0.child = child; return $0.cancelled }) { stop(child) }
+            var collector = OutputCollector(maxLines: tailLines, onLine: onLine)
+            let termination = child.finish(into: &collector)
+            return .success((termination, collector))
+        }
         let finished = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Ended, ChildProcess.SpawnFailure>, Never>) in
-                DetachedThread.start {
-                    let child: ChildProcess
-                    do throws(ChildProcess.SpawnFailure) {
-                        child = try ChildProcess.spawn(
-                            path: executablePath, argv: argv, environment: invocation.environment,
-                            directory: invocation.workingDirectory)
-                    } catch {
-                        return continuation.resume(returning: .failure(error))
-                    }
-                    if started.withLock({ $0.child = child; return $0.cancelled }) { stop(child) }
-                    var collector = OutputCollector(maxLines: tailLines, onLine: onLine)
-                    let termination = child.finish(into: &collector)
-                    continuation.resume(returning: .success((termination, collector)))
-                }
+            if DetachedThread.isCurrent { return spawnAndFinish() }
+            return await withCheckedContinuation { (continuation: CheckedContinuation<Result<Ended, ChildProcess.SpawnFailure>, Never>) in
+                DetachedThread.start { continuation.resume(returning: spawnAndFinish()) }
             }
         } onCancel: {
             let child = started.withLock { state -> ChildProcess? in

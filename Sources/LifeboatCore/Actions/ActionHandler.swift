@@ -20,12 +20,17 @@ public protocol ActionHandler: Sendable {
 
     /// After a crash: did the effect already happen? Only called when `spec.hasVerify`.
     func verify(_ context: ActionContext) async throws -> VerifyOutcome
+
+    /// Where the engine runs this action's attempts: an executor whose threads may block (a
+    /// command waiting for its child), or nil for the shared async runtime.
+    var executor: (any TaskExecutor)? { get }
 }
 
 extension ActionHandler {
     public func endpoint(for context: ActionContext) -> String? { nil }
     public func preflight(_ context: ActionContext) async throws -> PreflightReport { .ok("no preflight") }
     public func verify(_ context: ActionContext) async throws -> VerifyOutcome { .undecidable("no verify") }
+    public var executor: (any TaskExecutor)? { nil }
 }
 
 /// What a step's action produced.

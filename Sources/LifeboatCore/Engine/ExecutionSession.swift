@@ -503,7 +503,7 @@ struct ExecutionSession {
         }
         let (request, handler) = prepared
         let timeoutMs = machine.step(id)?.timeoutMs
-        group.addTask { [clock] in
+        group.addTask(executorPreference: handler.executor) { [clock] in
             let start = clock.monoMs()
             let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs)
             return .compensated(step: id, durationMs: clock.monoMs() - start, result: result)
@@ -548,7 +548,7 @@ struct ExecutionSession {
     private mutating func call(_ id: String, attempt: Int, group: inout ThrowingTaskGroup<EngineSignal, any Error>) {
         guard let (request, handler) = prepared.removeValue(forKey: id) else { return }
         let timeoutMs = machine.step(id)?.timeoutMs
-        group.addTask { [clock] in
+        group.addTask(executorPreference: handler.executor) { [clock] in
             let start = clock.monoMs()
             let result = await StepAttempt.run(handler, request, timeoutMs: timeoutMs)
             return .stepDone(step: id, attempt: attempt, durationMs: clock.monoMs() - start, result: result)
@@ -562,7 +562,7 @@ struct ExecutionSession {
             return
         }
         let (request, handler) = prepared
-        group.addTask {
+        group.addTask(executorPreference: handler.executor) {
             do throws(LifeboatError) { return .verified(step: id, result: .success(try await handler.verify(in: request))) } catch {
                 return .verified(step: id, result: .failure(error))
             }
