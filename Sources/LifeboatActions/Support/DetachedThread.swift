@@ -51,7 +51,7 @@ enum DetachedThread {
 
     /// A task executor on these threads: each job runs on a waiting thread or a new one, so a
     /// job may block its thread. A command's attempt runs here and waits for its child on the
-    /// thread it runs on (`isCurrent`): one thread wake-up a command fewer, both ways.
+    /// thread it runs on (`isCurrent`), with no hand-off to another thread and back.
     static let executor: any TaskExecutor = Executor()
 
     /// Whether the calling thread is one of these threads, where work may block.

@@ -21,8 +21,8 @@ public protocol ActionHandler: Sendable {
     /// After a crash: did the effect already happen? Only called when `spec.hasVerify`.
     func verify(_ context: ActionContext) async throws -> VerifyOutcome
 
-    /// Where the engine runs this action's attempts: an executor whose threads may block (a
-    /// command waiting for its child), or nil for the shared async runtime.
+    /// Where the engine runs this action's attempts, compensations and verifies: an executor
+    /// whose threads may block (a command waiting for its child), or nil for the shared runtime.
     var executor: (any TaskExecutor)? { get }
 }
 
