@@ -5,6 +5,7 @@ import LifeboatPostgresHarness
 import LifeboatStore
 @testable import LifeboatTeamStore
 import LifeboatTestSupport
+import Synchronization
 import Testing
 
 /// The team store on a real PostgreSQL server (the shared test cluster), each test in a database of
@@ -35,12 +36,15 @@ struct TeamStoreTests {
     ]
 
     /// Runs `header` through the real engine with scripted actions on `store`.
-    static func execute(_ runID: String, _ header: RunHeader, on store: any StateStore) async throws -> RunStateMachine {
+    static func execute(
+        _ runID: String, _ header: RunHeader, on store: any StateStore,
+        behaviour: @escaping ScriptedAction.Behaviour = { ActionResult(summary: "ok \($0.stepID)") }
+    ) async throws -> RunStateMachine {
         try await store.createRun(id: runID, created: created(runID, header), documents: documents)
         // On the team store the executor is the role it connected as (the server checks it).
         let identity = try await (store as? PostgresStore)?.sessionIdentity().user ?? "olivia"
         let engine = RunEngine(
-            store: store, actions: ActionRegistry([ScriptedAction()]), clock: ScaledClock(scale: 100),
+            store: store, actions: ActionRegistry([ScriptedAction(behaviour: behaviour)]), clock: ScaledClock(scale: 100),
             configuration: EngineConfiguration(
                 pid: 7, host: "test", operatorName: "olivia", session: "s-\(runID)",
                 caller: Caller(decider: Decider(identity: identity, label: "olivia", host: "test"), groups: [])),
@@ -153,8 +157,17 @@ struct TeamStoreTests {
         let first = try await PostgresStore.open(conninfo)
         let second = try await PostgresStore.open(conninfo)
         let steps = (1...30).map { TestHeaders.step("s\($0)") }
-        async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first)
-        async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second)
+        // In lockstep: neither run gets more than a step ahead of the other, however the two
+        // tasks are scheduled, so their appends do come at once.
+        let lockstep = Lockstep(["ra", "rb"])
+        async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first) { context in
+            await lockstep.reach(Int(context.stepID.dropFirst()) ?? 0, in: "ra")
+            return ActionResult(summary: "ok")
+        }
+        async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second) { context in
+            await lockstep.reach(Int(context.stepID.dropFirst()) ?? 0, in: "rb")
+            return ActionResult(summary: "ok")
+        }
         let (ma, mb) = try await (a, b)
         #expect(ma.phase == .finished(.succeeded) && mb.phase == .finished(.succeeded))
         let chain = try await Self.verifyChain(conninfo)
@@ -474,5 +487,23 @@ struct TeamStoreTests {
             }
         }
         _ = try await Self.verifyChain(ownerConninfo)
+    }
+}
+
+/// Runs that wait for each other: a run reaching step N waits until every other run has reached
+/// step N too (10 s at most, so a stuck run fails its test instead of hanging it).
+private final class Lockstep: Sendable {
+    private let reached: Mutex<[String: Int]>
+
+    init(_ runs: [String]) {
+        reached = Mutex(Dictionary(uniqueKeysWithValues: runs.map { ($0, 0) }))
+    }
+
+    func reach(_ step: Int, in run: String) async {
+        reached.withLock { $0[run] = step }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while reached.withLock({ $0.values.contains { $0 < step } }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 }
