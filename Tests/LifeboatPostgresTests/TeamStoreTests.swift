@@ -160,14 +160,8 @@ struct TeamStoreTests {
         // In lockstep: neither run gets more than a step ahead of the other, however the two
         // tasks are scheduled, so their appends do come at once.
         let lockstep = Lockstep(["ra", "rb"])
-        async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first) { context in
-            await lockstep.reach(Int(context.stepID.dropFirst()) ?? 0, in: "ra")
-            return ActionResult(summary: "ok")
-        }
-        async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second) { context in
-            await lockstep.reach(Int(context.stepID.dropFirst()) ?? 0, in: "rb")
-            return ActionResult(summary: "ok")
-        }
+        async let a = Self.execute("ra", Self.header("plan-a", steps: steps), on: first, behaviour: lockstep.behaviour(of: "ra"))
+        async let b = Self.execute("rb", Self.header("plan-b", steps: steps), on: second, behaviour: lockstep.behaviour(of: "rb"))
         let (ma, mb) = try await (a, b)
         #expect(ma.phase == .finished(.succeeded) && mb.phase == .finished(.succeeded))
         let chain = try await Self.verifyChain(conninfo)
@@ -490,8 +484,8 @@ struct TeamStoreTests {
     }
 }
 
-/// Runs that wait for each other: a run reaching step N waits until every other run has reached
-/// step N too (10 s at most, so a stuck run fails its test instead of hanging it).
+/// Runs that wait for each other: a run reaching step N (`sN`) waits until every other run has
+/// reached step N too (10 s at most, so a stuck run fails its test instead of hanging it).
 private final class Lockstep: Sendable {
     private let reached: Mutex<[String: Int]>
 
@@ -499,11 +493,13 @@ private final class Lockstep: Sendable {
         reached = Mutex(Dictionary(uniqueKeysWithValues: runs.map { ($0, 0) }))
     }
 
-    func reach(_ step: Int, in run: String) async {
-        reached.withLock { $0[run] = step }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while reached.withLock({ $0.values.contains { $0 < step } }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(1))
+    /// The scripted action of `run`'s steps.
+    func behaviour(of run: String) -> ScriptedAction.Behaviour {
+        { [self] context in
+            let step = Int(context.stepID.dropFirst()) ?? 0
+            reached.withLock { $0[run] = step }
+            _ = try await eventually { self.reached.withLock { $0.values.allSatisfy { $0 >= step } } }
+            return ActionResult(summary: "ok")
         }
     }
 }
