@@ -65,18 +65,21 @@ let package = Package(
             dependencies: ["LifeboatCore", "LifeboatStore", "LifeboatPostgres"],
             swiftSettings: strictSettings
         ),
-        // libpq, the PostgreSQL client library, as a system library (like GRDB's GRDBSQLite).
+        // libpq's header (package libpq-dev), as a system library without a link: the binary does
+        // not link against libpq.
         .systemLibrary(
             name: "CLibPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Defines the libpq functions Lifeboat calls and loads libpq on first use, so the commands
+        // that never talk to PostgreSQL do not load it and its dependencies at every start.
+        .target(name: "CLibPQLoader", dependencies: ["CLibPQ"]),
         // The libpq layer: connections (blocking calls off the cooperative pool, cancellation,
         // timeouts), results, errors with SQLSTATE, conninfo parsing and masking. Used by the
         // postgres.* actions and the team store.
         .target(
             name: "LifeboatPostgres",
-            dependencies: ["LifeboatCore", "CLibPQ"],
+            dependencies: ["LifeboatCore", "CLibPQ", "CLibPQLoader"],
             swiftSettings: strictSettings
         ),
         // One posix_spawn with the command action's settings (new process group, signals reset,

@@ -1,4 +1,7 @@
-// libpq, the PostgreSQL client library. Debian installs the header as
-// /usr/include/postgresql/libpq-fe.h (package libpq-dev); pkg-config "libpq" adds
-// -I/usr/include/postgresql, so the plain name resolves on every distribution that ships a .pc file.
+// libpq's declarations, from libpq-dev's header. The binary does not link against libpq: the
+// CLibPQLoader target defines these functions and loads libpq on first use.
+#if __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
+#else
+#include <postgresql/libpq-fe.h>  // Debian and Ubuntu put it here
+#endif

@@ -82,6 +82,7 @@ public enum Conninfo {
     /// The options the conninfo sets, parsed by libpq itself (`PQconninfoParse`): only what the text
     /// says, without environment or service-file defaults. Throws the parser's complaint, masked.
     public static func parse(_ conninfo: String) throws(LifeboatError) -> [String: String] {
+        if let failure = LibPQLibrary.loadFailure() { throw LifeboatError(.actionFailed, failure, hint: LibPQLibrary.hint) }
         switch libpqParse(conninfo) {
         case .success(let options):
             return options
@@ -97,6 +98,7 @@ public enum Conninfo {
     private struct ParseFailure: Error { var reason: String }
 
     private static func libpqParse(_ conninfo: String) -> Result<[String: String], ParseFailure> {
+        if let failure = LibPQLibrary.loadFailure() { return .failure(ParseFailure(reason: failure)) }
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(conninfo, &errorMessage) else {
             let reason = errorMessage.map { String(cString: $0) } ?? "libpq could not parse it"

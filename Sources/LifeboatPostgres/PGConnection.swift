@@ -80,6 +80,11 @@ public final class PGConnection: @unchecked Sendable {
         let masker = Conninfo.masker(for: conninfo, adding: secrets)
         let fallbackTarget = Target.fromConninfo(conninfo)
         if Task.isCancelled { throw PGError.cancelled(target: fallbackTarget.display, what: "connecting").masked(masker) }
+        if let failure = LibPQLibrary.loadFailure() {
+            throw PGError(
+                kind: .clientLibrary, sqlstate: nil, serverMessage: nil, target: fallbackTarget.display, message: failure,
+                hint: LibPQLibrary.hint, detail: nil, retryable: false)
+        }
         let timeoutSeconds = max(2, Int((timeout.milliseconds + 999) / 1000))
         var keywords = ["fallback_application_name"] + defaults.map(\.key) + ["dbname"]
         var values = ["lifeboat"] + defaults.map(\.value) + [conninfo]

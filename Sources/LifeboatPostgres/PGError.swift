@@ -24,6 +24,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case server
         /// Something this layer does not support (COPY, several result sets).
         case unsupported
+        /// libpq itself cannot be loaded (not installed, or older than 14). Nothing was sent.
+        case clientLibrary
     }
 
     public var kind: Kind
@@ -50,7 +52,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         case .invalidConninfo: code = .invalidInput
         case .timeout: code = .timedOut
         case .cancelled: code = .cancelled
-        case .authentication, .connection, .server, .unsupported: code = .actionFailed
+        case .authentication, .connection, .server, .unsupported, .clientLibrary: code = .actionFailed
         }
         return LifeboatError(code, message, hint: hint, retryable: retryable, detail: detail)
     }

@@ -43,6 +43,9 @@ public struct LifeboatCLI: Sendable {
 
     public let directory: URL
     public var environment: [String: String]
+    /// A command the binary is started under, given the rest of the command line as its own
+    /// arguments (e.g. `unshare --mount sh -c '…; exec "$0" "$@"'`); empty for none.
+    public var wrapper: [String] = []
 
     /// A fresh temp folder with its own store.
     public init() throws {
@@ -82,13 +85,10 @@ public struct LifeboatCLI: Sendable {
     ) throws -> (Process, out: URL, err: URL) {
         let process = Process()
         if let onExit { process.terminationHandler = { _ in onExit() } }
-        if let account {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = try TestAccounts.setprivArguments(account) + [Self.binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
-        }
+        let command = try wrapper + (account.map { try ["/usr/bin/setpriv"] + TestAccounts.setprivArguments($0) } ?? [])
+            + [Self.binary] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment
         process.currentDirectoryURL = directory
         let tag = UUID().uuidString
