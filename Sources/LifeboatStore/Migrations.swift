@@ -210,6 +210,15 @@ enum Migrations {
             }
         }
         let complete = try writer.read { db in try migrator.hasCompletedMigrations(db) }
-        if !complete { try migrator.migrate(writer) }
+        if !complete {
+            // Each migration commits on its own; with `synchronous = NORMAL` those commits are not
+            // flushed one by one (nine flushes of a new store, 2.3 ms). In WAL mode that risks no
+            // damage: a power loss can only undo the last migrations, each with its grdb_migrations
+            // row, and the next open applies them again. The store's first transition, at FULL,
+            // flushes the log with all of them in it.
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            try migrator.migrate(writer)
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
     }
 }
