@@ -65,21 +65,16 @@ let package = Package(
             dependencies: ["LifeboatCore", "LifeboatStore", "LifeboatPostgres"],
             swiftSettings: strictSettings
         ),
-        // libpq's header (package libpq-dev), as a system library without a link: the binary does
-        // not link against libpq.
-        .systemLibrary(
-            name: "CLibPQ",
-            providers: [.apt(["libpq-dev"])]
-        ),
-        // Defines the libpq functions Lifeboat calls and loads libpq on first use, so the commands
-        // that never talk to PostgreSQL do not load it and its dependencies at every start.
-        .target(name: "CLibPQLoader", dependencies: ["CLibPQ"]),
+        // libpq's declarations (header from package libpq-dev) and the functions Lifeboat calls,
+        // defined here: they load libpq on first use, so the commands that never talk to
+        // PostgreSQL do not load it and its dependencies at every start. Not linked against libpq.
+        .target(name: "CLibPQ"),
         // The libpq layer: connections (blocking calls off the cooperative pool, cancellation,
         // timeouts), results, errors with SQLSTATE, conninfo parsing and masking. Used by the
         // postgres.* actions and the team store.
         .target(
             name: "LifeboatPostgres",
-            dependencies: ["LifeboatCore", "CLibPQ", "CLibPQLoader"],
+            dependencies: ["LifeboatCore", "CLibPQ"],
             swiftSettings: strictSettings
         ),
         // One posix_spawn with the command action's settings (new process group, signals reset,
@@ -98,7 +93,6 @@ let package = Package(
                 "LifeboatCore",
                 "LifeboatDNS",
                 "LifeboatPostgres",
-                "CLibPQ",
                 "CSpawn",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,7 @@
-import CLibPQLoader
+import CLibPQ
 import LifeboatCore
 
-/// libpq itself, loaded on first use rather than at process start (see `CLibPQLoader`).
+/// libpq itself, loaded on first use rather than at process start (see `CLibPQ`).
 /// `PGConnection.connect` and `Conninfo.parse` load it; every other libpq call works on what they
 /// returned, so it is loaded by then.
 enum LibPQLibrary {

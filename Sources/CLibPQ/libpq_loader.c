@@ -1,5 +1,3 @@
-#include "lifeboat_libpq_loader.h"
-
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,11 +6,7 @@
 // Hidden: the definitions below must not be exported from the executable, or libpq's own calls
 // to these names would resolve to them once it is loaded.
 #pragma GCC visibility push(hidden)
-#if __has_include(<libpq-fe.h>)
-#include <libpq-fe.h>
-#else
-#include <postgresql/libpq-fe.h>  // Debian and Ubuntu put it here
-#endif
+#include "lifeboat_libpq.h"
 
 // Every libpq function Lifeboat calls: X(result type, name, parameters, arguments) for those that
 // return a value, V(name, parameters, arguments) for those that return nothing. A function used
