@@ -53,7 +53,8 @@ struct YAMLEntry: Sendable {
     var value: YAMLNode
 }
 
-/// Reads YAML text into located nodes with Yams' composer.
+/// Reads YAML text into located nodes: with `YAMLEventComposer` where it can, otherwise with Yams'
+/// composer.
 ///
 /// Plain scalars are typed the way Yams' default (YAML 1.1) resolver types them (int, float, bool,
 /// null, otherwise string), but without its regular expressions, which are slow on large files.
@@ -61,6 +62,12 @@ struct YAMLEntry: Sendable {
 enum YAMLDocument {
     /// The root node, or nil for an empty document. A syntax error throws one diagnostic.
     static func parse(_ text: String, file: String) throws(ValidationFailure) -> YAMLNode? {
+        if case .document(let root) = YAMLEventComposer.compose(text, file: file) { return root }
+        return try composeWithYams(text, file: file)
+    }
+
+    /// The text composed by Yams: every YAML feature, and its errors as diagnostics.
+    static func composeWithYams(_ text: String, file: String) throws(ValidationFailure) -> YAMLNode? {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text, .basic)
