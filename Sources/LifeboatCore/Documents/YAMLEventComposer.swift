@@ -1,3 +1,5 @@
+// libyaml's C module, built as part of Yams (a package's C targets are visible to the Swift targets
+// that depend on it through its product).
 import CYaml
 
 /// Builds located nodes straight from libyaml's events, for the YAML that plans and runbooks are
