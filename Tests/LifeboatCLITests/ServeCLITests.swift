@@ -10,8 +10,10 @@ struct ServeCLITests {
     /// step's completion within a second of its commit, without a reload.
     @Test func aStepsCompletionReachesAnOpenPageWithinASecond() throws {
         let cli = try CLI()
+        // The first step outlasts the browser's start (over 2 s on a slow machine), so the page
+        // shows it running before it succeeds.
         try writeScenario(cli, steps: """
-              - {id: first, action: command, with: {argv: [sleep, "2"]}}
+              - {id: first, action: command, with: {argv: [sleep, "6"]}}
               - {id: second, action: command, needs: [first], with: {argv: [sleep, "1"]}}
             """)
         let served = try Served(cli)

@@ -9,10 +9,12 @@ import Testing
 struct TeamStoreServeTests {
     @Test func aRunExecutingElsewhereIsLiveOnThePageAndInTheStream() async throws {
         let cli = try await TeamStoreCLITests.cli()
+        // The first step outlasts the browser's start (over 2 s on a slow machine), so the page
+        // shows it running before it succeeds.
         try cli.write("runbooks/r.yaml", """
             runbook: r
             steps:
-              - {id: first, action: command, with: {argv: [sleep, "2"]}}
+              - {id: first, action: command, with: {argv: [sleep, "6"]}}
               - {id: second, action: command, needs: [first], with: {argv: [sleep, "1"]}}
 
             """)
