@@ -8,6 +8,8 @@ measured in the same run on the same machine:
      the children included). Goal: <= 1.2x in both. Beside them, chaostoolkit (1.19, no durable
      state) runs an experiment of the same N `process` actions. Goal: Lifeboat's run is faster.
      chaostoolkit is installed into .build/bench-venv by pip; without it the row says so.
+     Breakdown rows split the run: `wait 0ms` steps against the loop's commits alone, and a
+     one-step run (the fixed cost) subtracted to give what one more step costs.
   2. cold start of `lifeboat validate` on the example plan (median of 30). Goal: <= 30 ms. The
      cost of spawning `true` is printed beside it as the floor.
   3. validation of a generated 2,000-step runbook (median of 10). Goal: <= 100 ms.
@@ -123,12 +125,14 @@ write(f"{work}/chaos/experiment.json", json.dumps({
 
 # Interleaved rounds, medians: the machine's load drifts, so each ratio compares figures taken
 # side by side rather than minutes apart.
+write(f"{work}/one/plans/p.yaml", "plan: bench-one\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+write(f"{work}/one/runbooks/r.yaml", chain_runbook(1, ["action: command", "with: {argv: [\"true\"]}"]))
 write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
 write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
-samples = {"lifeboat": [], "loop": [], "engine": [], "commit": [], "chaos": []}
-cpu = {"lifeboat": [], "loop": [], "chaos": []}
+samples = {"lifeboat": [], "loop": [], "engine": [], "commit": [], "chaos": [], "one": []}
+cpu = {"lifeboat": [], "loop": [], "chaos": [], "one": []}
 for round_ in range(rounds):
-    for db in ("state.db", "noproc.db"):
+    for db in ("state.db", "noproc.db", "one.db"):
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(f"{work}/{db}{suffix}"):
                 os.remove(f"{work}/{db}{suffix}")
@@ -140,11 +144,18 @@ for round_ in range(rounds):
     samples["engine"].append(timed([binary, "run", f"{work}/noproc/plans/p.yaml", "-s", "s"],
                                    env=dict(env, LIFEBOAT_DB=f"{work}/noproc.db")))
     samples["commit"].append(durable_loop(steps, spawn=False))
+    samples["one"].append(timed([binary, "run", f"{work}/one/plans/p.yaml", "-s", "s"], cpu=cpu["one"],
+                                env=dict(env, LIFEBOAT_DB=f"{work}/one.db")))
 lifeboat_total, loop_total, engine_total, commit_total = (
     statistics.median(samples[k]) for k in ("lifeboat", "loop", "engine", "commit"))
 lifeboat_per_step = lifeboat_total / steps
 loop_per_step = loop_total / steps
 lifeboat_cpu, loop_cpu = statistics.median(cpu["lifeboat"]), statistics.median(cpu["loop"])
+# A step's own cost: the 500-step run less a one-step run (process start, documents, a new store,
+# the run's creation, the summary), per added step. Not the goal's measure, which is whole runs.
+one_total, one_cpu = statistics.median(samples["one"]), statistics.median(cpu["one"])
+marginal_wall = statistics.median(l - o for l, o in zip(samples["lifeboat"], samples["one"])) / (steps - 1)
+marginal_cpu = statistics.median(l - o for l, o in zip(cpu["lifeboat"], cpu["one"])) / (steps - 1)
 
 # 2. cold start --------------------------------------------------------------------------------
 plan = f"{repo}/plans/payment-platform.yaml"
@@ -222,6 +233,9 @@ rows = [
      f"ratio {engine_total / commit_total:.2f}x"),
     ("  breakdown: spawn cost, lifeboat vs loop", ms((lifeboat_total - engine_total) / steps),
      f"loop {ms((loop_total - commit_total) / steps)}; ratio {(lifeboat_total - engine_total) / max(loop_total - commit_total, 1e-9):.2f}x"),
+    ("  breakdown: lifeboat, a one-step run (fixed cost)", ms(one_total), f"CPU {ms(one_cpu)}"),
+    ("  breakdown: lifeboat per added step (run less one-step run)", ms(marginal_wall),
+     f"ratio to loop's step {marginal_wall / loop_per_step:.2f}x wall, {marginal_cpu / (loop_cpu / steps):.2f}x CPU (not the goal's measure)"),
     ("cold start: validate example plan (median/30)", ms(cold), "goal <= 30 ms"),
     ("spawn floor: `true` (median/30)", ms(spawn_floor), f"cold start = {cold / spawn_floor:.1f}x floor"),
     ("validate 2,000-step runbook (median/10)", ms(big_validate), "goal <= 100 ms; %.1fx cold start" % (big_validate / cold)),
