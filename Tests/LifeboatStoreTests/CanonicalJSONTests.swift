@@ -5,13 +5,66 @@ import Testing
 
 @testable import LifeboatStore
 
-/// `CanonicalJSONEncoder` writes byte for byte what `JSONEncoder` (sorted keys, slashes as they
-/// are) writes, for every kind of value a store encodes.
+/// `CanonicalJSONEncoder`, and `StepEventJSON` for a step's two events, write byte for byte what
+/// `JSONEncoder` (sorted keys, slashes as they are) writes, for every kind of value a store encodes.
 @Suite struct CanonicalJSONTests {
     private func expectSame<T: Encodable>(_ value: T, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        let fast = try CanonicalJSONEncoder.encode(value)
         let reference = try CanonicalJSON.foundationEncode(value)
-        #expect(Array(fast.utf8) == Array(reference.utf8), "\(fast)\n\(reference)", sourceLocation: sourceLocation)
+        for fast in [try CanonicalJSONEncoder.encode(value), try CanonicalJSON.encode(value)] {
+            #expect(Array(fast.utf8) == Array(reference.utf8), "\(fast)\n\(reference)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// A step's start and success, with every kind of output value and of string, written by
+    /// `StepEventJSON` (not handed back to the encoder) except where a result holds a double.
+    @Test func aStepsTwoEventsAreWrittenDirectlyAsJSONEncoderWritesThem() throws {
+        var generator = SeededGenerator(seed: 20261206)
+        let texts = ["", "s1", "a/b", "say \"hi\"", "back\\slash", "\u{0}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1f}\u{7f}", "é", "日本", "🚀", "\u{2028}"]
+        var written = 0
+        for round in 0..<300 {
+            let text = texts[round % texts.count]
+            var outputs: [String: Value] = ["exit_code": .int(round - 150), "output": .string(text)]
+            if round % 3 > 0 { outputs[text + "k"] = Self.randomValue(depth: 1, &generator) }
+            let at: Int64 = [0, -1, 1_796_515_854_908, .max, .min][round % 5]
+            let kinds: [RunEvent.Kind] = [
+                .stepStarted(step: text, attempt: round),
+                .stepSucceeded(step: text, attempt: round % 7, durationMs: at, result: ActionResult(outputs: outputs, summary: text)),
+                .stepSucceeded(step: "s", attempt: 1, durationMs: 0, result: ActionResult(summary: "")),
+            ]
+            for kind in kinds {
+                let event = RunEvent(runID: text + "r", atMs: at, monoMs: at / -2, session: text, kind: kind)
+                try expectSame(event)
+                let direct = StepEventJSON.text(of: event)
+                #expect((direct == nil) == Self.holdsDouble(event), "\(kind)")
+                if direct != nil { written += 1 }
+            }
+        }
+        #expect(written >= 700)
+    }
+
+    @Test func otherEventKindsAreLeftToTheEncoder() {
+        let result = ActionResult(outputs: ["exit_code": 0], summary: "ok")
+        let error = StepError(code: .actionFailed, message: "no", retryable: false)
+        for kind in Fixtures.everyKind(result: result, error: error) {
+            let direct = StepEventJSON.text(of: Fixtures.event("r1", 1, kind))
+            switch kind {
+            case .stepStarted, .stepSucceeded: #expect(direct != nil)
+            default: #expect(direct == nil, "\(kind)")
+            }
+        }
+    }
+
+    private static func holdsDouble(_ event: RunEvent) -> Bool {
+        func holds(_ value: Value) -> Bool {
+            switch value {
+            case .double: return true
+            case .list(let items): return items.contains(where: holds)
+            case .map(let entries): return entries.values.contains(where: holds)
+            default: return false
+            }
+        }
+        guard case .stepSucceeded(_, _, _, let result) = event.kind else { return false }
+        return holds(.map(result.outputs))
     }
 
     @Test func everyEventKindIsWrittenAsJSONEncoderWritesIt() throws {

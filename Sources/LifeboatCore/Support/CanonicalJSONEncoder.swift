@@ -62,7 +62,7 @@ package struct CanonicalJSONEncoder {
                     if n + 1 < order.count, object.entries[order[n + 1]].key == entry.key { continue }
                     if !first { bytes.append(UInt8(ascii: ",")) }
                     first = false
-                    Self.writeString(entry.key, into: &bytes)
+                    CanonicalJSONEncoder.writeString(entry.key, into: &bytes)
                     bytes.append(UInt8(ascii: ":"))
                     try entry.value.write(into: &bytes)
                 }
@@ -79,7 +79,7 @@ package struct CanonicalJSONEncoder {
         static func string(_ text: String) -> Node {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(text.utf8.count + 2)
-            writeString(text, into: &bytes)
+            CanonicalJSONEncoder.writeString(text, into: &bytes)
             return .text(bytes)
         }
 
@@ -89,26 +89,27 @@ package struct CanonicalJSONEncoder {
             if text.hasSuffix(".0") { text.removeLast(2) }
             return .text(Array(text.utf8))
         }
+    }
 
-        static func writeString(_ text: String, into bytes: inout [UInt8]) {
-            bytes.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-                case 0x0c: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-                case 0x0a: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case 0x0d: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case 0x00..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
-                default: bytes.append(byte)
-                }
+    /// Appends `text` as a JSON string: quoted, with `"`, `\\` and control characters escaped.
+    package static func writeString(_ text: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0c: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0a: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0d: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            default: bytes.append(byte)
             }
-            bytes.append(UInt8(ascii: "\""))
         }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     fileprivate final class ObjectNode {
