@@ -56,6 +56,12 @@ def chain_runbook(n, action_lines):
     return "\n".join(out) + "\n"
 
 
+def write_plan(folder, name, runbook):
+    """A plan `name` with one scenario `s` running `runbook` (text), in `folder`'s plans/ and runbooks/."""
+    write(f"{folder}/plans/p.yaml", f"plan: {name}\nobjectives: {{rto: 1h}}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
+    write(f"{folder}/runbooks/r.yaml", runbook)
+
+
 def children_cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -73,8 +79,8 @@ def timed(cmd, cpu=None, **kw):
 
 
 # 1. per-step overhead -------------------------------------------------------------------------
-write(f"{work}/plans/p.yaml", "plan: bench\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
-write(f"{work}/runbooks/r.yaml", chain_runbook(steps, ["action: command", "with: {argv: [\"true\"]}"]))
+TRUE_COMMAND = ["action: command", "with: {argv: [\"true\"]}"]
+write_plan(work, "bench", chain_runbook(steps, TRUE_COMMAND))
 env = dict(os.environ, LIFEBOAT_DB=f"{work}/state.db", LIFEBOAT_OPERATOR="bench")
 empty_start = timed([binary, "validate", f"{work}/plans/p.yaml"], env=env)
 
@@ -125,10 +131,8 @@ write(f"{work}/chaos/experiment.json", json.dumps({
 
 # Interleaved rounds, medians: the machine's load drifts, so each ratio compares figures taken
 # side by side rather than minutes apart.
-write(f"{work}/one/plans/p.yaml", "plan: bench-one\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
-write(f"{work}/one/runbooks/r.yaml", chain_runbook(1, ["action: command", "with: {argv: [\"true\"]}"]))
-write(f"{work}/noproc/plans/p.yaml", "plan: bench-noproc\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
-write(f"{work}/noproc/runbooks/r.yaml", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
+write_plan(f"{work}/one", "bench-one", chain_runbook(1, TRUE_COMMAND))
+write_plan(f"{work}/noproc", "bench-noproc", chain_runbook(steps, ["action: wait", "with: {duration: 0ms}"]))
 samples = {"lifeboat": [], "loop": [], "engine": [], "commit": [], "chaos": [], "one": []}
 cpu = {"lifeboat": [], "loop": [], "chaos": [], "one": []}
 for round_ in range(rounds):
@@ -179,8 +183,7 @@ def fanout_runbook(branches, per_branch):
     return "\n".join(out) + "\n"
 
 
-write(f"{work}/fanout/plans/p.yaml", "plan: bench-fanout\nobjectives: {rto: 1h}\nscenarios:\n  s:\n    runbook: ../runbooks/r.yaml\n")
-write(f"{work}/fanout/runbooks/r.yaml", fanout_runbook(5, 10))
+write_plan(f"{work}/fanout", "bench-fanout", fanout_runbook(5, 10))
 fanout = []
 for round_ in range(rounds):
     fenv = dict(env, LIFEBOAT_DB=f"{work}/fanout-{round_}.db")
