@@ -5,7 +5,7 @@ import Testing
 
 @testable import LifeboatStore
 
-/// `CanonicalJSONEncoder`, and `StepEventJSON` for a step's two events, write byte for byte what
+/// `CanonicalJSONEncoder`, and `StepEventJSON` for a step's two events and outputs, write byte for byte what
 /// `JSONEncoder` (sorted keys, slashes as they are) writes, for every kind of value a store encodes.
 @Suite struct CanonicalJSONTests {
     private func expectSame<T: Encodable>(_ value: T, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
@@ -42,6 +42,25 @@ import Testing
         #expect(written >= 700)
     }
 
+    /// A step's outputs (its row's `outputs` column), written by `StepEventJSON` except where they
+    /// hold a double.
+    @Test func aStepsOutputsAreWrittenDirectlyAsJSONEncoderWritesThem() throws {
+        var generator = SeededGenerator(seed: 20261207)
+        let texts = ["", "exit_code", "a/b", "say \"hi\"", "\u{0}\u{1f}\u{7f}", "é", "日本", "🚀", "\u{2028}"]
+        var written = 0
+        for round in 0..<300 {
+            var outputs: [String: Value] = [:]
+            for i in 0..<(round % 5) {
+                outputs[texts[(round + i) % texts.count] + String(i)] = Self.randomValue(depth: 2, &generator)
+            }
+            try expectSame(outputs)
+            let direct = StepEventJSON.text(of: outputs)
+            #expect((direct == nil) == Self.holdsDouble(.map(outputs)), "\(outputs)")
+            if direct != nil { written += 1 }
+        }
+        #expect(written >= 100)
+    }
+
     @Test func otherEventKindsAreLeftToTheEncoder() {
         let result = ActionResult(outputs: ["exit_code": 0], summary: "ok")
         let error = StepError(code: .actionFailed, message: "no", retryable: false)
@@ -55,16 +74,17 @@ import Testing
     }
 
     private static func holdsDouble(_ event: RunEvent) -> Bool {
-        func holds(_ value: Value) -> Bool {
-            switch value {
-            case .double: return true
-            case .list(let items): return items.contains(where: holds)
-            case .map(let entries): return entries.values.contains(where: holds)
-            default: return false
-            }
-        }
         guard case .stepSucceeded(_, _, _, let result) = event.kind else { return false }
-        return holds(.map(result.outputs))
+        return holdsDouble(.map(result.outputs))
+    }
+
+    private static func holdsDouble(_ value: Value) -> Bool {
+        switch value {
+        case .double: return true
+        case .list(let items): return items.contains(where: holdsDouble)
+        case .map(let entries): return entries.values.contains(where: holdsDouble)
+        default: return false
+        }
     }
 
     @Test func everyEventKindIsWrittenAsJSONEncoderWritesIt() throws {

@@ -1,11 +1,19 @@
 /// The canonical JSON of the two events every step records, `stepStarted` and `stepSucceeded`,
-/// written straight into bytes: the text `CanonicalJSONEncoder` writes from their `Encodable`
-/// conformance, byte for byte (`CanonicalJSONTests` compares them on every kind of value), without
-/// its containers, boxes and key sorting. Keys are written in the order the encoder sorts them to.
+/// and of a step's outputs (its row's `outputs` column), written straight into bytes: the text
+/// `CanonicalJSONEncoder` writes from their `Encodable` conformance, byte for byte
+/// (`CanonicalJSONTests` compares them on every kind of value), without its containers, boxes and
+/// key sorting. Keys are written in the order the encoder sorts them to.
 ///
-/// Any other kind, and a result holding a floating-point value (whose shortest form the encoder
-/// owns), gives nil: `CanonicalJSON.encode` then uses the encoder.
+/// Any other kind, and outputs holding a floating-point value (whose shortest form the encoder
+/// owns), give nil: `CanonicalJSON.encode` then uses the encoder.
 package enum StepEventJSON {
+    /// A step's outputs as one JSON object.
+    package static func text(of outputs: [String: Value]) -> String? {
+        var json = Writer()
+        guard json.value(.map(outputs)) else { return nil }
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
     package static func text(of event: RunEvent) -> String? {
         var json = Writer()
         json.raw("{\"atMs\":")
