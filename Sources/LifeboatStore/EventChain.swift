@@ -78,11 +78,11 @@ package enum EventChain {
 
     /// The chain's head, in one statement.
     static func head(in db: Database) throws -> Head {
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
+        let head = try DirectStatement("""
                 SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'events'),
                        (SELECT hash FROM events ORDER BY seq DESC LIMIT 1)
-                """))
-        return Head(seq: row?[0] ?? 0, hash: row?[1] ?? genesis)
+                """, in: db).first { Head(seq: $0.integer(0) ?? 0, hash: $0.text(1) ?? genesis) }
+        return head ?? Head(seq: 0, hash: genesis)
     }
 
     /// Appends event rows in order after `head` (read here if not given: it must have been read in
@@ -91,19 +91,18 @@ package enum EventChain {
         let head = try head ?? Self.head(in: db)
         var seq = head.seq
         var prev = head.hash
-        let insert = try db.cachedStatement(sql: """
+        let insert = try DirectStatement("""
                 INSERT INTO events (seq, run_id, at_ms, mono_ms, session, kind, step_id, payload, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+                """, in: db)
         var seqs: [Int64] = []
         for (event, payload) in events {
             seq += 1
             let hash = hash(prev: prev, seq: seq, runID: event.runID, payload: payload)
-            try insert.execute(
-                arguments: [
-                    seq, event.runID, event.atMs, event.monoMs, event.session, kindName(event.kind),
-                    event.kind.stepID, payload, prev, hash,
-                ])
+            try insert.execute([
+                .integer(seq), .text(event.runID), .integer(event.atMs), .integer(event.monoMs), .text(event.session),
+                .text(kindName(event.kind)), .text(event.kind.stepID), .text(payload), .text(prev), .text(hash),
+            ])
             seqs.append(seq)
             prev = hash
         }

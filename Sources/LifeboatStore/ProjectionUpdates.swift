@@ -49,7 +49,7 @@ enum ProjectionUpdates {
         changes.int("ended_at_ms", run.endedAtMs, old.endedAtMs)
         // Objectives hold only integers, so equal values encode to equal text.
         if run.objectives != old.objectives {
-            changes.set("objectives", try CanonicalJSON.encode(run.objectives))
+            changes.text("objectives", try CanonicalJSON.encode(run.objectives), nil)
         }
         try changes.execute(table: "runs", key: "id = ?", keyValues: [run.id], in: db)
     }
@@ -82,29 +82,29 @@ enum ProjectionUpdates {
     /// The `SET` list of one update.
     private struct Changes {
         var columns: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-
-        mutating func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {
-            columns.append(column)
-            values.append(value)
-        }
+        var values: [DirectStatement.Value] = []
 
         mutating func text(_ column: String, _ new: String?, _ old: String?) {
             switch (new, old) {
             case (nil, nil): return
             case (let new?, let old?) where new.utf8.elementsEqual(old.utf8): return
-            default: set(column, new)
+            default:
+                columns.append(column)
+                values.append(.text(new))
             }
         }
 
         mutating func int(_ column: String, _ new: Int64?, _ old: Int64?) {
-            if new != old { set(column, new) }
+            if new != old {
+                columns.append(column)
+                values.append(.integer(new))
+            }
         }
 
         func execute(table: String, key: String, keyValues: [String], in db: Database) throws {
             guard !columns.isEmpty else { return }
             let sql = "UPDATE \(table) SET " + columns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE " + key
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values + keyValues.map { $0 as (any DatabaseValueConvertible)? }))
+            try DirectStatement(sql, in: db).execute(values + keyValues.map { .text($0) })
         }
     }
 }
