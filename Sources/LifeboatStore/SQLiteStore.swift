@@ -289,7 +289,7 @@ public final class SQLiteStore: StateStore {
         let path = self.path
         do {
             let atOnce = try writeRunning.withLockIfAvailable { _ in
-                try database.writeWithoutTransaction { try Self.ifUnlocked($0, body) }
+                try database.writeWithoutTransaction { try Self.immediateTransaction($0, waiting: false, body) }
             }
             if case .some(.some(let value)) = atOnce { return value }
         } catch {
@@ -298,7 +298,10 @@ public final class SQLiteStore: StateStore {
         return try await withCheckedThrowingContinuation { continuation in
             writeQueue.async { [self] in
                 do {
-                    let value = try writeRunning.withLock { _ in try database.write(body) }
+                    let value = try writeRunning.withLock { _ in
+                        try database.writeWithoutTransaction { try Self.immediateTransaction($0, waiting: true, body) }
+                    }
+                    guard let value else { throw LifeboatError(.internalError, "a write that waits for the lock came back without it") }
                     continuation.resume(returning: value)
                 } catch {
                     continuation.resume(throwing: StoreErrors.map(error, path: path, run: run))
@@ -307,25 +310,30 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// `body` in an IMMEDIATE transaction (GRDB's, committed or rolled back as `write`'s), if the
-    /// write lock is free now; nil, with nothing done, if another connection holds it. Only the
-    /// `BEGIN` is tried without waiting: the busy timeout is back as soon as it has run.
-    private static func ifUnlocked<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T? {
-        var began = false
-        sqlite3_busy_timeout(db.sqliteConnection, 0)
-        defer { if !began { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs) } }
-        var value: T?
+    /// `body` in an IMMEDIATE transaction, committed, or rolled back on any error, as GRDB's
+    /// `inTransaction` does, through statements prepared once (`DirectStatement`) rather than parsed
+    /// at every append. With `waiting` false only the `BEGIN` is tried without waiting (the busy
+    /// timeout is back as soon as it has run), and nil, with nothing done, means another connection
+    /// holds the write lock.
+    private static func immediateTransaction<T>(_ db: Database, waiting: Bool, _ body: (Database) throws -> T) throws -> T? {
+        if !waiting { sqlite3_busy_timeout(db.sqliteConnection, 0) }
         do {
-            try db.inTransaction(.immediate) {
-                began = true
-                sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
-                value = try body(db)
-                return .commit
-            }
-        } catch let error as DatabaseError where !began && error.resultCode == .SQLITE_BUSY {
+            defer { if !waiting { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs) } }
+            try DirectStatement("BEGIN IMMEDIATE TRANSACTION", in: db).execute([])
+        } catch let error as DatabaseError where !waiting && error.resultCode == .SQLITE_BUSY {
             return nil
         }
-        return value
+        do {
+            let value = try body(db)
+            try DirectStatement("COMMIT TRANSACTION", in: db).execute([])
+            return value
+        } catch {
+            // An error SQLite answered with a rollback of its own (a full disk) leaves none to undo.
+            if sqlite3_get_autocommit(db.sqliteConnection) == 0 {
+                try? DirectStatement("ROLLBACK TRANSACTION", in: db).execute([])
+            }
+            throw error
+        }
     }
 
     private func encode(_ event: RunEvent) throws -> String {
