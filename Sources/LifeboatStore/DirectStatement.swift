@@ -8,8 +8,9 @@ import GRDBSQLite
 ///
 /// Values are bound as GRDB binds them (text as a C string, integers as 64 bits, nil as NULL), and a
 /// failure throws GRDB's `DatabaseError` with SQLite's extended code and message, so `StoreErrors`
-/// and callers see what GRDB would have thrown. Only for statements run inside a GRDB transaction
-/// on a connection no GRDB observer watches (the store registers none).
+/// and callers see what GRDB would have thrown. Only for the store's write transactions (their
+/// `BEGIN`, `COMMIT` and `ROLLBACK` too, in `SQLiteStore.immediateTransaction`), on a connection no
+/// GRDB observer watches (the store registers none).
 struct DirectStatement {
     /// A value to bind.
     enum Value {
