@@ -49,7 +49,7 @@ enum ProjectionUpdates {
         changes.int("ended_at_ms", run.endedAtMs, old.endedAtMs)
         // Objectives hold only integers, so equal values encode to equal text.
         if run.objectives != old.objectives {
-            changes.text("objectives", try CanonicalJSON.encode(run.objectives), nil)
+            changes.set("objectives", .text(try CanonicalJSON.encode(run.objectives)))
         }
         try changes.execute(table: "runs", key: "id = ?", keyValues: [run.id], in: db)
     }
@@ -84,21 +84,21 @@ enum ProjectionUpdates {
         var columns: [String] = []
         var values: [DirectStatement.Value] = []
 
+        mutating func set(_ column: String, _ value: DirectStatement.Value) {
+            columns.append(column)
+            values.append(value)
+        }
+
         mutating func text(_ column: String, _ new: String?, _ old: String?) {
             switch (new, old) {
             case (nil, nil): return
             case (let new?, let old?) where new.utf8.elementsEqual(old.utf8): return
-            default:
-                columns.append(column)
-                values.append(.text(new))
+            default: set(column, .text(new))
             }
         }
 
         mutating func int(_ column: String, _ new: Int64?, _ old: Int64?) {
-            if new != old {
-                columns.append(column)
-                values.append(.integer(new))
-            }
+            if new != old { set(column, .integer(new)) }
         }
 
         func execute(table: String, key: String, keyValues: [String], in db: Database) throws {

@@ -80,11 +80,11 @@ package enum StepEventJSON {
             case .map(let entries):
                 bytes.append(UInt8(ascii: "{"))
                 // The encoder's order: keys by their UTF-8 bytes.
-                for (i, key) in entries.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                for (i, entry) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
                     if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                    string(key)
+                    string(entry.key)
                     bytes.append(UInt8(ascii: ":"))
-                    guard self.value(entries[key]!) else { return false }
+                    guard self.value(entry.value) else { return false }
                 }
                 bytes.append(UInt8(ascii: "}"))
             }
