@@ -587,9 +587,12 @@ public struct RunStateMachine: Sendable, Hashable {
                 default: return count
                 }
             }
-            for (index, step) in header.steps.enumerated() where busy < max(header.concurrency, 1) {
+            // Indices, not `header.steps.enumerated()`: a step is read only when it may start, so
+            // the steps already done cost a state check each, not a copy of their header.
+            for index in states.list.indices where busy < max(header.concurrency, 1) {
                 switch states.list[index] {
                 case .pending where dependenciesMet(index):
+                    let step = header.steps[index]
                     if !isEngineApproval(step), try !roomInBulkhead(step, into: &out) {
                         continue
                     }
@@ -605,6 +608,7 @@ public struct RunStateMachine: Sendable, Hashable {
                         busy += 1
                     }
                 case .retryWait(let next, true):
+                    let step = header.steps[index]
                     guard try roomInBulkhead(step, into: &out) else { continue }
                     try emit(.stepStarted(step: step.id, attempt: next), into: &out)
                     busy += 1
