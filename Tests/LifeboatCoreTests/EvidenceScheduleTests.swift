@@ -1,3 +1,4 @@
+import Foundation
 import LifeboatCore
 import Testing
 
@@ -125,6 +126,26 @@ import Testing
     ])
     func trendComparesTheNewerHalfWithTheOlder(series: [Int64], trend: EvidenceStatistics.Trend) {
         #expect(EvidenceStatistics.trend(series) == trend)
+    }
+
+    /// `iso` writes its digits itself: on dates spread from 1970 to 9999 it agrees with printf's
+    /// zero-padded fields and reads back through `parseISO`; a year past four digits keeps its
+    /// old spelling.
+    @Test func isoWritesEveryFieldZeroPadded() {
+        let end: Int64 = 253_402_300_800_000  // 10000-01-01
+        for i in Int64(0)..<2_000 {
+            let ms = i * 126_701_150_400_331 % end
+            let c = UTCCalendar.civil(ms)
+            let s = c.msOfDay / 1000
+            let expected = String(
+                format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+                c.year, c.month, c.day, s / 3600, s / 60 % 60, s % 60, c.msOfDay % 1000)
+            #expect(UTCCalendar.iso(ms) == expected)
+            #expect(UTCCalendar.parseISO(UTCCalendar.iso(ms)) == ms)
+        }
+        #expect(UTCCalendar.iso(0) == "1970-01-01T00:00:00.000Z")
+        #expect(UTCCalendar.iso(end - 1) == "9999-12-31T23:59:59.999Z")
+        #expect(UTCCalendar.iso(end) == "10000-01-01T00:00:00.000Z")
     }
 
     @Test func isoDatesAndDurationsParse() {

@@ -34,11 +34,36 @@ public enum UTCCalendar {
     }
 
     /// ISO 8601 UTC with milliseconds, e.g. `2026-11-29T03:15:02.123Z`.
+    ///
+    /// The digits are written straight into the string's 24 bytes: every progress line starts with
+    /// one of these, and seven padded interpolations cost about 8,000 instructions a call.
     public static func iso(_ ms: Int64) -> String {
         let c = civil(ms)
         let s = c.msOfDay / 1000
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):"
-            + "\(pad(s % 60, 2)).\(pad(c.msOfDay % 1000, 3))Z"
+        guard (0...9_999).contains(c.year) else {
+            return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):"
+                + "\(pad(s % 60, 2)).\(pad(c.msOfDay % 1000, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            var at = 0
+            func digits(_ value: Int64, _ width: Int, then separator: Unicode.Scalar) {
+                var rest = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    bytes[i] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+                bytes[at + width] = UInt8(ascii: separator)
+                at += width + 1
+            }
+            digits(c.year, 4, then: "-")
+            digits(c.month, 2, then: "-")
+            digits(c.day, 2, then: "T")
+            digits(s / 3600, 2, then: ":")
+            digits(s / 60 % 60, 2, then: ":")
+            digits(s % 60, 2, then: ".")
+            digits(c.msOfDay % 1000, 3, then: "Z")
+            return at
+        }
     }
 
     /// `20261129-031502`: the UTC date and time of `ms` to the second, digits only (run ids start so).
