@@ -1,5 +1,6 @@
 import GRDB
 import LifeboatCore
+import Synchronization
 
 /// Writes a changed projection row by updating only the columns whose stored bytes change.
 ///
@@ -103,8 +104,27 @@ enum ProjectionUpdates {
 
         func execute(table: String, key: String, keyValues: [String], in db: Database) throws {
             guard !columns.isEmpty else { return }
-            let sql = "UPDATE \(table) SET " + columns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE " + key
+            let sql = Self.sql(Statement(table: table, columns: columns, key: key))
             try DirectStatement(sql, in: db).execute(values + keyValues.map { .text($0) })
+        }
+
+        /// An update's table, the columns it sets (in order) and its `WHERE`.
+        private struct Statement: Hashable {
+            var table: String
+            var columns: [String]
+            var key: String
+        }
+
+        /// Each update's SQL, built the first time it is needed: a run's appends name few sets of
+        /// columns, and building the text at every append cost more than looking it up.
+        private static let texts = Mutex<[Statement: String]>([:])
+
+        private static func sql(_ statement: Statement) -> String {
+            if let known = texts.withLock({ $0[statement] }) { return known }
+            let sql = "UPDATE \(statement.table) SET " + statement.columns.map { "\($0) = ?" }.joined(separator: ", ")
+                + " WHERE " + statement.key
+            texts.withLock { $0[statement] = sql }
+            return sql
         }
     }
 }
