@@ -195,8 +195,11 @@ extension RunStateMachine {
 
     mutating func succeed(_ id: String, outputs: [String: Value]) {
         states[id] = .succeeded
-        self.outputs[id] = outputs
-        completionOrder.removeAll { $0 == id }
+        // A step has outputs exactly when it is in `completionOrder` (both are set only here, and
+        // `rebase` keeps the same steps in each): only a step that succeeded before is moved.
+        if self.outputs.updateValue(outputs, forKey: id) != nil {
+            completionOrder.removeAll { $0 == id }
+        }
         completionOrder.append(id)
     }
 

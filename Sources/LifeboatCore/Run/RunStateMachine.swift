@@ -208,15 +208,12 @@ public struct RunStateMachine: Sendable, Hashable {
     }
 
     private(set) var stepsByID: [String: StepHeader]
-    /// For each step (by position), the positions of the steps it needs.
-    private(set) var needIndices: [[Int]]
 
     /// A created run's machine: `runID` and `createdAtMs` (its `runCreated` event's) are for its rows.
     public init(header: RunHeader, runID: String = "", createdAtMs: Int64 = 0) {
         self.header = header
-        self.states = StepStates(ids: header.steps.map(\.id))
+        self.states = StepStates(steps: header.steps)
         self.stepsByID = [:]
-        self.needIndices = []
         self.runFacts = RunFacts(runID: runID, created: header, createdAtMs: createdAtMs, updatedAtMs: createdAtMs)
         index()
     }
@@ -224,15 +221,13 @@ public struct RunStateMachine: Sendable, Hashable {
     /// Rebuilds the lookups of the header's steps.
     private mutating func index() {
         stepsByID = Dictionary(header.steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let states = self.states
-        needIndices = header.steps.map { step in step.needs.compactMap { states.position(of: $0) } }
     }
 
     /// Continues under `newHeader` (`documentsReloaded`): steps keep their state by id, new steps
     /// are pending, removed steps are forgotten.
     mutating func rebase(on newHeader: RunHeader) {
         let old = states
-        var states = StepStates(ids: newHeader.steps.map(\.id))
+        var states = StepStates(steps: newHeader.steps)
         for step in newHeader.steps { if let state = old[step.id] { states[step.id] = state } }
         let kept = Set(newHeader.steps.map(\.id))
         outputs = outputs.filter { kept.contains($0.key) }
@@ -581,17 +576,14 @@ public struct RunStateMachine: Sendable, Hashable {
     /// Starts what can start, and ends the run when nothing more can happen.
     private mutating func settle(into out: inout Decision) throws(TransitionError) {
         if stopRequest == nil && probesAwaitingFirstSample.isEmpty {
-            var busy = states.list.reduce(0) { count, state in
-                switch state {
-                case .running, .verifying: return count + 1
-                default: return count
-                }
-            }
-            // Indices, not `header.steps.enumerated()`: a step is read only when it may start, so
-            // the steps already done cost a state check each, not a copy of their header.
-            for index in states.list.indices where busy < max(header.concurrency, 1) {
+            var busy = states.busyCount
+            // Only the steps that may start are visited, in the header's order; one that becomes
+            // startable while this loop emits is still reached, since the next is looked up each time.
+            var visited = -1
+            while busy < max(header.concurrency, 1), let index = states.firstStartable(after: visited) {
+                visited = index
                 switch states.list[index] {
-                case .pending where dependenciesMet(index):
+                case .pending:
                     let step = header.steps[index]
                     if !isEngineApproval(step), try !roomInBulkhead(step, into: &out) {
                         continue
@@ -636,24 +628,12 @@ public struct RunStateMachine: Sendable, Hashable {
         return false
     }
 
-    private func dependenciesMet(_ index: Int) -> Bool {
-        needIndices[index].allSatisfy { states.list[$0] == .succeeded || states.list[$0] == .skipped }
-    }
-
     /// The event that ends this session's execution, if the run has come to rest.
     private func endingEvent() -> RunEvent.Kind? {
-        var waiting = false
-        var allDone = true
-        var anyUnknown = false
-        for state in states.list {
-            switch state {
-            case .running, .verifying: return nil
-            case .retryWait, .awaitingApproval: waiting = true
-            case .unknown: anyUnknown = true
-            default: break
-            }
-            if state != .succeeded && state != .skipped { allDone = false }
-        }
+        if states.busyCount > 0 { return nil }
+        let waiting = states.waitingCount > 0
+        let allDone = states.notDoneCount == 0
+        let anyUnknown = states.unknownCount > 0
         switch stopRequest {
         case .abort: return .runFinished(outcome: .aborted)
         case .pause(let reason): return .runPaused(reason: reason)
@@ -733,28 +713,6 @@ public struct RunStateMachine: Sendable, Hashable {
         case .compensating: return "compensating"
         case .compensated: return "compensated"
         case .compensationFailed: return "compensation failed"
-        }
-    }
-}
-
-/// Step states by position in the run's topological order, addressable by step id.
-public struct StepStates: Sendable, Hashable {
-    /// In `RunHeader.steps` order.
-    public private(set) var list: [RunStateMachine.StepState]
-    private let positions: [String: Int]
-
-    init(ids: [String]) {
-        self.list = Array(repeating: .pending, count: ids.count)
-        self.positions = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    func position(of id: String) -> Int? { positions[id] }
-
-    public subscript(id: String) -> RunStateMachine.StepState? {
-        get { positions[id].map { list[$0] } }
-        set {
-            guard let index = positions[id], let newValue else { return }
-            list[index] = newValue
         }
     }
 }
