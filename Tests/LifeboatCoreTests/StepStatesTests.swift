@@ -51,6 +51,15 @@ struct StepStatesTests {
         #expect(states.firstStartable(after: 0) == nil)
     }
 
+    @Test("the same states under other needs are not equal")
+    func needsTakePartInEquality() {
+        let chained = StepStates(steps: [TestHeaders.step("a"), TestHeaders.step("b<a")])
+        let parallel = StepStates(steps: [TestHeaders.step("a"), TestHeaders.step("b")])
+        #expect(chained.list == parallel.list)
+        #expect(chained != parallel)
+        #expect(chained == StepStates(steps: [TestHeaders.step("a"), TestHeaders.step("b<a")]))
+    }
+
     private static func expectAgreement(_ states: StepStates, _ steps: [StepHeader]) {
         let list = states.list
         let done = { (state: State) in state == .succeeded || state == .skipped }

@@ -114,9 +114,10 @@ public struct StepStates: Sendable, Hashable {
 
     static func isDone(_ state: State) -> Bool { state == .succeeded || state == .skipped }
 
-    // The counts and lists above follow from `list` and the steps: equal states are equal.
+    // The counts, `unmetNeeds` and `startable` follow from `list`, the ids and the needs: two
+    // values with the same three are equal.
     public static func == (lhs: StepStates, rhs: StepStates) -> Bool {
-        lhs.list == rhs.list && lhs.positions == rhs.positions
+        lhs.list == rhs.list && lhs.positions == rhs.positions && lhs.dependants == rhs.dependants
     }
 
     public func hash(into hasher: inout Hasher) {
