@@ -59,22 +59,14 @@ struct LiteralCredentialsCLITests {
         let cli = try LifeboatCLI()
         let secret = "tok-\(UUID().uuidString.prefix(12))"
         try cli.write("secret.txt", secret + "\n")
-        try cli.write("www/health", "ok\n")
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        let port = Int.random(in: 20_000..<40_000)
-        server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", cli.path("www")]
-        server.standardError = FileHandle.nullDevice
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
-        defer {
-            kill(server.processIdentifier, SIGKILL)  // SIGTERM left it running when the test process sent it
-            server.waitUntilExit()
-        }
+        // A real server on a port the kernel chose, listening before the run starts (a random
+        // port could be taken, and the check then failed its 20 attempts).
+        let server = try WebhookReceiver()
+        defer { server.stop() }
         try writeScenario(cli, steps: """
               - id: health
                 action: http.check
-                with: {url: "http://127.0.0.1:\(port)/health", headers: {Authorization: "Bearer ${secrets.token}"}}
+                with: {url: "\(server.url)/health", headers: {Authorization: "Bearer ${secrets.token}"}}
                 retry: {attempts: 20, delay: 100ms}
             """, secrets: "secrets:\n  token: {file: ../secret.txt}")
         #expect(try cli.run("validate", "plans/p.yaml").status == 0)
