@@ -40,7 +40,16 @@ struct TmuxSession {
 
     func send(_ keys: String...) throws { try tmux(["send-keys", "-t", target] + keys) }
 
-    func kill() { _ = try? tmux(["kill-server"]) }
+    /// Ends the server and what runs in its panes. `kill-server` alone is not enough: the server
+    /// starts with this process's blocked signals, so the SIGTERM it sends itself never arrives
+    /// and it stays, with its panes, after the test.
+    func kill() {
+        let panes = (try? tmux(["list-panes", "-a", "-F", "#{pane_pid}"]).output) ?? ""
+        let server = (try? tmux(["display-message", "-p", "#{pid}"]).output) ?? ""
+        for pid in (panes + server).split(whereSeparator: \.isNewline).compactMap({ Int32($0) }) {
+            Glibc.kill(pid, SIGKILL)
+        }
+    }
 
     /// `new-session`, whose client forks the server. The server keeps every descriptor the client
     /// had, one of them how Foundation sees a child end, so that client is not waited for:
