@@ -7,8 +7,10 @@ import Synchronization
 ///
 /// It is a non-blocking `flock(2)` on `<store path>.locks/<run id>.lock` (mode 0600), which the
 /// kernel releases when the process exits, even on `kill -9`. The holder writes its pid into the
-/// file so a refused process can name it. The file itself is never deleted (deleting a lock file
-/// races with processes that have it open).
+/// file so a refused process can name it, and deletes the file when it releases the lock, so the
+/// folder keeps no file per ended run. A process that opened the file just before it was deleted
+/// may then lock a file that is no longer the run's: after locking, `acquire` checks that the
+/// path still names the file it locked, and opens it again if not.
 public final class ExecutorLock: Sendable {
     /// The lock file.
     public let path: String
@@ -41,32 +43,49 @@ public final class ExecutorLock: Sendable {
         }
         let path = lockPath(storePath: storePath, runID: runID)
         let mode = StoreFile.companionMode(of: storePath, directory: false)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw StoreErrors.posix(errno, "open the lock file", path: path) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            let holder = readPID(fd)
-            close(fd)
-            guard code == EWOULDBLOCK || code == EAGAIN else {
-                throw StoreErrors.posix(code, "lock", path: path)
+        while true {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+            guard fd >= 0 else { throw StoreErrors.posix(errno, "open the lock file", path: path) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                let holder = readPID(fd)
+                close(fd)
+                guard code == EWOULDBLOCK || code == EAGAIN else {
+                    throw StoreErrors.posix(code, "lock", path: path)
+                }
+                let who = holder.map { "pid \($0)" } ?? "pid unknown"
+                throw LifeboatError(
+                    .leaseHeld, "run \(runID) is being executed by another lifeboat process (\(who))",
+                    hint: "wait for it or stop it; the lock is released as soon as that process exits")
             }
-            let who = holder.map { "pid \($0)" } ?? "pid unknown"
-            throw LifeboatError(
-                .leaseHeld, "run \(runID) is being executed by another lifeboat process (\(who))",
-                hint: "wait for it or stop it; the lock is released as soon as that process exits")
+            // Its last holder deleted it between this open and this lock: it is not the run's any more.
+            guard isFile(at: path, fd) else {
+                close(fd)
+                continue
+            }
+            _ = fchmod(fd, mode)
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(fd, 0)
+            _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            return ExecutorLock(path: path, runID: runID, descriptor: fd)
         }
-        _ = fchmod(fd, mode)
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return ExecutorLock(path: path, runID: runID, descriptor: fd)
+    }
+
+    /// Whether `path` names the file open on `fd` (not deleted, not replaced by another).
+    static func isFile(at path: String, _ fd: Int32) -> Bool {
+        var named = stat()
+        var opened = stat()
+        guard lstat(path, &named) == 0, fstat(fd, &opened) == 0 else { return false }
+        return named.st_dev == opened.st_dev && named.st_ino == opened.st_ino
     }
 
     /// Releases the lock; later calls do nothing.
     public func release() {
         descriptor.withLock { fd in
             guard let open = fd else { return }
-            _ = ftruncate(open, 0)
+            // Deleted while still locked, so no process can lock it as the run's file after this.
+            // Where this account may not delete it, it is left empty, which `liveHolder` reads as free.
+            if unlink(path) != 0 { _ = ftruncate(open, 0) }
             _ = flock(open, LOCK_UN)
             close(open)
             fd = nil
