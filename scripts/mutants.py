@@ -14,6 +14,12 @@ applies the patch (`patch -p1 --fuzz=0`), rebuilds (`swift build --build-tests`)
 checks the copy is clean again. It first builds the unmutated copy and runs the union of the
 filters on it: a suite that already fails would "catch" every mutant, so that is refused.
 
+With --in-place the mutants are applied to the repository's own files and built in its own .build
+instead, which saves the copy's first build (minutes from scratch). It is for a clone that nothing
+else uses (CI: .ci/run asks for it): it refuses a work tree with changes to tracked files, puts each
+file back after its mutant, and rebuilds the unmutated code at the end so .build/debug/lifeboat is
+not left mutated.
+
 Results: caught | SURVIVED (no test failed: add a test, or remove dead code) | STALE (the patch no
 longer applies with fuzz 0: regenerate it) | NOT COMPILING (a mutant must compile) | NO TESTS (the
 filter matches no test) | BAD HEADER | REVERT FAILED. Exit 0 when every mutant is caught, 1
@@ -21,7 +27,8 @@ otherwise, 2 when the unmutated copy does not build or fails its filters (or on 
 
 Usage:
   scripts/mutants                  every mutant (the full form)
-  scripts/mutants --short          the short form (the mutants marked `# short: yes`), as CI runs it
+  scripts/mutants --short          the short form (the mutants marked `# short: yes`)
+  scripts/mutants --short --in-place   as CI runs it, in its own clone (see above)
   scripts/mutants --only 003,017   some mutants, by number or name (repeatable)
   scripts/mutants --list           list the mutants: number, short, filter, reason
   scripts/mutants --sync           only refresh the scratch copy (to write a new mutant in it)
@@ -256,10 +263,15 @@ def same_bytes(a, b):
 
 
 def tree_is_clean(tree):
+    if tree == ROOT:  # --in-place: only tracked files are ever mutated; the build and logs are untracked
+        return git(ROOT, "status", "--porcelain", "--untracked-files=no") == ""
     return tree_git(tree, "status", "--porcelain", "--untracked-files=all") == ""
 
 
 def reset_tree(tree):
+    if tree == ROOT:  # --in-place: it was clean when the run began, so every change is a mutant's
+        git(ROOT, "checkout", "-q", "--", ".", check=False)
+        return
     tree_git(tree, "checkout", "-q", "--", ".", check=False)
     tree_git(tree, "clean", "-fdq")
 
@@ -398,11 +410,18 @@ def check(mutants, args, tree):
         results.append({"mutant": m.name, "filter": m.filter, "result": result, "seconds": seconds,
                         "reason": m.reason, "note": note})
 
-    print("== mutants: %d of %d%s; scratch copy %s" % (
-        len(mutants), len(load_mutants()), " (short form)" if args.short else "", shown(tree)))
-    copied = sync_tree(tree)
-    print("   synced the scratch copy from the tracked files (%d changed)" % copied)
-    logs = os.path.join(tree, ".logs")  # made after the sync: a new copy must start out empty
+    in_place = tree == ROOT
+    print("== mutants: %d of %d%s; %s" % (
+        len(mutants), len(load_mutants()), " (short form)" if args.short else "",
+        "in place, in the repository and its .build" if in_place else "scratch copy " + shown(tree)))
+    if in_place:
+        if not tree_is_clean(tree):
+            die("--in-place applies the mutants to this work tree: commit or stash the changes to tracked files first")
+        logs = os.path.join(swift.scratch, "mutants-logs")
+    else:
+        copied = sync_tree(tree)
+        print("   synced the scratch copy from the tracked files (%d changed)" % copied)
+        logs = os.path.join(tree, ".logs")  # made after the sync: a new copy must start out empty
     os.makedirs(logs, exist_ok=True)
     for old in os.listdir(logs):
         os.remove(os.path.join(logs, old))
@@ -479,6 +498,11 @@ def check(mutants, args, tree):
         record(m, result, seconds, note)
         print(" %s (%s s)%s" % (result, fmt_seconds(seconds), ": " + note if note and result != "caught" else ""), flush=True)
 
+    if in_place:
+        status, seconds, _ = swift.build(os.path.join(logs, "999-unmutated.log"))
+        print("   rebuilt the unmutated code in %s s%s" % (
+            fmt_seconds(seconds), "" if status == 0 else ": FAILED, run `swift build --build-tests` before using .build"))
+
     total = time.monotonic() - started
     caught = sum(1 for r in results if r["result"].startswith("caught"))
     print()
@@ -494,6 +518,11 @@ def check(mutants, args, tree):
     return 1 if bad else 0
 
 
+def interrupt(signum, frame):
+    """A TERM (a CI timeout, kill) puts the files back as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def main():
     parser = argparse.ArgumentParser(
         prog="scripts/mutants", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -503,6 +532,8 @@ def main():
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--sync", action="store_true", help="only refresh the scratch copy from the tracked files")
     parser.add_argument("--save", metavar="NNN-name", help="save the scratch copy's diff as a mutant and reset the copy")
+    parser.add_argument("--in-place", action="store_true",
+                        help="apply the mutants to this clone's own files and build in its .build (CI; see above)")
     parser.add_argument("--tree", default=os.environ.get("LIFEBOAT_MUTANTS_TREE", os.path.join(ROOT, ".build-mutants-tree")),
                         help="the scratch copy (default .build-mutants-tree, or $LIFEBOAT_MUTANTS_TREE)")
     parser.add_argument("--jobs", "-j", type=int, default=int(os.environ.get("MUTANTS_JOBS", "0")) or None,
@@ -514,6 +545,11 @@ def main():
     tree = os.path.abspath(args.tree)
     if os.path.commonpath([tree, ROOT]) == tree:
         die("--tree must not contain the repository")
+    if args.in_place:
+        if args.sync or args.save:
+            die("--sync and --save work on the scratch copy, not with --in-place")
+        tree = ROOT
+    signal.signal(signal.SIGTERM, interrupt)
 
     if args.save:
         save(tree, args.save, args)
@@ -539,7 +575,11 @@ def main():
         return check(chosen, args, tree)
     except KeyboardInterrupt:
         reset_tree(tree)
-        print("\nmutants: interrupted; the scratch copy was reset", file=sys.stderr)
+        if tree == ROOT:
+            print("\nmutants: interrupted; the work tree was reset, and .build may hold a mutated build:"
+                  " run `swift build --build-tests` before using it", file=sys.stderr)
+        else:
+            print("\nmutants: interrupted; the scratch copy was reset", file=sys.stderr)
         return 130
 
 
