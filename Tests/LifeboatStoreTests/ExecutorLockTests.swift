@@ -61,9 +61,13 @@ import Testing
         let holders = Atomic<Int>(0)
         let overlaps = Atomic<Int>(0)
         let taken = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             for _ in 0..<5_000 {
-                guard let lock = try? ExecutorLock.acquire(storePath: store, runID: "r1") else { continue }
+                guard let lock = try? ExecutorLock.acquire(storePath: store, runID: "r1") else {
+                    refused.add(1, ordering: .relaxed)
+                    continue
+                }
                 taken.add(1, ordering: .relaxed)
                 if holders.add(1, ordering: .sequentiallyConsistent).newValue > 1 { overlaps.add(1, ordering: .relaxed) }
                 usleep(20)  // holds it a moment, as a holder does
@@ -72,7 +76,9 @@ import Testing
             }
         }
         #expect(overlaps.load(ordering: .relaxed) == 0)
-        #expect(taken.load(ordering: .relaxed) > 5_000)
+        // Both outcomes happened many times: the threads did contend.
+        #expect(taken.load(ordering: .relaxed) > 100)
+        #expect(refused.load(ordering: .relaxed) > 100)
     }
 
     @Test func isReleasedWhenTheHolderGoesAway() throws {
@@ -106,7 +112,7 @@ import Testing
         try child.run()
         defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
         let said = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        #expect(said == "locked\n")
+        #expect(said.hasPrefix("locked"))
 
         let refusal = #expect(throws: LifeboatError.self) { try ExecutorLock.acquire(storePath: store, runID: "r1") }
         #expect(refusal?.code == .leaseHeld)
