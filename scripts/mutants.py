@@ -11,7 +11,7 @@ For each mutant this script, in ONE persistent scratch copy of the tracked files
 (.build-mutants-tree/, its own git repository and its own .build, so rebuilds are incremental):
 applies the patch (`patch -p1 --fuzz=0`), rebuilds (`swift build --build-tests`), runs its filter
 (`swift test --skip-build --no-parallel --filter`), expects a failure, reverts (`patch -R`) and
-checks the copy is clean again. It first builds the unmutated copy and runs the union of the
+checks the copy is clean again. It first builds the unmutated code and runs the union of the
 filters on it: a suite that already fails would "catch" every mutant, so that is refused.
 
 With --in-place the mutants are applied to the repository's own files and built in its own .build
@@ -23,7 +23,7 @@ not left mutated.
 Results: caught | SURVIVED (no test failed: add a test, or remove dead code) | STALE (the patch no
 longer applies with fuzz 0: regenerate it) | NOT COMPILING (a mutant must compile) | NO TESTS (the
 filter matches no test) | BAD HEADER | REVERT FAILED. Exit 0 when every mutant is caught, 1
-otherwise, 2 when the unmutated copy does not build or fails its filters (or on bad usage).
+otherwise, 2 when the unmutated code does not build or fails its filters (or on bad usage).
 
 Usage:
   scripts/mutants                  every mutant (the full form)
@@ -427,25 +427,25 @@ def check(mutants, args, tree):
         os.remove(os.path.join(logs, old))
 
     runnable = [m for m in mutants if not m.problems]
-    # Precondition: the unmutated copy builds and passes the filters.
+    # Precondition: the unmutated code builds and passes the filters.
     log = os.path.join(logs, "000-pristine.log")
     status, seconds, _ = swift.build(log)
-    print("   built the unmutated copy in %s s" % fmt_seconds(seconds))
+    print("   built the unmutated code in %s s" % fmt_seconds(seconds))
     if status != 0:
         print(tail(log), file=sys.stderr)
-        die("the unmutated copy does not build (log: %s); fix the build before running mutants" % log)
+        die("the unmutated code does not build (log: %s); fix the build before running mutants" % log)
     tests = swift.list_tests(log)
     if tests is None:
-        die("`swift test list` failed in the unmutated copy (log: %s)" % log)
+        die("`swift test list` failed in the unmutated code (log: %s)" % log)
     matched = {m.name: sum(1 for t in tests if re.search(m.filter, t)) for m in runnable}
     filters = sorted({m.filter for m in runnable if matched[m.name]})
     if filters and not args.skip_baseline:
         status, seconds, timed_out = swift.test(filters, log, args.timeout * 3)
-        print("   ran the union of the filters (%d) on the unmutated copy in %s s: %s" % (
+        print("   ran the union of the filters (%d) on the unmutated code in %s s: %s" % (
             len(filters), fmt_seconds(seconds), "timed out" if timed_out else "failed" if status else "passed"))
         if status != 0 or timed_out:
             failed = failing_tests(log)
-            die("the unmutated copy fails its filters%s (log: %s).\n"
+            die("the unmutated code fails its filters%s (log: %s).\n"
                 "A failing test would 'catch' every mutant: fix the suite (or the filter) first." % (
                     ": " + ", ".join(failed) if failed else "", log))
 
@@ -540,7 +540,7 @@ def main():
                         help="swift build -j (default: swift's; or $MUTANTS_JOBS)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds a mutant's filter may run (a hang counts as caught)")
     parser.add_argument("--skip-baseline", action="store_true",
-                        help="do not run the filters on the unmutated copy first (only when iterating on one mutant)")
+                        help="do not run the filters on the unmutated code first (only when iterating on one mutant)")
     args = parser.parse_args()
     tree = os.path.abspath(args.tree)
     if os.path.commonpath([tree, ROOT]) == tree:
