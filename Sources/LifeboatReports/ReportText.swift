@@ -82,13 +82,8 @@ public enum ReportText {
     /// Seconds with millisecond precision (`12.345`), as JUnit's `time` attribute wants.
     public static func seconds(_ ms: Int64) -> String {
         let ms = max(ms, 0)
-        return "\(ms / 1_000).\(pad(ms % 1_000, 3))"
+        return "\(ms / 1_000).\((ms % 1_000).zeroPadded(3))"
     }
 
     public static func duration(_ ms: Int64) -> String { DurationText.format(milliseconds: ms) }
-
-    private static func pad(_ n: Int64, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
 }

@@ -41,8 +41,9 @@ public enum UTCCalendar {
         let c = civil(ms)
         let s = c.msOfDay / 1000
         guard (0...9_999).contains(c.year) else {
-            return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):"
-                + "\(pad(s % 60, 2)).\(pad(c.msOfDay % 1000, 3))Z"
+            let date = [c.year.zeroPadded(4), c.month.zeroPadded(2), c.day.zeroPadded(2)].joined(separator: "-")
+            let time = [s / 3600, s / 60 % 60, s % 60].map { $0.zeroPadded(2) }.joined(separator: ":")
+            return date + "T" + time + "." + (c.msOfDay % 1000).zeroPadded(3) + "Z"
         }
         return String(unsafeUninitializedCapacity: 24) { bytes in
             var at = 0
@@ -70,7 +71,8 @@ public enum UTCCalendar {
     public static func compactStamp(_ ms: Int64) -> String {
         let c = civil(ms)
         let s = c.msOfDay / 1000
-        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))-\(pad(s / 3600, 2))\(pad(s / 60 % 60, 2))\(pad(s % 60, 2))"
+        let date = c.year.zeroPadded(4) + c.month.zeroPadded(2) + c.day.zeroPadded(2)
+        return date + "-" + [s / 3600, s / 60 % 60, s % 60].map { $0.zeroPadded(2) }.joined()
     }
 
     /// `YYYY-MM-DD` of `ms` in UTC.
@@ -176,11 +178,6 @@ public enum UTCCalendar {
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    private static func pad(_ n: Int64, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }
 

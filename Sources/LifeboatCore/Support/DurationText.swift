@@ -42,13 +42,11 @@ public enum DurationText {
         let hours = totalSeconds / 3_600
         let minutes = (totalSeconds % 3_600) / 60
         let seconds = totalSeconds % 60
-        if hours > 0 { return "\(hours)h" + pad(minutes) + "m" }
-        return "\(minutes)m" + pad(seconds) + "s"
+        if hours > 0 { return "\(hours)h" + minutes.zeroPadded(2) + "m" }
+        return "\(minutes)m" + seconds.zeroPadded(2) + "s"
     }
 
     public static func format(_ duration: Duration) -> String { format(milliseconds: duration.milliseconds) }
-
-    private static func pad(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
 }
 
 /// Parses sizes as documents write them: `16MB`, `512kB`, `1GiB`, `4096` (bytes).
