@@ -289,9 +289,9 @@ public final class SQLiteStore: StateStore {
         let path = self.path
         do {
             let atOnce = try writeRunning.withLockIfAvailable { _ in
-                try database.writeWithoutTransaction { try Self.immediateTransaction($0, waiting: false, body) }
+                try database.writeWithoutTransaction { try Self.immediateTransactionAtOnce($0, body) }
             }
-            if case .some(.some(let value)) = atOnce { return value }
+            if case .some(.some(let value)) = atOnce { return value }  // writeRunning was free, and SQLite's lock too
         } catch {
             throw StoreErrors.map(error, path: path, run: run)
         }
@@ -299,9 +299,8 @@ public final class SQLiteStore: StateStore {
             writeQueue.async { [self] in
                 do {
                     let value = try writeRunning.withLock { _ in
-                        try database.writeWithoutTransaction { try Self.immediateTransaction($0, waiting: true, body) }
+                        try database.writeWithoutTransaction { try Self.immediateTransaction($0, body) }
                     }
-                    guard let value else { throw LifeboatError(.internalError, "a write that waits for the lock came back without it") }
                     continuation.resume(returning: value)
                 } catch {
                     continuation.resume(throwing: StoreErrors.map(error, path: path, run: run))
@@ -310,19 +309,30 @@ public final class SQLiteStore: StateStore {
         }
     }
 
-    /// `body` in an IMMEDIATE transaction, committed, or rolled back on any error, as GRDB's
-    /// `inTransaction` does, through statements prepared once (`DirectStatement`) rather than parsed
-    /// at every append. With `waiting` false only the `BEGIN` is tried without waiting (the busy
-    /// timeout is back as soon as it has run), and nil, with nothing done, means another connection
-    /// holds the write lock.
-    private static func immediateTransaction<T>(_ db: Database, waiting: Bool, _ body: (Database) throws -> T) throws -> T? {
-        if !waiting { sqlite3_busy_timeout(db.sqliteConnection, 0) }
+    /// `body` in an IMMEDIATE transaction if SQLite's write lock is free now: only the `BEGIN` is
+    /// tried without waiting (the busy timeout is back as soon as it has run). Nil, with nothing
+    /// done, when another connection holds the lock.
+    private static func immediateTransactionAtOnce<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T? {
+        sqlite3_busy_timeout(db.sqliteConnection, 0)
         do {
-            defer { if !waiting { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs) } }
+            defer { sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs) }
             try DirectStatement("BEGIN IMMEDIATE TRANSACTION", in: db).execute([])
-        } catch let error as DatabaseError where !waiting && error.resultCode == .SQLITE_BUSY {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             return nil
         }
+        return try committed(db, body)
+    }
+
+    /// `body` in an IMMEDIATE transaction, waiting for SQLite's write lock up to the busy timeout.
+    private static func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try DirectStatement("BEGIN IMMEDIATE TRANSACTION", in: db).execute([])
+        return try committed(db, body)
+    }
+
+    /// `body` in the transaction just begun, committed, or rolled back on any error, as GRDB's
+    /// `inTransaction` does, through statements prepared once (`DirectStatement`) rather than parsed
+    /// at every append.
+    private static func committed<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         do {
             let value = try body(db)
             try DirectStatement("COMMIT TRANSACTION", in: db).execute([])
