@@ -191,10 +191,11 @@ enum Migrations {
     }
 
     /// Refuses files that are not Lifeboat stores or were written by a newer Lifeboat, then applies
-    /// the migrations this build knows and the store lacks.
-    static func migrate(_ writer: some DatabaseWriter, path: String) throws {
+    /// the migrations this build knows and the store lacks. An empty file gets `FrozenSchema` first
+    /// (unless `frozen` is false: the tests that compare the two).
+    static func migrate(_ writer: some DatabaseWriter, path: String, frozen: Bool = true) throws {
         let migrator = self.migrator
-        try writer.read { db in
+        let isEmpty = try writer.read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             // GRDB creates its grdb_migrations table in a transaction of its own before the first
             // migration: a store whose creation was killed in between has that table and nothing else.
@@ -208,6 +209,7 @@ enum Migrations {
                     .storeFailure, "store \(path) was written by a newer lifeboat",
                     hint: "upgrade lifeboat to read it")
             }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0
         }
         let complete = try writer.read { db in try migrator.hasCompletedMigrations(db) }
         if !complete {
@@ -217,7 +219,8 @@ enum Migrations {
             // row, and the next open applies them again. The store's first transition, at FULL,
             // flushes the log with all of them in it.
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            try migrator.migrate(writer)
+            if isEmpty && frozen { try writer.write { db in try FrozenSchema.create(in: db) } }
+            try migrator.migrate(writer)  // those registered after the frozen schema's
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         }
     }
