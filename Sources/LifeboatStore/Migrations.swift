@@ -195,7 +195,7 @@ enum Migrations {
     /// (unless `frozen` is false: the tests that compare the two).
     static func migrate(_ writer: some DatabaseWriter, path: String, frozen: Bool = true) throws {
         let migrator = self.migrator
-        let isEmpty = try writer.read { db in
+        try writer.read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             // GRDB creates its grdb_migrations table in a transaction of its own before the first
             // migration: a store whose creation was killed in between has that table and nothing else.
@@ -209,7 +209,6 @@ enum Migrations {
                     .storeFailure, "store \(path) was written by a newer lifeboat",
                     hint: "upgrade lifeboat to read it")
             }
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0
         }
         let complete = try writer.read { db in try migrator.hasCompletedMigrations(db) }
         if !complete {
@@ -219,7 +218,9 @@ enum Migrations {
             // row, and the next open applies them again. The store's first transition, at FULL,
             // flushes the log with all of them in it.
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            if isEmpty && frozen { try writer.write { db in try FrozenSchema.create(in: db) } }
+            if frozen, try writer.read({ db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }) == 0 {
+                try writer.write { db in try FrozenSchema.create(in: db) }  // an empty file
+            }
             try migrator.migrate(writer)  // those registered after the frozen schema's
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         }
