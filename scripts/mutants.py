@@ -415,8 +415,6 @@ def check(mutants, args, tree):
         len(mutants), len(load_mutants()), " (short form)" if args.short else "",
         "in place, in the repository and its .build" if in_place else "scratch copy " + shown(tree)))
     if in_place:
-        if not tree_is_clean(tree):
-            die("--in-place applies the mutants to this work tree: commit or stash the changes to tracked files first")
         logs = os.path.join(swift.scratch, "mutants-logs")
     else:
         copied = sync_tree(tree)
@@ -548,6 +546,9 @@ def main():
     if args.in_place:
         if args.sync or args.save:
             die("--sync and --save work on the scratch copy, not with --in-place")
+        # Checked before anything can be interrupted: an interrupt resets every tracked file.
+        if not tree_is_clean(ROOT):
+            die("--in-place applies the mutants to this work tree: commit or stash the changes to tracked files first")
         tree = ROOT
     signal.signal(signal.SIGTERM, interrupt)
 
