@@ -125,15 +125,18 @@ enum ReportFixtures {
             return ActionResult(summary: "up")
         }
         let written = Probe(id: "users", action: "probe", intervalMs: 100, location: SourceLocation(file: "r.yaml", line: 1, column: 1))
-        return try await record(header, actions: [work, probe], probes: [written])
+        // The outage is measured from the samples' real times: at a tenth of the other fixtures'
+        // speed, a sample the machine makes 2 ms late (loaded, a build beside the tests) moves the
+        // figure by 20 ms of the run's time, not 200.
+        return try await record(header, actions: [work, probe], probes: [written], clockScale: 10)
     }
 
     static func record(
         _ header: RunHeader, actions: [any ActionHandler], approvals: (any ApprovalSource)? = nil, autoApprove: Bool = false,
-        waitForApprovals: Bool = true, probes: [Probe] = []
+        waitForApprovals: Bool = true, probes: [Probe] = [], clockScale: Int64 = 100
     ) async throws -> Recorded {
         let store = InMemoryStore(hashText: { "sha-of-" + String($0.count) })
-        let clock = ScaledClock(scale: 100)
+        let clock = ScaledClock(scale: clockScale)
         let runID = "run-report-1"
         let created = RunEvent(runID: runID, atMs: clock.wallMs(), monoMs: clock.monoMs(), session: "s0", kind: .runCreated(header))
         try await store.createRun(id: runID, created: created, documents: [
