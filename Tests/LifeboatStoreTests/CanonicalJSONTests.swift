@@ -110,6 +110,18 @@ import Testing
         try expectSame(Value.map(Dictionary(uniqueKeysWithValues: ["s9", "s10", "S1", "a", "é", "", "_0", "a b"].map { ($0, Value.int($0.count)) })))
     }
 
+    /// `JSONText.quote` (lists and maps substituted into text, YAML's quoted scalars, the schema)
+    /// escapes with the same one escaper: the text `JSONEncoder` writes, which reads back as the string.
+    @Test func quotedTextIsEscapedAsStoredValuesAre() throws {
+        let strings = ["", "plain", "a/b", "\"quoted\"", "back\\slash", "é 日本 🚀 \u{2028}"]
+            + (0..<0x20).map { String(UnicodeScalar(UInt8($0))) } + ["\u{7f}", "mixed \u{8}\t\"\\ end"]
+        for string in strings {
+            let quoted = JSONText.quote(string)
+            #expect(quoted == (try CanonicalJSON.foundationEncode(string)), "\(Array(string.unicodeScalars))")
+            #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == string)
+        }
+    }
+
     /// Random nested values, from a fixed seed.
     @Test func randomValuesAreWrittenAsJSONEncoderWritesThem() throws {
         var generator = SeededGenerator(seed: 20261205)

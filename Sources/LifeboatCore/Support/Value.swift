@@ -112,26 +112,13 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     }
 }
 
-/// Minimal JSON string quoting, shared by canonical encodings.
+/// A string as JSON text, escaped as every stored value is (the one escaper,
+/// `CanonicalJSONEncoder.writeString`): for `Value.jsonText`, YAML's quoted scalars and the schema.
 public enum JSONText {
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 2)
+        CanonicalJSONEncoder.writeString(s, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
